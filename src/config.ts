@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Every environment variable the server reads, read once, validated and typed here.
+ * A bad or missing production setting stops start-up with a message naming it.
+ */
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  isProduction: boolean;
+  host: string;
+  port: number;
+  /** Postgres URL; undefined means "start the embedded PostgreSQL under dataDir". */
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  dataDir: string;
+  embeddedPgPort: number;
+  logLevel: string;
+  trustProxy: boolean;
+  jwt: { secret: string; issuer: string; audience: string; accessTokenTtlSeconds: number };
+  refreshTokenTtlDays: number;
+  paymentWebhookSecret: string;
+  redisUrl: string | undefined;
+  rateLimit: {
+    authPerMinute: number;
+    authWindowSeconds: number;
+    loginFailuresPerAccount: number;
+    loginFailureWindowSeconds: number;
+  };
+  limits: {
+    maxQueryDepth: number;
+    maxQueryAliases: number;
+    maxQueryCost: number;
+    maxBatchOperations: number;
+    bodyLimitBytes: number;
+  };
+  currency: string;
+  defaultCommissionRate: string;
+  webConcurrency: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  str(name: string, fallback?: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? fallback : value;
+  }
+
+  int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const raw = this.str(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.str(name);
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+    if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+    this.problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.str(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+      return fallback;
+    }
+    return raw as T;
+  }
+}
+
+const DEV_WEBHOOK_SECRET = 'dev-payment-webhook-secret-change-me';
+
+/** Development convenience: a JWT secret generated once and kept under the data directory. */
+function devJwtSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const r = new Reader(env);
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+  const isProduction = nodeEnv === 'production';
+  const dataDir = path.resolve(cwd, r.str('DATA_DIR', '.data')!);
+
+  const databaseUrl = r.str('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    r.problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  if (isProduction && databaseUrl === undefined) {
+    r.problems.push('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development and tests)');
+  }
+
+  let jwtSecret = r.str('JWT_SECRET');
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
+    r.problems.push('JWT_SECRET must be at least 32 bytes');
+  } else if (jwtSecret === undefined) {
+    if (isProduction) r.problems.push('JWT_SECRET is required when NODE_ENV=production');
+    else jwtSecret = nodeEnv === 'test' ? randomBytes(48).toString('base64url') : devJwtSecret(dataDir);
+  }
+
+  let paymentWebhookSecret = r.str('PAYMENT_WEBHOOK_SECRET');
+  if (paymentWebhookSecret === undefined) {
+    if (isProduction) r.problems.push('PAYMENT_WEBHOOK_SECRET is required when NODE_ENV=production');
+    paymentWebhookSecret = DEV_WEBHOOK_SECRET;
+  } else if (isProduction && paymentWebhookSecret === DEV_WEBHOOK_SECRET) {
+    r.problems.push('PAYMENT_WEBHOOK_SECRET must not be the development default when NODE_ENV=production');
+  }
+
+  const redisUrl = r.str('REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    r.problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+  }
+
+  const currency = r.str('CURRENCY', 'CNY')!;
+  if (!/^[A-Z]{3}$/.test(currency)) r.problems.push('CURRENCY must be an ISO 4217 code such as CNY');
+
+  const defaultCommissionRate = r.str('DEFAULT_COMMISSION_RATE', '0.05')!;
+  if (!/^0(\.\d{1,4})?$|^1(\.0{1,4})?$/.test(defaultCommissionRate)) {
+    r.problems.push('DEFAULT_COMMISSION_RATE must be a decimal between 0 and 1 with at most 4 decimals');
+  }
+
+  const config: Config = {
+    env: nodeEnv,
+    isProduction,
+    host: r.str('HOST', '0.0.0.0')!,
+    port: r.int('PORT', 4000, 0, 65535),
+    databaseUrl,
+    databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 1, 1000),
+    dataDir,
+    embeddedPgPort: r.int('EMBEDDED_PG_PORT', 54329, 1024, 65535),
+    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),
+    trustProxy: r.bool('TRUST_PROXY', false),
+    jwt: {
+      secret: jwtSecret ?? '',
+      issuer: r.str('JWT_ISSUER', 'marketplace')!,
+      audience: r.str('JWT_AUDIENCE', 'marketplace-api')!,
+      accessTokenTtlSeconds: r.int('ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
+    },
+    refreshTokenTtlDays: r.int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
+    paymentWebhookSecret,
+    redisUrl,
+    rateLimit: {
+      authPerMinute: r.int('RATE_LIMIT_AUTH_PER_MINUTE', 30, 1),
+      authWindowSeconds: r.int('RATE_LIMIT_AUTH_WINDOW_SECONDS', 60, 1),
+      loginFailuresPerAccount: r.int('LOGIN_FAILURES_PER_ACCOUNT', 10, 1),
+      loginFailureWindowSeconds: r.int('LOGIN_FAILURE_WINDOW_SECONDS', 900, 1),
+    },
+    limits: {
+      maxQueryDepth: r.int('MAX_QUERY_DEPTH', 12, 2, 100),
+      maxQueryAliases: r.int('MAX_QUERY_ALIASES', 30, 1, 1000),
+      maxQueryCost: r.int('MAX_QUERY_COST', 10_000, 10),
+      maxBatchOperations: r.int('MAX_BATCH_OPERATIONS', 10, 1, 100),
+      bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024),
+    },
+    currency,
+    defaultCommissionRate,
+    webConcurrency: r.int('WEB_CONCURRENCY', 1, 1, 256),
+  };
+
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return Object.freeze(config);
+}

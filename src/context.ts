@@ -1,0 +1,66 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config';
+import { AuthSession } from './entities';
+import { UnauthenticatedError } from './errors';
+import { createLoaders, type Loaders } from './loaders';
+import type { RateLimits } from './services/rateLimits';
+import { verifyAccessToken } from './services/tokens';
+import { Viewer } from './viewer';
+
+/** Long-lived, per-process dependencies handed to every request. */
+export interface AppDeps {
+  config: Config;
+  rateLimits: RateLimits;
+}
+
+/** Per-request context: its own EntityManager fork, the viewer, loaders, request id and logger. */
+export interface Context {
+  em: EntityManager;
+  viewer: Viewer;
+  loaders: Loaders;
+  requestId: string;
+  log: FastifyBaseLogger;
+  ip: string;
+  userAgent: string | undefined;
+  deps: AppDeps;
+  /** The user register/login/refreshSession signed in during this request (may read their own payload). */
+  signedInUserId?: string;
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/;
+
+/**
+ * Resolves the Authorization header to a viewer. No header is anonymous; a header with an invalid,
+ * expired or revoked token fails the whole request with 401 (never silently anonymous). The session
+ * row is checked on every request so logout and password changes take effect at once.
+ */
+export async function resolveViewer(em: EntityManager, config: Config, authorization: string | undefined): Promise<Viewer> {
+  if (authorization === undefined || authorization === '') return Viewer.anonymous(em);
+  const token = BEARER.exec(authorization.trim())?.[1];
+  const claims = token ? verifyAccessToken(config, token) : null;
+  if (!claims || !/^[0-9a-f-]{36}$/.test(claims.sid)) throw new UnauthenticatedError('Invalid or expired access token', 401);
+  const session = await em.findOne(AuthSession, { id: claims.sid }, { populate: ['user'] });
+  if (!session || session.revokedAt || session.expiresAt <= new Date() || session.user.id !== claims.sub) {
+    throw new UnauthenticatedError('Session has ended; sign in again', 401);
+  }
+  return new Viewer(em, session.user, session.id);
+}
+
+export async function createContext(
+  deps: AppDeps,
+  em: EntityManager,
+  request: { id: string; log: FastifyBaseLogger; ip: string; authorization?: string; userAgent?: string },
+): Promise<Context> {
+  const viewer = await resolveViewer(em, deps.config, request.authorization);
+  return {
+    em,
+    viewer,
+    loaders: createLoaders(em),
+    requestId: request.id,
+    log: request.log,
+    ip: request.ip,
+    userAgent: request.userAgent,
+    deps,
+  };
+}

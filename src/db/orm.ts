@@ -1,0 +1,17 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { createOrmConfig } from '../../mikro-orm.config';
+import { attachQueryCounter } from './queryCounter';
+
+export interface OrmOptions {
+  url: string;
+  poolMax?: number;
+  /** Apply pending migrations before returning. */
+  migrate?: boolean;
+}
+
+export async function initOrm(options: OrmOptions): Promise<MikroORM> {
+  const orm = await MikroORM.init(createOrmConfig({ url: options.url, poolMax: options.poolMax }));
+  attachQueryCounter(orm);
+  if (options.migrate) await orm.getMigrator().up();
+  return orm;
+}

@@ -1,0 +1,42 @@
+import { ArrayType, BigIntType, Check, Collection, Entity, OneToMany, PrimaryKey, Property } from '@mikro-orm/core';
+import { Field, ObjectType } from 'type-graphql';
+import { StaffRole } from './enums';
+import { Node, TimestampedNode } from './Node';
+import { ShopMember } from './ShopMember';
+
+const STAFF_ROLES = Object.values(StaffRole).map((r) => `'${r}'`).join(',');
+
+@ObjectType({ implements: Node, description: 'A person signed up to the marketplace: a shopper, a member of shops, platform staff, or any mix.' })
+@Entity({ tableName: 'users' })
+@Check({ name: 'users_staff_roles_check', expression: `staff_roles <@ ARRAY[${STAFF_ROLES}]::text[]` })
+export class User extends TimestampedNode {
+  @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
+  id!: string;
+
+  /** Stored normalised (trimmed, lower-case); unique. */
+  @Field({ description: 'Sign-in email, normalised to lower case. Visible to the user and to staff.' })
+  @Property({ type: 'text', unique: 'users_email_unique' })
+  email!: string;
+
+  @Field({ description: 'The name shown to others.' })
+  @Property({ type: 'text' })
+  displayName!: string;
+
+  /** argon2id PHC string. Never exposed. */
+  @Property({ type: 'text', hidden: true })
+  passwordHash!: string;
+
+  @Field(() => [StaffRole], { description: 'Platform staff roles; empty for shoppers and merchants.' })
+  @Property({ type: ArrayType, columnType: 'text[]', defaultRaw: "'{}'" })
+  staffRoles: StaffRole[] = [];
+
+  @OneToMany(() => ShopMember, (m) => m.user)
+  memberships = new Collection<ShopMember>(this);
+
+  constructor(email: string, displayName: string, passwordHash: string) {
+    super();
+    this.email = email;
+    this.displayName = displayName;
+    this.passwordHash = passwordHash;
+  }
+}

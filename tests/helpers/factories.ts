@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { ShopMember, type ShopMemberRole, Shop, type StaffRole, User } from '../../src/entities';
+import { hashPassword } from '../../src/services/passwords';
+import type { TestApp } from './app';
+
+export const PASSWORD = 'correct horse battery';
+
+let passwordHash: Promise<string> | undefined;
+
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
+}
+
+/** A user straight in the database (hashing once per file keeps factories fast). */
+export async function createUser(t: TestApp, opts: { email?: string; roles?: StaffRole[]; displayName?: string } = {}): Promise<User> {
+  passwordHash ??= hashPassword(PASSWORD);
+  const em = t.orm.em.fork();
+  const user = new User(opts.email ?? uniqueEmail(), opts.displayName ?? 'Test User', await passwordHash);
+  user.staffRoles = opts.roles ?? [];
+  await em.persistAndFlush(user);
+  return user;
+}
+
+/** Signs in through the API and returns the tokens. */
+export async function signIn(t: TestApp, email: string, password = PASSWORD): Promise<{ accessToken: string; refreshToken: string }> {
+  const res = await t.gql(
+    `mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken errors { code } } }`,
+    { input: { email, password } },
+  );
+  const login = res.data?.login;
+  if (!login?.accessToken) throw new Error(`sign-in failed: ${JSON.stringify(res.errors ?? login?.errors)}`);
+  return login;
+}
+
+/** A user and an access token for them. */
+export async function userWithToken(t: TestApp, opts: { roles?: StaffRole[] } = {}): Promise<{ user: User; token: string }> {
+  const user = await createUser(t, opts);
+  const { accessToken } = await signIn(t, user.email);
+  return { user, token: accessToken };
+}
+
+export async function createShop(t: TestApp, members: { user: User; role: ShopMemberRole }[] = []): Promise<Shop> {
+  const em = t.orm.em.fork();
+  const suffix = randomBytes(4).toString('hex');
+  const shop = new Shop(`Shop ${suffix}`, `shop-${suffix}`);
+  em.persist(shop);
+  for (const m of members) em.persist(new ShopMember(shop, em.getReference(User, m.user.id), m.role));
+  await em.flush();
+  return shop;
+}
