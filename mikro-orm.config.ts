@@ -1,6 +1,7 @@
 import { type Options, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './src/entities';
+import { countQuery } from './src/db/queryCounter';
 import { migrationsList } from './src/migrations';
 
 export interface OrmSettings {
@@ -24,6 +25,7 @@ export function createOrmConfig(settings: OrmSettings): Options {
     allowGlobalContext: false,
     forceUtcTimezone: true,
     ignoreUndefinedInQuery: true,
+    onQuery: countQuery,
     debug: settings.debug ?? false,
     // Tables owned by libraries (rate-limiter-flexible), created by our migrations but not entities.
     schemaGenerator: { skipTables: ['rate_limit'] },

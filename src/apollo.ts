@@ -53,7 +53,8 @@ function armor(config: Config) {
     costLimit: { maxCost: config.limits.maxQueryCost, ...limit },
     maxAliases: { n: config.limits.maxQueryAliases, ...limit },
     maxDirectives: { n: 50, ...limit },
-    maxTokens: { n: 5000, ...limit },
+    // Token counting re-parses in a plugin that relabels syntax errors; BODY_LIMIT_BYTES bounds size instead.
+    maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: config.isProduction },
   }).protect();
 }

@@ -134,7 +134,7 @@ describe('sessions', () => {
   it('keeps only hashes of refresh tokens', async () => {
     const user = await createUser(t);
     const { refreshToken } = await signIn(t, user.email);
-    const rows = await t.orm.em.fork().getConnection().execute('select token_hash from refresh_token');
+    const rows = await t.orm.em.fork().getConnection().execute<{ token_hash: string }[]>('select token_hash from refresh_token');
     expect(rows.some((r: { token_hash: string }) => r.token_hash === refreshToken)).toBe(false);
     expect(refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });

@@ -1,6 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { createOrmConfig } from '../../mikro-orm.config';
-import { attachQueryCounter } from './queryCounter';
 
 export interface OrmOptions {
   url: string;
@@ -11,7 +10,6 @@ export interface OrmOptions {
 
 export async function initOrm(options: OrmOptions): Promise<MikroORM> {
   const orm = await MikroORM.init(createOrmConfig({ url: options.url, poolMax: options.poolMax }));
-  attachQueryCounter(orm);
   if (options.migrate) await orm.getMigrator().up();
   return orm;
 }

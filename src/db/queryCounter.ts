@@ -1,32 +1,35 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { MikroORM } from '@mikro-orm/postgresql';
 
-interface QueryCount {
+export interface QueryCount {
   count: number;
+  /** An enclosing scope (a test around an HTTP request) counts the same statements. */
+  readonly parent?: QueryCount;
 }
 
 const storage = new AsyncLocalStorage<QueryCount>();
 
 /**
- * Counts every SQL statement sent through the ORM's connection pool within the current async
- * scope (one HTTP request, one test operation). Knex emits `query` synchronously in the caller's
- * async context, so the count is exact per scope even with concurrent requests.
+ * MikroORM's `onQuery` hook: counts every SQL statement the ORM sends within the current async
+ * scope (one HTTP request, one test operation). It runs synchronously in the caller's async
+ * context, so the count is exact per scope even with concurrent requests. Transaction control
+ * statements (begin/commit) are not counted.
  */
-export function attachQueryCounter(orm: MikroORM): void {
-  orm.em.getKnex().on('query', () => {
-    const scope = storage.getStore();
-    if (scope) scope.count += 1;
-  });
+export function countQuery(sql: string): string {
+  for (let scope = storage.getStore(); scope; scope = scope.parent) scope.count += 1;
+  return sql;
+}
+
+/** Runs `fn` in a new counting scope, nested in the current one, and hands it the live counter. */
+export function runCountingQueries<T>(fn: (scope: QueryCount) => T): T {
+  const scope: QueryCount = { count: 0, parent: storage.getStore() };
+  return storage.run(scope, () => fn(scope));
 }
 
 export async function withQueryCount<T>(fn: () => Promise<T>): Promise<{ result: T; queries: number }> {
-  const scope: QueryCount = { count: 0 };
-  const result = await storage.run(scope, fn);
-  return { result, queries: scope.count };
-}
-
-/** Runs `fn` in a counting scope and hands the live counter to the caller (for per-request metrics). */
-export function runCountingQueries<T>(fn: (scope: QueryCount) => T): T {
-  const scope: QueryCount = { count: 0 };
-  return storage.run(scope, () => fn(scope));
+  let counter: QueryCount | undefined;
+  const result = await runCountingQueries((scope) => {
+    counter = scope;
+    return fn();
+  });
+  return { result, queries: counter!.count };
 }

@@ -25,6 +25,12 @@ export function createLoaders(em: EntityManager) {
       for (const m of rows) byUser.get(m.user.id)?.push(m);
       return userIds.map((id) => byUser.get(id)!);
     }),
+    membersByShopId: new DataLoader<string, ShopMember[]>(async (shopIds) => {
+      const rows = await em.find(ShopMember, { shop: { $in: [...shopIds] } }, { orderBy: { id: 'asc' } });
+      const byShop = new Map<string, ShopMember[]>(shopIds.map((id) => [id, []]));
+      for (const m of rows) byShop.get(m.shop.id)?.push(m);
+      return shopIds.map((id) => byShop.get(id)!);
+    }),
   };
 }
 

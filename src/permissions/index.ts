@@ -1,10 +1,10 @@
 import { type GraphQLSchema, isObjectType } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
-import { allow, deny, shield } from 'graphql-shield';
+import { allow, deny, or, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
 import { ForbiddenError } from '../errors';
 import { StaffRole } from '../entities';
-import { isSelfOrStaff, isSignedIn, isStaff } from './rules';
+import { isAnyStaff, isSelfOrStaff, isShopMember, isSignedIn, isStaff } from './rules';
 
 /**
  * The one permission tree. Every root field has an explicit rule (a test enforces it); everything
@@ -30,10 +30,11 @@ export const rootRules = {
 /** Output types with field-level rules. */
 const typeRules = {
   User: { '*': allow, email: isSelfOrStaff, staffRoles: isSelfOrStaff, memberships: isSelfOrStaff },
+  Shop: { '*': allow, members: or(isShopMember(), isAnyStaff) },
 } satisfies IRules;
 
 /** Types whose every field anyone who can reach the object may read. */
-const PUBLIC_TYPES = new Set(['PageInfo', 'UserError', 'Shop', 'ShopMember']);
+const PUBLIC_TYPES = new Set(['PageInfo', 'UserError', 'ShopMember']);
 
 /**
  * Wrapper types (payloads, connections, edges) only carry objects whose own types are guarded, so

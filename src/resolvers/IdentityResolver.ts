@@ -2,7 +2,7 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Mutation, Query, R
 import type { Context } from '../context';
 import { ShopMember, User } from '../entities';
 import * as identity from '../services/identity';
-import { LogoutPayload } from '../schema/common';
+import { INPUT_DESCRIPTION, LogoutPayload } from '../schema/common';
 import {
   AuthPayload,
   ChangePasswordInput,
@@ -46,19 +46,19 @@ export class IdentityResolver {
   }
 
   @Mutation(() => AuthPayload, { description: 'Sign up and sign in. Rate-limited per IP.' })
-  register(@Arg('input') input: RegisterInput, @Ctx() ctx: Context): Promise<AuthPayload> {
+  register(@Arg('input', { description: INPUT_DESCRIPTION }) input: RegisterInput, @Ctx() ctx: Context): Promise<AuthPayload> {
     return payload(() => identity.register(ctx, input), (r) => r);
   }
 
   @Mutation(() => AuthPayload, { description: 'Sign in. Wrong email or password both give INVALID_CREDENTIALS. Rate-limited per IP and per account.' })
-  login(@Arg('input') input: LoginInput, @Ctx() ctx: Context): Promise<AuthPayload> {
+  login(@Arg('input', { description: INPUT_DESCRIPTION }) input: LoginInput, @Ctx() ctx: Context): Promise<AuthPayload> {
     return payload(() => identity.login(ctx, input), (r) => r);
   }
 
   @Mutation(() => AuthPayload, {
     description: 'Rotate a refresh token: returns a new access token and a new refresh token. A reused token revokes its whole session family.',
   })
-  refreshSession(@Arg('input') input: RefreshSessionInput, @Ctx() ctx: Context): Promise<AuthPayload> {
+  refreshSession(@Arg('input', { description: INPUT_DESCRIPTION }) input: RefreshSessionInput, @Ctx() ctx: Context): Promise<AuthPayload> {
     return payload(() => identity.refreshSession(ctx, input), (r) => r);
   }
 
@@ -68,12 +68,12 @@ export class IdentityResolver {
   }
 
   @Mutation(() => UserPayload, { description: 'Change the password and end every other session of this user.' })
-  changePassword(@Arg('input') input: ChangePasswordInput, @Ctx() ctx: Context): Promise<UserPayload> {
+  changePassword(@Arg('input', { description: INPUT_DESCRIPTION }) input: ChangePasswordInput, @Ctx() ctx: Context): Promise<UserPayload> {
     return payload(() => identity.changePassword(ctx, input), (user) => ({ user }));
   }
 
   @Mutation(() => UserPayload, { description: "Replace a user's staff roles (ADMIN). The platform always keeps one ADMIN." })
-  setStaffRoles(@Arg('input') input: SetStaffRolesInput, @Ctx() ctx: Context): Promise<UserPayload> {
+  setStaffRoles(@Arg('input', { description: INPUT_DESCRIPTION }) input: SetStaffRolesInput, @Ctx() ctx: Context): Promise<UserPayload> {
     return payload(() => identity.setStaffRoles(ctx, input), (user) => ({ user }));
   }
 

@@ -1,6 +1,9 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { UserErrorCode } from '../errors';
 
+/** Every mutation takes one `input` argument (API conventions); this documents it. */
+export const INPUT_DESCRIPTION = 'The mutation input.';
+
 @ObjectType({ description: 'An expected failure of a mutation. The mutation changed nothing.' })
 export class UserError {
   @Field(() => UserErrorCode, { description: 'Stable machine-readable code; switch on this, not on the message.' })

@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchemaSync } from 'type-graphql';
 import { applyPermissions } from '../permissions';
 import { IdentityResolver } from '../resolvers/IdentityResolver';
 import { NodeResolver } from '../resolvers/NodeResolver';
 import { ShopMemberResolver } from '../resolvers/ShopMemberResolver';
+import { ShopResolver } from '../resolvers/ShopResolver';
 
-export const resolvers = [NodeResolver, IdentityResolver, ShopMemberResolver] as const;
+export const resolvers = [NodeResolver, IdentityResolver, ShopResolver, ShopMemberResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 
@@ -16,6 +18,8 @@ export function buildBareSchema(): GraphQLSchema {
     resolvers,
     validate: false,
     emitSchemaFile: false,
+    // API.md names the time scalar DateTime (ISO-8601, UTC).
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   });
   return cached;
 }

@@ -1,0 +1,31 @@
+/**
+ * `npm run staff:create -- --email E --password P --roles ADMIN,REVIEWER`
+ * Creates the user (or updates its password and roles) and prints its id. Works while the server
+ * runs: on the embedded database it joins the running cluster.
+ */
+import { parseArgs } from 'node:util';
+import { StaffRole } from '../src/entities';
+import { upsertStaffUser } from '../src/services/staff';
+import { run, withDatabase } from './cli';
+
+run(async () => {
+  const { values } = parseArgs({
+    options: { email: { type: 'string' }, password: { type: 'string' }, roles: { type: 'string' }, name: { type: 'string' } },
+  });
+  if (!values.email || !values.password || !values.roles) {
+    throw new Error('usage: npm run staff:create -- --email E --password P --roles ADMIN,REVIEWER [--name "Display Name"]');
+  }
+  const roles = values.roles.split(',').map((r) => r.trim().toUpperCase());
+  const unknown = roles.filter((r) => !(r in StaffRole));
+  if (unknown.length > 0) throw new Error(`unknown role(s): ${unknown.join(', ')}; roles are ${Object.values(StaffRole).join(', ')}`);
+  await withDatabase(async (orm) => {
+    const { user, created } = await upsertStaffUser(orm.em.fork(), {
+      email: values.email!,
+      password: values.password!,
+      roles: roles as StaffRole[],
+      displayName: values.name,
+    });
+    console.log(`${created ? 'created' : 'updated'} ${user.email} with roles ${user.staffRoles.join(',')}`);
+    console.log(`id: ${user.globalId}`);
+  });
+});

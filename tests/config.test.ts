@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config';
+
+const PROD = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://app@db.internal:5432/marketplace',
+  JWT_SECRET: 'x'.repeat(40),
+  PAYMENT_WEBHOOK_SECRET: 'a-real-production-webhook-secret',
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, '/tmp');
+    return [];
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+}
+
+describe('config', () => {
+  it('accepts a complete production configuration with documented defaults', () => {
+    const config = loadConfig(PROD, '/tmp');
+    expect(config).toMatchObject({ isProduction: true, port: 4000, currency: 'CNY', limits: { maxQueryDepth: 12, maxQueryAliases: 30, maxQueryCost: 10_000 } });
+    expect(config.rateLimit).toEqual({ authPerMinute: 30, authWindowSeconds: 60, loginFailuresPerAccount: 10, loginFailureWindowSeconds: 900 });
+    expect(config.jwt.accessTokenTtlSeconds).toBe(900);
+  });
+
+  it.each(['DATABASE_URL', 'JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET'])('refuses to start in production without %s, naming it', (name) => {
+    const env: Record<string, string> = { ...PROD };
+    delete env[name];
+    expect(problems(env).join('\n')).toContain(name);
+  });
+
+  it('names every bad setting at once', () => {
+    const found = problems({ ...PROD, JWT_SECRET: 'short', PORT: 'eighty', MAX_QUERY_DEPTH: '0', REDIS_URL: 'http://x', CURRENCY: 'yuan' });
+    expect(found.map((p) => p.split(' ')[0]).sort()).toEqual(['CURRENCY', 'JWT_SECRET', 'MAX_QUERY_DEPTH', 'PORT', 'REDIS_URL']);
+  });
+
+  it('refuses the development webhook secret in production', () => {
+    expect(problems({ ...PROD, PAYMENT_WEBHOOK_SECRET: 'dev-payment-webhook-secret-change-me' })[0]).toContain('PAYMENT_WEBHOOK_SECRET');
+  });
+
+  it('lets development run with nothing set: embedded database and a generated secret', () => {
+    const config = loadConfig({ NODE_ENV: 'test' }, '/tmp');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(Buffer.byteLength(config.jwt.secret)).toBeGreaterThanOrEqual(32);
+  });
+});
