@@ -94,6 +94,8 @@ export function createApollo(config: Config, schema: import('graphql').GraphQLSc
     schema,
     introspection: !config.isProduction,
     csrfPrevention: true,
+    // src/server.ts owns signal handling; Apollo's own handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     allowBatchedHttpRequests: true,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.isProduction,

@@ -17,6 +17,11 @@ export interface App {
   apollo: ApolloServer<Context>;
   metrics: Metrics;
   deps: AppDeps;
+  /**
+   * Stops accepting connections and waits for in-flight requests: Apollo's drain closes Fastify
+   * (idle keep-alive sockets are cut after 10 s), then Apollo itself stops.
+   */
+  close(): Promise<void>;
 }
 
 export interface AppOptions {
@@ -124,5 +129,5 @@ export async function buildApp({ config, orm, logger, rateLimits }: AppOptions):
     reply.code(status).send({ error: status >= 500 ? 'Internal server error' : error.message, requestId: request.id });
   });
 
-  return { http, apollo, metrics, deps };
+  return { http, apollo, metrics, deps, close: () => apollo.stop() };
 }

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     try {
-      await app.http.close();
+      await app.close();
       await runtime.close();
       logger.info('shutdown complete');
       process.exit(0);

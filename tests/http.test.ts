@@ -124,7 +124,7 @@ describe('health, readiness and metrics', () => {
       expect((await doomed.app.http.inject({ url: '/healthz' })).statusCode).toBe(200);
     } finally {
       await admin.end();
-      await doomed.app.http.close();
+      await doomed.app.close();
       await doomed.orm.close(true).catch(() => undefined);
     }
   });

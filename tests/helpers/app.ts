@@ -56,7 +56,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     gql,
     countQueries: (query, variables, opts) => withQueryCount(() => gql(query, variables, opts)),
     async close() {
-      await app.http.close();
+      await app.close();
       await orm.close(true);
     },
   };
