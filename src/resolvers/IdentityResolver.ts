@@ -1,4 +1,4 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
 import { ShopMember, User } from '../entities';
 import * as identity from '../services/identity';
@@ -13,24 +13,13 @@ import {
   UserConnection,
   UserPayload,
 } from '../schema/identity';
+import { ConnectionArgs } from '../schema/relay';
 import { payload } from './payload';
 
 @ArgsType()
-export class UsersArgs {
+export class UsersArgs extends ConnectionArgs {
   @Field(() => String, { nullable: true, description: 'Only users whose email starts with this.' })
   search?: string | null;
-
-  @Field(() => Int, { nullable: true, description: 'Page size going forwards (default 20, at most 100).' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'Return items after this cursor.' })
-  after?: string | null;
-
-  @Field(() => Int, { nullable: true, description: 'Page size going backwards (at most 100).' })
-  last?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'Return items before this cursor.' })
-  before?: string | null;
 }
 
 @Resolver(() => User)

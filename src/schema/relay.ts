@@ -1,5 +1,5 @@
 import type { ClassType } from 'type-graphql';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
 import { BadInputError } from '../errors';
 
 /** Relay PageInfo, exactly as the Cursor Connections specification defines it. */
@@ -71,6 +71,22 @@ export interface PageArgs {
   first?: number | null;
   after?: string | null;
   last?: number | null;
+  before?: string | null;
+}
+
+/** Relay connection arguments; a connection field's own ArgsType extends this. */
+@ArgsType()
+export class ConnectionArgs implements PageArgs {
+  @Field(() => Int, { nullable: true, description: 'Page size going forwards (default 20, at most 100).' })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Return items after this cursor.' })
+  after?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Page size going backwards (at most 100).' })
+  last?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Return items before this cursor.' })
   before?: string | null;
 }
 
