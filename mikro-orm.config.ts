@@ -8,6 +8,8 @@ export interface OrmSettings {
   url: string;
   poolMax?: number;
   debug?: boolean;
+  /** Where the ORM's own messages (migrations applied, warnings) go; the server passes pino. */
+  log?: (message: string) => void;
 }
 
 /**
@@ -27,6 +29,7 @@ export function createOrmConfig(settings: OrmSettings): Options {
     ignoreUndefinedInQuery: true,
     onQuery: countQuery,
     debug: settings.debug ?? false,
+    ...(settings.log ? { logger: settings.log, colors: false } : {}),
     // Tables owned by libraries (rate-limiter-flexible), created by our migrations but not entities.
     schemaGenerator: { skipTables: ['rate_limit'] },
     migrations: {

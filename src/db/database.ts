@@ -29,7 +29,12 @@ export async function openDatabase(config: Config, logger: Logger, options: { mi
     logger.info({ dataDir: config.dataDir, owned: embedded.owned }, 'using the embedded PostgreSQL');
   }
   try {
-    const orm = await initOrm({ url, poolMax: config.databasePoolMax, migrate: options.migrate });
+    const orm = await initOrm({
+      url,
+      poolMax: config.databasePoolMax,
+      migrate: options.migrate,
+      log: (message) => logger.info({ component: 'orm' }, message),
+    });
     return {
       orm,
       embedded,

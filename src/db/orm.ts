@@ -6,10 +6,11 @@ export interface OrmOptions {
   poolMax?: number;
   /** Apply pending migrations before returning. */
   migrate?: boolean;
+  log?: (message: string) => void;
 }
 
 export async function initOrm(options: OrmOptions): Promise<MikroORM> {
-  const orm = await MikroORM.init(createOrmConfig({ url: options.url, poolMax: options.poolMax }));
+  const orm = await MikroORM.init(createOrmConfig({ url: options.url, poolMax: options.poolMax, log: options.log }));
   if (options.migrate) await orm.getMigrator().up();
   return orm;
 }

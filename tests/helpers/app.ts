@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Redis } from 'ioredis';
 import { type App, buildApp } from '../../src/app';
 import { type Config, loadConfig } from '../../src/config';
 import { initOrm } from '../../src/db/orm';
@@ -31,7 +32,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: process.env.TEST_DB_URL, JWT_SECRET: 'test-secret-that-is-at-least-32-bytes-long!!', RATE_LIMIT_AUTH_PER_MINUTE: '100000', ...env });
   const orm = await initOrm({ url: config.databaseUrl!, poolMax: 10 });
   const logger = createLogger(config);
-  const app = await buildApp({ config, orm, logger, rateLimits: createRateLimits(config, { knex: orm.em.getKnex() }) });
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+  const rateLimits = createRateLimits(config, redis ? { redis } : { knex: orm.em.getKnex() });
+  const app = await buildApp({ config, orm, logger, rateLimits });
 
   const gql: TestApp['gql'] = async (query, variables, opts) => {
     const res = await app.http.inject({
@@ -58,6 +61,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     async close() {
       await app.close();
       await orm.close(true);
+      await redis?.quit();
     },
   };
 }
