@@ -16,6 +16,29 @@ export enum UserErrorCode {
   REFRESH_TOKEN_REUSED = 'REFRESH_TOKEN_REUSED',
   USER_NOT_FOUND = 'USER_NOT_FOUND',
   LAST_ADMIN = 'LAST_ADMIN',
+  // any state machine
+  INVALID_TRANSITION = 'INVALID_TRANSITION',
+  // catalog structure
+  SLUG_TAKEN = 'SLUG_TAKEN',
+  CATEGORY_NOT_FOUND = 'CATEGORY_NOT_FOUND',
+  // onboarding
+  APPLICATION_ALREADY_OPEN = 'APPLICATION_ALREADY_OPEN',
+  SHOP_NAME_TAKEN = 'SHOP_NAME_TAKEN',
+  ALREADY_CLAIMED = 'ALREADY_CLAIMED',
+  NOT_ASSIGNED = 'NOT_ASSIGNED',
+  REASON_REQUIRED = 'REASON_REQUIRED',
+  AGREEMENT_VERSION_MISMATCH = 'AGREEMENT_VERSION_MISMATCH',
+  AGREEMENT_NOT_ACCEPTED = 'AGREEMENT_NOT_ACCEPTED',
+  TRAINING_INCOMPLETE = 'TRAINING_INCOMPLETE',
+  PROFILE_INCOMPLETE = 'PROFILE_INCOMPLETE',
+  // training
+  COURSE_PUBLISHED = 'COURSE_PUBLISHED',
+  COURSE_EMPTY = 'COURSE_EMPTY',
+  TOO_MANY_ATTEMPTS = 'TOO_MANY_ATTEMPTS',
+  // team
+  ALREADY_MEMBER = 'ALREADY_MEMBER',
+  INVITATION_NOT_PENDING = 'INVITATION_NOT_PENDING',
+  LAST_OWNER = 'LAST_OWNER',
 }
 
 registerEnumType(UserErrorCode, {
@@ -30,6 +53,24 @@ registerEnumType(UserErrorCode, {
     REFRESH_TOKEN_REUSED: { description: 'The refresh token was already used; its whole session family is now revoked.' },
     USER_NOT_FOUND: { description: 'No user with this ID.' },
     LAST_ADMIN: { description: 'The change would leave the platform without an ADMIN.' },
+    INVALID_TRANSITION: { description: 'The object is not in a state that allows this action.' },
+    SLUG_TAKEN: { description: 'Another object already uses this slug.' },
+    CATEGORY_NOT_FOUND: { description: 'A referenced category does not exist.' },
+    APPLICATION_ALREADY_OPEN: { description: 'You already have an application that is not approved or rejected.' },
+    SHOP_NAME_TAKEN: { description: 'A live shop or an open application already uses this name (case-insensitive).' },
+    ALREADY_CLAIMED: { description: 'Another reviewer claimed this application first.' },
+    NOT_ASSIGNED: { description: 'Only the reviewer who claimed the application (or an ADMIN) may decide it.' },
+    REASON_REQUIRED: { description: 'A reason is required for this decision.' },
+    AGREEMENT_VERSION_MISMATCH: { description: 'The version accepted is not the current merchant agreement.' },
+    AGREEMENT_NOT_ACCEPTED: { description: 'The shop has not accepted the current merchant agreement.' },
+    TRAINING_INCOMPLETE: { description: 'Required training courses are not passed yet; the message lists them.' },
+    PROFILE_INCOMPLETE: { description: 'Phone, address and description are required; `field` names the missing one.' },
+    COURSE_PUBLISHED: { description: 'A published course can no longer be changed.' },
+    COURSE_EMPTY: { description: 'A course needs at least one lesson and one quiz question to be published.' },
+    TOO_MANY_ATTEMPTS: { description: 'At most 5 quiz attempts per course per shop in 24 hours.' },
+    ALREADY_MEMBER: { description: 'The user is already a member of this shop.' },
+    INVITATION_NOT_PENDING: { description: 'The invitation was already accepted or revoked.' },
+    LAST_OWNER: { description: 'A shop must keep at least one OWNER.' },
   },
 });
 

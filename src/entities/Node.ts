@@ -1,4 +1,4 @@
-import { Property } from '@mikro-orm/core';
+import { OptionalProps, Property } from '@mikro-orm/core';
 import { Field, ID, InterfaceType, ObjectType } from 'type-graphql';
 import { toGlobalId } from '../schema/globalId';
 
@@ -8,6 +8,9 @@ import { toGlobalId } from '../schema/globalId';
  */
 @InterfaceType('Node', { description: 'An object with a globally unique, opaque ID that `node(id:)` can refetch.' })
 export abstract class Node {
+  /** Computed or defaulted properties that `em.create()` need not be given. */
+  declare [OptionalProps]?: 'globalId' | 'createdAt' | 'updatedAt';
+
   abstract id: string;
 
   @Field(() => ID, { name: 'id', description: 'Opaque global ID of this object.' })

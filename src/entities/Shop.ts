@@ -1,10 +1,24 @@
-import { BigIntType, Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
-import { Field, ObjectType } from 'type-graphql';
+import { BigIntType, Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Field, Int, ObjectType } from 'type-graphql';
+import { DecimalScalar } from '../schema/scalars';
 import { ShopStatus } from './enums';
 import { Node, TimestampedNode } from './Node';
 
+@ObjectType({ description: 'Opening hours on one weekday.' })
+export class BusinessHours {
+  @Field(() => Int, { description: 'ISO weekday: 1 = Monday … 7 = Sunday.' })
+  weekday!: number;
+
+  @Field({ description: 'Opening time, "HH:MM" (24-hour).' })
+  opens!: string;
+
+  @Field({ description: 'Closing time, "HH:MM" (24-hour), after `opens`.' })
+  closes!: string;
+}
+
 @ObjectType({ implements: Node, description: 'A third-party merchant shop on the marketplace.' })
 @Entity({ tableName: 'shop' })
+@Index({ name: 'shop_live_name_unique', expression: `create unique index "shop_live_name_unique" on "shop" (lower("name")) where "status" <> 'CLOSED'` })
 export class Shop extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
@@ -20,6 +34,42 @@ export class Shop extends TimestampedNode {
   @Field(() => ShopStatus, { description: 'Life-cycle status. Shoppers only ever see ACTIVE shops.' })
   @Enum({ items: () => ShopStatus, default: ShopStatus.ONBOARDING })
   status: ShopStatus = ShopStatus.ONBOARDING;
+
+  @Field(() => String, { nullable: true, description: 'Why staff suspended or closed the shop. Visible to its members and staff.' })
+  @Property({ type: 'text', nullable: true })
+  statusReason?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'What the shop sells and stands for.' })
+  @Property({ type: 'text', nullable: true })
+  description?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Logo image URL.' })
+  @Property({ type: 'text', nullable: true })
+  logoUrl?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Customer contact phone.' })
+  @Property({ type: 'text', nullable: true })
+  phone?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Address, one line.' })
+  @Property({ type: 'text', nullable: true })
+  address?: string | null;
+
+  @Field(() => [BusinessHours], { description: 'Opening hours per weekday; weekdays not listed are closed.' })
+  @Property({ type: 'jsonb', default: '[]' })
+  businessHours: BusinessHours[] = [];
+
+  @Field(() => [String], { description: 'Store photo URLs.' })
+  @Property({ type: 'jsonb', default: '[]' })
+  photoUrls: string[] = [];
+
+  @Field(() => DecimalScalar, { description: "Platform commission on this shop's sales (0–1). Visible to its members and staff." })
+  @Property({ type: 'decimal', precision: 5, scale: 4, defaultRaw: '0.0500' })
+  commissionRate: string = '0.0500';
+
+  /** When the shop first became ACTIVE; reinstating a suspended shop returns it there. */
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  activatedAt?: Date | null;
 
   constructor(name: string, slug: string) {
     super();

@@ -1,10 +1,15 @@
 import { type GraphQLSchema, isObjectType } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
-import { allow, deny, or, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
+import { allow, deny, or, shield } from 'graphql-shield';
+import { ShopMemberRole as M, StaffRole } from '../entities';
 import { ForbiddenError } from '../errors';
-import { StaffRole } from '../entities';
-import { isAnyStaff, isSelfOrStaff, isShopMember, isSignedIn, isStaff } from './rules';
+import { isAnyStaff, isMemberOfShopOwning, isSelfOrStaff, isShopMember, isShopMemberOfInputId, isSignedIn, isStaff } from './rules';
+
+const { OPERATIONS, REVIEWER, RISK, ADMIN } = StaffRole;
+
+/** Members of the shop (any role) or staff: a shop's private fields. */
+const shopInsider = or(isShopMember(), isAnyStaff);
 
 /**
  * The one permission tree. Every root field has an explicit rule (a test enforces it); everything
@@ -15,7 +20,17 @@ export const rootRules = {
     me: allow,
     node: allow,
     nodes: allow,
-    users: isStaff(StaffRole.ADMIN),
+    users: isStaff(ADMIN),
+    categories: allow,
+    category: allow,
+    shop: allow,
+    merchantAgreement: allow,
+    myShops: isSignedIn,
+    myMerchantApplications: isSignedIn,
+    myShopInvitations: isSignedIn,
+    trainingCourses: isSignedIn,
+    merchantApplications: isStaff(REVIEWER),
+    auditLog: isStaff(RISK),
   },
   Mutation: {
     register: allow,
@@ -23,18 +38,72 @@ export const rootRules = {
     refreshSession: allow,
     logout: isSignedIn,
     changePassword: isSignedIn,
-    setStaffRoles: isStaff(StaffRole.ADMIN),
+    setStaffRoles: isStaff(ADMIN),
+    createCategory: isStaff(OPERATIONS),
+    updateCategory: isStaff(OPERATIONS),
+    // Applicants act on their own applications; the service answers NOT_FOUND for anyone else's.
+    createMerchantApplication: isSignedIn,
+    updateMerchantApplication: isSignedIn,
+    submitMerchantApplication: isSignedIn,
+    claimMerchantApplication: isStaff(REVIEWER),
+    reviewMerchantApplication: isStaff(REVIEWER),
+    publishMerchantAgreement: isStaff(OPERATIONS),
+    acceptMerchantAgreement: isShopMember(M.OWNER),
+    activateShop: isShopMemberOfInputId(M.OWNER),
+    updateShopProfile: isShopMember(M.OWNER, M.MANAGER),
+    suspendShop: isStaff(OPERATIONS, RISK),
+    reinstateShop: isStaff(OPERATIONS, RISK),
+    closeShop: isStaff(OPERATIONS, RISK),
+    createTrainingCourse: isStaff(OPERATIONS),
+    addTrainingLesson: isStaff(OPERATIONS),
+    addQuizQuestion: isStaff(OPERATIONS),
+    publishTrainingCourse: isStaff(OPERATIONS),
+    submitQuizAttempt: isShopMember(),
+    inviteShopMember: isShopMember(M.OWNER),
+    // The invitee is matched by email in the service.
+    acceptShopInvitation: isSignedIn,
+    revokeShopInvitation: isMemberOfShopOwning('ShopInvitation', 'id', M.OWNER),
+    changeShopMemberRole: isMemberOfShopOwning('ShopMember', 'memberId', M.OWNER),
+    removeShopMember: isMemberOfShopOwning('ShopMember', 'memberId', M.OWNER),
   },
 } satisfies IRules;
 
 /** Output types with field-level rules. */
 const typeRules = {
   User: { '*': allow, email: isSelfOrStaff, staffRoles: isSelfOrStaff, memberships: isSelfOrStaff },
-  Shop: { '*': allow, members: or(isShopMember(), isAnyStaff) },
+  Shop: {
+    '*': allow,
+    members: shopInsider,
+    trainingProgress: shopInsider,
+    statusReason: shopInsider,
+    commissionRate: shopInsider,
+    acceptedAgreementVersion: shopInsider,
+    invitations: or(isShopMember(M.OWNER), isAnyStaff),
+  },
+  QuizQuestion: { '*': allow, correctOptionIndexes: isStaff(OPERATIONS) },
 } satisfies IRules;
 
-/** Types whose every field anyone who can reach the object may read. */
-const PUBLIC_TYPES = new Set(['PageInfo', 'UserError', 'ShopMember']);
+/**
+ * Types whose every field anyone who can reach the object may read: who may reach it is decided
+ * by the root fields and services that return it.
+ */
+const PUBLIC_TYPES = new Set([
+  'PageInfo',
+  'UserError',
+  'ShopMember',
+  'BusinessHours',
+  'Category',
+  'CategoryAttribute',
+  'MerchantApplication',
+  'MerchantApplicationDecision',
+  'MerchantAgreement',
+  'TrainingCourse',
+  'TrainingLesson',
+  'TrainingProgress',
+  'QuizAttempt',
+  'ShopInvitation',
+  'AuditEntry',
+]);
 
 /**
  * Wrapper types (payloads, connections, edges) only carry objects whose own types are guarded, so

@@ -49,28 +49,56 @@ export function shopIdOf(parent: unknown, args: Args): string | undefined {
   return typeof shop?.id === 'string' ? shop.id : undefined;
 }
 
+type ShopLocator = (parent: unknown, args: Args, ctx: Context) => Promise<string | undefined> | string | undefined;
+
 /**
- * Members of the shop in question with one of `roles` (any role when none is given). A non-member
- * gets NOT_FOUND — another shop's objects do not exist for them — and a member whose role is too
- * low gets FORBIDDEN.
+ * A rule for members of the shop located by `locate`, with one of `roles` (any role when none is
+ * given). A non-member gets NOT_FOUND — another shop's objects do not exist for them — and a
+ * member whose role is too low gets FORBIDDEN.
  */
-export function isShopMember(...roles: ShopMemberRole[]) {
-  return memo(`isShopMember(${roles.join(',')})`, (name) => rule(name, { cache: 'no_cache' })(async (parent, args: Args, ctx: Context) => {
-    if (!ctx.viewer.isSignedIn) return new UnauthenticatedError();
-    let shopId: string | undefined;
-    try {
-      shopId = shopIdOf(parent, args);
-    } catch (err) {
-      return err as Error;
-    }
-    if (!shopId) return new NotFoundError();
-    const role = await ctx.viewer.roleIn(shopId);
-    if (!role) return new NotFoundError();
-    return roles.length === 0 || roles.includes(role) ? true : new ForbiddenError();
-  }));
+function shopRule(name: string, locate: ShopLocator, roles: ShopMemberRole[]) {
+  return memo(name, (ruleName) =>
+    rule(ruleName, { cache: 'no_cache' })(async (parent, args: Args, ctx: Context) => {
+      if (!ctx.viewer.isSignedIn) return new UnauthenticatedError();
+      let shopId: string | undefined;
+      try {
+        shopId = await locate(parent, args, ctx);
+      } catch (err) {
+        return err as Error;
+      }
+      if (!shopId) return new NotFoundError();
+      const role = await ctx.viewer.roleIn(shopId);
+      if (!role) return new NotFoundError();
+      return roles.length === 0 || roles.includes(role) ? true : new ForbiddenError();
+    }),
+  );
 }
 
-/** A User's private fields: the user themself, or staff. */
+/** Members of the shop named by `input.shopId`, `shopId`, or the parent object. */
+export function isShopMember(...roles: ShopMemberRole[]) {
+  return shopRule(`isShopMember(${roles.join(',')})`, shopIdOf, roles);
+}
+
+/** Members of the shop whose global ID is `input.id` (e.g. `activateShop`). */
+export function isShopMemberOfInputId(...roles: ShopMemberRole[]) {
+  return shopRule(`isShopMemberOfInputId(${roles.join(',')})`, (_p, args) => decodeId('Shop', String(args.input?.id)), roles);
+}
+
+/** Shop-owned tables a rule may look the shop up in, by the owned object's global ID. */
+const SHOP_OWNED = { ShopMember: 'shop_member', ShopInvitation: 'shop_invitation' } as const;
+
+/**
+ * Members of the shop that owns the object whose global ID is `input[argKey]` (a shop member, an
+ * invitation …). The lookup is one indexed query by primary key.
+ */
+export function isMemberOfShopOwning(type: keyof typeof SHOP_OWNED, argKey: string, ...roles: ShopMemberRole[]) {
+  return shopRule(`isMemberOfShopOwning(${type}.${argKey}:${roles.join(',')})`, async (_p, args, ctx) => {
+    const key = decodeId(type, String(args.input?.[argKey]));
+    const [row] = await ctx.em.getConnection().execute<{ shop_id: string }[]>(`select shop_id from ${SHOP_OWNED[type]} where id = ?`, [key]);
+    return row ? String(row.shop_id) : undefined;
+  }, roles);
+}
+
 // Parent-based rules are not cached: shield's strict cache hashes the parent, and entity graphs are
 // large and cyclic. They are cheap, and memberships are memoised per request on the viewer.
 export const isSelfOrStaff = rule('isSelfOrStaff', { cache: 'no_cache' })((parent: User, _args, ctx: Context) => {

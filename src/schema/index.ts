@@ -3,12 +3,28 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchemaSync } from 'type-graphql';
 import { applyPermissions } from '../permissions';
+import { AuditResolver } from '../resolvers/AuditResolver';
+import { CategoryResolver } from '../resolvers/CategoryResolver';
 import { IdentityResolver } from '../resolvers/IdentityResolver';
+import { ApplicationDecisionResolver, MerchantApplicationResolver } from '../resolvers/MerchantApplicationResolver';
 import { NodeResolver } from '../resolvers/NodeResolver';
 import { ShopMemberResolver } from '../resolvers/ShopMemberResolver';
 import { ShopResolver } from '../resolvers/ShopResolver';
+import { TeamResolver } from '../resolvers/TeamResolver';
+import { TrainingResolver } from '../resolvers/TrainingResolver';
 
-export const resolvers = [NodeResolver, IdentityResolver, ShopResolver, ShopMemberResolver] as const;
+export const resolvers = [
+  NodeResolver,
+  IdentityResolver,
+  ShopResolver,
+  ShopMemberResolver,
+  CategoryResolver,
+  MerchantApplicationResolver,
+  ApplicationDecisionResolver,
+  TrainingResolver,
+  TeamResolver,
+  AuditResolver,
+] as const;
 
 let cached: GraphQLSchema | undefined;
 

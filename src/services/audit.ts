@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { AuditEntry } from '../entities';
+import { decodeId } from '../schema/globalId';
+import { applyKeyset, type ConnectionResult, type PageArgs, pageWindow, toConnection } from '../schema/relay';
 
 export interface AuditRecord {
   action: string;
@@ -20,4 +22,27 @@ export function recordAudit(ctx: Context, em: EntityManager, record: AuditRecord
   } as never);
   em.persist(entry);
   return entry;
+}
+
+export interface AuditFilter {
+  actorId?: string | null;
+  action?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+}
+
+/** The audit log, newest first, filtered by actor, action or target; every filter is indexed. */
+export async function listAuditLog(ctx: Context, args: PageArgs & { filter?: AuditFilter | null }): Promise<ConnectionResult<AuditEntry>> {
+  const window = pageWindow(args, 1);
+  const f = args.filter ?? {};
+  const base = () => {
+    const qb = ctx.em.createQueryBuilder(AuditEntry, 'e');
+    if (f.actorId) qb.andWhere({ actor: decodeId('User', f.actorId) });
+    if (f.action) qb.andWhere({ action: f.action });
+    if (f.targetType) qb.andWhere({ targetType: f.targetType });
+    if (f.targetId) qb.andWhere({ targetId: f.targetType ? decodeId(f.targetType, f.targetId) : f.targetId });
+    return qb;
+  };
+  const rows = await applyKeyset(base(), [{ column: 'e.id', direction: 'desc' }], window).getResultList();
+  return toConnection(rows, window, (e) => [e.id], () => base().getCount());
 }

@@ -8,6 +8,7 @@ import { recordAudit } from './audit';
 import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { assertNotExhausted, consumeOrThrow } from './rateLimits';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens';
+import { isValidEmail } from './validation';
 
 export interface AuthResult {
   accessToken: string;
@@ -15,15 +16,12 @@ export interface AuthResult {
   user: User;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const MAX_EMAIL_LENGTH = 254;
-
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
 function checkEmail(problems: Problems, email: string, field: string[]): void {
-  if (email.length > MAX_EMAIL_LENGTH || !EMAIL.test(email)) {
+  if (!isValidEmail(email)) {
     problems.add(UserErrorCode.INVALID_INPUT, 'Enter a valid email address', field);
   }
 }

@@ -1,6 +1,8 @@
 import type { Context } from '../context';
-import { ShopStatus } from '../entities';
+import { MerchantApplication, MerchantApplicationStatus, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../entities';
 import { parseGlobalId } from '../schema/globalId';
+import { canSeeShop } from './shops';
+import { visibleCourse } from './training';
 
 /** Loads one node by database key, or null when absent or not visible to the viewer. */
 type NodeFetcher = (ctx: Context, key: string) => Promise<object | null>;
@@ -16,9 +18,30 @@ const fetchers: Record<string, NodeFetcher> = {
   },
   async Shop(ctx, key) {
     const shop = await ctx.loaders.shopById.load(key);
-    if (!shop) return null;
-    if (shop.status === ShopStatus.ACTIVE || ctx.viewer.isStaff) return shop;
-    return (await ctx.viewer.roleIn(shop.id)) ? shop : null;
+    return shop && (await canSeeShop(ctx, shop)) ? shop : null;
+  },
+  async ShopMember(ctx, key) {
+    const member = await ctx.em.findOne(ShopMember, { id: key });
+    if (!member) return null;
+    return member.user.id === ctx.viewer.userId || ctx.viewer.isStaff || (await ctx.viewer.roleIn(member.shop.id)) ? member : null;
+  },
+  async ShopInvitation(ctx, key) {
+    const invitation = await ctx.em.findOne(ShopInvitation, { id: key });
+    if (!invitation) return null;
+    if (invitation.email === ctx.viewer.user?.email || ctx.viewer.isStaff) return invitation;
+    return (await ctx.viewer.roleIn(invitation.shop.id)) === ShopMemberRole.OWNER ? invitation : null;
+  },
+  async Category(ctx, key) {
+    return ctx.loaders.categoryById.load(key);
+  },
+  async MerchantApplication(ctx, key) {
+    const app = await ctx.em.findOne(MerchantApplication, { id: key });
+    if (!app) return null;
+    if (app.applicant.id === ctx.viewer.userId) return app;
+    return ctx.viewer.hasStaffRole(StaffRole.REVIEWER) && app.status !== MerchantApplicationStatus.DRAFT ? app : null;
+  },
+  async TrainingCourse(ctx, key) {
+    return ctx.viewer.isSignedIn ? visibleCourse(ctx, key) : null;
   },
 };
 

@@ -1,0 +1,50 @@
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../context';
+import { Shop, ShopInvitation, User } from '../entities';
+import * as team from '../services/team';
+import { IdInput, INPUT_DESCRIPTION } from '../schema/common';
+import { ChangeShopMemberRoleInput, InviteShopMemberInput, ShopMemberIdInput, ShopMemberPayload } from '../schema/onboarding';
+import { payload } from './payload';
+
+@Resolver(() => ShopInvitation)
+export class TeamResolver {
+  @Query(() => [ShopInvitation], { description: 'Pending invitations addressed to your email.' })
+  myShopInvitations(@Ctx() ctx: Context): Promise<ShopInvitation[]> {
+    return team.myInvitations(ctx);
+  }
+
+  @Mutation(() => ShopMemberPayload, { description: 'Invite someone by email with a role (OWNER). They accept with `acceptShopInvitation`, also after registering later.' })
+  inviteShopMember(@Arg('input', { description: INPUT_DESCRIPTION }) input: InviteShopMemberInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
+    return payload(() => team.invite(ctx, input), (invitation) => ({ invitation, shopMember: null }));
+  }
+
+  @Mutation(() => ShopMemberPayload, { description: 'Accept an invitation addressed to your email and join the shop.' })
+  acceptShopInvitation(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
+    return payload(() => team.acceptInvitation(ctx, input.id), (shopMember) => ({ shopMember }));
+  }
+
+  @Mutation(() => ShopMemberPayload, { description: 'Withdraw a pending invitation (OWNER).' })
+  revokeShopInvitation(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
+    return payload(() => team.revokeInvitation(ctx, input.id), (invitation) => ({ invitation }));
+  }
+
+  @Mutation(() => ShopMemberPayload, { description: "Change a member's role (OWNER). A shop always keeps one OWNER." })
+  changeShopMemberRole(@Arg('input', { description: INPUT_DESCRIPTION }) input: ChangeShopMemberRoleInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
+    return payload(() => team.changeRole(ctx, input), (shopMember) => ({ shopMember }));
+  }
+
+  @Mutation(() => ShopMemberPayload, { description: 'Remove a member (OWNER). A shop always keeps one OWNER.' })
+  removeShopMember(@Arg('input', { description: INPUT_DESCRIPTION }) input: ShopMemberIdInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
+    return payload(() => team.removeMember(ctx, input.memberId), (shopMember) => ({ shopMember }));
+  }
+
+  @FieldResolver(() => Shop, { description: 'The shop inviting.' })
+  async shop(@Root() invitation: ShopInvitation, @Ctx() ctx: Context): Promise<Shop> {
+    return (await ctx.loaders.shopById.load(invitation.shop.id))!;
+  }
+
+  @FieldResolver(() => User, { description: 'Who sent the invitation.' })
+  async invitedBy(@Root() invitation: ShopInvitation, @Ctx() ctx: Context): Promise<User> {
+    return (await ctx.loaders.userById.load(invitation.invitedBy.id))!;
+  }
+}

@@ -1,0 +1,117 @@
+import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import type { Context } from '../context';
+import { InvitationStatus, Shop, ShopInvitation, ShopMember, ShopMemberRole, ShopStatus, User } from '../entities';
+import { Failure, NotFoundError, UserErrorCode } from '../errors';
+import { decodeId } from '../schema/globalId';
+import { recordAudit } from './audit';
+import { normaliseEmail } from './identity';
+import { lockShop, lockShopByKey } from './shops';
+import { isValidEmail } from './validation';
+
+function assertOpen(shop: Shop): void {
+  if (shop.status === ShopStatus.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot change its team');
+}
+
+/**
+ * Invites an email to the shop with a role (OWNER only). The invitee accepts with
+ * `acceptShopInvitation`, now or after registering with that email. Inviting the same email
+ * again updates the pending invitation's role.
+ */
+export async function invite(ctx: Context, input: { shopId: string; email: string; role: ShopMemberRole }): Promise<ShopInvitation> {
+  const email = normaliseEmail(input.email);
+  if (!isValidEmail(email)) throw new Failure(UserErrorCode.INVALID_INPUT, 'Enter a valid email address', ['input', 'email']);
+  return ctx.em.transactional(async (em) => {
+    const shop = await lockShop(em, input.shopId);
+    assertOpen(shop);
+    const user = await em.findOne(User, { email });
+    if (user && (await em.count(ShopMember, { shop, user }))) throw new Failure(UserErrorCode.ALREADY_MEMBER, 'This person is already a member of the shop', ['input', 'email']);
+    let invitation = await em.findOne(ShopInvitation, { shop, email, status: InvitationStatus.PENDING });
+    const before = invitation ? { role: invitation.role } : undefined;
+    if (invitation) invitation.role = input.role;
+    else invitation = em.create(ShopInvitation, { shop, email, role: input.role, status: InvitationStatus.PENDING, invitedBy: ctx.viewer.userId!, createdAt: new Date(), updatedAt: new Date() });
+    await em.flush();
+    recordAudit(ctx, em, { action: 'shopMember.invite', targetType: 'Shop', targetId: shop.id, before, after: { email, role: input.role, invitationId: invitation.id } });
+    await em.flush();
+    return invitation;
+  });
+}
+
+export function myInvitations(ctx: Context): Promise<ShopInvitation[]> {
+  return ctx.em.find(ShopInvitation, { email: ctx.viewer.user!.email, status: InvitationStatus.PENDING }, { orderBy: { id: 'asc' } });
+}
+
+/** The invitee (matched by email) joins the shop with the invited role. */
+export async function acceptInvitation(ctx: Context, invitationId: string): Promise<ShopMember> {
+  try {
+    return await ctx.em.transactional(async (em) => {
+      const invitation = await em.findOne(ShopInvitation, { id: decodeId('ShopInvitation', invitationId) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!invitation || invitation.email !== ctx.viewer.user!.email) throw new NotFoundError('No such invitation');
+      if (invitation.status !== InvitationStatus.PENDING) throw new Failure(UserErrorCode.INVITATION_NOT_PENDING, `This invitation is ${invitation.status}`);
+      const shop = await lockShopByKey(em, invitation.shop.id);
+      assertOpen(shop);
+      invitation.status = InvitationStatus.ACCEPTED;
+      const member = new ShopMember(shop, em.getReference(User, ctx.viewer.userId!), invitation.role);
+      em.persist(member);
+      await em.flush();
+      recordAudit(ctx, em, { action: 'shopMember.join', targetType: 'ShopMember', targetId: member.id, after: { shopId: shop.id, userId: ctx.viewer.userId, role: member.role } });
+      await em.flush();
+      return member;
+    });
+  } catch (err) {
+    if (err instanceof UniqueConstraintViolationException) throw new Failure(UserErrorCode.ALREADY_MEMBER, 'You are already a member of this shop');
+    throw err;
+  }
+}
+
+export async function revokeInvitation(ctx: Context, invitationId: string): Promise<ShopInvitation> {
+  return ctx.em.transactional(async (em) => {
+    const invitation = await em.findOne(ShopInvitation, { id: decodeId('ShopInvitation', invitationId) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!invitation) throw new NotFoundError('No such invitation');
+    if (invitation.status !== InvitationStatus.PENDING) throw new Failure(UserErrorCode.INVITATION_NOT_PENDING, `This invitation is ${invitation.status}`);
+    invitation.status = InvitationStatus.REVOKED;
+    recordAudit(ctx, em, { action: 'shopMember.revokeInvitation', targetType: 'ShopInvitation', targetId: invitation.id, before: { status: InvitationStatus.PENDING }, after: { status: InvitationStatus.REVOKED } });
+    await em.flush();
+    return invitation;
+  });
+}
+
+/** A member with its shop locked, so owner counts are exact while the change is decided. */
+async function lockedMember(em: EntityManager, memberId: string): Promise<{ member: ShopMember; shop: Shop }> {
+  const id = decodeId('ShopMember', memberId);
+  const member = await em.findOne(ShopMember, { id });
+  if (!member) throw new NotFoundError('No such shop member');
+  const shop = await em.findOneOrFail(Shop, { id: member.shop.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  assertOpen(shop);
+  await em.refresh(member);
+  return { member, shop };
+}
+
+async function assertKeepsAnOwner(em: EntityManager, shop: Shop, member: ShopMember): Promise<void> {
+  if (member.role !== ShopMemberRole.OWNER) return;
+  const owners = await em.count(ShopMember, { shop, role: ShopMemberRole.OWNER });
+  if (owners <= 1) throw new Failure(UserErrorCode.LAST_OWNER, 'A shop must keep at least one OWNER');
+}
+
+export async function changeRole(ctx: Context, input: { memberId: string; role: ShopMemberRole }): Promise<ShopMember> {
+  return ctx.em.transactional(async (em) => {
+    const { member, shop } = await lockedMember(em, input.memberId);
+    if (member.role === input.role) return member;
+    if (input.role !== ShopMemberRole.OWNER) await assertKeepsAnOwner(em, shop, member);
+    const before = { role: member.role };
+    member.role = input.role;
+    recordAudit(ctx, em, { action: 'shopMember.changeRole', targetType: 'ShopMember', targetId: member.id, before, after: { role: input.role } });
+    await em.flush();
+    return member;
+  });
+}
+
+export async function removeMember(ctx: Context, memberId: string): Promise<ShopMember> {
+  return ctx.em.transactional(async (em) => {
+    const { member, shop } = await lockedMember(em, memberId);
+    await assertKeepsAnOwner(em, shop, member);
+    recordAudit(ctx, em, { action: 'shopMember.remove', targetType: 'ShopMember', targetId: member.id, before: { shopId: shop.id, userId: member.user.id, role: member.role } });
+    em.remove(member);
+    await em.flush();
+    return member;
+  });
+}
