@@ -5,7 +5,9 @@ import { run, withDatabase } from './cli';
 run(() =>
   withDatabase(async (orm) => {
     const result = await seedDemo(orm.em.fork());
-    console.log(`seeded ${result.users} users; every demo password is "${DEMO_PASSWORD}":`);
-    for (const u of DEMO_USERS) console.log(`  ${u.email.padEnd(22)} ${u.roles.join(',') || 'shopper'}`);
+    console.log(`seeded ${result.users} users, ${result.categories} categories, ${result.shops} new shops; every demo password is "${DEMO_PASSWORD}":`);
+    for (const u of DEMO_USERS) console.log(`  ${u.email.padEnd(30)} ${u.roles.join(',') || 'no staff role'}`);
+    console.log('shops: blue-sea-digital (ACTIVE, merchant@ owner, operator@ operator), fresh-frozen (ONBOARDING, newshop@),');
+    console.log('       silk-road-fashion (SUSPENDED), old-town-books (CLOSED); applications in every status (applicant-*@).');
   }),
 );

@@ -1,4 +1,4 @@
-import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
+import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property, type Rel, Unique, OptionalProps } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { Shop } from './Shop';
 import { User } from './User';
@@ -7,6 +7,8 @@ import { User } from './User';
 @ObjectType({ description: 'The merchant agreement a shop must accept before it may trade.' })
 @Entity({ tableName: 'merchant_agreement' })
 export class MerchantAgreement {
+  declare [OptionalProps]?: 'publishedAt';
+
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
 
@@ -28,6 +30,8 @@ export class MerchantAgreement {
 @Entity({ tableName: 'agreement_acceptance' })
 @Unique({ name: 'agreement_acceptance_shop_version_unique', properties: ['shop', 'version'] })
 export class AgreementAcceptance {
+  declare [OptionalProps]?: 'acceptedAt';
+
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
 

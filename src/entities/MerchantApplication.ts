@@ -1,4 +1,4 @@
-import { ArrayType, BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { ArrayType, BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Rel, OptionalProps } from '@mikro-orm/core';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Node, TimestampedNode } from './Node';
 import { Shop } from './Shop';
@@ -115,6 +115,8 @@ registerEnumType(ApplicationDecisionType, {
 @ObjectType('MerchantApplicationDecision', { description: 'One review decision, kept forever.' })
 @Entity({ tableName: 'application_decision' })
 export class ApplicationDecision {
+  declare [OptionalProps]?: 'at';
+
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
 

@@ -1,10 +1,29 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { StaffRole } from '../entities';
+import {
+  AgreementAcceptance,
+  ApplicationDecision,
+  ApplicationDecisionType,
+  AttributeType,
+  Category,
+  MerchantApplication,
+  MerchantApplicationStatus,
+  QuizAttempt,
+  QuizQuestion,
+  Shop,
+  ShopMember,
+  ShopMemberRole,
+  ShopStatus,
+  StaffRole,
+  TrainingCourse,
+  TrainingLesson,
+  User,
+} from '../entities';
+import { currentAgreement } from '../services/shops';
 import { upsertStaffUser } from '../services/staff';
 
 export const DEMO_PASSWORD = 'demo-password-2026';
 
-/** Demo people: one account per staff role, and a few shoppers. Idempotent: re-running updates them. */
+/** Demo people: one account per staff role, shoppers, merchants and applicants. Re-running updates them. */
 export const DEMO_USERS: { email: string; displayName: string; roles: StaffRole[] }[] = [
   { email: 'admin@demo.test', displayName: 'Ada Admin', roles: [StaffRole.ADMIN] },
   { email: 'reviewer@demo.test', displayName: 'Rui Reviewer', roles: [StaffRole.REVIEWER] },
@@ -16,9 +35,136 @@ export const DEMO_USERS: { email: string; displayName: string; roles: StaffRole[
   { email: 'alice@demo.test', displayName: 'Alice Shopper', roles: [] },
   { email: 'bob@demo.test', displayName: 'Bob Shopper', roles: [] },
   { email: 'merchant@demo.test', displayName: 'Mei Merchant', roles: [] },
+  { email: 'newshop@demo.test', displayName: 'Niu Newshop', roles: [] },
+  { email: 'operator@demo.test', displayName: 'Otto Operator', roles: [] },
+  ...['draft', 'submitted', 'inreview', 'changes', 'rejected'].map((s) => ({ email: `applicant-${s}@demo.test`, displayName: `Applicant ${s}`, roles: [] })),
 ];
 
-export async function seedDemo(em: EntityManager): Promise<{ users: number }> {
-  for (const u of DEMO_USERS) await upsertStaffUser(em.fork(), { ...u, password: DEMO_PASSWORD });
-  return { users: DEMO_USERS.length };
+/** Category tree, several levels deep, mixed Chinese and English. */
+const CATEGORY_TREE: { name: string; slug: string; rate?: string; children?: { name: string; slug: string; rate?: string; children?: { name: string; slug: string }[] }[] }[] = [
+  {
+    name: '數碼 Electronics',
+    slug: 'electronics',
+    rate: '0.0600',
+    children: [
+      { name: '耳機 Earphones', slug: 'earphones', children: [{ name: '無線耳機 Wireless', slug: 'wireless-earphones' }, { name: '有線耳機 Wired', slug: 'wired-earphones' }] },
+      { name: '手機配件 Phone accessories', slug: 'phone-accessories', rate: '0.0800' },
+    ],
+  },
+  {
+    name: '服飾 Fashion',
+    slug: 'fashion',
+    rate: '0.1000',
+    children: [{ name: '女裝 Womenswear', slug: 'womenswear' }, { name: '男裝 Menswear', slug: 'menswear' }],
+  },
+  { name: '生鮮 Fresh food', slug: 'fresh-food', rate: '0.0400', children: [{ name: '冷凍食品 Frozen', slug: 'frozen-food' }] },
+];
+
+async function seedCategories(em: EntityManager): Promise<Map<string, Category>> {
+  const bySlug = new Map((await em.find(Category, {})).map((c) => [c.slug, c]));
+  const make = async (node: { name: string; slug: string; rate?: string; children?: typeof CATEGORY_TREE }, parent: Category | null) => {
+    let category = bySlug.get(node.slug);
+    if (!category) {
+      const attributes = node.slug === 'earphones' ? [{ name: 'Connectivity', type: AttributeType.ENUM, allowedValues: ['Bluetooth', 'Wired'], required: true }] : [];
+      category = em.create(Category, { name: node.name, slug: node.slug, parent, path: '/', depth: parent ? parent.depth + 1 : 0, ownCommissionRate: node.rate ?? null, position: 0, attributes });
+      await em.flush();
+      category.path = `${parent?.path ?? '/'}${category.id}/`;
+      await em.flush();
+      bySlug.set(node.slug, category);
+    }
+    for (const child of node.children ?? []) await make(child, category);
+  };
+  for (const root of CATEGORY_TREE) await make(root, null);
+  return bySlug;
+}
+
+async function seedTraining(em: EntityManager): Promise<TrainingCourse> {
+  const existing = await em.findOne(TrainingCourse, { title: 'Platform rules 平台規則' });
+  if (existing) return existing;
+  const course = em.create(TrainingCourse, { title: 'Platform rules 平台規則', description: 'Listing standards, service times and after-sales duties.', required: true, passScore: 80, published: true, publishedAt: new Date() });
+  em.create(TrainingLesson, { course, position: 0, title: 'Listing standards 商品上架標準', body: 'Names, descriptions, images and specifications must match the real item. Counterfeit or shoddy goods are strictly forbidden.' });
+  em.create(TrainingLesson, { course, position: 1, title: 'Service times', body: 'Answer customers within 24 hours.' });
+  em.create(QuizQuestion, { course, position: 0, prompt: 'Counterfeit goods are…', options: ['allowed when cheap', 'strictly forbidden'], correctOptionIndexes: [1] });
+  em.create(QuizQuestion, { course, position: 1, prompt: 'Customers must get an answer within…', options: ['24 hours', 'a week', 'a month'], correctOptionIndexes: [0] });
+  const draft = em.create(TrainingCourse, { title: 'Live streaming basics (draft)', description: 'Selling through live streams.', required: false, passScore: 60, published: false });
+  em.create(TrainingLesson, { course: draft, position: 0, title: 'Preparing a stream', body: 'Light, sound, script.' });
+  await em.flush();
+  return course;
+}
+
+/** Shops in every status, each with an approved application behind it; applications in every status. */
+async function seedShopsAndApplications(em: EntityManager, users: Map<string, User>, categories: Map<string, Category>, course: TrainingCourse): Promise<number> {
+  if (await em.findOne(Shop, { slug: 'blue-sea-digital' })) return 0;
+  const reviewer = users.get('reviewer@demo.test')!;
+  const electronics = categories.get('electronics')!;
+  const agreement = await currentAgreement(em);
+  const shops: [string, string, ShopStatus, string][] = [
+    ['藍海數碼 Blue Sea Digital', 'blue-sea-digital', ShopStatus.ACTIVE, 'merchant@demo.test'],
+    ['Fresh Frozen 冷鏈生鮮', 'fresh-frozen', ShopStatus.ONBOARDING, 'newshop@demo.test'],
+    ['Silk Road Fashion', 'silk-road-fashion', ShopStatus.SUSPENDED, 'applicant-rejected@demo.test'],
+    ['Old Town Books', 'old-town-books', ShopStatus.CLOSED, 'bob@demo.test'],
+  ];
+  for (const [name, slug, status, ownerEmail] of shops) {
+    const owner = users.get(ownerEmail)!;
+    const shop = new Shop(name, slug);
+    if (status === ShopStatus.ACTIVE) em.persist(new ShopMember(shop, users.get('operator@demo.test')!, ShopMemberRole.OPERATOR));
+    Object.assign(shop, {
+      status,
+      description: `${name}: demo shop`,
+      phone: '13800138000',
+      address: '1 Demo Road, Hangzhou',
+      commissionRate: '0.0500',
+      businessHours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, opens: '09:00', closes: '21:00' })),
+      activatedAt: status === ShopStatus.ONBOARDING ? null : new Date(),
+      statusReason: status === ShopStatus.SUSPENDED ? 'Complaints about counterfeit goods under review' : status === ShopStatus.CLOSED ? 'Closed at the owner’s request' : null,
+    });
+    em.persist(shop);
+    em.persist(new ShopMember(shop, owner, ShopMemberRole.OWNER));
+    const app = em.create(MerchantApplication, {
+      applicant: owner, status: MerchantApplicationStatus.APPROVED, shopName: name, legalName: `${name} Co., Ltd.`, businessLicenseNumber: '91350100M000100Y43',
+      contactName: owner.displayName, contactPhone: '13800138000', contactEmail: owner.email, description: 'Demo application', categoryIds: [electronics.id],
+      reviewer, submittedAt: new Date(), shop,
+    });
+    em.create(ApplicationDecision, { application: app, decision: ApplicationDecisionType.APPROVE, reviewer, reason: null });
+    if (status !== ShopStatus.ONBOARDING) {
+      em.create(AgreementAcceptance, { shop, acceptedBy: owner, version: agreement.version, ip: '127.0.0.1' });
+      em.create(QuizAttempt, { shop, course, takenBy: owner, score: 100, passed: true, answers: [] });
+    }
+  }
+
+  const pending: [string, MerchantApplicationStatus, string | null][] = [
+    ['applicant-draft@demo.test', MerchantApplicationStatus.DRAFT, null],
+    ['applicant-submitted@demo.test', MerchantApplicationStatus.SUBMITTED, null],
+    ['applicant-inreview@demo.test', MerchantApplicationStatus.IN_REVIEW, null],
+    ['applicant-changes@demo.test', MerchantApplicationStatus.CHANGES_REQUESTED, 'Upload a clearer business licence'],
+    ['applicant-rejected@demo.test', MerchantApplicationStatus.REJECTED, 'Sells replica brand goods'],
+  ];
+  for (const [email, status, reason] of pending) {
+    const applicant = users.get(email)!;
+    const app = em.create(MerchantApplication, {
+      applicant, status, shopName: `${applicant.displayName} Store`, legalName: `${applicant.displayName} Trading Co., Ltd.`, businessLicenseNumber: '91350100M000100Y43',
+      contactName: applicant.displayName, contactPhone: '+85291234567', contactEmail: email, description: 'Small home appliances', categoryIds: [electronics.id],
+      reviewer: status === MerchantApplicationStatus.DRAFT || status === MerchantApplicationStatus.SUBMITTED ? null : reviewer,
+      submittedAt: status === MerchantApplicationStatus.DRAFT ? null : new Date(),
+    });
+    if (reason) {
+      em.create(ApplicationDecision, {
+        application: app, reviewer, reason,
+        decision: status === MerchantApplicationStatus.REJECTED ? ApplicationDecisionType.REJECT : ApplicationDecisionType.REQUEST_CHANGES,
+      });
+    }
+  }
+  await em.flush();
+  return shops.length;
+}
+
+export async function seedDemo(em: EntityManager): Promise<{ users: number; categories: number; shops: number }> {
+  const users = new Map<string, User>();
+  for (const u of DEMO_USERS) users.set(u.email, (await upsertStaffUser(em.fork(), { ...u, password: DEMO_PASSWORD })).user);
+  const fork = em.fork();
+  for (const [email, user] of users) users.set(email, fork.merge(user));
+  const categories = await seedCategories(fork);
+  const course = await seedTraining(fork);
+  const shops = await seedShopsAndApplications(fork, users, categories, course);
+  return { users: users.size, categories: categories.size, shops };
 }

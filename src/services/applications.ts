@@ -62,13 +62,13 @@ function validateFields(input: ApplicationFields, complete: boolean): Normalised
   text('legalName', 2, 100, 'Legal name');
   text('contactName', 1, 60, 'Contact name');
   text('description', 1, 4000, 'Description');
-  text('businessLicenseNumber', 18, 18, 'Business licence number');
+  text('businessLicenseNumber', 1, 40, 'Business licence number');
   text('contactPhone', 1, 20, 'Contact phone');
   text('contactEmail', 3, 254, 'Contact email');
   if (out.businessLicenseNumber !== undefined) {
     out.businessLicenseNumber = out.businessLicenseNumber.toUpperCase();
     if (!isValidUscc(out.businessLicenseNumber)) {
-      problems.add(UserErrorCode.INVALID_INPUT, 'Not a valid unified social credit code (check character does not match)', ['input', 'businessLicenseNumber']);
+      problems.add(UserErrorCode.INVALID_INPUT, 'Not a valid unified social credit code: 18 characters whose last is the check character', ['input', 'businessLicenseNumber']);
     }
   }
   if (out.contactPhone !== undefined) {

@@ -128,8 +128,10 @@ export async function updateShopProfile(ctx: Context, input: ProfileInput): Prom
   }
 }
 
-export function currentAgreement(em: EntityManager): Promise<MerchantAgreement> {
-  return em.findOneOrFail(MerchantAgreement, {}, { orderBy: { publishedAt: 'desc', id: 'desc' } });
+/** The newest published agreement version (a migration publishes the first one). */
+export async function currentAgreement(em: EntityManager): Promise<MerchantAgreement> {
+  const [current] = await em.find(MerchantAgreement, {}, { orderBy: { publishedAt: 'desc', id: 'desc' }, limit: 1 });
+  return current;
 }
 
 /** Records the OWNER's acceptance of the current agreement version, with the client IP. */
