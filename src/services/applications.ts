@@ -87,14 +87,21 @@ function validateFields(input: ApplicationFields, complete: boolean): Normalised
   return out;
 }
 
-/** Shop names are unique, case-insensitively, among live shops and open applications. */
-async function assertShopNameFree(em: EntityManager, name: string, exceptApplicationId?: string): Promise<void> {
+/**
+ * Shop names are unique, case-insensitively, among live shops and open applications (partial
+ * unique indexes on both tables back this check up against races).
+ */
+export async function assertShopNameFree(
+  em: EntityManager,
+  name: string,
+  options: { exceptApplicationId?: string; exceptShopId?: string; field: string[] },
+): Promise<void> {
   const [{ taken }] = await em.execute<{ taken: boolean }[]>(
-    `select exists (select 1 from shop where lower(name) = lower(?) and status <> 'CLOSED')
+    `select exists (select 1 from shop where lower(name) = lower(?) and status <> 'CLOSED' and id <> ?)
          or exists (select 1 from merchant_application where lower(shop_name) = lower(?) and status in (${OPEN_APPLICATION_STATUSES.map(() => '?').join(', ')}) and id <> ?) as taken`,
-    [name, name, ...OPEN_APPLICATION_STATUSES, exceptApplicationId ?? '0'],
+    [name, options.exceptShopId ?? '0', name, ...OPEN_APPLICATION_STATUSES, options.exceptApplicationId ?? '0'],
   );
-  if (taken) throw new Failure(UserErrorCode.SHOP_NAME_TAKEN, 'A shop or an open application already uses this name', ['input', 'shopName']);
+  if (taken) throw new Failure(UserErrorCode.SHOP_NAME_TAKEN, 'A shop or an open application already uses this name', options.field);
 }
 
 /** Maps the unique indexes that guard applications against races to their payload errors. */
@@ -127,7 +134,7 @@ export async function createApplication(ctx: Context, input: ApplicationFields):
       const categoryIds = await resolveCategoryIds(em, fields.categoryIds!, ['input', 'categoryIds']);
       const open = await em.count(MerchantApplication, { applicant: ctx.viewer.userId, status: { $in: OPEN_APPLICATION_STATUSES } });
       if (open > 0) throw new Failure(UserErrorCode.APPLICATION_ALREADY_OPEN, 'You already have an open application; edit it or wait for its decision');
-      await assertShopNameFree(em, fields.shopName!);
+      await assertShopNameFree(em, fields.shopName!, { field: ['input', 'shopName'] });
       const app = em.create(MerchantApplication, {
         ...(fields as Required<Normalised>),
         categoryIds,
@@ -148,7 +155,7 @@ export async function updateApplication(ctx: Context, input: ApplicationFields &
     ctx.em.transactional(async (em) => {
       const app = await ownApplication(ctx, em, input.id);
       if (!EDITABLE.includes(app.status)) throw new Failure(UserErrorCode.INVALID_TRANSITION, `An application that is ${app.status} cannot be edited`);
-      if (fields.shopName) await assertShopNameFree(em, fields.shopName, app.id);
+      if (fields.shopName) await assertShopNameFree(em, fields.shopName, { exceptApplicationId: app.id, field: ['input', 'shopName'] });
       const categoryIds = fields.categoryIds ? await resolveCategoryIds(em, fields.categoryIds, ['input', 'categoryIds']) : undefined;
       em.assign(app, { ...fields, ...(categoryIds ? { categoryIds } : {}) });
       await em.flush();

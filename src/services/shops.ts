@@ -3,6 +3,7 @@ import type { Context } from '../context';
 import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopStatus as S, TrainingCourse } from '../entities';
 import { BadInputError, Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
+import { assertShopNameFree } from './applications';
 import { recordAudit } from './audit';
 import { type TransitionTable, transition } from './stateMachine';
 import { charLength, isHttpUrl, isValidPhone } from './validation';
@@ -111,13 +112,7 @@ export async function updateShopProfile(ctx: Context, input: ProfileInput): Prom
     return await ctx.em.transactional(async (em) => {
       const shop = await lockShop(em, input.shopId);
       if (shop.status === S.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot be changed');
-      if (changes.name && changes.name.toLowerCase() !== shop.name.toLowerCase()) {
-        const [{ taken }] = await em.execute<{ taken: boolean }[]>(
-          `select exists (select 1 from merchant_application where lower(shop_name) = lower(?) and status in ('DRAFT','SUBMITTED','IN_REVIEW','CHANGES_REQUESTED')) as taken`,
-          [changes.name],
-        );
-        if (taken) throw new Failure(UserErrorCode.SHOP_NAME_TAKEN, 'A shop or an open application already uses this name', ['input', 'name']);
-      }
+      if (changes.name) await assertShopNameFree(em, changes.name, { exceptShopId: shop.id, field: ['input', 'name'] });
       em.assign(shop, changes);
       await em.flush();
       return shop;

@@ -47,6 +47,7 @@ export async function addLesson(ctx: Context, input: { courseId: string; title: 
     const course = await draftCourse(em, input.courseId);
     const position = await em.count(TrainingLesson, { course });
     em.create(TrainingLesson, { course, position, title, body });
+    recordAudit(ctx, em, { action: 'training.addLesson', targetType: 'TrainingCourse', targetId: course.id, after: { position, title } });
     await em.flush();
     return course;
   });
@@ -68,6 +69,7 @@ export async function addQuestion(ctx: Context, input: { courseId: string; promp
     const course = await draftCourse(em, input.courseId);
     const position = await em.count(QuizQuestion, { course });
     em.create(QuizQuestion, { course, position, prompt, options, correctOptionIndexes: correct });
+    recordAudit(ctx, em, { action: 'training.addQuestion', targetType: 'TrainingCourse', targetId: course.id, after: { position, prompt } });
     await em.flush();
     return course;
   });
