@@ -28,6 +28,17 @@ describe('seed:demo', () => {
     const merchant = await signIn(t, 'merchant@demo.test', DEMO_PASSWORD);
     const shops = await t.gql(`{ myShops { slug status trainingProgress { passed } } }`, {}, { token: merchant.accessToken });
     expect(shops.data!.myShops).toEqual([{ slug: 'blue-sea-digital', status: 'ACTIVE', trainingProgress: [{ passed: true }] }]);
+    const admin = await signIn(t, 'admin@demo.test', DEMO_PASSWORD);
+    // Staff listing every shop's private fields: a fixed number of queries, however many shops.
+    const listed = await t.countQueries(
+      `{ nodes(ids: ["U2hvcDox", "U2hvcDoy", "U2hvcDoz", "U2hvcDo0"]) { ... on Shop { slug acceptedAgreementVersion invitations { id } trainingProgress { passed bestScore } members { role user { displayName } } } } }`,
+      {},
+      { token: admin.accessToken },
+    );
+    expect(listed.result.errors).toBeUndefined();
+    expect(listed.result.data!.nodes.map((n: { acceptedAgreementVersion: string | null }) => n.acceptedAgreementVersion)).toEqual(['2026-11', null, '2026-11', '2026-11']);
+    // session, shops, viewer memberships, agreements, invitations, quiz stats, courses, members, users
+    expect(listed.queries).toBeLessThanOrEqual(9);
     const reviewer = await signIn(t, 'reviewer@demo.test', DEMO_PASSWORD);
     const queue = await t.gql(`{ merchantApplications(filter: { status: SUBMITTED }) { totalCount } }`, {}, { token: reviewer.accessToken });
     expect(queue.data!.merchantApplications.totalCount).toBe(1);

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { ApplicationDecision, Category, QuizQuestion, Shop, ShopMember, TrainingLesson, User } from '../entities';
+import { ApplicationDecision, Category, InvitationStatus, QuizQuestion, Shop, ShopInvitation, ShopMember, TrainingCourse, TrainingLesson, User } from '../entities';
 
 /** Groups rows by a key, in the order of `keys`, with an empty list for keys without rows. */
 export function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
@@ -46,6 +46,34 @@ export function createLoaders(em: EntityManager) {
     questionsByCourseId: new DataLoader<string, QuizQuestion[]>(async (ids) => {
       const rows = await em.find(QuizQuestion, { course: { $in: [...ids] } }, { orderBy: { position: 'asc' } });
       return groupBy(ids, rows, (q) => q.course.id);
+    }),
+    pendingInvitationsByShopId: new DataLoader<string, ShopInvitation[]>(async (ids) => {
+      const rows = await em.find(ShopInvitation, { shop: { $in: [...ids] }, status: InvitationStatus.PENDING }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (i) => i.shop.id);
+    }),
+    /** The agreement version each shop accepted last (null when none). */
+    acceptedAgreementByShopId: new DataLoader<string, string | null>(async (ids) => {
+      const rows = await em.execute<{ shop_id: string; version: string }[]>(
+        'select distinct on (shop_id) shop_id, version from agreement_acceptance where shop_id in (?) order by shop_id, accepted_at desc, id desc',
+        [[...ids]],
+      );
+      const map = new Map(rows.map((r) => [String(r.shop_id), r.version]));
+      return ids.map((id) => map.get(id) ?? null);
+    }),
+    /** Per shop: best score, passed and attempts for every course it tried. */
+    quizStatsByShopId: new DataLoader<string, Map<string, { best: number; passed: boolean; attempts: number }>>(async (ids) => {
+      const rows = await em.execute<{ shop_id: string; course_id: string; best: number; passed: boolean; attempts: string }[]>(
+        'select shop_id, course_id, max(score) as best, bool_or(passed) as passed, count(*) as attempts from quiz_attempt where shop_id in (?) group by shop_id, course_id',
+        [[...ids]],
+      );
+      const byShop = new Map(ids.map((id) => [id, new Map<string, { best: number; passed: boolean; attempts: number }>()]));
+      for (const r of rows) byShop.get(String(r.shop_id))?.set(String(r.course_id), { best: Number(r.best), passed: r.passed, attempts: Number(r.attempts) });
+      return ids.map((id) => byShop.get(id)!);
+    }),
+    /** Published courses, loaded once per request. */
+    publishedCourses: new DataLoader<'all', TrainingCourse[]>(async (keys) => {
+      const courses = await em.find(TrainingCourse, { published: true }, { orderBy: { id: 'asc' } });
+      return keys.map(() => courses);
     }),
     categoryChildrenByParentId: new DataLoader<string, Category[]>(async (parentIds) => {
       const rows = await em.find(Category, { parent: { $in: [...parentIds] } }, { orderBy: { position: 'asc', name: 'asc', id: 'asc' } });

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
-import { MerchantAgreement, Shop, ShopInvitation, ShopMember, InvitationStatus } from '../entities';
+import { MerchantAgreement, Shop, ShopInvitation, ShopMember } from '../entities';
 import * as shops from '../services/shops';
 import { trainingProgress } from '../services/training';
 import { IdInput, INPUT_DESCRIPTION } from '../schema/common';
@@ -85,12 +85,11 @@ export class ShopResolver {
 
   @FieldResolver(() => [ShopInvitation], { description: 'Pending invitations (OWNER).' })
   invitations(@Root() shop: Shop, @Ctx() ctx: Context): Promise<ShopInvitation[]> {
-    return ctx.em.find(ShopInvitation, { shop: shop.id, status: InvitationStatus.PENDING }, { orderBy: { id: 'asc' } });
+    return ctx.loaders.pendingInvitationsByShopId.load(shop.id);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'The agreement version this shop last accepted. Visible to members and staff.' })
-  async acceptedAgreementVersion(@Root() shop: Shop, @Ctx() ctx: Context): Promise<string | null> {
-    const [row] = await ctx.em.execute<{ version: string }[]>('select version from agreement_acceptance where shop_id = ? order by accepted_at desc, id desc limit 1', [shop.id]);
-    return row?.version ?? null;
+  acceptedAgreementVersion(@Root() shop: Shop, @Ctx() ctx: Context): Promise<string | null> {
+    return ctx.loaders.acceptedAgreementByShopId.load(shop.id);
   }
 }

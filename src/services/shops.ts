@@ -155,14 +155,21 @@ export async function publishAgreement(ctx: Context, input: { version: string; t
   if (!/^[\w.-]{1,40}$/.test(version)) problems.add(UserErrorCode.INVALID_INPUT, 'Version must be 1 to 40 letters, digits, dots or dashes', ['input', 'version']);
   if (charLength(text) < 20) problems.add(UserErrorCode.INVALID_INPUT, 'Agreement text must be at least 20 characters', ['input', 'text']);
   problems.throwIfAny();
-  return ctx.em.transactional(async (em) => {
-    if (await em.count(MerchantAgreement, { version })) throw new Failure(UserErrorCode.INVALID_INPUT, 'This version exists already', ['input', 'version']);
-    const agreement = em.create(MerchantAgreement, { version, text, publishedAt: new Date() });
-    await em.flush();
-    recordAudit(ctx, em, { action: 'agreement.publish', targetType: 'MerchantAgreement', targetId: agreement.id, after: { version } });
-    await em.flush();
-    return agreement;
-  });
+  const versionTaken = () => new Failure(UserErrorCode.INVALID_INPUT, 'This version exists already', ['input', 'version']);
+  try {
+    return await ctx.em.transactional(async (em) => {
+      if (await em.count(MerchantAgreement, { version })) throw versionTaken();
+      const agreement = em.create(MerchantAgreement, { version, text, publishedAt: new Date() });
+      await em.flush();
+      recordAudit(ctx, em, { action: 'agreement.publish', targetType: 'MerchantAgreement', targetId: agreement.id, after: { version } });
+      await em.flush();
+      return agreement;
+    });
+  } catch (err) {
+    // Two publications of one version at the same moment: the unique index decides.
+    if (err instanceof UniqueConstraintViolationException) throw versionTaken();
+    throw err;
+  }
 }
 
 /** Required, published courses the shop has not passed yet. */

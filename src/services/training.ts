@@ -156,18 +156,11 @@ export interface CourseProgress {
   attempts: number;
 }
 
-/** Every published course with the shop's result: passed, best score, attempts. Two queries. */
+/** Every published course with the shop's result: passed, best score, attempts. Batched across shops. */
 export async function trainingProgress(ctx: Context, shop: Shop): Promise<CourseProgress[]> {
-  const [courses, stats] = await Promise.all([
-    ctx.em.find(TrainingCourse, { published: true }, { orderBy: { id: 'asc' } }),
-    ctx.em.execute<{ course_id: string; best: number; passed: boolean; attempts: string }[]>(
-      'select course_id, max(score) as best, bool_or(passed) as passed, count(*) as attempts from quiz_attempt where shop_id = ? group by course_id',
-      [shop.id],
-    ),
-  ]);
-  const byCourse = new Map(stats.map((s) => [String(s.course_id), s]));
+  const [courses, stats] = await Promise.all([ctx.loaders.publishedCourses.load('all'), ctx.loaders.quizStatsByShopId.load(shop.id)]);
   return courses.map((course) => {
-    const s = byCourse.get(course.id);
-    return { course, passed: s?.passed ?? false, bestScore: s ? Number(s.best) : null, attempts: s ? Number(s.attempts) : 0 };
+    const s = stats.get(course.id);
+    return { course, passed: s?.passed ?? false, bestScore: s ? s.best : null, attempts: s?.attempts ?? 0 };
   });
 }
