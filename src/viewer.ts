@@ -43,7 +43,14 @@ export class Viewer {
       .getConnection()
       .execute<{ shop_id: string; role: ShopMemberRole }[]>('select shop_id, role from shop_member where user_id = ?', [this.user.id])
       .then((rows) => new Map(rows.map((r) => [String(r.shop_id), r.role])));
+    // A failed lookup is not remembered: the next rule asks again.
+    this.membershipsPromise.catch(() => (this.membershipsPromise = undefined));
     return this.membershipsPromise;
+  }
+
+  /** Forget the memberships after a team change, so later operations of a batch see it. */
+  forgetMemberships(): void {
+    this.membershipsPromise = undefined;
   }
 
   async roleIn(shopId: string): Promise<ShopMemberRole | undefined> {

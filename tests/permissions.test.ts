@@ -123,6 +123,25 @@ describe('private user fields', () => {
     expect(asStaff.data!.node.email).toBe(owner.user.email);
   });
 
+  it("hides a co-member's email and roles even where the user object is reachable", async () => {
+    const owner = await userWithToken(t);
+    const operator = await userWithToken(t);
+    await createShop(t, [{ user: owner.user, role: ShopMemberRole.OWNER }, { user: operator.user, role: ShopMemberRole.OPERATOR }]);
+    const res = await t.gql(`{ me { memberships { shop { members { user { displayName email } } } } } }`, {}, { token: operator.token });
+    const codes = res.errors!.map((e) => e.extensions!.code);
+    expect(codes.length).toBeGreaterThan(0);
+    expect(new Set(codes)).toEqual(new Set(['FORBIDDEN']));
+    expect(JSON.stringify(res.data)).not.toContain(owner.user.email);
+  });
+
+  it('answers IDs beyond the bigint range and forged cursors with NOT_FOUND / BAD_USER_INPUT, not an internal error', async () => {
+    const admin = await userWithToken(t, { roles: [StaffRole.ADMIN] });
+    const huge = toGlobalId('Shop', '9999999999999999999');
+    expect((await t.gql(`query($id: ID!) { node(id: $id) { id } shop(id: $id) { id } }`, { id: huge }, { token: admin.token })).data).toEqual({ node: null, shop: null });
+    const forged = Buffer.from(JSON.stringify(['abc'])).toString('base64url');
+    expect((await t.gql(`query($a: String) { users(after: $a) { totalCount } }`, { a: forged }, { token: admin.token })).errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+  });
+
   it("shows a member's memberships with their shop and role", async () => {
     const owner = await userWithToken(t);
     const shop = await createShop(t, [{ user: owner.user, role: ShopMemberRole.OWNER }]);

@@ -60,16 +60,17 @@ function shopRule(name: string, locate: ShopLocator, roles: ShopMemberRole[]) {
   return memo(name, (ruleName) =>
     rule(ruleName, { cache: 'no_cache' })(async (parent, args: Args, ctx: Context) => {
       if (!ctx.viewer.isSignedIn) return new UnauthenticatedError();
-      let shopId: string | undefined;
+      // Returned, not thrown: shield turns a thrown error into a silent FORBIDDEN. An unexpected
+      // error (a failed query) is returned as is, so it is logged and masked as an internal error.
       try {
-        shopId = await locate(parent, args, ctx);
+        const shopId = await locate(parent, args, ctx);
+        if (!shopId) return new NotFoundError();
+        const role = await ctx.viewer.roleIn(shopId);
+        if (!role) return new NotFoundError();
+        return roles.length === 0 || roles.includes(role) ? true : new ForbiddenError();
       } catch (err) {
-        return err as Error;
+        return err instanceof Error ? err : new Error(String(err));
       }
-      if (!shopId) return new NotFoundError();
-      const role = await ctx.viewer.roleIn(shopId);
-      if (!role) return new NotFoundError();
-      return roles.length === 0 || roles.includes(role) ? true : new ForbiddenError();
     }),
   );
 }

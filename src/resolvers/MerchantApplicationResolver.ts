@@ -2,6 +2,7 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Mutation, Query, Resolv
 import type { Context } from '../context';
 import { ApplicationDecision, Category, MerchantApplication, Shop, User } from '../entities';
 import * as applications from '../services/applications';
+import { visibleShop } from '../services/shops';
 import { allowedActions } from '../services/stateMachine';
 import { IdInput, INPUT_DESCRIPTION } from '../schema/common';
 import {
@@ -81,9 +82,9 @@ export class MerchantApplicationResolver {
     return found.filter((c): c is Category => c instanceof Category);
   }
 
-  @FieldResolver(() => Shop, { nullable: true, description: 'The shop created on approval.' })
+  @FieldResolver(() => Shop, { nullable: true, description: 'The shop created on approval, while you may see it (public when ACTIVE; members and staff always).' })
   shop(@Root() app: MerchantApplication, @Ctx() ctx: Context): Promise<Shop | null> | null {
-    return app.shop ? ctx.loaders.shopById.load(app.shop.id) : null;
+    return app.shop ? visibleShop(ctx, app.shop.id) : null;
   }
 
   @FieldResolver(() => [String], { description: 'Actions the state machine allows next (submit, claim, approve, reject, requestChanges).' })

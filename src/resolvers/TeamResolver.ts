@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
-import { Shop, ShopInvitation, User } from '../entities';
+import { InvitationStatus, Shop, ShopInvitation, User } from '../entities';
+import { visibleShop } from '../services/shops';
 import * as team from '../services/team';
 import { IdInput, INPUT_DESCRIPTION } from '../schema/common';
 import { ChangeShopMemberRoleInput, InviteShopMemberInput, ShopMemberIdInput, ShopMemberPayload } from '../schema/onboarding';
@@ -20,7 +21,7 @@ export class TeamResolver {
 
   @Mutation(() => ShopMemberPayload, { description: 'Accept an invitation addressed to your email and join the shop.' })
   acceptShopInvitation(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
-    return payload(() => team.acceptInvitation(ctx, input.id), (shopMember) => ({ shopMember }));
+    return payload(() => team.acceptInvitation(ctx, input.id).finally(() => ctx.viewer.forgetMemberships()), (shopMember) => ({ shopMember }));
   }
 
   @Mutation(() => ShopMemberPayload, { description: 'Withdraw a pending invitation (OWNER).' })
@@ -30,17 +31,18 @@ export class TeamResolver {
 
   @Mutation(() => ShopMemberPayload, { description: "Change a member's role (OWNER). A shop always keeps one OWNER." })
   changeShopMemberRole(@Arg('input', { description: INPUT_DESCRIPTION }) input: ChangeShopMemberRoleInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
-    return payload(() => team.changeRole(ctx, input), (shopMember) => ({ shopMember }));
+    return payload(() => team.changeRole(ctx, input).finally(() => ctx.viewer.forgetMemberships()), (shopMember) => ({ shopMember }));
   }
 
   @Mutation(() => ShopMemberPayload, { description: 'Remove a member (OWNER). A shop always keeps one OWNER.' })
   removeShopMember(@Arg('input', { description: INPUT_DESCRIPTION }) input: ShopMemberIdInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
-    return payload(() => team.removeMember(ctx, input.memberId), (shopMember) => ({ shopMember }));
+    return payload(() => team.removeMember(ctx, input.memberId).finally(() => ctx.viewer.forgetMemberships()), (shopMember) => ({ shopMember }));
   }
 
-  @FieldResolver(() => Shop, { description: 'The shop inviting.' })
-  async shop(@Root() invitation: ShopInvitation, @Ctx() ctx: Context): Promise<Shop> {
-    return (await ctx.loaders.shopById.load(invitation.shop.id))!;
+  @FieldResolver(() => Shop, { nullable: true, description: 'The shop inviting. A pending invitation shows it to the invitee; otherwise the usual shop visibility applies.' })
+  async shop(@Root() invitation: ShopInvitation, @Ctx() ctx: Context): Promise<Shop | null> {
+    if (invitation.status === InvitationStatus.PENDING) return ctx.loaders.shopById.load(invitation.shop.id);
+    return visibleShop(ctx, invitation.shop.id);
   }
 
   @FieldResolver(() => User, { description: 'Who sent the invitation.' })

@@ -1,6 +1,7 @@
 import type { ClassType } from 'type-graphql';
 import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
 import { BadInputError } from '../errors';
+import { isBigintKey } from './globalId';
 
 /** Relay PageInfo, exactly as the Cursor Connections specification defines it. */
 @ObjectType({ description: 'Information about pagination in a connection (Relay Cursor Connections specification).' })
@@ -96,14 +97,19 @@ export function encodeCursor(values: SortValue[]): string {
   return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string, length: number, argName: string): SortValue[] {
+/** What each sort key of a cursor holds, so a forged cursor is refused before it reaches SQL. */
+export type CursorKind = 'id' | 'timestamp' | 'number';
+
+const KIND_CHECKS: Record<CursorKind, (v: unknown) => boolean> = {
+  id: (v) => typeof v === 'string' && isBigintKey(v),
+  timestamp: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v)),
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+};
+
+export function decodeCursor(cursor: string, kinds: readonly CursorKind[], argName: string): SortValue[] {
   try {
     const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(values) &&
-      values.length === length &&
-      values.every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
-    ) {
+    if (Array.isArray(values) && values.length === kinds.length && values.every((v, i) => KIND_CHECKS[kinds[i]](v))) {
       return values as SortValue[];
     }
   } catch {
@@ -121,7 +127,7 @@ export interface PageWindow {
 }
 
 /** Validates Relay arguments (first ≤ 100, not both directions) and decodes the cursor. */
-export function pageWindow(args: PageArgs, keyLength: number): PageWindow {
+export function pageWindow(args: PageArgs, kinds: readonly CursorKind[]): PageWindow {
   const { first, after, last, before } = args;
   if ((first != null || after != null) && (last != null || before != null)) {
     throw new BadInputError('Use `first`/`after` or `last`/`before`, not both', first != null ? 'first' : 'after');
@@ -134,7 +140,7 @@ export function pageWindow(args: PageArgs, keyLength: number): PageWindow {
   const backwards = last != null || before != null;
   const size = (backwards ? last : first) ?? DEFAULT_PAGE_SIZE;
   const rawCursor = backwards ? before : after;
-  const cursor = rawCursor == null ? null : decodeCursor(rawCursor, keyLength, backwards ? 'before' : 'after');
+  const cursor = rawCursor == null ? null : decodeCursor(rawCursor, kinds, backwards ? 'before' : 'after');
   return { limit: size + 1, size, backwards, cursor };
 }
 

@@ -88,14 +88,16 @@ function validateFields(input: ApplicationFields, complete: boolean): Normalised
 }
 
 /**
- * Shop names are unique, case-insensitively, among live shops and open applications (partial
- * unique indexes on both tables back this check up against races).
+ * Shop names are unique, case-insensitively, among live shops and open applications. Callers run
+ * inside a transaction; the advisory lock holds until it ends.
  */
 export async function assertShopNameFree(
   em: EntityManager,
   name: string,
   options: { exceptApplicationId?: string; exceptShopId?: string; field: string[] },
 ): Promise<void> {
+  // The two tables' unique indexes cannot see each other: serialise checks of one name.
+  await em.execute('select pg_advisory_xact_lock(hashtext(lower(?)))', [name]);
   const [{ taken }] = await em.execute<{ taken: boolean }[]>(
     `select exists (select 1 from shop where lower(name) = lower(?) and status <> 'CLOSED' and id <> ?)
          or exists (select 1 from merchant_application where lower(shop_name) = lower(?) and status in (${OPEN_APPLICATION_STATUSES.map(() => '?').join(', ')}) and id <> ?) as taken`,
@@ -211,10 +213,14 @@ export async function claimApplication(ctx: Context, id: string): Promise<Mercha
   return current;
 }
 
-async function uniqueSlug(em: EntityManager, name: string, applicationId: string): Promise<string> {
+/** A free slug for a new shop: the name's, else the name's with the first free numeric suffix. */
+async function uniqueSlug(em: EntityManager, name: string): Promise<string> {
   const base = slugify(name) || 'shop';
-  const taken = await em.count(Shop, { slug: base });
-  return taken === 0 ? base : `${base}-${applicationId}`;
+  await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`shop-slug:${base}`]);
+  const used = new Set((await em.execute<{ slug: string }[]>("select slug from shop where slug = ? or slug like ? || '-%'", [base, base])).map((r) => r.slug));
+  let slug = base;
+  for (let n = 2; used.has(slug); n++) slug = `${base}-${n}`;
+  return slug;
 }
 
 export interface ReviewInput {
@@ -247,7 +253,7 @@ export async function reviewApplication(ctx: Context, input: ReviewInput): Promi
       app.status = next;
       em.create(ApplicationDecision, { application: app, decision: input.decision, reason, reviewer: ctx.viewer.userId!, at: new Date() });
       if (input.decision === ApplicationDecisionType.APPROVE) {
-        const shop = new Shop(app.shopName, await uniqueSlug(em, app.shopName, app.id));
+        const shop = new Shop(app.shopName, await uniqueSlug(em, app.shopName));
         shop.status = ShopStatus.ONBOARDING;
         shop.commissionRate = input.commissionRate ?? ctx.deps.config.defaultCommissionRate;
         em.persist(shop);
@@ -277,7 +283,7 @@ export async function applicationQueue(
   ctx: Context,
   args: PageArgs & { filter?: { status?: S | null; assignedToMe?: boolean | null } | null },
 ): Promise<ConnectionResult<MerchantApplication>> {
-  const window = pageWindow(args, 2);
+  const window = pageWindow(args, ['timestamp', 'id']);
   const base = () => {
     const qb = ctx.em.createQueryBuilder(MerchantApplication, 'a').where({ status: { $ne: S.DRAFT } });
     if (args.filter?.status) qb.andWhere({ status: args.filter.status });

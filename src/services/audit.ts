@@ -33,7 +33,7 @@ export interface AuditFilter {
 
 /** The audit log, newest first, filtered by actor, action or target; every filter is indexed. */
 export async function listAuditLog(ctx: Context, args: PageArgs & { filter?: AuditFilter | null }): Promise<ConnectionResult<AuditEntry>> {
-  const window = pageWindow(args, 1);
+  const window = pageWindow(args, ['id']);
   const f = args.filter ?? {};
   const base = () => {
     const qb = ctx.em.createQueryBuilder(AuditEntry, 'e');

@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { AttributeType, Category, type CategoryAttribute } from '../entities';
 import { Failure, Problems, UserErrorCode } from '../errors';
@@ -20,6 +20,18 @@ export interface CategoryInput {
   parentId?: string | null;
   commissionRate?: string | null;
   attributes?: AttributeInput[] | null;
+}
+
+/**
+ * Tree changes are serialised: a move checks "not under its own descendant" against paths that no
+ * concurrent move may change until this transaction ends.
+ */
+async function lockTree(em: EntityManager): Promise<void> {
+  await em.execute("select pg_advisory_xact_lock(hashtext('category-tree'))");
+}
+
+function slugTaken(err: unknown): Failure | undefined {
+  return err instanceof UniqueConstraintViolationException ? new Failure(UserErrorCode.SLUG_TAKEN, 'Another category uses this slug', ['input', 'slug']) : undefined;
 }
 
 /** A commission rate: a Decimal between 0 and 1 with at most 4 decimals. */
@@ -82,9 +94,16 @@ function validate(input: CategoryInput, creating: boolean): { problems: Problems
 }
 
 export async function createCategory(ctx: Context, input: CategoryInput): Promise<Category> {
+  return createCategoryTx(ctx, input).catch((err) => {
+    throw slugTaken(err) ?? err;
+  });
+}
+
+async function createCategoryTx(ctx: Context, input: CategoryInput): Promise<Category> {
   const { problems, attributes } = validate(input, true);
   problems.throwIfAny();
   return ctx.em.transactional(async (em) => {
+    await lockTree(em);
     const parent = input.parentId ? await findCategory(em, input.parentId, ['input', 'parentId']) : null;
     const name = input.name!.trim();
     const category = em.create(Category, {
@@ -112,9 +131,16 @@ export async function createCategory(ctx: Context, input: CategoryInput): Promis
  * of the whole subtree in one statement, so descendants stay consistent.
  */
 export async function updateCategory(ctx: Context, input: CategoryInput & { id: string; makeRoot?: boolean | null }): Promise<Category> {
+  return updateCategoryTx(ctx, input).catch((err) => {
+    throw slugTaken(err) ?? err;
+  });
+}
+
+async function updateCategoryTx(ctx: Context, input: CategoryInput & { id: string; makeRoot?: boolean | null }): Promise<Category> {
   const { problems, attributes } = validate(input, false);
   problems.throwIfAny();
   return ctx.em.transactional(async (em) => {
+    await lockTree(em);
     const category = await findCategory(em, input.id, ['input', 'id'], true);
     const before = { name: category.name, slug: category.slug, parent: category.parent?.id ?? null, path: category.path };
     if (input.name != null) category.name = input.name.trim();

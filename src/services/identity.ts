@@ -1,12 +1,12 @@
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { AuthSession, RefreshToken, StaffRole, User } from '../entities';
-import { Failure, Problems, UserErrorCode } from '../errors';
+import { Failure, ForbiddenError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
 import { applyKeyset, pageWindow, toConnection, type ConnectionResult, type PageArgs } from '../schema/relay';
 import { recordAudit } from './audit';
 import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
-import { assertNotExhausted, consumeOrThrow } from './rateLimits';
+import { consumeOrThrow } from './rateLimits';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens';
 import { isValidEmail } from './validation';
 
@@ -80,14 +80,13 @@ export async function login(ctx: Context, input: { email: string; password: stri
   const { rateLimits } = ctx.deps;
   await consumeOrThrow(rateLimits.authByIp, ctx.ip);
   const email = normaliseEmail(input.email);
-  await assertNotExhausted(rateLimits.loginFailures, email);
+  // Spend a failure point before checking, so parallel guesses cannot all slip under the limit;
+  // a successful login clears the account's counter.
+  await consumeOrThrow(rateLimits.loginFailures, email);
 
   const user = await ctx.em.findOne(User, { email });
   const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummy(input.password);
-  if (!user || !ok) {
-    await rateLimits.loginFailures.consume(email).catch(() => undefined);
-    throw new Failure(UserErrorCode.INVALID_CREDENTIALS, 'Wrong email or password');
-  }
+  if (!user || !ok) throw new Failure(UserErrorCode.INVALID_CREDENTIALS, 'Wrong email or password');
   await rateLimits.loginFailures.delete(email);
   return ctx.em.transactional((em) => startSession(ctx, em, em.merge(user)));
 }
@@ -143,9 +142,8 @@ export async function logout(ctx: Context): Promise<void> {
 export async function changePassword(ctx: Context, input: { currentPassword: string; newPassword: string }): Promise<User> {
   const user = ctx.viewer.user!;
   const { loginFailures } = ctx.deps.rateLimits;
-  await assertNotExhausted(loginFailures, user.email);
+  await consumeOrThrow(loginFailures, user.email);
   if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-    await loginFailures.consume(user.email).catch(() => undefined);
     throw new Failure(UserErrorCode.INVALID_CREDENTIALS, 'Current password is wrong', ['input', 'currentPassword']);
   }
   const problems = new Problems();
@@ -153,6 +151,7 @@ export async function changePassword(ctx: Context, input: { currentPassword: str
   if (problems.empty && input.newPassword === input.currentPassword) {
     problems.add(UserErrorCode.WEAK_PASSWORD, 'New password must differ from the current one', ['input', 'newPassword']);
   }
+  await loginFailures.delete(user.email);
   problems.throwIfAny();
 
   const passwordHash = await hashPassword(input.newPassword);
@@ -176,6 +175,8 @@ export async function setStaffRoles(ctx: Context, input: { userId: string; roles
   const roles = [...new Set(input.roles)].sort();
   return ctx.em.transactional(async (em) => {
     const admins = await em.execute<{ id: string }[]>("select id from users where 'ADMIN' = any(staff_roles) order by id for update");
+    // The shield rule ran before this lock: an admin demoted meanwhile may no longer act.
+    if (!admins.some((a) => String(a.id) === ctx.viewer.userId)) throw new ForbiddenError();
     const user = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!user) throw new Failure(UserErrorCode.USER_NOT_FOUND, 'No user with this ID', ['input', 'userId']);
     const wasAdmin = user.staffRoles.includes(StaffRole.ADMIN);
@@ -192,7 +193,7 @@ export async function setStaffRoles(ctx: Context, input: { userId: string; roles
 
 /** Staff directory for ADMINs: newest first, optionally filtered by an email prefix. */
 export async function listUsers(ctx: Context, args: PageArgs & { search?: string | null }): Promise<ConnectionResult<User>> {
-  const window = pageWindow(args, 1);
+  const window = pageWindow(args, ['id']);
   const search = args.search ? normaliseEmail(args.search) : '';
   const base = () => {
     const qb = ctx.em.createQueryBuilder(User, 'u');

@@ -1,7 +1,7 @@
 import type { Context } from '../context';
-import { MerchantApplication, MerchantApplicationStatus, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../entities';
-import { parseGlobalId } from '../schema/globalId';
-import { canSeeShop } from './shops';
+import { InvitationStatus, MerchantApplication, MerchantApplicationStatus, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../entities';
+import { isBigintKey, parseGlobalId } from '../schema/globalId';
+import { visibleShop } from './shops';
 import { visibleCourse } from './training';
 
 /** Loads one node by database key, or null when absent or not visible to the viewer. */
@@ -16,10 +16,7 @@ const fetchers: Record<string, NodeFetcher> = {
     if (ctx.viewer.userId !== key && !ctx.viewer.isStaff) return null;
     return ctx.loaders.userById.load(key);
   },
-  async Shop(ctx, key) {
-    const shop = await ctx.loaders.shopById.load(key);
-    return shop && (await canSeeShop(ctx, shop)) ? shop : null;
-  },
+  Shop: visibleShop,
   async ShopMember(ctx, key) {
     const member = await ctx.em.findOne(ShopMember, { id: key });
     if (!member) return null;
@@ -28,7 +25,7 @@ const fetchers: Record<string, NodeFetcher> = {
   async ShopInvitation(ctx, key) {
     const invitation = await ctx.em.findOne(ShopInvitation, { id: key });
     if (!invitation) return null;
-    if (invitation.email === ctx.viewer.user?.email || ctx.viewer.isStaff) return invitation;
+    if ((invitation.email === ctx.viewer.user?.email && invitation.status === InvitationStatus.PENDING) || ctx.viewer.isStaff) return invitation;
     return (await ctx.viewer.roleIn(invitation.shop.id)) === ShopMemberRole.OWNER ? invitation : null;
   },
   async Category(ctx, key) {
@@ -48,6 +45,6 @@ const fetchers: Record<string, NodeFetcher> = {
 export async function fetchNode(ctx: Context, id: string): Promise<object | null> {
   const parsed = parseGlobalId(id);
   const fetcher = parsed && Object.hasOwn(fetchers, parsed.type) ? fetchers[parsed.type] : undefined;
-  if (!parsed || !fetcher || !/^[1-9][0-9]{0,18}$/.test(parsed.key)) return null;
+  if (!parsed || !fetcher || !isBigintKey(parsed.key)) return null;
   return fetcher(ctx, parsed.key);
 }

@@ -49,9 +49,3 @@ export async function consumeOrThrow(limiter: RateLimiterAbstract, key: string):
     throw rejection;
   }
 }
-
-/** Throws RATE_LIMITED when `key` has already spent every point, without spending one. */
-export async function assertNotExhausted(limiter: RateLimiterAbstract, key: string): Promise<void> {
-  const res = await limiter.get(key);
-  if (res && res.consumedPoints >= limiter.points) throw new RateLimitedError(retryAfter(res));
-}

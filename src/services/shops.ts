@@ -1,7 +1,7 @@
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
-import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopStatus as S, TrainingCourse } from '../entities';
-import { BadInputError, Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
+import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopMemberRole, ShopStatus as S, TrainingCourse } from '../entities';
+import { BadInputError, Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
 import { assertShopNameFree } from './applications';
 import { recordAudit } from './audit';
@@ -23,6 +23,12 @@ export async function canSeeShop(ctx: Context, shop: Shop): Promise<boolean> {
   return (await ctx.viewer.roleIn(shop.id)) !== undefined;
 }
 
+/** The shop by database key when the viewer may see it, else null. */
+export async function visibleShop(ctx: Context, key: string): Promise<Shop | null> {
+  const shop = await ctx.loaders.shopById.load(key);
+  return shop && (await canSeeShop(ctx, shop)) ? shop : null;
+}
+
 export async function findShop(ctx: Context, args: { id?: string | null; slug?: string | null }): Promise<Shop | null> {
   if ((args.id == null) === (args.slug == null)) throw new BadInputError('Give exactly one of `id` and `slug`', args.id == null ? 'id' : 'slug');
   const shop = args.id != null ? await ctx.loaders.shopById.load(decodeId('Shop', args.id)) : await ctx.em.findOne(Shop, { slug: args.slug! });
@@ -42,6 +48,18 @@ export function lockShop(em: EntityManager, shopId: string): Promise<Shop> {
 export async function lockShopByKey(em: EntityManager, key: string): Promise<Shop> {
   const shop = await em.findOne(Shop, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!shop) throw new NotFoundError('No such shop');
+  return shop;
+}
+
+/**
+ * Locks the shop, then re-reads the caller's role under that lock: the shield rule ran before the
+ * transaction, and a concurrent team change (removal, demotion) may have committed since.
+ */
+export async function lockShopAsMember(ctx: Context, em: EntityManager, key: string, roles: readonly ShopMemberRole[]): Promise<Shop> {
+  const shop = await lockShopByKey(em, key);
+  const [row] = await em.execute<{ role: ShopMemberRole }[]>('select role from shop_member where shop_id = ? and user_id = ?', [shop.id, ctx.viewer.userId]);
+  if (!row) throw new NotFoundError('No such shop');
+  if (roles.length > 0 && !roles.includes(row.role)) throw new ForbiddenError();
   return shop;
 }
 
@@ -110,7 +128,7 @@ export async function updateShopProfile(ctx: Context, input: ProfileInput): Prom
   const changes = validateProfile(input);
   try {
     return await ctx.em.transactional(async (em) => {
-      const shop = await lockShop(em, input.shopId);
+      const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), [ShopMemberRole.OWNER, ShopMemberRole.MANAGER]);
       if (shop.status === S.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot be changed');
       if (changes.name) await assertShopNameFree(em, changes.name, { exceptShopId: shop.id, field: ['input', 'name'] });
       em.assign(shop, changes);
@@ -132,7 +150,7 @@ export async function currentAgreement(em: EntityManager): Promise<MerchantAgree
 /** Records the OWNER's acceptance of the current agreement version, with the client IP. */
 export async function acceptAgreement(ctx: Context, input: { shopId: string; version: string }): Promise<Shop> {
   return ctx.em.transactional(async (em) => {
-    const shop = await lockShop(em, input.shopId);
+    const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), [ShopMemberRole.OWNER]);
     if (shop.status === S.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot accept the agreement');
     const current = await currentAgreement(em);
     if (input.version !== current.version) {
@@ -187,7 +205,7 @@ export async function missingRequiredCourses(em: EntityManager, shopId: string):
  */
 export async function activateShop(ctx: Context, shopId: string): Promise<Shop> {
   return ctx.em.transactional(async (em) => {
-    const shop = await lockShop(em, shopId);
+    const shop = await lockShopAsMember(ctx, em, decodeId('Shop', shopId), [ShopMemberRole.OWNER]);
     const next = transition(SHOP_TRANSITIONS, 'activate', shop.status, 'shop');
     const problems = new Problems();
     const current = await currentAgreement(em);

@@ -5,7 +5,7 @@ import { Failure, NotFoundError, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
 import { recordAudit } from './audit';
 import { normaliseEmail } from './identity';
-import { lockShop, lockShopByKey } from './shops';
+import { lockShopAsMember, lockShopByKey } from './shops';
 import { isValidEmail } from './validation';
 
 function assertOpen(shop: Shop): void {
@@ -21,10 +21,11 @@ export async function invite(ctx: Context, input: { shopId: string; email: strin
   const email = normaliseEmail(input.email);
   if (!isValidEmail(email)) throw new Failure(UserErrorCode.INVALID_INPUT, 'Enter a valid email address', ['input', 'email']);
   return ctx.em.transactional(async (em) => {
-    const shop = await lockShop(em, input.shopId);
+    const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), [ShopMemberRole.OWNER]);
     assertOpen(shop);
     const user = await em.findOne(User, { email });
     if (user && (await em.count(ShopMember, { shop, user }))) throw new Failure(UserErrorCode.ALREADY_MEMBER, 'This person is already a member of the shop', ['input', 'email']);
+    // Every invitation change holds the shop lock first, so this read cannot go stale.
     let invitation = await em.findOne(ShopInvitation, { shop, email, status: InvitationStatus.PENDING });
     const before = invitation ? { role: invitation.role } : undefined;
     if (invitation) invitation.role = input.role;
@@ -44,10 +45,13 @@ export function myInvitations(ctx: Context): Promise<ShopInvitation[]> {
 export async function acceptInvitation(ctx: Context, invitationId: string): Promise<ShopMember> {
   try {
     return await ctx.em.transactional(async (em) => {
-      const invitation = await em.findOne(ShopInvitation, { id: decodeId('ShopInvitation', invitationId) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!invitation || invitation.email !== ctx.viewer.user!.email) throw new NotFoundError('No such invitation');
+      const key = decodeId('ShopInvitation', invitationId);
+      const found = await em.findOne(ShopInvitation, { id: key });
+      if (!found || found.email !== ctx.viewer.user!.email) throw new NotFoundError('No such invitation');
+      // Lock order for team changes: the shop, then the invitation or member.
+      const shop = await lockShopByKey(em, found.shop.id);
+      const invitation = await em.findOneOrFail(ShopInvitation, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (invitation.status !== InvitationStatus.PENDING) throw new Failure(UserErrorCode.INVITATION_NOT_PENDING, `This invitation is ${invitation.status}`);
-      const shop = await lockShopByKey(em, invitation.shop.id);
       assertOpen(shop);
       invitation.status = InvitationStatus.ACCEPTED;
       const member = new ShopMember(shop, em.getReference(User, ctx.viewer.userId!), invitation.role);
@@ -65,8 +69,11 @@ export async function acceptInvitation(ctx: Context, invitationId: string): Prom
 
 export async function revokeInvitation(ctx: Context, invitationId: string): Promise<ShopInvitation> {
   return ctx.em.transactional(async (em) => {
-    const invitation = await em.findOne(ShopInvitation, { id: decodeId('ShopInvitation', invitationId) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!invitation) throw new NotFoundError('No such invitation');
+    const key = decodeId('ShopInvitation', invitationId);
+    const found = await em.findOne(ShopInvitation, { id: key });
+    if (!found) throw new NotFoundError('No such invitation');
+    await lockShopAsMember(ctx, em, found.shop.id, [ShopMemberRole.OWNER]);
+    const invitation = await em.findOneOrFail(ShopInvitation, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     if (invitation.status !== InvitationStatus.PENDING) throw new Failure(UserErrorCode.INVITATION_NOT_PENDING, `This invitation is ${invitation.status}`);
     invitation.status = InvitationStatus.REVOKED;
     recordAudit(ctx, em, { action: 'shopMember.revokeInvitation', targetType: 'ShopInvitation', targetId: invitation.id, before: { status: InvitationStatus.PENDING }, after: { status: InvitationStatus.REVOKED } });
@@ -75,14 +82,18 @@ export async function revokeInvitation(ctx: Context, invitationId: string): Prom
   });
 }
 
-/** A member with its shop locked, so owner counts are exact while the change is decided. */
-async function lockedMember(em: EntityManager, memberId: string): Promise<{ member: ShopMember; shop: Shop }> {
+/**
+ * A member with its shop locked (and the caller re-checked as OWNER under the lock), re-read after
+ * the lock so a concurrent removal or role change is seen.
+ */
+async function lockedMember(ctx: Context, em: EntityManager, memberId: string): Promise<{ member: ShopMember; shop: Shop }> {
   const id = decodeId('ShopMember', memberId);
-  const member = await em.findOne(ShopMember, { id });
-  if (!member) throw new NotFoundError('No such shop member');
-  const shop = await em.findOneOrFail(Shop, { id: member.shop.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const found = await em.findOne(ShopMember, { id });
+  if (!found) throw new NotFoundError('No such shop member');
+  const shop = await lockShopAsMember(ctx, em, found.shop.id, [ShopMemberRole.OWNER]);
   assertOpen(shop);
-  await em.refresh(member);
+  const member = await em.findOne(ShopMember, { id }, { refresh: true });
+  if (!member) throw new NotFoundError('No such shop member');
   return { member, shop };
 }
 
@@ -94,7 +105,7 @@ async function assertKeepsAnOwner(em: EntityManager, shop: Shop, member: ShopMem
 
 export async function changeRole(ctx: Context, input: { memberId: string; role: ShopMemberRole }): Promise<ShopMember> {
   return ctx.em.transactional(async (em) => {
-    const { member, shop } = await lockedMember(em, input.memberId);
+    const { member, shop } = await lockedMember(ctx, em, input.memberId);
     if (member.role === input.role) return member;
     if (input.role !== ShopMemberRole.OWNER) await assertKeepsAnOwner(em, shop, member);
     const before = { role: member.role };
@@ -107,7 +118,7 @@ export async function changeRole(ctx: Context, input: { memberId: string; role: 
 
 export async function removeMember(ctx: Context, memberId: string): Promise<ShopMember> {
   return ctx.em.transactional(async (em) => {
-    const { member, shop } = await lockedMember(em, memberId);
+    const { member, shop } = await lockedMember(ctx, em, memberId);
     await assertKeepsAnOwner(em, shop, member);
     recordAudit(ctx, em, { action: 'shopMember.remove', targetType: 'ShopMember', targetId: member.id, before: { shopId: shop.id, userId: member.user.id, role: member.role } });
     em.remove(member);

@@ -4,7 +4,7 @@ import { QuizAttempt, QuizQuestion, type Shop, ShopStatus, StaffRole, TrainingCo
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
 import { recordAudit } from './audit';
-import { lockShop } from './shops';
+import { lockShopAsMember } from './shops';
 import { charLength } from './validation';
 
 /** At most this many quiz attempts per course per shop in any 24 hours. */
@@ -31,11 +31,13 @@ export async function createCourse(ctx: Context, input: { title: string; descrip
     problems.add(UserErrorCode.INVALID_INPUT, 'Pass score is a percentage from 0 to 100', ['input', 'passScore']);
   }
   problems.throwIfAny();
-  const course = ctx.em.create(TrainingCourse, { title, description, required: input.required, passScore: input.passScore, published: false, createdAt: new Date(), updatedAt: new Date() });
-  await ctx.em.flush();
-  recordAudit(ctx, ctx.em, { action: 'training.createCourse', targetType: 'TrainingCourse', targetId: course.id, after: { title, required: input.required, passScore: input.passScore } });
-  await ctx.em.flush();
-  return course;
+  return ctx.em.transactional(async (em) => {
+    const course = em.create(TrainingCourse, { title, description, required: input.required, passScore: input.passScore, published: false, createdAt: new Date(), updatedAt: new Date() });
+    await em.flush();
+    recordAudit(ctx, em, { action: 'training.createCourse', targetType: 'TrainingCourse', targetId: course.id, after: { title, required: input.required, passScore: input.passScore } });
+    await em.flush();
+    return course;
+  });
 }
 
 export async function addLesson(ctx: Context, input: { courseId: string; title: string; body: string }): Promise<TrainingCourse> {
@@ -113,7 +115,7 @@ export interface AttemptInput {
  */
 export async function submitAttempt(ctx: Context, input: AttemptInput): Promise<QuizAttempt> {
   return ctx.em.transactional(async (em) => {
-    const shop = await lockShop(em, input.shopId);
+    const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), []);
     if (shop.status === ShopStatus.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot take training');
     const course = await em.findOne(TrainingCourse, { id: decodeId('TrainingCourse', input.courseId), published: true });
     if (!course) throw new NotFoundError('No such training course');
