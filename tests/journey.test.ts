@@ -110,11 +110,12 @@ describe('merchant journey', () => {
 
     // 6. The owner invites an operator who has no account yet; they register and accept.
     const operatorEmail = `op-${Date.now()}@example.com`;
-    await mutate(owner, `mutation($s: ID!, $e: String!) { inviteShopMember(input: { shopId: $s, email: $e, role: OPERATOR }) { invitation { id status } errors { code } } }`, { s: shopId, e: operatorEmail });
+    const invited = await mutate(owner, `mutation($s: ID!, $e: String!) { inviteShopMember(input: { shopId: $s, email: $e, role: OPERATOR }) { invitation { id status } invitationToken errors { code } } }`, { s: shopId, e: operatorEmail });
     const operator = (await mutate(null, `mutation($i: RegisterInput!) { register(input: $i) { accessToken errors { code } } }`, { i: { email: operatorEmail, password: 'another good password', displayName: 'Op' } })).accessToken as string;
     const { myShopInvitations } = await call(operator, `{ myShopInvitations { id role shop { name } } }`);
     expect(myShopInvitations).toEqual([{ id: expect.any(String), role: 'OPERATOR', shop: { name: '藍海數碼 Blue Sea Digital' } }]);
-    await mutate(operator, `mutation($id: ID!) { acceptShopInvitation(input: { id: $id }) { shopMember { role } errors { code } } }`, { id: myShopInvitations[0].id });
+    // The owner sends the invitation secret to the invitee along with the invitation.
+    await mutate(operator, `mutation($id: ID!, $token: String!) { acceptShopInvitation(input: { id: $id, token: $token }) { shopMember { role } errors { code } } }`, { id: myShopInvitations[0].id, token: invited.invitationToken });
     const team = await call(owner, `query($s: ID!) { shop(id: $s) { members { role user { displayName } } } }`, { s: shopId });
     expect(team.shop.members).toEqual([
       { role: 'OWNER', user: { displayName: 'Mei' } },

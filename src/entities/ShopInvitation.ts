@@ -47,4 +47,11 @@ export class ShopInvitation extends TimestampedNode {
 
   @ManyToOne(() => User, { deleteRule: 'restrict' })
   invitedBy!: Rel<User>;
+
+  /**
+   * SHA-256 of the single-use secret the invitee must present. Emails are not verified, so matching
+   * the account email alone would let anyone who registers an invited address take the role.
+   */
+  @Property({ type: 'text', hidden: true })
+  tokenHash!: string;
 }

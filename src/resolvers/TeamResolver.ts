@@ -4,7 +4,7 @@ import { InvitationStatus, Shop, ShopInvitation, User } from '../entities';
 import { visibleShop } from '../services/shops';
 import * as team from '../services/team';
 import { IdInput, INPUT_DESCRIPTION } from '../schema/common';
-import { ChangeShopMemberRoleInput, InviteShopMemberInput, ShopMemberIdInput, ShopMemberPayload } from '../schema/onboarding';
+import { AcceptShopInvitationInput, ChangeShopMemberRoleInput, InviteShopMemberInput, ShopMemberIdInput, ShopMemberPayload } from '../schema/onboarding';
 import { payload } from './payload';
 
 @Resolver(() => ShopInvitation)
@@ -16,12 +16,12 @@ export class TeamResolver {
 
   @Mutation(() => ShopMemberPayload, { description: 'Invite someone by email with a role (OWNER). They accept with `acceptShopInvitation`, also after registering later.' })
   inviteShopMember(@Arg('input', { description: INPUT_DESCRIPTION }) input: InviteShopMemberInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
-    return payload(() => team.invite(ctx, input), (invitation) => ({ invitation, shopMember: null }));
+    return payload(() => team.invite(ctx, input), ({ invitation, token }) => ({ invitation, invitationToken: token, shopMember: null }));
   }
 
-  @Mutation(() => ShopMemberPayload, { description: 'Accept an invitation addressed to your email and join the shop.' })
-  acceptShopInvitation(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
-    return payload(() => team.acceptInvitation(ctx, input.id).finally(() => ctx.viewer.forgetMemberships()), (shopMember) => ({ shopMember }));
+  @Mutation(() => ShopMemberPayload, { description: 'Accept an invitation addressed to your email, with its secret, and join the shop.' })
+  acceptShopInvitation(@Arg('input', { description: INPUT_DESCRIPTION }) input: AcceptShopInvitationInput, @Ctx() ctx: Context): Promise<ShopMemberPayload> {
+    return payload(() => team.acceptInvitation(ctx, input.id, input.token).finally(() => ctx.viewer.forgetMemberships()), (shopMember) => ({ shopMember }));
   }
 
   @Mutation(() => ShopMemberPayload, { description: 'Withdraw a pending invitation (OWNER).' })

@@ -378,6 +378,15 @@ export class InviteShopMemberInput {
   role!: ShopMemberRole;
 }
 
+@InputType({ description: 'Accept an invitation addressed to your email.' })
+export class AcceptShopInvitationInput {
+  @Field(() => ID, { description: 'The invitation.' })
+  id!: string;
+
+  @Field({ description: 'The secret the shop sent with the invitation (`invitationToken` of `inviteShopMember`).' })
+  token!: string;
+}
+
 @InputType({ description: "Change a member's role (OWNER)." })
 export class ChangeShopMemberRoleInput {
   @Field(() => ID, { description: 'The member.' })
@@ -400,6 +409,12 @@ export class ShopMemberPayload {
 
   @Field(() => ShopInvitation, { nullable: true, description: 'The invitation, for `inviteShopMember` and invitation changes.' })
   invitation?: ShopInvitation | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Single-use secret for the invitee, returned once by `inviteShopMember` (inviting again replaces it). Send it with the invitation; `acceptShopInvitation` requires it.',
+  })
+  invitationToken?: string | null;
 
   @Field(() => [UserError], { description: 'Expected failures; empty on success.' })
   errors!: UserError[];

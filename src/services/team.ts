@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { InvitationStatus, Shop, ShopInvitation, ShopMember, ShopMemberRole, ShopStatus, User } from '../entities';
@@ -6,6 +7,7 @@ import { decodeId } from '../schema/globalId';
 import { recordAudit } from './audit';
 import { normaliseEmail } from './identity';
 import { lockShopAsMember, lockShopByKey } from './shops';
+import { hashRefreshToken, newRefreshToken } from './tokens';
 import { isValidEmail } from './validation';
 
 function assertOpen(shop: Shop): void {
@@ -17,7 +19,7 @@ function assertOpen(shop: Shop): void {
  * `acceptShopInvitation`, now or after registering with that email. Inviting the same email
  * again updates the pending invitation's role.
  */
-export async function invite(ctx: Context, input: { shopId: string; email: string; role: ShopMemberRole }): Promise<ShopInvitation> {
+export async function invite(ctx: Context, input: { shopId: string; email: string; role: ShopMemberRole }): Promise<{ invitation: ShopInvitation; token: string }> {
   const email = normaliseEmail(input.email);
   if (!isValidEmail(email)) throw new Failure(UserErrorCode.INVALID_INPUT, 'Enter a valid email address', ['input', 'email']);
   return ctx.em.transactional(async (em) => {
@@ -28,12 +30,14 @@ export async function invite(ctx: Context, input: { shopId: string; email: strin
     // Every invitation change holds the shop lock first, so this read cannot go stale.
     let invitation = await em.findOne(ShopInvitation, { shop, email, status: InvitationStatus.PENDING });
     const before = invitation ? { role: invitation.role } : undefined;
-    if (invitation) invitation.role = input.role;
-    else invitation = em.create(ShopInvitation, { shop, email, role: input.role, status: InvitationStatus.PENDING, invitedBy: ctx.viewer.userId!, createdAt: new Date(), updatedAt: new Date() });
+    // A fresh secret each time: re-inviting also invalidates the token sent before.
+    const { token, hash: tokenHash } = newRefreshToken();
+    if (invitation) Object.assign(invitation, { role: input.role, tokenHash });
+    else invitation = em.create(ShopInvitation, { shop, email, role: input.role, status: InvitationStatus.PENDING, invitedBy: ctx.viewer.userId!, tokenHash, createdAt: new Date(), updatedAt: new Date() });
     await em.flush();
     recordAudit(ctx, em, { action: 'shopMember.invite', targetType: 'Shop', targetId: shop.id, before, after: { email, role: input.role, invitationId: invitation.id } });
     await em.flush();
-    return invitation;
+    return { invitation, token };
   });
 }
 
@@ -41,8 +45,17 @@ export function myInvitations(ctx: Context): Promise<ShopInvitation[]> {
   return ctx.em.find(ShopInvitation, { email: ctx.viewer.user!.email, status: InvitationStatus.PENDING }, { orderBy: { id: 'asc' } });
 }
 
-/** The invitee (matched by email) joins the shop with the invited role. */
-export async function acceptInvitation(ctx: Context, invitationId: string): Promise<ShopMember> {
+function tokenMatches(token: string, hash: string): boolean {
+  const given = Buffer.from(hashRefreshToken(token), 'hex');
+  const expected = Buffer.from(hash, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * The invitee joins the shop with the invited role: the account email must match and the secret
+ * from the invitation must be presented. Either failing is NOT_FOUND.
+ */
+export async function acceptInvitation(ctx: Context, invitationId: string, token: string): Promise<ShopMember> {
   try {
     return await ctx.em.transactional(async (em) => {
       const key = decodeId('ShopInvitation', invitationId);
@@ -51,6 +64,8 @@ export async function acceptInvitation(ctx: Context, invitationId: string): Prom
       // Lock order for team changes: the shop, then the invitation or member.
       const shop = await lockShopByKey(em, found.shop.id);
       const invitation = await em.findOneOrFail(ShopInvitation, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      // Checked on the locked row: a re-invitation committed meanwhile has replaced the secret.
+      if (!tokenMatches(token, invitation.tokenHash)) throw new NotFoundError('No such invitation');
       if (invitation.status !== InvitationStatus.PENDING) throw new Failure(UserErrorCode.INVITATION_NOT_PENDING, `This invitation is ${invitation.status}`);
       assertOpen(shop);
       invitation.status = InvitationStatus.ACCEPTED;
