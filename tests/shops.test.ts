@@ -36,16 +36,12 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function sql(query: string, params: unknown[] = []): Promise<any[]> {
-  return t.orm.em.fork().getConnection().execute(query, params as any[]);
-}
-
 const gid = (shop: Shop) => toGlobalId('Shop', shop.id);
 const code = (res: GqlResult) => res.errors?.[0]?.extensions?.code;
 const suffix = () => randomBytes(4).toString('hex');
 
 async function row(shop: Shop): Promise<any> {
-  const [r] = await sql(
+  const [r] = await t.sql(
     'select name, status, status_reason, description, logo_url, phone, address, business_hours, photo_urls, activated_at from shop where id = ?',
     [shop.id],
   );
@@ -53,12 +49,12 @@ async function row(shop: Shop): Promise<any> {
 }
 
 async function auditCount(): Promise<number> {
-  const [{ count }] = await sql('select count(*)::int as count from audit_entry');
+  const [{ count }] = await t.sql('select count(*)::int as count from audit_entry');
   return count;
 }
 
 async function lastAudit(action: string, shop: Shop): Promise<any> {
-  const [r] = await sql("select * from audit_entry where action = ? and target_type = 'Shop' and target_id = ? order by id desc limit 1", [action, shop.id]);
+  const [r] = await t.sql("select * from audit_entry where action = ? and target_type = 'Shop' and target_id = ? order by id desc limit 1", [action, shop.id]);
   return r;
 }
 
@@ -70,7 +66,7 @@ function expectActorAndRequest(entry: any, actor: User, res: GqlResult) {
 }
 
 async function setStatus(shop: Shop, status: string, activated = status === 'ACTIVE'): Promise<void> {
-  await sql(`update shop set status = ?, activated_at = ${activated ? 'now()' : 'null'} where id = ?`, [status, shop.id]);
+  await t.sql(`update shop set status = ?, activated_at = ${activated ? 'now()' : 'null'} where id = ?`, [status, shop.id]);
 }
 
 /** A shop with an OWNER (and optionally more members), in `status`. */

@@ -24,21 +24,17 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function sql(query: string, params: unknown[] = []): Promise<any[]> {
-  return t.orm.em.fork().getConnection().execute(query, params as any[]);
-}
-
 const shopId = (shop: Shop) => toGlobalId('Shop', shop.id);
 
 /** Global ID of the user's membership of the shop. */
 async function memberId(shop: Shop, user: User): Promise<string> {
-  const [row] = await sql('select id from shop_member where shop_id = ? and user_id = ?', [shop.id, user.id]);
+  const [row] = await t.sql('select id from shop_member where shop_id = ? and user_id = ?', [shop.id, user.id]);
   return toGlobalId('ShopMember', row.id);
 }
 
 /** The shop's team as `[userId, role]` pairs, by user id: what "nothing changed" compares. */
 async function team(shop: Shop): Promise<[string, string][]> {
-  const rows = await sql('select user_id, role from shop_member where shop_id = ? order by user_id', [shop.id]);
+  const rows = await t.sql('select user_id, role from shop_member where shop_id = ? order by user_id', [shop.id]);
   return rows.map((r) => [String(r.user_id), r.role]);
 }
 
@@ -53,11 +49,11 @@ function keyOf(globalId: string): string {
 }
 
 async function invitations(shop: Shop): Promise<{ email: string; role: string; status: string }[]> {
-  return sql('select email, role, status from shop_invitation where shop_id = ? order by id', [shop.id]);
+  return t.sql('select email, role, status from shop_invitation where shop_id = ? order by id', [shop.id]);
 }
 
 async function auditCount(): Promise<number> {
-  const [{ count }] = await sql('select count(*)::int as count from audit_entry');
+  const [{ count }] = await t.sql('select count(*)::int as count from audit_entry');
   return count;
 }
 
@@ -196,7 +192,7 @@ describe('inviting and joining', () => {
   it('refuses to invite an existing member (in any letter case) with ALREADY_MEMBER, and creates no invitation', async () => {
     const { shop, owner } = await ownedShop();
     const member = await createUser(t);
-    await sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, member.id, OPERATOR]);
+    await t.sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, member.id, OPERATOR]);
     for (const email of [member.email, member.email.toUpperCase(), owner.user.email]) {
       const res = await invite(owner.token, shop, email, MANAGER);
       expect(res.data!.inviteShopMember).toEqual({ invitation: null, shopMember: null, errors: [{ code: 'ALREADY_MEMBER', field: ['input', 'email'] }] });
@@ -208,7 +204,7 @@ describe('inviting and joining', () => {
     const { shop, owner } = await ownedShop();
     const invitee = await userWithToken(t);
     const invitationId = await pendingInvitation(owner.token, shop, invitee.user.email, MANAGER);
-    await sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, invitee.user.id, FINANCE]);
+    await t.sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, invitee.user.id, FINANCE]);
     const res = await t.gql(ACCEPT, { input: acceptInput(invitationId) }, { token: invitee.token });
     expect(res.data!.acceptShopInvitation.errors.map((e: any) => e.code)).toEqual(['ALREADY_MEMBER']);
     expect(await team(shop)).toContainEqual([invitee.user.id, 'FINANCE']);
@@ -240,7 +236,7 @@ describe('inviting and joining', () => {
     const { shop, owner } = await ownedShop();
     const invitee = await userWithToken(t);
     const invitationId = await pendingInvitation(owner.token, shop, invitee.user.email);
-    await sql("update shop set status = 'CLOSED' where id = ?", [shop.id]);
+    await t.sql("update shop set status = 'CLOSED' where id = ?", [shop.id]);
     const res = await invite(owner.token, shop, uniqueEmail(), OPERATOR);
     expect(res.data!.inviteShopMember.errors.map((e: any) => e.code)).toEqual(['INVALID_TRANSITION']);
     const accepted = await t.gql(ACCEPT, { input: acceptInput(invitationId) }, { token: invitee.token });
@@ -256,7 +252,7 @@ describe('roles and the last OWNER', () => {
   it('lets an OWNER change a member role and remove a member', async () => {
     const { shop, owner } = await ownedShop();
     const member = await createUser(t);
-    await sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, member.id, OPERATOR]);
+    await t.sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, member.id, OPERATOR]);
     const id = await memberId(shop, member);
 
     const changed = await t.gql(CHANGE_ROLE, { input: { memberId: id, role: MANAGER } }, { token: owner.token });
@@ -285,7 +281,7 @@ describe('roles and the last OWNER', () => {
   it('lets one of two OWNERs be demoted, and then refuses the other', async () => {
     const { shop, owner } = await ownedShop();
     const second = await userWithToken(t);
-    await sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, second.user.id, OWNER]);
+    await t.sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, second.user.id, OWNER]);
 
     const first = await t.gql(CHANGE_ROLE, { input: { memberId: await memberId(shop, second.user), role: MANAGER } }, { token: owner.token });
     expect(first.data!.changeShopMemberRole.errors).toEqual([]);
@@ -299,7 +295,7 @@ describe('roles and the last OWNER', () => {
   it('lets an OWNER leave when another OWNER remains', async () => {
     const { shop, owner } = await ownedShop();
     const second = await createUser(t);
-    await sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, second.id, OWNER]);
+    await t.sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, second.id, OWNER]);
     const res = await t.gql(REMOVE, { input: { memberId: await memberId(shop, owner.user) } }, { token: owner.token });
     expect(res.data!.removeShopMember.errors).toEqual([]);
     expect(await team(shop)).toEqual([[second.id, 'OWNER']]);
@@ -312,7 +308,7 @@ describe('roles and the last OWNER', () => {
     for (let round = 0; round < 3; round++) {
       const { shop, owner: a } = await ownedShop();
       const b = await userWithToken(t);
-      await sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, b.user.id, OWNER]);
+      await t.sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, b.user.id, OWNER]);
       const [aId, bId] = [await memberId(shop, a.user), await memberId(shop, b.user)];
       const results = await Promise.all([
         t.gql(CHANGE_ROLE, { input: { memberId: bId, role: MANAGER } }, { token: a.token }),
@@ -322,7 +318,7 @@ describe('roles and the last OWNER', () => {
       expect(outcomes.filter((o) => o === 'OK')).toHaveLength(1);
       // The loser is refused as LAST_OWNER, or — if the winner committed before its permission check — is no OWNER any more.
       expect(outcomes.filter((o) => o !== 'OK')[0]).toMatch(/^(LAST_OWNER|FORBIDDEN)$/);
-      const [{ owners }] = await sql("select count(*)::int as owners from shop_member where shop_id = ? and role = 'OWNER'", [shop.id]);
+      const [{ owners }] = await t.sql("select count(*)::int as owners from shop_member where shop_id = ? and role = 'OWNER'", [shop.id]);
       expect(owners).toBe(1);
     }
   });
@@ -334,9 +330,9 @@ describe('who may manage the team', () => {
     const { shop, owner } = await ownedShop();
     const actor = await userWithToken(t);
     const target = await createUser(t);
-    await sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?), (?, ?, ?)', [shop.id, actor.user.id, role, shop.id, target.id, OPERATOR]);
+    await t.sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?), (?, ?, ?)', [shop.id, actor.user.id, role, shop.id, target.id, OPERATOR]);
     const invitationId = await pendingInvitation(owner.token, shop, uniqueEmail('pending'), FINANCE);
-    await sql("update shop set status = 'ACTIVE' where id = ?", [shop.id]);
+    await t.sql("update shop set status = 'ACTIVE' where id = ?", [shop.id]);
     return { shop, owner, actor, role, target, targetId: await memberId(shop, target), ownerId: await memberId(shop, owner.user), invitationId };
   }
 
@@ -441,7 +437,7 @@ describe('myShopInvitations', () => {
 
 describe('audit trail', () => {
   async function lastAudit(action: string) {
-    const [row] = await sql('select * from audit_entry where action = ? order by id desc limit 1', [action]);
+    const [row] = await t.sql('select * from audit_entry where action = ? order by id desc limit 1', [action]);
     return row;
   }
 
@@ -534,7 +530,7 @@ describe('invitation secrets', () => {
     expect(secrets.get(id)).not.toBe(first);
     expect((await t.gql(ACCEPT, { input: { id, token: first } }, { token: squatter })).errors![0].extensions!.code).toBe('NOT_FOUND');
     expect(await team(shop)).toHaveLength(1);
-    const [row] = await sql('select token_hash from shop_invitation where id = ?', [keyOf(id)]);
+    const [row] = await t.sql('select token_hash from shop_invitation where id = ?', [keyOf(id)]);
     expect(row.token_hash).not.toContain(secrets.get(id));
   });
 });
@@ -568,14 +564,14 @@ describe('team changes racing each other', () => {
     for (let round = 0; round < 10; round++) {
       const { shop, owner } = await ownedShop();
       const member = await createUser(t);
-      await sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, member.id, OPERATOR]);
+      await t.sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.id, member.id, OPERATOR]);
       const id = await memberId(shop, member);
       const [removed, changed] = await Promise.all([
         t.gql(REMOVE, { input: { memberId: id } }, { token: owner.token }),
         t.gql(CHANGE_ROLE, { input: { memberId: id, role: MANAGER } }, { token: owner.token }),
       ]);
       expect(removed.data!.removeShopMember.errors).toEqual([]);
-      const actions = (await sql("select action, before from audit_entry where target_type = 'ShopMember' and target_id = ? order by id", [keyOf(id)])).map((r) => r.action);
+      const actions = (await t.sql("select action, before from audit_entry where target_type = 'ShopMember' and target_id = ? order by id", [keyOf(id)])).map((r) => r.action);
       // Either the change ran first (and the removal saw MANAGER), or it found no member.
       if (code(changed) === undefined) expect(actions).toEqual(['shopMember.changeRole', 'shopMember.remove']);
       else expect([code(changed), actions]).toEqual(['NOT_FOUND', ['shopMember.remove']]);
@@ -588,15 +584,15 @@ describe('team changes racing each other', () => {
       const email = uniqueEmail('race');
       const id = await pendingInvitation(owner.token, shop, email, OPERATOR);
       const [reinvited] = await Promise.all([invite(owner.token, shop, email, MANAGER), t.gql(REVOKE, { input: { id } }, { token: owner.token })]);
-      const actions = (await sql('select action from audit_entry where request_id in (?) order by id', [reinvited.headers['x-request-id']])).map((r) => r.action);
+      const actions = (await t.sql('select action from audit_entry where request_id in (?) order by id', [reinvited.headers['x-request-id']])).map((r) => r.action);
       expect(actions).toEqual(['shopMember.invite']);
       // Either the re-invitation came first (and the revocation then revoked it, later in the
       // audit log) or the revocation came first and the re-invitation is a new pending one.
       const returned = reinvited.data!.inviteShopMember.invitation;
       const key = Buffer.from(returned.id, 'base64url').toString().split(':')[1];
-      const [row] = await sql('select status, role from shop_invitation where id = ?', [key]);
+      const [row] = await t.sql('select status, role from shop_invitation where id = ?', [key]);
       if (row.status === 'REVOKED') {
-        const order = await sql("select action from audit_entry where action in ('shopMember.invite', 'shopMember.revokeInvitation') and (target_id = ? or after->>'invitationId' = ?) order by id", [key, key]);
+        const order = await t.sql("select action from audit_entry where action in ('shopMember.invite', 'shopMember.revokeInvitation') and (target_id = ? or after->>'invitationId' = ?) order by id", [key, key]);
         expect(order.map((r) => r.action).at(-1)).toBe('shopMember.revokeInvitation');
         expect(key).toBe(Buffer.from(id, 'base64url').toString().split(':')[1]);
       } else {

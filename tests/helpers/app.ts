@@ -19,6 +19,8 @@ export interface TestApp {
   orm: MikroORM;
   config: Config;
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, opts?: { token?: string; headers?: Record<string, string>; ip?: string }): Promise<GqlResult<T>>;
+  /** Runs SQL against this test file's database (for set-up and for checking what changed). */
+  sql(query: string, params?: unknown[]): Promise<any[]>;
   /** Runs one operation and counts the SQL statements it sent. */
   countQueries<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, opts?: { token?: string }): Promise<{ result: GqlResult<T>; queries: number }>;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     orm,
     config,
     gql,
+    sql: (query, params = []) => orm.em.fork().getConnection().execute(query, params as any[]),
     countQueries: (query, variables, opts) => withQueryCount(() => gql(query, variables, opts)),
     async close() {
       await app.close();
