@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import {
   ApplicationDecision,
@@ -18,7 +18,8 @@ import { applyKeyset, type ConnectionResult, type PageArgs, pageWindow, toConnec
 import { recordAudit } from './audit';
 import { checkRate, resolveCategoryIds } from './categories';
 import { type TransitionTable, transition } from './stateMachine';
-import { charLength, isValidEmail, isValidPhone, isValidUscc, slugify } from './validation';
+import { guardUnique } from './unique';
+import { checkText, isValidEmail, isValidPhone, isValidUscc, slugify } from './validation';
 
 /** The application life cycle (商家入駐 → 審核). Every status change goes through this table. */
 export const APPLICATION_TRANSITIONS: TransitionTable<S, 'submit' | 'claim' | 'approve' | 'reject' | 'requestChanges'> = {
@@ -54,9 +55,7 @@ function validateFields(input: ApplicationFields, complete: boolean): Normalised
       if (complete) problems.add(UserErrorCode.INVALID_INPUT, `${label} is required`, ['input', key]);
       return;
     }
-    const value = raw.trim();
-    if (charLength(value) < min || charLength(value) > max) problems.add(UserErrorCode.INVALID_INPUT, `${label} must be ${min} to ${max} characters`, ['input', key]);
-    out[key] = value;
+    out[key] = checkText(problems, raw, ['input', key], min, max, label);
   };
   text('shopName', 2, 40, 'Shop name');
   text('legalName', 2, 100, 'Legal name');
@@ -107,19 +106,10 @@ export async function assertShopNameFree(
 }
 
 /** Maps the unique indexes that guard applications against races to their payload errors. */
-function uniqueViolation(err: unknown): Failure | undefined {
-  if (!(err instanceof UniqueConstraintViolationException)) return undefined;
-  if (err.message.includes('one_open_per_user')) return new Failure(UserErrorCode.APPLICATION_ALREADY_OPEN, 'You already have an open application');
-  if (err.message.includes('name_unique')) return new Failure(UserErrorCode.SHOP_NAME_TAKEN, 'A shop or an open application already uses this name', ['input', 'shopName']);
+function uniqueViolation(message: string): Failure | undefined {
+  if (message.includes('one_open_per_user')) return new Failure(UserErrorCode.APPLICATION_ALREADY_OPEN, 'You already have an open application');
+  if (message.includes('name_unique')) return new Failure(UserErrorCode.SHOP_NAME_TAKEN, 'A shop or an open application already uses this name', ['input', 'shopName']);
   return undefined;
-}
-
-async function withUniqueGuards<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw uniqueViolation(err) ?? err;
-  }
 }
 
 /** The viewer's own application, locked for update; another user's is NOT_FOUND. */
@@ -131,7 +121,7 @@ async function ownApplication(ctx: Context, em: EntityManager, id: string): Prom
 
 export async function createApplication(ctx: Context, input: ApplicationFields): Promise<MerchantApplication> {
   const fields = validateFields(input, true);
-  return withUniqueGuards(() =>
+  return guardUnique(() =>
     ctx.em.transactional(async (em) => {
       const categoryIds = await resolveCategoryIds(em, fields.categoryIds!, ['input', 'categoryIds']);
       const open = await em.count(MerchantApplication, { applicant: ctx.viewer.userId, status: { $in: OPEN_APPLICATION_STATUSES } });
@@ -148,12 +138,13 @@ export async function createApplication(ctx: Context, input: ApplicationFields):
       await em.flush();
       return app;
     }),
+    uniqueViolation,
   );
 }
 
 export async function updateApplication(ctx: Context, input: ApplicationFields & { id: string }): Promise<MerchantApplication> {
   const fields = validateFields(input, false);
-  return withUniqueGuards(() =>
+  return guardUnique(() =>
     ctx.em.transactional(async (em) => {
       const app = await ownApplication(ctx, em, input.id);
       if (!EDITABLE.includes(app.status)) throw new Failure(UserErrorCode.INVALID_TRANSITION, `An application that is ${app.status} cannot be edited`);
@@ -163,6 +154,7 @@ export async function updateApplication(ctx: Context, input: ApplicationFields &
       await em.flush();
       return app;
     }),
+    uniqueViolation,
   );
 }
 
@@ -241,7 +233,7 @@ export async function reviewApplication(ctx: Context, input: ReviewInput): Promi
   if (input.commissionRate != null) checkRate(problems, input.commissionRate, ['input', 'commissionRate']);
   problems.throwIfAny();
 
-  return withUniqueGuards(() =>
+  return guardUnique(() =>
     ctx.em.transactional(async (em) => {
       const app = await applicationForReview(ctx, em, input.applicationId, true);
       const action = ({ APPROVE: 'approve', REJECT: 'reject', REQUEST_CHANGES: 'requestChanges' } as const)[input.decision];
@@ -271,6 +263,7 @@ export async function reviewApplication(ctx: Context, input: ReviewInput): Promi
       await em.flush();
       return app;
     }),
+    uniqueViolation,
   );
 }
 

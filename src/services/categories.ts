@@ -1,10 +1,11 @@
-import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { AttributeType, Category, type CategoryAttribute } from '../entities';
 import { Failure, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
 import { decimalPlaces } from '../schema/scalars';
 import { recordAudit } from './audit';
+import { guardUnique } from './unique';
 import { charLength, isValidSlug, slugify } from './validation';
 
 export interface AttributeInput {
@@ -30,9 +31,7 @@ async function lockTree(em: EntityManager): Promise<void> {
   await em.execute("select pg_advisory_xact_lock(hashtext('category-tree'))");
 }
 
-function slugTaken(err: unknown): Failure | undefined {
-  return err instanceof UniqueConstraintViolationException ? new Failure(UserErrorCode.SLUG_TAKEN, 'Another category uses this slug', ['input', 'slug']) : undefined;
-}
+const slugTaken = () => new Failure(UserErrorCode.SLUG_TAKEN, 'Another category uses this slug', ['input', 'slug']);
 
 /** A commission rate: a Decimal between 0 and 1 with at most 4 decimals. */
 export function checkRate(problems: Problems, rate: string, field: string[]): void {
@@ -93,10 +92,8 @@ function validate(input: CategoryInput, creating: boolean): { problems: Problems
   return { problems, attributes };
 }
 
-export async function createCategory(ctx: Context, input: CategoryInput): Promise<Category> {
-  return createCategoryTx(ctx, input).catch((err) => {
-    throw slugTaken(err) ?? err;
-  });
+export function createCategory(ctx: Context, input: CategoryInput): Promise<Category> {
+  return guardUnique(() => createCategoryTx(ctx, input), slugTaken);
 }
 
 async function createCategoryTx(ctx: Context, input: CategoryInput): Promise<Category> {
@@ -130,10 +127,8 @@ async function createCategoryTx(ctx: Context, input: CategoryInput): Promise<Cat
  * Renames, re-slugs, re-rates or moves a category. A move rewrites the materialized path and depth
  * of the whole subtree in one statement, so descendants stay consistent.
  */
-export async function updateCategory(ctx: Context, input: CategoryInput & { id: string; makeRoot?: boolean | null }): Promise<Category> {
-  return updateCategoryTx(ctx, input).catch((err) => {
-    throw slugTaken(err) ?? err;
-  });
+export function updateCategory(ctx: Context, input: CategoryInput & { id: string; makeRoot?: boolean | null }): Promise<Category> {
+  return guardUnique(() => updateCategoryTx(ctx, input), slugTaken);
 }
 
 async function updateCategoryTx(ctx: Context, input: CategoryInput & { id: string; makeRoot?: boolean | null }): Promise<Category> {

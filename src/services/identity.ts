@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { AuthSession, RefreshToken, StaffRole, User } from '../entities';
 import { Failure, ForbiddenError, Problems, UserErrorCode } from '../errors';
@@ -8,6 +8,7 @@ import { recordAudit } from './audit';
 import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { consumeOrThrow } from './rateLimits';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens';
+import { guardUnique } from './unique';
 import { isValidEmail } from './validation';
 
 export interface AuthResult {
@@ -62,18 +63,17 @@ export async function register(ctx: Context, input: { email: string; password: s
   const emailTaken = () => new Failure(UserErrorCode.EMAIL_TAKEN, 'An account with this email already exists', ['input', 'email']);
   if ((await ctx.em.count(User, { email })) > 0) throw emailTaken();
   const passwordHash = await hashPassword(input.password);
-  try {
-    return await ctx.em.transactional(async (em) => {
-      const user = new User(email, displayName, passwordHash);
-      em.persist(user);
-      await em.flush();
-      return startSession(ctx, em, user);
-    });
-  } catch (err) {
-    // Two registrations of one email at the same moment: the unique index decides.
-    if (err instanceof UniqueConstraintViolationException) throw emailTaken();
-    throw err;
-  }
+  // Two registrations of one email at the same moment: the unique index decides.
+  return guardUnique(
+    () =>
+      ctx.em.transactional(async (em) => {
+        const user = new User(email, displayName, passwordHash);
+        em.persist(user);
+        await em.flush();
+        return startSession(ctx, em, user);
+      }),
+    emailTaken,
+  );
 }
 
 export async function login(ctx: Context, input: { email: string; password: string }): Promise<AuthResult> {

@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopMemberRole, ShopStatus as S, TrainingCourse } from '../entities';
 import { BadInputError, Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../errors';
@@ -6,6 +6,7 @@ import { decodeId } from '../schema/globalId';
 import { assertShopNameFree } from './applications';
 import { recordAudit } from './audit';
 import { type TransitionTable, transition } from './stateMachine';
+import { guardUnique } from './unique';
 import { charLength, isHttpUrl, isValidPhone } from './validation';
 
 /** The shop life cycle. Staff moderate (suspend, reinstate, close); the OWNER activates. */
@@ -31,7 +32,8 @@ export async function visibleShop(ctx: Context, key: string): Promise<Shop | nul
 
 export async function findShop(ctx: Context, args: { id?: string | null; slug?: string | null }): Promise<Shop | null> {
   if ((args.id == null) === (args.slug == null)) throw new BadInputError('Give exactly one of `id` and `slug`', args.id == null ? 'id' : 'slug');
-  const shop = args.id != null ? await ctx.loaders.shopById.load(decodeId('Shop', args.id)) : await ctx.em.findOne(Shop, { slug: args.slug! });
+  if (args.id != null) return visibleShop(ctx, decodeId('Shop', args.id));
+  const shop = await ctx.em.findOne(Shop, { slug: args.slug! });
   return shop && (await canSeeShop(ctx, shop)) ? shop : null;
 }
 
@@ -126,19 +128,18 @@ function validateProfile(input: ProfileInput): Partial<Shop> {
 
 export async function updateShopProfile(ctx: Context, input: ProfileInput): Promise<Shop> {
   const changes = validateProfile(input);
-  try {
-    return await ctx.em.transactional(async (em) => {
-      const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), [ShopMemberRole.OWNER, ShopMemberRole.MANAGER]);
-      if (shop.status === S.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot be changed');
-      if (changes.name) await assertShopNameFree(em, changes.name, { exceptShopId: shop.id, field: ['input', 'name'] });
-      em.assign(shop, changes);
-      await em.flush();
-      return shop;
-    });
-  } catch (err) {
-    if (err instanceof UniqueConstraintViolationException) throw new Failure(UserErrorCode.SHOP_NAME_TAKEN, 'A shop or an open application already uses this name', ['input', 'name']);
-    throw err;
-  }
+  return guardUnique(
+    () =>
+      ctx.em.transactional(async (em) => {
+        const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), [ShopMemberRole.OWNER, ShopMemberRole.MANAGER]);
+        if (shop.status === S.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot be changed');
+        if (changes.name) await assertShopNameFree(em, changes.name, { exceptShopId: shop.id, field: ['input', 'name'] });
+        em.assign(shop, changes);
+        await em.flush();
+        return shop;
+      }),
+    () => new Failure(UserErrorCode.SHOP_NAME_TAKEN, 'A shop or an open application already uses this name', ['input', 'name']),
+  );
 }
 
 /** The newest published agreement version (a migration publishes the first one). */
@@ -174,20 +175,19 @@ export async function publishAgreement(ctx: Context, input: { version: string; t
   if (charLength(text) < 20) problems.add(UserErrorCode.INVALID_INPUT, 'Agreement text must be at least 20 characters', ['input', 'text']);
   problems.throwIfAny();
   const versionTaken = () => new Failure(UserErrorCode.INVALID_INPUT, 'This version exists already', ['input', 'version']);
-  try {
-    return await ctx.em.transactional(async (em) => {
-      if (await em.count(MerchantAgreement, { version })) throw versionTaken();
-      const agreement = em.create(MerchantAgreement, { version, text, publishedAt: new Date() });
-      await em.flush();
-      recordAudit(ctx, em, { action: 'agreement.publish', targetType: 'MerchantAgreement', targetId: agreement.id, after: { version } });
-      await em.flush();
-      return agreement;
-    });
-  } catch (err) {
-    // Two publications of one version at the same moment: the unique index decides.
-    if (err instanceof UniqueConstraintViolationException) throw versionTaken();
-    throw err;
-  }
+  // Two publications of one version at the same moment: the unique index decides.
+  return guardUnique(
+    () =>
+      ctx.em.transactional(async (em) => {
+        if (await em.count(MerchantAgreement, { version })) throw versionTaken();
+        const agreement = em.create(MerchantAgreement, { version, text, publishedAt: new Date() });
+        await em.flush();
+        recordAudit(ctx, em, { action: 'agreement.publish', targetType: 'MerchantAgreement', targetId: agreement.id, after: { version } });
+        await em.flush();
+        return agreement;
+      }),
+    versionTaken,
+  );
 }
 
 /** Required, published courses the shop has not passed yet. */

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { InvitationStatus, Shop, ShopInvitation, ShopMember, ShopMemberRole, ShopStatus, User } from '../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../errors';
@@ -8,6 +8,7 @@ import { recordAudit } from './audit';
 import { normaliseEmail } from './identity';
 import { lockShopAsMember, lockShopByKey } from './shops';
 import { hashRefreshToken, newRefreshToken } from './tokens';
+import { guardUnique } from './unique';
 import { isValidEmail } from './validation';
 
 function assertOpen(shop: Shop): void {
@@ -56,30 +57,30 @@ function tokenMatches(token: string, hash: string): boolean {
  * from the invitation must be presented. Either failing is NOT_FOUND.
  */
 export async function acceptInvitation(ctx: Context, invitationId: string, token: string): Promise<ShopMember> {
-  try {
-    return await ctx.em.transactional(async (em) => {
-      const key = decodeId('ShopInvitation', invitationId);
-      const found = await em.findOne(ShopInvitation, { id: key });
-      if (!found || found.email !== ctx.viewer.user!.email) throw new NotFoundError('No such invitation');
-      // Lock order for team changes: the shop, then the invitation or member.
-      const shop = await lockShopByKey(em, found.shop.id);
-      const invitation = await em.findOneOrFail(ShopInvitation, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      // Checked on the locked row: a re-invitation committed meanwhile has replaced the secret.
-      if (!tokenMatches(token, invitation.tokenHash)) throw new NotFoundError('No such invitation');
-      if (invitation.status !== InvitationStatus.PENDING) throw new Failure(UserErrorCode.INVITATION_NOT_PENDING, `This invitation is ${invitation.status}`);
-      assertOpen(shop);
-      invitation.status = InvitationStatus.ACCEPTED;
-      const member = new ShopMember(shop, em.getReference(User, ctx.viewer.userId!), invitation.role);
-      em.persist(member);
-      await em.flush();
-      recordAudit(ctx, em, { action: 'shopMember.join', targetType: 'ShopMember', targetId: member.id, after: { shopId: shop.id, userId: ctx.viewer.userId, role: member.role } });
-      await em.flush();
-      return member;
-    });
-  } catch (err) {
-    if (err instanceof UniqueConstraintViolationException) throw new Failure(UserErrorCode.ALREADY_MEMBER, 'You are already a member of this shop');
-    throw err;
-  }
+  const alreadyMember = () => new Failure(UserErrorCode.ALREADY_MEMBER, 'You are already a member of this shop');
+  return guardUnique(
+    () =>
+      ctx.em.transactional(async (em) => {
+        const key = decodeId('ShopInvitation', invitationId);
+        const found = await em.findOne(ShopInvitation, { id: key });
+        if (!found || found.email !== ctx.viewer.user!.email) throw new NotFoundError('No such invitation');
+        // Lock order for team changes: the shop, then the invitation or member.
+        const shop = await lockShopByKey(em, found.shop.id);
+        const invitation = await em.findOneOrFail(ShopInvitation, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+        // Checked on the locked row: a re-invitation committed meanwhile has replaced the secret.
+        if (!tokenMatches(token, invitation.tokenHash)) throw new NotFoundError('No such invitation');
+        if (invitation.status !== InvitationStatus.PENDING) throw new Failure(UserErrorCode.INVITATION_NOT_PENDING, `This invitation is ${invitation.status}`);
+        assertOpen(shop);
+        invitation.status = InvitationStatus.ACCEPTED;
+        const member = new ShopMember(shop, em.getReference(User, ctx.viewer.userId!), invitation.role);
+        em.persist(member);
+        await em.flush();
+        recordAudit(ctx, em, { action: 'shopMember.join', targetType: 'ShopMember', targetId: member.id, after: { shopId: shop.id, userId: ctx.viewer.userId, role: member.role } });
+        await em.flush();
+        return member;
+      }),
+    alreadyMember,
+  );
 }
 
 export async function revokeInvitation(ctx: Context, invitationId: string): Promise<ShopInvitation> {

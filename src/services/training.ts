@@ -5,7 +5,7 @@ import { Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
 import { recordAudit } from './audit';
 import { lockShopAsMember } from './shops';
-import { charLength } from './validation';
+import { checkText } from './validation';
 
 /** At most this many quiz attempts per course per shop in any 24 hours. */
 export const MAX_ATTEMPTS_PER_DAY = 5;
@@ -18,9 +18,7 @@ async function draftCourse(em: EntityManager, courseId: string): Promise<Trainin
 }
 
 function text(problems: Problems, value: string, field: string, min: number, max: number, label: string): string {
-  const trimmed = value.trim();
-  if (charLength(trimmed) < min || charLength(trimmed) > max) problems.add(UserErrorCode.INVALID_INPUT, `${label} must be ${min} to ${max} characters`, ['input', field]);
-  return trimmed;
+  return checkText(problems, value, ['input', field], min, max, label);
 }
 
 export async function createCourse(ctx: Context, input: { title: string; description: string; required: boolean; passScore: number }): Promise<TrainingCourse> {

@@ -1,3 +1,5 @@
+import { type Problems, UserErrorCode } from '../errors';
+
 /** Field validators shared by the services. Each returns true when the value is acceptable. */
 
 const USCC_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
@@ -52,4 +54,11 @@ export function isValidSlug(slug: string): boolean {
 /** Length in characters (code points), so 無線藍牙耳機 counts 6. */
 export function charLength(text: string): number {
   return [...text].length;
+}
+
+/** Trims a text field and reports it when its length (in characters) is outside [min, max]. */
+export function checkText(problems: Problems, value: string, path: string[], min: number, max: number, label: string): string {
+  const trimmed = value.trim();
+  if (charLength(trimmed) < min || charLength(trimmed) > max) problems.add(UserErrorCode.INVALID_INPUT, `${label} must be ${min} to ${max} characters`, path);
+  return trimmed;
 }
