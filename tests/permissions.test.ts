@@ -70,6 +70,13 @@ describe('setStaffRoles', () => {
     expect(row.staff_roles).toEqual(roles);
   });
 
+  it('keeps the user directory (users) to ADMINs: FORBIDDEN to other staff and shoppers', async () => {
+    for (const roles of [[], [StaffRole.REVIEWER], [StaffRole.RISK]]) {
+      const caller = await userWithToken(t, { roles });
+      expect((await t.gql(`{ users { totalCount } }`, {}, { token: caller.token })).errors![0].extensions!.code).toBe('FORBIDDEN');
+    }
+  });
+
   it('is UNAUTHENTICATED without a token', async () => {
     const res = await t.gql(SET_ROLES, { input: { userId: toGlobalId('User', 1), roles: [] } });
     expect(res.errors![0].extensions!.code).toBe('UNAUTHENTICATED');
