@@ -37,6 +37,8 @@ export interface Config {
   };
   currency: string;
   defaultCommissionRate: string;
+  /** Low-stock warning line of a variant when the shop gives none. */
+  defaultLowStockThreshold: number;
   webConcurrency: number;
 }
 
@@ -179,6 +181,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     currency,
     defaultCommissionRate,
+    defaultLowStockThreshold: r.int('LOW_STOCK_THRESHOLD', 5, 0, 1_000_000),
     webConcurrency: r.int('WEB_CONCURRENCY', 1, 1, 256),
   };
 

@@ -21,6 +21,14 @@ export enum UserErrorCode {
   // catalog structure
   SLUG_TAKEN = 'SLUG_TAKEN',
   CATEGORY_NOT_FOUND = 'CATEGORY_NOT_FOUND',
+  BRAND_NOT_FOUND = 'BRAND_NOT_FOUND',
+  BRAND_NAME_TAKEN = 'BRAND_NAME_TAKEN',
+  // products
+  SHOP_NOT_ACTIVE = 'SHOP_NOT_ACTIVE',
+  SKU_TAKEN = 'SKU_TAKEN',
+  LISTING_STANDARD = 'LISTING_STANDARD',
+  PRODUCT_UNCHANGED = 'PRODUCT_UNCHANGED',
+  STOCK_RESERVED = 'STOCK_RESERVED',
   // onboarding
   APPLICATION_ALREADY_OPEN = 'APPLICATION_ALREADY_OPEN',
   SHOP_NAME_TAKEN = 'SHOP_NAME_TAKEN',
@@ -56,6 +64,13 @@ registerEnumType(UserErrorCode, {
     INVALID_TRANSITION: { description: 'The object is not in a state that allows this action.' },
     SLUG_TAKEN: { description: 'Another object already uses this slug.' },
     CATEGORY_NOT_FOUND: { description: 'A referenced category does not exist.' },
+    BRAND_NOT_FOUND: { description: 'A referenced brand does not exist.' },
+    BRAND_NAME_TAKEN: { description: 'Another brand has this name (case-insensitive).' },
+    SHOP_NOT_ACTIVE: { description: 'The shop is suspended or closed: its products cannot be changed.' },
+    SKU_TAKEN: { description: 'Another variant of the shop (or of this input) uses this SKU; `field` names the variant.' },
+    LISTING_STANDARD: { description: 'The product breaks a listing standard (商品上架標準); `field` names the part to fix. Checked on submit and on every change of a product on sale.' },
+    PRODUCT_UNCHANGED: { description: 'A rejected product must be edited before it is submitted again.' },
+    STOCK_RESERVED: { description: 'The variant holds stock reserved by checkouts: it cannot be removed, nor its stock set below the reserved units.' },
     APPLICATION_ALREADY_OPEN: { description: 'You already have an application that is not approved or rejected.' },
     SHOP_NAME_TAKEN: { description: 'A live shop or an open application already uses this name (case-insensitive).' },
     ALREADY_CLAIMED: { description: 'Another reviewer claimed this application first.' },

@@ -2,6 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 export interface QueryCount {
   count: number;
+  /** When present, the statements themselves are kept too (tests read their plans). */
+  statements?: string[];
   /** An enclosing scope (a test around an HTTP request) counts the same statements. */
   readonly parent?: QueryCount;
 }
@@ -15,21 +17,24 @@ const storage = new AsyncLocalStorage<QueryCount>();
  * statements (begin/commit) are not counted.
  */
 export function countQuery(sql: string): string {
-  for (let scope = storage.getStore(); scope; scope = scope.parent) scope.count += 1;
+  for (let scope = storage.getStore(); scope; scope = scope.parent) {
+    scope.count += 1;
+    scope.statements?.push(sql);
+  }
   return sql;
 }
 
 /** Runs `fn` in a new counting scope, nested in the current one, and hands it the live counter. */
-export function runCountingQueries<T>(fn: (scope: QueryCount) => T): T {
-  const scope: QueryCount = { count: 0, parent: storage.getStore() };
+export function runCountingQueries<T>(fn: (scope: QueryCount) => T, keepStatements = false): T {
+  const scope: QueryCount = { count: 0, parent: storage.getStore(), ...(keepStatements ? { statements: [] } : {}) };
   return storage.run(scope, () => fn(scope));
 }
 
-export async function withQueryCount<T>(fn: () => Promise<T>): Promise<{ result: T; queries: number }> {
+export async function withQueryCount<T>(fn: () => Promise<T>, keepStatements = false): Promise<{ result: T; queries: number; statements: string[] }> {
   let counter: QueryCount | undefined;
   const result = await runCountingQueries((scope) => {
     counter = scope;
     return fn();
-  });
-  return { result, queries: counter!.count };
+  }, keepStatements);
+  return { result, queries: counter!.count, statements: counter!.statements ?? [] };
 }

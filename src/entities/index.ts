@@ -1,12 +1,15 @@
 import { AgreementAcceptance, MerchantAgreement } from './Agreement';
 import { AuditEntry } from './AuditEntry';
 import { AuthSession } from './AuthSession';
+import { Brand } from './Brand';
 import { Category } from './Category';
 import { ApplicationDecision, MerchantApplication } from './MerchantApplication';
+import { Product, ProductStatusChange, ProductVariant } from './Product';
 import { RefreshToken } from './RefreshToken';
 import { Shop } from './Shop';
 import { ShopInvitation } from './ShopInvitation';
 import { ShopMember } from './ShopMember';
+import { StockMovement } from './StockMovement';
 import { QuizAttempt, QuizQuestion, TrainingCourse, TrainingLesson } from './Training';
 import { User } from './User';
 
@@ -15,15 +18,20 @@ export {
   ApplicationDecision,
   AuditEntry,
   AuthSession,
+  Brand,
   Category,
   MerchantAgreement,
   MerchantApplication,
+  Product,
+  ProductStatusChange,
+  ProductVariant,
   QuizAttempt,
   QuizQuestion,
   RefreshToken,
   Shop,
   ShopInvitation,
   ShopMember,
+  StockMovement,
   TrainingCourse,
   TrainingLesson,
   User,
@@ -33,6 +41,8 @@ export * from './enums';
 export { ApplicationDecisionType, MerchantApplicationStatus, OPEN_APPLICATION_STATUSES } from './MerchantApplication';
 export { InvitationStatus } from './ShopInvitation';
 export { BusinessHours } from './Shop';
+export { ProductAction, ProductAttributeValue, type ProductContent, ProductStatus, VariantOption } from './Product';
+export { StockMovementReason } from './StockMovement';
 
 /** Every entity the ORM knows; add new ones here. */
 export const entities = [
@@ -52,4 +62,9 @@ export const entities = [
   QuizQuestion,
   QuizAttempt,
   ShopInvitation,
+  Brand,
+  Product,
+  ProductVariant,
+  ProductStatusChange,
+  StockMovement,
 ];

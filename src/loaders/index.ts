@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { ApplicationDecision, Category, InvitationStatus, QuizQuestion, Shop, ShopInvitation, ShopMember, TrainingCourse, TrainingLesson, User } from '../entities';
+import { ApplicationDecision, Brand, Category, Product, ProductStatusChange, ProductVariant, InvitationStatus, QuizQuestion, Shop, ShopInvitation, ShopMember, TrainingCourse, TrainingLesson, User } from '../entities';
 
 /** Groups rows by a key, in the order of `keys`, with an empty list for keys without rows. */
 export function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
@@ -27,6 +27,18 @@ export function createLoaders(em: EntityManager) {
     userById: byId(em, User),
     shopById: byId(em, Shop),
     categoryById: byId(em, Category),
+    brandById: byId(em, Brand),
+    productById: byId(em, Product),
+    variantById: byId(em, ProductVariant),
+    /** Live (not archived) variants of each product, in the shop's order. */
+    variantsByProductId: new DataLoader<string, ProductVariant[]>(async (ids) => {
+      const rows = await em.find(ProductVariant, { product: { $in: [...ids] }, archived: false }, { orderBy: { product: 'asc', position: 'asc', id: 'asc' } });
+      return groupBy(ids, rows, (v) => v.product.id);
+    }),
+    statusChangesByProductId: new DataLoader<string, ProductStatusChange[]>(async (ids) => {
+      const rows = await em.find(ProductStatusChange, { product: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (c) => c.product.id);
+    }),
     membershipsByUserId: new DataLoader<string, ShopMember[]>(async (userIds) => {
       const rows = await em.find(ShopMember, { user: { $in: [...userIds] } }, { populate: ['shop'], orderBy: { id: 'asc' } });
       return groupBy(userIds, rows, (m) => m.user.id);

@@ -23,6 +23,11 @@ export const rootRules = {
     users: isStaff(ADMIN),
     categories: allow,
     category: allow,
+    brands: allow,
+    brand: allow,
+    products: allow,
+    product: allow,
+    productsForReview: isStaff(REVIEWER, OPERATIONS),
     shop: allow,
     merchantAgreement: allow,
     myShops: isSignedIn,
@@ -41,6 +46,15 @@ export const rootRules = {
     setStaffRoles: isStaff(ADMIN),
     createCategory: isStaff(OPERATIONS),
     updateCategory: isStaff(OPERATIONS),
+    createBrand: isStaff(OPERATIONS),
+    updateBrand: isStaff(OPERATIONS),
+    createProduct: isShopMember(M.OWNER, M.MANAGER, M.OPERATOR),
+    updateProduct: isMemberOfShopOwning('Product', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
+    submitProductForReview: isMemberOfShopOwning('Product', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
+    delistProduct: isMemberOfShopOwning('Product', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
+    relistProduct: isMemberOfShopOwning('Product', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
+    reviewProduct: isStaff(REVIEWER, OPERATIONS),
+    banProduct: isStaff(OPERATIONS, RISK),
     // Applicants act on their own applications; the service answers NOT_FOUND for anyone else's.
     createMerchantApplication: isSignedIn,
     updateMerchantApplication: isSignedIn,
@@ -81,6 +95,8 @@ const typeRules = {
     invitations: or(isShopMember(M.OWNER), isAnyStaff),
   },
   QuizQuestion: { '*': allow, correctOptionIndexes: isStaff(OPERATIONS) },
+  Product: { '*': allow, pendingRevision: shopInsider, statusHistory: shopInsider, nextActions: shopInsider },
+  ProductVariant: { '*': allow, stock: shopInsider, lowStockThreshold: shopInsider },
 } satisfies IRules;
 
 /**
@@ -103,6 +119,17 @@ const PUBLIC_TYPES = new Set([
   'QuizAttempt',
   'ShopInvitation',
   'AuditEntry',
+  'Brand',
+  'Money',
+  'MoneyRange',
+  'ProductAttributeValue',
+  'VariantOption',
+  'ProductStatusChange',
+  'ProductRevision',
+  'StockLevel',
+  'ProductFacets',
+  'CategoryFacet',
+  'BrandFacet',
 ]);
 
 /**

@@ -4,10 +4,12 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchemaSync } from 'type-graphql';
 import { applyPermissions } from '../permissions';
 import { AuditResolver } from '../resolvers/AuditResolver';
+import { BrandResolver } from '../resolvers/BrandResolver';
 import { CategoryResolver } from '../resolvers/CategoryResolver';
 import { IdentityResolver } from '../resolvers/IdentityResolver';
 import { ApplicationDecisionResolver, MerchantApplicationResolver } from '../resolvers/MerchantApplicationResolver';
 import { NodeResolver } from '../resolvers/NodeResolver';
+import { ProductResolver, ProductVariantResolver, ShopProductsResolver } from '../resolvers/ProductResolver';
 import { ShopMemberResolver } from '../resolvers/ShopMemberResolver';
 import { ShopResolver } from '../resolvers/ShopResolver';
 import { TeamResolver } from '../resolvers/TeamResolver';
@@ -24,6 +26,10 @@ export const resolvers = [
   TrainingResolver,
   TeamResolver,
   AuditResolver,
+  BrandResolver,
+  ProductResolver,
+  ProductVariantResolver,
+  ShopProductsResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

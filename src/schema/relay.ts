@@ -34,9 +34,10 @@ export interface ConnectionResult<T> {
 
 /**
  * Builds the Edge and Connection object types for a node type. type-graphql generics are class
- * factories; call once per node type and export the result.
+ * factories; call once per node type and export the result. With `extensible`, the connection
+ * class is abstract: subclass it with `@ObjectType('<Name>Connection')` to add fields (facets).
  */
-export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: string = nodeType.name) {
+export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: string = nodeType.name, extensible = false) {
   @ObjectType(`${name}Edge`, { description: `An edge in a ${name} connection.` })
   class EdgeType {
     @Field({ description: 'Opaque cursor of this edge, for `after`/`before`.' })
@@ -46,7 +47,8 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`, { description: `A page of ${name} objects (Relay connection).` })
+  // An extensible base gets another name; type-graphql emits only types the schema references.
+  @ObjectType(`${name}Connection${extensible ? 'Base' : ''}`, { description: `A page of ${name} objects (Relay connection).` })
   class ConnectionType {
     @Field(() => [EdgeType], { description: 'The edges of this page.' })
     edges!: EdgeType[];
@@ -98,12 +100,13 @@ export function encodeCursor(values: SortValue[]): string {
 }
 
 /** What each sort key of a cursor holds, so a forged cursor is refused before it reaches SQL. */
-export type CursorKind = 'id' | 'timestamp' | 'number';
+export type CursorKind = 'id' | 'timestamp' | 'number' | 'text';
 
 const KIND_CHECKS: Record<CursorKind, (v: unknown) => boolean> = {
   id: (v) => typeof v === 'string' && isBigintKey(v),
   timestamp: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v)),
   number: (v) => typeof v === 'number' && Number.isFinite(v),
+  text: (v) => typeof v === 'string' && v.length <= 200,
 };
 
 export function decodeCursor(cursor: string, kinds: readonly CursorKind[], argName: string): SortValue[] {

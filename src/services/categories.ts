@@ -5,6 +5,7 @@ import { Failure, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
 import { decimalPlaces } from '../schema/scalars';
 import { recordAudit } from './audit';
+import { refreshProducts } from './catalogIndex';
 import { guardUnique } from './unique';
 import { charLength, isValidSlug, slugify } from './validation';
 
@@ -162,10 +163,14 @@ async function updateCategoryTx(ctx: Context, input: CategoryInput & { id: strin
       moved.parent = parent ? em.getReference(Category, parent.id) : null;
       recordAudit(ctx, em, { action: 'category.update', targetType: 'Category', targetId: moved.id, before, after: { name: moved.name, slug: moved.slug, parent: parent?.id ?? null, path: moved.path } });
       await em.flush();
+      // Products still hold the old path: they are found by it and given the new one.
+      await refreshProducts(em, { categoryPathPrefix: oldPath });
       return moved;
     }
     recordAudit(ctx, em, { action: 'category.update', targetType: 'Category', targetId: category.id, before, after: { name: category.name, slug: category.slug } });
     await em.flush();
+    // Category names are part of the search document of every product in the subtree.
+    if (category.name !== before.name) await refreshProducts(em, { categoryPathPrefix: category.path });
     return category;
   });
 }

@@ -1,6 +1,7 @@
 import type { Context } from '../context';
 import { InvitationStatus, MerchantApplication, MerchantApplicationStatus, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../entities';
 import { isBigintKey, parseGlobalId } from '../schema/globalId';
+import { visibleProduct } from './catalog';
 import { visibleShop } from './shops';
 import { visibleCourse } from './training';
 
@@ -30,6 +31,14 @@ const fetchers: Record<string, NodeFetcher> = {
   },
   async Category(ctx, key) {
     return ctx.loaders.categoryById.load(key);
+  },
+  async Brand(ctx, key) {
+    return ctx.loaders.brandById.load(key);
+  },
+  Product: visibleProduct,
+  async ProductVariant(ctx, key) {
+    const variant = await ctx.loaders.variantById.load(key);
+    return variant && !variant.archived && (await visibleProduct(ctx, variant.product.id)) ? variant : null;
   },
   async MerchantApplication(ctx, key) {
     const app = await ctx.em.findOne(MerchantApplication, { id: key });

@@ -5,6 +5,7 @@ import { BadInputError, Failure, ForbiddenError, NotFoundError, Problems, UserEr
 import { decodeId } from '../schema/globalId';
 import { assertShopNameFree } from './applications';
 import { recordAudit } from './audit';
+import { refreshShopVisibility } from './catalogIndex';
 import { type TransitionTable, transition } from './stateMachine';
 import { guardUnique } from './unique';
 import { charLength, isHttpUrl, isValidPhone } from './validation';
@@ -224,6 +225,7 @@ export async function activateShop(ctx: Context, shopId: string): Promise<Shop> 
     shop.activatedAt ??= new Date();
     recordAudit(ctx, em, { action: 'shop.activate', targetType: 'Shop', targetId: shop.id, before: { status: S.ONBOARDING }, after: { status: next } });
     await em.flush();
+    await refreshShopVisibility(em, shop.id);
     return shop;
   });
 }
@@ -242,6 +244,7 @@ export async function moderateShop(ctx: Context, action: ModerationAction, input
     shop.statusReason = reason;
     recordAudit(ctx, em, { action: `shop.${action}`, targetType: 'Shop', targetId: shop.id, before, after: { status: shop.status, reason } });
     await em.flush();
+    await refreshShopVisibility(em, shop.id);
     return shop;
   });
 }

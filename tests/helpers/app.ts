@@ -23,6 +23,8 @@ export interface TestApp {
   sql(query: string, params?: unknown[]): Promise<any[]>;
   /** Runs one operation and counts the SQL statements it sent. */
   countQueries<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, opts?: { token?: string }): Promise<{ result: GqlResult<T>; queries: number }>;
+  /** Runs one operation and returns the SQL statements it sent (with parameters inlined). */
+  captureQueries<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, opts?: { token?: string }): Promise<{ result: GqlResult<T>; statements: string[] }>;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     gql,
     sql: (query, params = []) => orm.em.fork().getConnection().execute(query, params as any[]),
     countQueries: (query, variables, opts) => withQueryCount(() => gql(query, variables, opts)),
+    captureQueries: (query, variables, opts) => withQueryCount(() => gql(query, variables, opts), true),
     async close() {
       await app.close();
       await orm.close(true);
