@@ -148,7 +148,7 @@ describe('visibility', () => {
 describe('sorting and pagination', () => {
   async function walk(sort: string, filter: Record<string, unknown> = {}): Promise<{ id: string; price: number }[]> {
     const seen: { id: string; price: number }[] = [];
-    let after: string | null = null;
+    let after: string | null = null as string | null;
     for (let page = 0; page < 10; page++) {
       const res = await t.gql(PRODUCTS, { filter, sort, first: 2, after });
       expect(res.errors).toBeUndefined();
@@ -193,4 +193,26 @@ describe('facets', () => {
     expect(facets.categories).toEqual(expect.arrayContaining([{ category: { id: cat.earphones }, count: 1 }, { category: { id: cat.audio }, count: 1 }]));
     expect(facets.categories).toHaveLength(2);
   });
+});
+
+describe('cost', () => {
+  const PAGE = `query($first: Int) { products(first: $first, sort: NEWEST) {
+    totalCount
+    nodes { id title priceRange { min { amount } } shop { name } category { name } brand { name } variants { sku price { amount } inStock } }
+  } }`;
+
+  it('costs the same few SQL queries for a page of 1 and a page of 20', async () => {
+    const more = await seller(t);
+    for (let i = 0; i < 16; i++) {
+      await listedProduct(t, more, reviewer.token, productInput(more.shopId, cat.home, { title: `Bamboo Cutting Board ${i}`, brandId: i % 2 ? brand.Sony : brand['小米'] }));
+    }
+    const one = await t.countQueries(PAGE, { first: 1 });
+    const twenty = await t.countQueries(PAGE, { first: 20 });
+    expect(twenty.result.errors).toBeUndefined();
+    expect(twenty.result.data!.products.nodes).toHaveLength(20);
+    // products, total, variants, shops, categories, brands
+    expect(twenty.queries).toBe(one.queries);
+    expect(twenty.queries).toBeLessThanOrEqual(6);
+  });
+
 });

@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface QueryCount {
   count: number;
   /** When present, the statements themselves are kept too (tests read their plans). */
-  statements?: string[];
+  statements?: { sql: string; params: readonly unknown[] }[];
   /** An enclosing scope (a test around an HTTP request) counts the same statements. */
   readonly parent?: QueryCount;
 }
@@ -16,10 +16,10 @@ const storage = new AsyncLocalStorage<QueryCount>();
  * context, so the count is exact per scope even with concurrent requests. Transaction control
  * statements (begin/commit) are not counted.
  */
-export function countQuery(sql: string): string {
+export function countQuery(sql: string, params: readonly unknown[] = []): string {
   for (let scope = storage.getStore(); scope; scope = scope.parent) {
     scope.count += 1;
-    scope.statements?.push(sql);
+    scope.statements?.push({ sql, params });
   }
   return sql;
 }
@@ -30,7 +30,7 @@ export function runCountingQueries<T>(fn: (scope: QueryCount) => T, keepStatemen
   return storage.run(scope, () => fn(scope));
 }
 
-export async function withQueryCount<T>(fn: () => Promise<T>, keepStatements = false): Promise<{ result: T; queries: number; statements: string[] }> {
+export async function withQueryCount<T>(fn: () => Promise<T>, keepStatements = false): Promise<{ result: T; queries: number; statements: { sql: string; params: readonly unknown[] }[] }> {
   let counter: QueryCount | undefined;
   const result = await runCountingQueries((scope) => {
     counter = scope;

@@ -76,7 +76,6 @@ export interface ProductContent {
 @Index({ name: 'product_price_idx', expression: 'create index "product_price_idx" on "product" ("min_price", "id") where "visible"' })
 @Index({ name: 'product_best_selling_idx', expression: 'create index "product_best_selling_idx" on "product" ("sales_count" desc, "id" desc) where "visible"' })
 @Index({ name: 'product_visible_brand_idx', expression: 'create index "product_visible_brand_idx" on "product" ("brand_id", "id") where "visible"' })
-@Index({ name: 'product_visible_shop_idx', expression: 'create index "product_visible_shop_idx" on "product" ("shop_id", "id") where "visible"' })
 @Index({ name: 'product_tags_idx', expression: 'create index "product_tags_idx" on "product" using gin ("tags") where "visible"' })
 export class Product extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })

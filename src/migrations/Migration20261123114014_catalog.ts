@@ -73,7 +73,6 @@ end $$;`);
     this.addSql(`create index "product_category_idx" on "product" ("category_id");`);
     this.addSql(`create index "product_brand_idx" on "product" ("brand_id");`);
     this.addSql(`create index "product_tags_idx" on "product" using gin ("tags") where "visible";`);
-    this.addSql(`create index "product_visible_shop_idx" on "product" ("shop_id", "id") where "visible";`);
     this.addSql(`create index "product_visible_brand_idx" on "product" ("brand_id", "id") where "visible";`);
     this.addSql(`create index "product_best_selling_idx" on "product" ("sales_count" desc, "id" desc) where "visible";`);
     this.addSql(`create index "product_price_idx" on "product" ("min_price", "id") where "visible";`);

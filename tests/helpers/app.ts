@@ -23,8 +23,8 @@ export interface TestApp {
   sql(query: string, params?: unknown[]): Promise<any[]>;
   /** Runs one operation and counts the SQL statements it sent. */
   countQueries<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, opts?: { token?: string }): Promise<{ result: GqlResult<T>; queries: number }>;
-  /** Runs one operation and returns the SQL statements it sent (with parameters inlined). */
-  captureQueries<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, opts?: { token?: string }): Promise<{ result: GqlResult<T>; statements: string[] }>;
+  /** Runs one operation and returns the SQL statements it sent, with their parameters. */
+  captureQueries<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, opts?: { token?: string }): Promise<{ result: GqlResult<T>; statements: { sql: string; params: readonly unknown[] }[] }>;
   close(): Promise<void>;
 }
 
