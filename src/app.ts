@@ -9,6 +9,7 @@ import type { Config } from './config';
 import { type AppDeps, type Context, createContext } from './context';
 import { runCountingQueries } from './db/queryCounter';
 import { createMetrics, type Metrics } from './metrics';
+import { type Clock, systemClock } from './services/clock';
 import type { RateLimits } from './services/rateLimits';
 import { buildSchema } from './schema';
 
@@ -29,6 +30,8 @@ export interface AppOptions {
   orm: MikroORM;
   logger: Logger;
   rateLimits: RateLimits;
+  /** Time source of business rules; tests pass a ManualClock. */
+  clock?: Clock;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -43,9 +46,9 @@ declare module 'fastify' {
  * Builds the HTTP server: Fastify with Apollo on /graphql, health, readiness and metrics. Used by
  * `src/server.ts` and by the tests, which drive it over real HTTP or `inject`.
  */
-export async function buildApp({ config, orm, logger, rateLimits }: AppOptions): Promise<App> {
+export async function buildApp({ config, orm, logger, rateLimits, clock = systemClock }: AppOptions): Promise<App> {
   const metrics = createMetrics();
-  const deps: AppDeps = { config, rateLimits };
+  const deps: AppDeps = { config, rateLimits, clock };
 
   const http = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

@@ -39,6 +39,14 @@ export interface Config {
   defaultCommissionRate: string;
   /** Low-stock warning line of a variant when the shop gives none. */
   defaultLowStockThreshold: number;
+  orders: {
+    /** Minutes an unpaid checkout holds its stock. */
+    checkoutTtlMinutes: number;
+    /** Days after shipping when delivery is confirmed for the buyer. */
+    autoConfirmDays: number;
+    /** Days after delivery when the order completes (the after-sales window). */
+    afterSalesDays: number;
+  };
   webConcurrency: number;
 }
 
@@ -182,6 +190,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     currency,
     defaultCommissionRate,
     defaultLowStockThreshold: r.int('LOW_STOCK_THRESHOLD', 5, 0, 1_000_000),
+    orders: {
+      checkoutTtlMinutes: r.int('CHECKOUT_TTL_MINUTES', 30, 1, 7 * 24 * 60),
+      autoConfirmDays: r.int('AUTO_CONFIRM_DAYS', 10, 1, 90),
+      afterSalesDays: r.int('AFTER_SALES_DAYS', 7, 0, 90),
+    },
     webConcurrency: r.int('WEB_CONCURRENCY', 1, 1, 256),
   };
 

@@ -4,6 +4,7 @@ import type { Config } from './config';
 import { AuthSession } from './entities';
 import { UnauthenticatedError } from './errors';
 import { createLoaders, type Loaders } from './loaders';
+import type { Clock } from './services/clock';
 import type { RateLimits } from './services/rateLimits';
 import { verifyAccessToken } from './services/tokens';
 import { Viewer } from './viewer';
@@ -12,6 +13,7 @@ import { Viewer } from './viewer';
 export interface AppDeps {
   config: Config;
   rateLimits: RateLimits;
+  clock: Clock;
 }
 
 /** Per-request context: its own EntityManager fork, the viewer, loaders, request id and logger. */

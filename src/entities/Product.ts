@@ -3,6 +3,7 @@ import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Brand } from './Brand';
 import { Category } from './Category';
 import { Node, TimestampedNode } from './Node';
+import { ShippingTemplate } from './ShippingTemplate';
 import { Shop } from './Shop';
 import { User } from './User';
 
@@ -152,6 +153,10 @@ export class Product extends TimestampedNode {
 
   @Property({ type: 'int', default: 0 })
   salesCount: Opt<number> = 0;
+
+  /** The shipping-fee template; null means the shop's default template. */
+  @ManyToOne(() => ShippingTemplate, { nullable: true, deleteRule: 'set null' })
+  shippingTemplate?: Rel<ShippingTemplate> | null;
 
   /** Full-text document (title, tags, brand, category names, description) built in SQL by catalog_document(). */
   @Property({ columnType: 'tsvector', type: 'unknown', nullable: true, lazy: true })

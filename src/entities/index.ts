@@ -1,37 +1,57 @@
+import { Address } from './Address';
 import { AgreementAcceptance, MerchantAgreement } from './Agreement';
 import { AuditEntry } from './AuditEntry';
 import { AuthSession } from './AuthSession';
 import { Brand } from './Brand';
+import { CartLine } from './Cart';
 import { Category } from './Category';
 import { ApplicationDecision, MerchantApplication } from './MerchantApplication';
+import { Checkout, Order, OrderEvent, OrderLine, Shipment } from './Order';
+import { Payment, PaymentEvent, Refund } from './Payment';
 import { Product, ProductStatusChange, ProductVariant } from './Product';
+import { ShippingTemplate } from './ShippingTemplate';
 import { RefreshToken } from './RefreshToken';
 import { Shop } from './Shop';
 import { ShopInvitation } from './ShopInvitation';
 import { ShopMember } from './ShopMember';
 import { StockMovement } from './StockMovement';
+import { StockAlert, Stocktake, StocktakeLine } from './Stocktake';
 import { QuizAttempt, QuizQuestion, TrainingCourse, TrainingLesson } from './Training';
 import { User } from './User';
 
 export {
+  Address,
   AgreementAcceptance,
   ApplicationDecision,
   AuditEntry,
   AuthSession,
   Brand,
+  CartLine,
   Category,
+  Checkout,
   MerchantAgreement,
   MerchantApplication,
+  Order,
+  OrderEvent,
+  OrderLine,
+  Payment,
+  PaymentEvent,
   Product,
   ProductStatusChange,
   ProductVariant,
   QuizAttempt,
   QuizQuestion,
   RefreshToken,
+  Refund,
+  Shipment,
+  ShippingTemplate,
   Shop,
   ShopInvitation,
   ShopMember,
+  StockAlert,
   StockMovement,
+  Stocktake,
+  StocktakeLine,
   TrainingCourse,
   TrainingLesson,
   User,
@@ -43,6 +63,9 @@ export { InvitationStatus } from './ShopInvitation';
 export { BusinessHours } from './Shop';
 export { ProductAction, ProductAttributeValue, type ProductContent, ProductStatus, VariantOption } from './Product';
 export { StockMovementReason } from './StockMovement';
+export { CheckoutStatus, OrderEventType, OrderStatus, ShippingAddress } from './Order';
+export { PaymentProviderName, PaymentStatus, RefundStatus } from './Payment';
+export type { RegionRuleData, ShippingRuleData } from './ShippingTemplate';
 
 /** Every entity the ORM knows; add new ones here. */
 export const entities = [
@@ -67,4 +90,18 @@ export const entities = [
   ProductVariant,
   ProductStatusChange,
   StockMovement,
+  Address,
+  ShippingTemplate,
+  CartLine,
+  Checkout,
+  Order,
+  OrderLine,
+  OrderEvent,
+  Shipment,
+  Payment,
+  PaymentEvent,
+  Refund,
+  Stocktake,
+  StocktakeLine,
+  StockAlert,
 ];

@@ -5,6 +5,7 @@ import { type Config, loadConfig } from '../../src/config';
 import { initOrm } from '../../src/db/orm';
 import { withQueryCount } from '../../src/db/queryCounter';
 import { createLogger } from '../../src/logger';
+import type { Clock } from '../../src/services/clock';
 import { createRateLimits } from '../../src/services/rateLimits';
 
 export interface GqlResult<T = Record<string, any>> {
@@ -32,13 +33,13 @@ export interface TestApp {
  * The real server (Fastify + Apollo + shield + ORM) on this test file's database. Operations go
  * through Fastify's request injection: the full HTTP pipeline without a socket.
  */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: process.env.TEST_DB_URL, JWT_SECRET: 'test-secret-that-is-at-least-32-bytes-long!!', RATE_LIMIT_AUTH_PER_MINUTE: '100000', ...env });
   const orm = await initOrm({ url: config.databaseUrl!, poolMax: 10 });
   const logger = createLogger(config);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
   const rateLimits = createRateLimits(config, redis ? { redis } : { knex: orm.em.getKnex() });
-  const app = await buildApp({ config, orm, logger, rateLimits });
+  const app = await buildApp({ config, orm, logger, rateLimits, clock: opts.clock });
 
   const gql: TestApp['gql'] = async (query, variables, opts) => {
     const res = await app.http.inject({

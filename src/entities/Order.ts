@@ -1,0 +1,310 @@
+import { BigIntType, Check, Entity, Enum, Index, ManyToOne, type Opt, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Node, TimestampedNode } from './Node';
+import type { ProductVariant } from './Product';
+import { Shop } from './Shop';
+import { User } from './User';
+
+export enum CheckoutStatus {
+  PENDING_PAYMENT = 'PENDING_PAYMENT',
+  PAID = 'PAID',
+  EXPIRED = 'EXPIRED',
+  CANCELLED = 'CANCELLED',
+}
+
+registerEnumType(CheckoutStatus, {
+  name: 'CheckoutStatus',
+  description: 'Where a checkout stands.',
+  valuesConfig: {
+    PENDING_PAYMENT: { description: 'Orders placed and stock reserved, waiting for payment until `expiresAt`.' },
+    PAID: { description: 'Paid: every order of the checkout is PAID.' },
+    EXPIRED: { description: 'Not paid in time: its orders were cancelled and their stock released.' },
+    CANCELLED: { description: 'Every order of the checkout was cancelled before payment.' },
+  },
+});
+
+export enum OrderStatus {
+  PENDING_PAYMENT = 'PENDING_PAYMENT',
+  PAID = 'PAID',
+  PROCESSING = 'PROCESSING',
+  SHIPPED = 'SHIPPED',
+  DELIVERED = 'DELIVERED',
+  COMPLETED = 'COMPLETED',
+  CANCELLED = 'CANCELLED',
+}
+
+registerEnumType(OrderStatus, {
+  name: 'OrderStatus',
+  description: 'Where an order stands in its life cycle.',
+  valuesConfig: {
+    PENDING_PAYMENT: { description: 'Placed; stock reserved; waiting for the checkout to be paid.' },
+    PAID: { description: 'Paid; waiting for the shop to accept it.' },
+    PROCESSING: { description: 'Accepted by the shop; being packed.' },
+    SHIPPED: { description: 'Handed to a carrier; see `shipments`.' },
+    DELIVERED: { description: 'Received by the buyer (confirmed, or automatically after AUTO_CONFIRM_DAYS).' },
+    COMPLETED: { description: 'The after-sales window (AFTER_SALES_DAYS) has passed.' },
+    CANCELLED: { description: 'Cancelled; stock returned, and a paid order refunded.' },
+  },
+});
+
+/** One checkout: the orders (one per shop) a shopper placed together and pays together. */
+@ObjectType({ implements: Node, description: 'A checkout: one order per shop, paid together.' })
+@Entity({ tableName: 'checkout' })
+@Unique({ name: 'checkout_buyer_key_unique', properties: ['buyer', 'idempotencyKey'] })
+@Check({ name: 'checkout_total_check', expression: '"total" >= 0' })
+@Index({ name: 'checkout_expiry_idx', expression: `create index "checkout_expiry_idx" on "checkout" ("expires_at") where "status" = 'PENDING_PAYMENT'` })
+export class Checkout extends TimestampedNode {
+  @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => User, { deleteRule: 'restrict' })
+  buyer!: Rel<User>;
+
+  /** The client's key: the same key from the same buyer returns this checkout again. */
+  @Property({ type: 'text' })
+  idempotencyKey!: string;
+
+  @Field(() => CheckoutStatus, { description: 'Status.' })
+  @Enum({ items: () => CheckoutStatus })
+  status: Opt<CheckoutStatus> = CheckoutStatus.PENDING_PAYMENT;
+
+  /** Sum of the orders' totals, in minor units. */
+  @Property({ type: new BigIntType('number') })
+  total!: number;
+
+  @Field(() => Date, { description: 'When an unpaid checkout expires and its stock is released.' })
+  @Property({ type: 'timestamptz', length: 3 })
+  expiresAt!: Date;
+}
+
+/** A shipping address as it was when the order was placed. */
+@ObjectType({ description: 'The delivery address of an order, as given at checkout.' })
+export class ShippingAddress {
+  @Field({ description: 'Recipient.' })
+  recipientName!: string;
+
+  @Field({ description: 'Phone.' })
+  phone!: string;
+
+  @Field({ description: 'Province.' })
+  province!: string;
+
+  @Field({ description: 'City.' })
+  city!: string;
+
+  @Field({ description: 'District.' })
+  district!: string;
+
+  @Field({ description: 'Street address.' })
+  line1!: string;
+
+  @Field(() => String, { nullable: true, description: 'Postal code.' })
+  postalCode?: string | null;
+}
+
+/** One shop's part of a checkout (子訂單): the shop ships it and the buyer tracks it. */
+@ObjectType({ implements: Node, description: 'An order of one shop.' })
+@Entity({ tableName: 'orders' })
+@Check({ name: 'orders_amounts_check', expression: '"subtotal" >= 0 and "shipping_fee" >= 0 and "discount_total" >= 0 and "total" = "subtotal" + "shipping_fee" - "discount_total" and "total" >= 0' })
+@Index({ name: 'orders_shop_idx', properties: ['shop', 'placedAt', 'id'] })
+@Index({ name: 'orders_shop_status_idx', properties: ['shop', 'status', 'placedAt', 'id'] })
+@Index({ name: 'orders_buyer_idx', properties: ['buyer', 'placedAt', 'id'] })
+@Index({ name: 'orders_placed_idx', properties: ['placedAt', 'id'] })
+@Index({ name: 'orders_checkout_idx', properties: ['checkout'] })
+@Index({ name: 'orders_shipped_idx', expression: `create index "orders_shipped_idx" on "orders" ("shipped_at") where "status" = 'SHIPPED'` })
+@Index({ name: 'orders_delivered_idx', expression: `create index "orders_delivered_idx" on "orders" ("delivered_at") where "status" = 'DELIVERED'` })
+export class Order extends TimestampedNode {
+  @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
+  id!: string;
+
+  @Field({ description: 'Human-readable order number: the date (Asia/Shanghai) and a sequence, e.g. "20261123000123".' })
+  @Property({ type: 'text', unique: 'orders_number_unique' })
+  number!: string;
+
+  @ManyToOne(() => Checkout, { deleteRule: 'restrict' })
+  checkout!: Rel<Checkout>;
+
+  @ManyToOne(() => Shop, { deleteRule: 'restrict' })
+  shop!: Rel<Shop>;
+
+  @ManyToOne(() => User, { deleteRule: 'restrict' })
+  buyer!: Rel<User>;
+
+  @Field(() => OrderStatus, { description: 'Status.' })
+  @Enum({ items: () => OrderStatus })
+  status: Opt<OrderStatus> = OrderStatus.PENDING_PAYMENT;
+
+  /** Amounts in minor units: subtotal + shippingFee − discountTotal = total. */
+  @Property({ type: new BigIntType('number') })
+  subtotal!: number;
+
+  @Property({ type: new BigIntType('number') })
+  shippingFee!: number;
+
+  @Property({ type: new BigIntType('number'), default: 0 })
+  discountTotal: Opt<number> = 0;
+
+  @Property({ type: new BigIntType('number') })
+  total!: number;
+
+  @Field(() => ShippingAddress, { description: 'Where it goes, as given at checkout.' })
+  @Property({ type: 'jsonb' })
+  shippingAddress!: ShippingAddress;
+
+  @Field(() => String, { nullable: true, description: 'The buyer’s note to the shop (訂單備註).' })
+  @Property({ type: 'text', nullable: true })
+  note?: string | null;
+
+  @Field(() => Date, { description: 'When the order was placed.' })
+  @Property({ type: 'timestamptz', length: 3 })
+  placedAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'When it was paid.' })
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  paidAt?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it was first shipped.' })
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  shippedAt?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it was delivered.' })
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  deliveredAt?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it was completed.' })
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  completedAt?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it was cancelled.' })
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  cancelledAt?: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Why it was cancelled.' })
+  @Property({ type: 'text', nullable: true })
+  cancelReason?: string | null;
+}
+
+/** A line of an order, with the product as it was when the order was placed. */
+@ObjectType({ description: 'A line of an order: a snapshot of what was bought.' })
+@Entity({ tableName: 'order_line' })
+@Check({ name: 'order_line_amounts_check', expression: '"quantity" > 0 and "unit_price" >= 0 and "line_total" = "unit_price" * "quantity"' })
+export class OrderLine {
+  @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
+  id!: string;
+
+  @Index({ name: 'order_line_order_idx' })
+  @ManyToOne(() => Order, { deleteRule: 'cascade' })
+  order!: Rel<Order>;
+
+  @Index({ name: 'order_line_variant_idx' })
+  @ManyToOne('ProductVariant', { deleteRule: 'restrict' })
+  variant!: Rel<ProductVariant>;
+
+  @Property({ type: 'bigint' })
+  productId!: string;
+
+  @Field({ description: 'Product title at the time of the order.' })
+  @Property({ type: 'text' })
+  productTitle!: string;
+
+  @Field({ description: 'Variant title at the time of the order.' })
+  @Property({ type: 'text' })
+  variantTitle!: string;
+
+  @Field({ description: 'SKU at the time of the order.' })
+  @Property({ type: 'text' })
+  sku!: string;
+
+  @Property({ type: new BigIntType('number') })
+  unitPrice!: number;
+
+  @Field(() => Int, { description: 'Units.' })
+  @Property({ type: 'int' })
+  quantity!: number;
+
+  @Property({ type: new BigIntType('number') })
+  lineTotal!: number;
+}
+
+export enum OrderEventType {
+  PLACED = 'PLACED',
+  PAID = 'PAID',
+  ACCEPTED = 'ACCEPTED',
+  SHIPPED = 'SHIPPED',
+  TRACKING = 'TRACKING',
+  DELIVERED = 'DELIVERED',
+  COMPLETED = 'COMPLETED',
+  CANCELLED = 'CANCELLED',
+  REFUND_REQUESTED = 'REFUND_REQUESTED',
+}
+
+registerEnumType(OrderEventType, {
+  name: 'OrderEventType',
+  description: 'Something that happened to an order.',
+  valuesConfig: {
+    PLACED: { description: 'The buyer placed it at checkout.' },
+    PAID: { description: 'The payment succeeded.' },
+    ACCEPTED: { description: 'The shop accepted it.' },
+    SHIPPED: { description: 'The shop shipped it (carrier and tracking number in the note).' },
+    TRACKING: { description: 'A tracking update from the carrier.' },
+    DELIVERED: { description: 'Delivered: confirmed by the buyer or automatically.' },
+    COMPLETED: { description: 'Completed after the after-sales window.' },
+    CANCELLED: { description: 'Cancelled, with the reason.' },
+    REFUND_REQUESTED: { description: 'A refund was requested from the payment provider.' },
+  },
+});
+
+/** The order's timeline: every transition and tracking update, append-only. */
+@ObjectType({ description: 'An event in an order’s timeline.' })
+@Entity({ tableName: 'order_event' })
+@Index({ name: 'order_event_order_idx', properties: ['order', 'id'] })
+export class OrderEvent {
+  @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Order, { deleteRule: 'cascade' })
+  order!: Rel<Order>;
+
+  @Field(() => OrderEventType, { description: 'What happened.' })
+  @Enum({ items: () => OrderEventType })
+  type!: OrderEventType;
+
+  @Field(() => OrderStatus, { nullable: true, description: 'Status after the event (null for tracking updates).' })
+  @Enum({ items: () => OrderStatus, nullable: true })
+  status?: OrderStatus | null;
+
+  @Field(() => String, { nullable: true, description: 'Details: a reason, a carrier and tracking number, a tracking message.' })
+  @Property({ type: 'text', nullable: true })
+  note?: string | null;
+
+  @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
+  actor?: Rel<User> | null;
+
+  @Field(() => Date, { description: 'When.' })
+  @Property({ type: 'timestamptz', length: 3 })
+  at!: Date;
+}
+
+/** A parcel of an order handed to a carrier. */
+@ObjectType({ description: 'A shipment of an order.' })
+@Entity({ tableName: 'shipment' })
+export class Shipment {
+  @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
+  id!: string;
+
+  @Index({ name: 'shipment_order_idx' })
+  @ManyToOne(() => Order, { deleteRule: 'cascade' })
+  order!: Rel<Order>;
+
+  @Field({ description: 'Carrier, e.g. "SF Express".' })
+  @Property({ type: 'text' })
+  carrier!: string;
+
+  @Field({ description: 'Tracking (waybill) number.' })
+  @Property({ type: 'text' })
+  trackingNumber!: string;
+
+  @Field(() => Date, { description: 'When it was handed over.' })
+  @Property({ type: 'timestamptz', length: 3 })
+  shippedAt!: Date;
+}

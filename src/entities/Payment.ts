@@ -1,0 +1,142 @@
+import { BigIntType, Check, Entity, Enum, Index, ManyToOne, type Opt, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Node, TimestampedNode } from './Node';
+import { Checkout, Order } from './Order';
+
+export enum PaymentProviderName {
+  MOCK = 'MOCK',
+}
+
+registerEnumType(PaymentProviderName, {
+  name: 'PaymentProvider',
+  description: 'A payment provider.',
+  valuesConfig: { MOCK: { description: 'The mock provider: payments settle through `POST /webhooks/payments/mock`.' } },
+});
+
+export enum PaymentStatus {
+  PENDING = 'PENDING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+}
+
+registerEnumType(PaymentStatus, {
+  name: 'PaymentStatus',
+  description: 'Where a payment stands.',
+  valuesConfig: {
+    PENDING: { description: 'Created; waiting for the provider.' },
+    SUCCEEDED: { description: 'The provider took the money.' },
+    FAILED: { description: 'The provider refused it; the checkout may be paid again.' },
+  },
+});
+
+/** A payment for a whole checkout through one provider. */
+@ObjectType({ implements: Node, description: 'A payment for a checkout.' })
+@Entity({ tableName: 'payment' })
+@Check({ name: 'payment_amount_check', expression: '"amount" >= 0' })
+@Index({ name: 'payment_checkout_idx', properties: ['checkout', 'id'] })
+export class Payment extends TimestampedNode {
+  @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
+  id!: string;
+
+  @ManyToOne(() => Checkout, { deleteRule: 'restrict' })
+  checkout!: Rel<Checkout>;
+
+  @Field(() => PaymentProviderName, { description: 'Provider.' })
+  @Enum({ items: () => PaymentProviderName })
+  provider!: PaymentProviderName;
+
+  @Field(() => PaymentStatus, { description: 'Status.' })
+  @Enum({ items: () => PaymentStatus })
+  status: Opt<PaymentStatus> = PaymentStatus.PENDING;
+
+  /** Amount in minor units. */
+  @Property({ type: new BigIntType('number') })
+  amount!: number;
+
+  /** The provider's reference for this payment. */
+  @Property({ type: 'text', nullable: true })
+  providerReference?: string | null;
+
+  /**
+   * Set when money arrived for a checkout that had expired or been cancelled: it never revives the
+   * orders, and finance refunds it.
+   */
+  @Field(() => Boolean, { description: 'Whether the money must go back: it arrived for a checkout that had expired or been cancelled.' })
+  @Property({ type: 'boolean', default: false })
+  refundRequired: Opt<boolean> = false;
+}
+
+/** A webhook event from a provider, kept so a replayed event changes nothing. */
+@Entity({ tableName: 'payment_event' })
+@Unique({ name: 'payment_event_unique', properties: ['provider', 'eventId'] })
+export class PaymentEvent {
+  @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
+  id!: string;
+
+  @Enum({ items: () => PaymentProviderName })
+  provider!: PaymentProviderName;
+
+  @Property({ type: 'text' })
+  eventId!: string;
+
+  @Property({ type: 'text' })
+  type!: string;
+
+  @Index({ name: 'payment_event_payment_idx' })
+  @ManyToOne(() => Payment, { deleteRule: 'cascade' })
+  payment!: Rel<Payment>;
+
+  @Property({ type: 'jsonb' })
+  body!: Record<string, unknown>;
+
+  @Property({ type: 'timestamptz', length: 3, defaultRaw: 'now()' })
+  receivedAt: Opt<Date> = new Date();
+}
+
+export enum RefundStatus {
+  PENDING = 'PENDING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+}
+
+registerEnumType(RefundStatus, {
+  name: 'RefundStatus',
+  description: 'Where a refund stands.',
+  valuesConfig: {
+    PENDING: { description: 'Requested from the provider.' },
+    SUCCEEDED: { description: 'The money went back.' },
+    FAILED: { description: 'The provider refused it; finance follows up.' },
+  },
+});
+
+/** Money returned for an order (a cancelled paid order, or a late payment). */
+@ObjectType({ implements: Node, description: 'A refund of an order’s payment.' })
+@Entity({ tableName: 'refund' })
+@Check({ name: 'refund_amount_check', expression: '"amount" > 0' })
+export class Refund extends TimestampedNode {
+  @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
+  id!: string;
+
+  @Index({ name: 'refund_payment_idx' })
+  @ManyToOne(() => Payment, { deleteRule: 'restrict' })
+  payment!: Rel<Payment>;
+
+  @Index({ name: 'refund_order_idx' })
+  @ManyToOne(() => Order, { nullable: true, deleteRule: 'restrict' })
+  order?: Rel<Order> | null;
+
+  /** Amount in minor units. */
+  @Property({ type: new BigIntType('number') })
+  amount!: number;
+
+  @Field(() => RefundStatus, { description: 'Status.' })
+  @Enum({ items: () => RefundStatus })
+  status: Opt<RefundStatus> = RefundStatus.PENDING;
+
+  @Field({ description: 'Why.' })
+  @Property({ type: 'text' })
+  reason!: string;
+
+  @Property({ type: 'text', nullable: true })
+  providerReference?: string | null;
+}
