@@ -1,9 +1,9 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { type EntityManager, raw } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { Brand } from '../entities';
 import { BadInputError, Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
-import { type ConnectionResult, type PageArgs, applyKeyset, pageWindow, toConnection } from '../schema/relay';
+import { type ConnectionResult, type PageArgs, keysetClause, pageWindow, toConnection } from '../schema/relay';
 import { recordAudit } from './audit';
 import { refreshProducts } from './catalogIndex';
 import { guardUnique } from './unique';
@@ -28,6 +28,15 @@ function validate(input: BrandInput, creating: boolean): { problems: Problems; n
   if (input.slug != null && !isValidSlug(input.slug)) problems.add(UserErrorCode.INVALID_INPUT, 'Slug may contain lower-case letters, digits and single dashes', ['input', 'slug']);
   if (input.logoUrl != null && !isHttpUrl(input.logoUrl)) problems.add(UserErrorCode.INVALID_INPUT, 'Logo must be an http or https URL', ['input', 'logoUrl']);
   return { problems, name };
+}
+
+/**
+ * Brand writes are serialised, so the name and slug checks below see every committed brand: two
+ * requests at once would otherwise both pass them, and the loser would get SLUG_TAKEN for a slug it
+ * never asked for. Staff create brands rarely; one lock costs nothing.
+ */
+async function lockBrands(em: EntityManager): Promise<void> {
+  await em.execute("select pg_advisory_xact_lock(hashtext('brand-names'))");
 }
 
 /** The name must be free (case-insensitive); the slug is the one asked for or one derived from the name. */
@@ -56,6 +65,7 @@ export function createBrand(ctx: Context, input: BrandInput): Promise<Brand> {
   return guardUnique(
     () =>
       ctx.em.transactional(async (em) => {
+        await lockBrands(em);
         await checkFree(em, name, input.slug);
         const brand = new Brand(name!, input.slug ?? (await freeSlug(em, name!)));
         brand.logoUrl = input.logoUrl ?? null;
@@ -76,6 +86,7 @@ export function updateBrand(ctx: Context, input: BrandInput & { id: string }): P
   return guardUnique(
     () =>
       ctx.em.transactional(async (em) => {
+        await lockBrands(em);
         const brand = await em.findOne(Brand, { id: decodeId('Brand', input.id) });
         if (!brand) throw new NotFoundError('No such brand');
         await checkFree(em, name, input.slug, brand.id);
@@ -106,6 +117,11 @@ export async function listBrands(ctx: Context, args: PageArgs & { search?: strin
     { column: 'lower(b.name) collate "C"', direction: 'asc' as const },
     { column: 'b.id', direction: 'asc' as const },
   ];
-  const rows = await applyKeyset(base().select('*'), keys, window).getResultList();
+  const { where, orderBy } = keysetClause(keys, window);
+  const qb = base().select('*');
+  if (where) qb.andWhere(where.sql, where.params);
+  // The sort key is an expression: given as a plain key, the query builder would quote it as a column name.
+  qb.orderBy(Object.entries(orderBy).map(([column, direction]) => ({ [raw(column)]: direction })));
+  const rows = await qb.limit(window.limit).getResultList();
   return toConnection(rows, window, (b) => [b.name.toLowerCase(), b.id], () => base().getCount());
 }
