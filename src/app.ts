@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { type Clock, systemClock } from './services/clock';
 import type { RateLimits } from './services/rateLimits';
 import { buildSchema } from './schema';
+import { paymentWebhooks } from './webhooks';
 
 export interface App {
   http: FastifyInstance;
@@ -110,6 +111,8 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
       });
     },
   });
+
+  await http.register(paymentWebhooks, { orm, deps });
 
   http.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /**
@@ -39,6 +40,8 @@ export interface Config {
   defaultCommissionRate: string;
   /** Low-stock warning line of a variant when the shop gives none. */
   defaultLowStockThreshold: number;
+  /** Whether this process runs the background jobs (pg-boss workers and schedules). */
+  jobsEnabled: boolean;
   orders: {
     /** Minutes an unpaid checkout holds its stock. */
     checkoutTtlMinutes: number;
@@ -190,12 +193,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     currency,
     defaultCommissionRate,
     defaultLowStockThreshold: r.int('LOW_STOCK_THRESHOLD', 5, 0, 1_000_000),
+    jobsEnabled: r.bool('JOBS_ENABLED', true),
     orders: {
       checkoutTtlMinutes: r.int('CHECKOUT_TTL_MINUTES', 30, 1, 7 * 24 * 60),
       autoConfirmDays: r.int('AUTO_CONFIRM_DAYS', 10, 1, 90),
       afterSalesDays: r.int('AFTER_SALES_DAYS', 7, 0, 90),
     },
-    webConcurrency: r.int('WEB_CONCURRENCY', 1, 1, 256),
+    // Every core in production; one process in development, where restarts should be instant.
+    webConcurrency: r.int('WEB_CONCURRENCY', isProduction ? availableParallelism() : 1, 1, 256),
   };
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -16,6 +16,9 @@ export interface AppDeps {
   clock: Clock;
 }
 
+/** What work outside a request (jobs, webhooks) needs: configuration and the business clock. */
+export type SystemDeps = Pick<AppDeps, 'config' | 'clock'>;
+
 /** Per-request context: its own EntityManager fork, the viewer, loaders, request id and logger. */
 export interface Context {
   em: EntityManager;

@@ -47,6 +47,12 @@ export enum UserErrorCode {
   ALREADY_MEMBER = 'ALREADY_MEMBER',
   INVITATION_NOT_PENDING = 'INVITATION_NOT_PENDING',
   LAST_OWNER = 'LAST_OWNER',
+  // buying
+  INSUFFICIENT_STOCK = 'INSUFFICIENT_STOCK',
+  PRODUCT_UNAVAILABLE = 'PRODUCT_UNAVAILABLE',
+  EMPTY_CART = 'EMPTY_CART',
+  ADDRESS_NOT_FOUND = 'ADDRESS_NOT_FOUND',
+  CHECKOUT_EXPIRED = 'CHECKOUT_EXPIRED',
 }
 
 registerEnumType(UserErrorCode, {
@@ -86,6 +92,14 @@ registerEnumType(UserErrorCode, {
     ALREADY_MEMBER: { description: 'The user is already a member of this shop.' },
     INVITATION_NOT_PENDING: { description: 'The invitation was already accepted or revoked.' },
     LAST_OWNER: { description: 'A shop must keep at least one OWNER.' },
+    INSUFFICIENT_STOCK: {
+      description:
+        'Not enough stock is available for this quantity, or a stock adjustment or stocktake count would take on-hand stock below the units reserved by checkouts; `field` names the line, variant, delta or count.',
+    },
+    PRODUCT_UNAVAILABLE: { description: 'The product is not on sale (delisted, banned, its shop inactive) or the variant was removed; `field` names the line.' },
+    EMPTY_CART: { description: 'There is nothing to check out.' },
+    ADDRESS_NOT_FOUND: { description: 'No such address in your address book.' },
+    CHECKOUT_EXPIRED: { description: 'The checkout was not paid in time; its stock was released. Check out again.' },
   },
 });
 

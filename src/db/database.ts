@@ -6,6 +6,8 @@ import { initOrm } from './orm';
 
 export interface Database {
   orm: MikroORM;
+  /** Connection URL (DATABASE_URL or the embedded server's). */
+  url: string;
   embedded?: EmbeddedDatabase;
   /** Closes the pool, then stops the embedded PostgreSQL if this process started it. */
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function openDatabase(config: Config, logger: Logger, options: { mi
     });
     return {
       orm,
+      url,
       embedded,
       async close() {
         await orm.close(true);

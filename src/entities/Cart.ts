@@ -8,7 +8,7 @@ import { User } from './User';
 @ObjectType({ implements: Node, description: 'A line of your cart.' })
 @Entity({ tableName: 'cart_line' })
 @Unique({ name: 'cart_line_user_variant_unique', properties: ['user', 'variant'] })
-@Check({ name: 'cart_line_quantity_check', expression: '"quantity" between 1 and 999' })
+@Check({ name: 'cart_line_quantity_check', expression: '"quantity" >= 1 and "quantity" <= 999' })
 @Index({ name: 'cart_line_user_idx', properties: ['user', 'id'] })
 export class CartLine extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })

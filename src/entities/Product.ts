@@ -170,6 +170,7 @@ export class Product extends TimestampedNode {
 @Index({ name: 'product_variant_sku_unique', expression: 'create unique index "product_variant_sku_unique" on "product_variant" ("shop_id", "sku") where not "archived"' })
 @Check({ name: 'product_variant_stock_check', expression: '"reserved" >= 0 and "on_hand" >= "reserved"' })
 @Check({ name: 'product_variant_price_check', expression: '"price" >= 0 and ("compare_at_price" is null or "compare_at_price" >= 0) and "low_stock_threshold" >= 0' })
+@Index({ name: 'product_variant_low_stock_idx', expression: 'create index "product_variant_low_stock_idx" on "product_variant" ("shop_id", "id") where not "archived" and "on_hand" - "reserved" <= "low_stock_threshold"' })
 @Index({ name: 'product_variant_in_stock_idx', expression: 'create index "product_variant_in_stock_idx" on "product_variant" ("product_id") where "on_hand" > "reserved" and not "archived"' })
 export class ProductVariant extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })

@@ -1,6 +1,29 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { ApplicationDecision, Brand, Category, Product, ProductStatusChange, ProductVariant, InvitationStatus, QuizQuestion, Shop, ShopInvitation, ShopMember, TrainingCourse, TrainingLesson, User } from '../entities';
+import {
+  ApplicationDecision,
+  Brand,
+  Category,
+  InvitationStatus,
+  Order,
+  OrderEvent,
+  OrderLine,
+  Payment,
+  Product,
+  ProductStatusChange,
+  ProductVariant,
+  QuizQuestion,
+  Refund,
+  Shipment,
+  ShippingTemplate,
+  Shop,
+  ShopInvitation,
+  ShopMember,
+  StocktakeLine,
+  TrainingCourse,
+  TrainingLesson,
+  User,
+} from '../entities';
 
 /** Groups rows by a key, in the order of `keys`, with an empty list for keys without rows. */
 export function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
@@ -28,12 +51,18 @@ export function createLoaders(em: EntityManager) {
     shopById: byId(em, Shop),
     categoryById: byId(em, Category),
     brandById: byId(em, Brand),
+    shippingTemplateById: byId(em, ShippingTemplate),
     productById: byId(em, Product),
     variantById: byId(em, ProductVariant),
     /** Live (not archived) variants of each product, in the shop's order. */
     variantsByProductId: new DataLoader<string, ProductVariant[]>(async (ids) => {
       const rows = await em.find(ProductVariant, { product: { $in: [...ids] }, archived: false }, { orderBy: { product: 'asc', position: 'asc', id: 'asc' } });
       return groupBy(ids, rows, (v) => v.product.id);
+    }),
+    /** The lines of each stocktake, in the order submitted. */
+    linesByStocktakeId: new DataLoader<string, StocktakeLine[]>(async (ids) => {
+      const rows = await em.find(StocktakeLine, { stocktake: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (l) => l.stocktake.id);
     }),
     statusChangesByProductId: new DataLoader<string, ProductStatusChange[]>(async (ids) => {
       const rows = await em.find(ProductStatusChange, { product: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
@@ -86,6 +115,36 @@ export function createLoaders(em: EntityManager) {
     publishedCourses: new DataLoader<'all', TrainingCourse[]>(async (keys) => {
       const courses = await em.find(TrainingCourse, { published: true }, { orderBy: { id: 'asc' } });
       return keys.map(() => courses);
+    }),
+    orderById: byId(em, Order),
+    orderLinesByOrderId: new DataLoader<string, OrderLine[]>(async (ids) => {
+      const rows = await em.find(OrderLine, { order: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (l) => l.order.id);
+    }),
+    orderEventsByOrderId: new DataLoader<string, OrderEvent[]>(async (ids) => {
+      const rows = await em.find(OrderEvent, { order: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (e) => e.order.id);
+    }),
+    shipmentsByOrderId: new DataLoader<string, Shipment[]>(async (ids) => {
+      const rows = await em.find(Shipment, { order: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (s) => s.order.id);
+    }),
+    refundsByOrderId: new DataLoader<string, Refund[]>(async (ids) => {
+      const rows = await em.find(Refund, { order: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (r) => r.order!.id);
+    }),
+    ordersByCheckoutId: new DataLoader<string, Order[]>(async (ids) => {
+      const rows = await em.find(Order, { checkout: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (o) => o.checkout.id);
+    }),
+    paymentsByCheckoutId: new DataLoader<string, Payment[]>(async (ids) => {
+      const rows = await em.find(Payment, { checkout: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return groupBy(ids, rows, (p) => p.checkout.id);
+    }),
+    /** Each shop's shipping-fee templates, the default first. */
+    shippingTemplatesByShopId: new DataLoader<string, ShippingTemplate[]>(async (ids) => {
+      const rows = await em.find(ShippingTemplate, { shop: { $in: [...ids] } }, { orderBy: { isDefault: 'desc', id: 'asc' } });
+      return groupBy(ids, rows, (t) => t.shop.id);
     }),
     categoryChildrenByParentId: new DataLoader<string, Category[]>(async (parentIds) => {
       const rows = await em.find(Category, { parent: { $in: [...parentIds] } }, { orderBy: { position: 'asc', name: 'asc', id: 'asc' } });

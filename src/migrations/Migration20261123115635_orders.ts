@@ -55,7 +55,7 @@ export class Migration20261123115635_orders extends Migration {
     this.addSql(`create table "order_event" ("id" bigserial primary key, "order_id" bigint not null, "type" text check ("type" in ('PLACED', 'PAID', 'ACCEPTED', 'SHIPPED', 'TRACKING', 'DELIVERED', 'COMPLETED', 'CANCELLED', 'REFUND_REQUESTED')) not null, "status" text check ("status" in ('PENDING_PAYMENT', 'PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'COMPLETED', 'CANCELLED')) null, "note" text null, "actor_id" bigint null, "at" timestamptz(3) not null);`);
     this.addSql(`create index "order_event_order_idx" on "order_event" ("order_id", "id");`);
 
-    this.addSql(`create table "cart_line" ("id" bigserial primary key, "created_at" timestamptz(3) not null default now(), "updated_at" timestamptz(3) not null default now(), "user_id" bigint not null, "variant_id" bigint not null, "quantity" int not null, constraint cart_line_quantity_check check ("quantity" between 1 and 999));`);
+    this.addSql(`create table "cart_line" ("id" bigserial primary key, "created_at" timestamptz(3) not null default now(), "updated_at" timestamptz(3) not null default now(), "user_id" bigint not null, "variant_id" bigint not null, "quantity" int not null, constraint cart_line_quantity_check check ("quantity" >= 1 and "quantity" <= 999));`);
     this.addSql(`create index "cart_line_variant_idx" on "cart_line" ("variant_id");`);
     this.addSql(`create index "cart_line_user_idx" on "cart_line" ("user_id", "id");`);
     this.addSql(`alter table "cart_line" add constraint "cart_line_user_variant_unique" unique ("user_id", "variant_id");`);

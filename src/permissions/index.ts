@@ -6,7 +6,7 @@ import { ShopMemberRole as M, StaffRole } from '../entities';
 import { ForbiddenError } from '../errors';
 import { isAnyStaff, isMemberOfShopOwning, isSelfOrStaff, isShopMember, isShopMemberOfInputId, isSignedIn, isStaff } from './rules';
 
-const { OPERATIONS, REVIEWER, RISK, ADMIN } = StaffRole;
+const { OPERATIONS, REVIEWER, RISK, ADMIN, CUSTOMER_SERVICE } = StaffRole;
 
 /** Members of the shop (any role) or staff: a shop's private fields. */
 const shopInsider = or(isShopMember(), isAnyStaff);
@@ -28,6 +28,14 @@ export const rootRules = {
     products: allow,
     product: allow,
     productsForReview: isStaff(REVIEWER, OPERATIONS),
+    // The viewer's own cart and address book: the services scope by the viewer.
+    cart: isSignedIn,
+    myAddresses: isSignedIn,
+    myOrders: isSignedIn,
+    // The buyer, the shop's members and order staff; the service answers null for anyone else.
+    order: allow,
+    orders: isStaff(CUSTOMER_SERVICE, OPERATIONS),
+    checkout: isSignedIn,
     shop: allow,
     merchantAgreement: allow,
     myShops: isSignedIn,
@@ -55,6 +63,23 @@ export const rootRules = {
     relistProduct: isMemberOfShopOwning('Product', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
     reviewProduct: isStaff(REVIEWER, OPERATIONS),
     banProduct: isStaff(OPERATIONS, RISK),
+    // Another user's address or cart line is NOT_FOUND in the service.
+    addToCart: isSignedIn,
+    updateCartLine: isSignedIn,
+    createAddress: isSignedIn,
+    updateAddress: isSignedIn,
+    deleteAddress: isSignedIn,
+    createShippingTemplate: isShopMember(M.OWNER, M.MANAGER, M.OPERATOR),
+    updateShippingTemplate: isMemberOfShopOwning('ShippingTemplate', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
+    adjustStock: isMemberOfShopOwning('ProductVariant', 'variantId', M.OWNER, M.MANAGER, M.OPERATOR),
+    submitStocktake: isShopMember(M.OWNER, M.MANAGER, M.OPERATOR),
+    checkout: isSignedIn,
+    payCheckout: isSignedIn,
+    acceptOrder: isMemberOfShopOwning('Order', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
+    shipOrder: isMemberOfShopOwning('Order', 'orderId', M.OWNER, M.MANAGER, M.OPERATOR),
+    // Buyer, shop or staff: the service decides which step the viewer may take (NOT_FOUND for strangers).
+    confirmDelivery: isSignedIn,
+    cancelOrder: isSignedIn,
     // Applicants act on their own applications; the service answers NOT_FOUND for anyone else's.
     createMerchantApplication: isSignedIn,
     updateMerchantApplication: isSignedIn,
@@ -93,10 +118,16 @@ const typeRules = {
     commissionRate: shopInsider,
     acceptedAgreementVersion: shopInsider,
     invitations: or(isShopMember(M.OWNER), isAnyStaff),
+    orders: or(isShopMember(), isStaff(CUSTOMER_SERVICE, OPERATIONS)),
+    lowStockVariants: shopInsider,
+    stockAlerts: shopInsider,
+    shippingTemplates: shopInsider,
   },
   QuizQuestion: { '*': allow, correctOptionIndexes: isStaff(OPERATIONS) },
-  Product: { '*': allow, pendingRevision: shopInsider, statusHistory: shopInsider, nextActions: shopInsider },
-  ProductVariant: { '*': allow, stock: shopInsider, lowStockThreshold: shopInsider },
+  Product: { '*': allow, shippingTemplate: shopInsider, pendingRevision: shopInsider, statusHistory: shopInsider, nextActions: shopInsider },
+  ProductVariant: { '*': allow, stock: shopInsider, lowStockThreshold: shopInsider, stockMovements: shopInsider },
+  // Reached only through ProductVariant.stockMovements; the actor is guarded again, being a person.
+  StockMovement: { '*': allow, actor: shopInsider },
 } satisfies IRules;
 
 /**
@@ -119,6 +150,17 @@ const PUBLIC_TYPES = new Set([
   'QuizAttempt',
   'ShopInvitation',
   'AuditEntry',
+  'Order',
+  'OrderLine',
+  'OrderEvent',
+  'Shipment',
+  'ShippingAddress',
+  'Checkout',
+  'Payment',
+  'Refund',
+  'Stocktake',
+  'StocktakeLine',
+  'StockAlert',
   'Brand',
   'Money',
   'MoneyRange',
@@ -130,6 +172,14 @@ const PUBLIC_TYPES = new Set([
   'ProductFacets',
   'CategoryFacet',
   'BrandFacet',
+  // Reached only by their owner (cart, myAddresses, node) or, for templates, by the shop's insiders.
+  'Address',
+  'Cart',
+  'CartLine',
+  'CartShopGroup',
+  'ShippingTemplate',
+  'ShippingRule',
+  'ShippingRegionRule',
 ]);
 
 /**

@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
-import { Brand, Category, Product, ProductAction, ProductStatus, ProductStatusChange, ProductVariant, Shop } from '../entities';
+import { Brand, Category, Product, ProductAction, ProductStatus, ProductStatusChange, ProductVariant, ShippingTemplate, Shop } from '../entities';
 import * as catalog from '../services/catalog';
 import * as products from '../services/products';
 import * as review from '../services/productReview';
@@ -117,6 +117,11 @@ export class ProductResolver {
   @FieldResolver(() => Brand, { nullable: true, description: 'Brand, if any.' })
   brand(@Root() product: Product, @Ctx() ctx: Context): Promise<Brand | null> | null {
     return product.brand ? ctx.loaders.brandById.load(product.brand.id) : null;
+  }
+
+  @FieldResolver(() => ShippingTemplate, { nullable: true, description: 'The shipping-fee template it names; null means the shop’s default (members and staff).' })
+  shippingTemplate(@Root() product: Product, @Ctx() ctx: Context): Promise<ShippingTemplate | null> | null {
+    return product.shippingTemplate ? ctx.loaders.shippingTemplateById.load(product.shippingTemplate.id) : null;
   }
 
   @FieldResolver(() => [ProductVariant], { description: 'Variants (SKUs), in the shop’s order.' })

@@ -114,6 +114,9 @@ export class CreateProductInput {
   @Field(() => [ProductAttributeInput], { defaultValue: [], description: 'Values of the category attributes.' })
   attributes!: ProductAttributeInput[];
 
+  @Field(() => ID, { nullable: true, description: 'Shipping-fee template of the shop; the shop’s default template when omitted.' })
+  shippingTemplateId?: string | null;
+
   @Field(() => [ProductVariantInput], { description: 'Variants, 1 to 100.' })
   variants!: ProductVariantInput[];
 }
@@ -173,6 +176,9 @@ export class UpdateProductInput {
 
   @Field(() => [ProductAttributeInput], { nullable: true, description: 'Attribute values (replaces the list).' })
   attributes?: ProductAttributeInput[] | null;
+
+  @Field(() => ID, { nullable: true, description: 'Shipping-fee template of the shop; an explicit null means the shop’s default. Applies at once, without review.' })
+  shippingTemplateId?: string | null;
 
   @Field(() => [ProductVariantUpdateInput], {
     nullable: true,

@@ -3,15 +3,20 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchemaSync } from 'type-graphql';
 import { applyPermissions } from '../permissions';
+import { AddressResolver } from '../resolvers/AddressResolver';
 import { AuditResolver } from '../resolvers/AuditResolver';
+import { CartLineResolver, CartResolver, CartShopGroupResolver } from '../resolvers/CartResolver';
 import { BrandResolver } from '../resolvers/BrandResolver';
 import { CategoryResolver } from '../resolvers/CategoryResolver';
 import { IdentityResolver } from '../resolvers/IdentityResolver';
 import { ApplicationDecisionResolver, MerchantApplicationResolver } from '../resolvers/MerchantApplicationResolver';
 import { NodeResolver } from '../resolvers/NodeResolver';
+import { CheckoutResolver, OrderLineResolver, OrderResolver, PaymentResolver, RefundResolver, ShopOrdersResolver } from '../resolvers/OrderResolver';
 import { ProductResolver, ProductVariantResolver, ShopProductsResolver } from '../resolvers/ProductResolver';
 import { ShopMemberResolver } from '../resolvers/ShopMemberResolver';
+import { ShippingTemplateResolver, ShopShippingResolver } from '../resolvers/ShippingResolver';
 import { ShopResolver } from '../resolvers/ShopResolver';
+import { ShopStockResolver, StockAlertResolver, StockMovementResolver, StockResolver, StocktakeLineResolver, StocktakeResolver, VariantStockResolver } from '../resolvers/StockResolver';
 import { TeamResolver } from '../resolvers/TeamResolver';
 import { TrainingResolver } from '../resolvers/TrainingResolver';
 
@@ -30,6 +35,25 @@ export const resolvers = [
   ProductResolver,
   ProductVariantResolver,
   ShopProductsResolver,
+  AddressResolver,
+  ShippingTemplateResolver,
+  ShopShippingResolver,
+  CartResolver,
+  CartShopGroupResolver,
+  CartLineResolver,
+  StockResolver,
+  VariantStockResolver,
+  ShopStockResolver,
+  StockMovementResolver,
+  StocktakeResolver,
+  StocktakeLineResolver,
+  StockAlertResolver,
+  OrderResolver,
+  OrderLineResolver,
+  CheckoutResolver,
+  PaymentResolver,
+  RefundResolver,
+  ShopOrdersResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

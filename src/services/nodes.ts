@@ -1,8 +1,12 @@
 import type { Context } from '../context';
 import { InvitationStatus, MerchantApplication, MerchantApplicationStatus, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../entities';
 import { isBigintKey, parseGlobalId } from '../schema/globalId';
+import { visibleAddress } from './addresses';
+import { visibleCart, visibleCartLine } from './cart';
 import { visibleProduct } from './catalog';
+import { visibleShippingTemplate } from './shipping';
 import { visibleShop } from './shops';
+import { visibleStocktake } from './stock';
 import { visibleCourse } from './training';
 
 /** Loads one node by database key, or null when absent or not visible to the viewer. */
@@ -40,6 +44,7 @@ const fetchers: Record<string, NodeFetcher> = {
     const variant = await ctx.loaders.variantById.load(key);
     return variant && !variant.archived && (await visibleProduct(ctx, variant.product.id)) ? variant : null;
   },
+  Stocktake: visibleStocktake,
   async MerchantApplication(ctx, key) {
     const app = await ctx.em.findOne(MerchantApplication, { id: key });
     if (!app) return null;
@@ -49,6 +54,12 @@ const fetchers: Record<string, NodeFetcher> = {
   async TrainingCourse(ctx, key) {
     return ctx.viewer.isSignedIn ? visibleCourse(ctx, key) : null;
   },
+  // The owner only (a cart's key is its owner's user id).
+  Address: visibleAddress,
+  Cart: visibleCart,
+  CartLine: visibleCartLine,
+  // The shop's members and staff.
+  ShippingTemplate: visibleShippingTemplate,
 };
 
 export async function fetchNode(ctx: Context, id: string): Promise<object | null> {

@@ -6,27 +6,9 @@ import { decodeId } from '../schema/globalId';
 import { recordAudit } from './audit';
 import { checkListingContent, checkListingVariants } from './listing';
 import { effectiveTemplate, lockProductAsMember, recordStep, refreshed } from './products';
-import { type TransitionTable, allowedActions, transition } from './stateMachine';
+import { PRODUCT_TRANSITIONS, type ProductStep as Step } from './productLifecycle';
+import { allowedActions, transition } from './stateMachine';
 import { charLength } from './validation';
-
-type Step = 'submit' | 'revise' | 'approve' | 'reject' | 'rejectRevision' | 'delist' | 'relist' | 'reopen' | 'ban';
-
-/**
- * The product life cycle, one table. The shop submits, revises (an edit of a product on sale),
- * delists, relists and reopens (an edit of a delisted product); staff approve, reject and ban.
- * `rejectRevision` drops a pending edit of a product on sale, which stays on sale as approved.
- */
-export const PRODUCT_TRANSITIONS: TransitionTable<P, Step> = {
-  submit: { from: [P.DRAFT, P.REJECTED], to: P.PENDING_REVIEW },
-  revise: { from: [P.ACTIVE, P.PENDING_REVIEW], to: P.PENDING_REVIEW },
-  approve: { from: [P.PENDING_REVIEW], to: P.ACTIVE },
-  reject: { from: [P.PENDING_REVIEW], to: P.REJECTED },
-  rejectRevision: { from: [P.PENDING_REVIEW], to: P.ACTIVE },
-  delist: { from: [P.ACTIVE], to: P.DELISTED },
-  relist: { from: [P.DELISTED], to: P.ACTIVE },
-  reopen: { from: [P.DELISTED], to: P.DRAFT },
-  ban: { from: [P.DRAFT, P.PENDING_REVIEW, P.ACTIVE, P.REJECTED, P.DELISTED], to: P.BANNED },
-};
 
 const SHOP_STEPS: Partial<Record<Step, ProductAction>> = { submit: ProductAction.SUBMIT, delist: ProductAction.DELIST, relist: ProductAction.RELIST };
 const STAFF_STEPS: Partial<Record<Step, ProductAction>> = { approve: ProductAction.APPROVE, reject: ProductAction.REJECT, ban: ProductAction.BAN };

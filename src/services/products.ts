@@ -12,6 +12,7 @@ import {
   ProductVariant,
   Shop,
   ShopMemberRole,
+  ShippingTemplate,
   ShopStatus,
   StockMovement,
   StockMovementReason,
@@ -20,6 +21,9 @@ import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from 
 import { decodeId } from '../schema/globalId';
 import { refreshProducts } from './catalogIndex';
 import { type ContentInput, type ParsedVariant, type VariantInputShape, checkListingContent, checkListingVariants, parseContent, parseVariants } from './listing';
+import { PRODUCT_TRANSITIONS } from './productLifecycle';
+import { transition } from './stateMachine';
+import { recordLowStockAlerts } from './stock';
 import { guardUnique } from './unique';
 
 /** Shop roles that may list and edit products. */
@@ -27,6 +31,7 @@ export const CATALOG_ROLES = [ShopMemberRole.OWNER, ShopMemberRole.MANAGER, Shop
 
 export interface CreateProductInput extends ContentInput {
   shopId: string;
+  shippingTemplateId?: string | null;
   title: string;
   categoryId: string;
   brandId?: string | null;
@@ -35,6 +40,7 @@ export interface CreateProductInput extends ContentInput {
 
 export interface UpdateProductInput extends ContentInput {
   id: string;
+  shippingTemplateId?: string | null;
   categoryId?: string | null;
   brandId?: string | null;
   variants?: VariantInputShape[] | null;
@@ -86,6 +92,13 @@ async function findCategory(em: EntityManager, id: string): Promise<Category> {
   const category = await em.findOne(Category, { id: decodeId('Category', id) });
   if (!category) throw new Failure(UserErrorCode.CATEGORY_NOT_FOUND, 'No such category', ['input', 'categoryId']);
   return category;
+}
+
+/** A shipping template of the product's shop (a product never uses another shop's template). */
+async function findTemplate(em: EntityManager, id: string, shopKey: string): Promise<ShippingTemplate> {
+  const template = await em.findOne(ShippingTemplate, { id: decodeId('ShippingTemplate', id), shop: shopKey });
+  if (!template) throw new Failure(UserErrorCode.INVALID_INPUT, 'No such shipping template in this shop', ['input', 'shippingTemplateId']);
+  return template;
 }
 
 async function findBrand(em: EntityManager, id: string): Promise<Brand> {
@@ -161,6 +174,7 @@ async function createProductTx(ctx: Context, input: CreateProductInput): Promise
     assertShopCanSell(row.status);
     const category = await findCategory(em, input.categoryId);
     const brand = input.brandId ? await findBrand(em, input.brandId) : null;
+    const shippingTemplate = input.shippingTemplateId ? await findTemplate(em, input.shippingTemplateId, shopKey) : null;
     await checkSkusFree(em, shopKey, variants, problems);
     problems.throwIfAny();
 
@@ -176,6 +190,7 @@ async function createProductTx(ctx: Context, input: CreateProductInput): Promise
       imageUrls: content.imageUrls ?? [],
       attributes: content.attributes ?? [],
       status: P.DRAFT,
+      shippingTemplate,
     });
     variants.forEach((v, position) => {
       const variant = em.create(ProductVariant, {
@@ -255,21 +270,23 @@ async function updateProductTx(ctx: Context, input: UpdateProductInput): Promise
     }
     problems.throwIfAny();
     if (variants) await applyVariants(ctx, em, product, variants);
+    // Which template ships the product is not listing content: it applies at once.
+    if (input.shippingTemplateId !== undefined) {
+      product.shippingTemplate = input.shippingTemplateId === null ? null : await findTemplate(em, input.shippingTemplateId, product.shop.id);
+    }
 
     const before = product.status;
     if (contentChanged) {
       if (product.status === P.ACTIVE || (product.status === P.PENDING_REVIEW && product.listed)) {
         // The approved version stays on sale while the edit waits for review.
         product.pendingRevision = next;
-        if (product.status === P.ACTIVE) {
-          product.status = P.PENDING_REVIEW;
-          product.submittedAt = new Date();
-        }
+        if (product.status === P.ACTIVE) product.submittedAt = new Date();
+        product.status = transition(PRODUCT_TRANSITIONS, 'revise', product.status, 'product');
         recordStep(ctx, em, product, ProductAction.REVISE, before);
       } else {
         applyContent(em, product, next);
         if (product.status === P.DELISTED) {
-          product.status = P.DRAFT;
+          product.status = transition(PRODUCT_TRANSITIONS, 'reopen', product.status, 'product');
           recordStep(ctx, em, product, ProductAction.REOPEN, before);
         }
       }
@@ -289,6 +306,7 @@ async function applyVariants(ctx: Context, em: EntityManager, product: Product, 
   const problems = new Problems();
   const kept = new Set<string>();
   const changes: (() => void)[] = [];
+  const availableBefore = new Map(current.map((v) => [v.id, v.onHand - v.reserved]));
   wanted.forEach((w, position) => {
     const path = ['input', 'variants', String(position)];
     const key = w.id ? decodeId('ProductVariant', w.id) : null;
@@ -336,4 +354,6 @@ async function applyVariants(ctx: Context, em: EntityManager, product: Product, 
   for (const v of current) if (!kept.has(v.id)) v.archived = true;
   await em.flush();
   for (const change of changes) change();
+  await em.flush();
+  await recordLowStockAlerts(em, [...kept], availableBefore);
 }
