@@ -1,13 +1,53 @@
-/** `npm run seed:demo`: fills the database with demo data for trying the API. Safe to run again. */
+/**
+ * `npm run seed:demo`: fills the database with demo data for trying the API. Safe to run again.
+ * `npm run seed:demo -- --products N` then adds N generated products (benchmark data) on top.
+ */
+import { parseArgs } from 'node:util';
+import { MAX_BULK_PRODUCTS, seedBulkCatalog } from '../src/seeds/catalog';
 import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from '../src/seeds/demo';
 import { run, withDatabase } from './cli';
 
-run(() =>
-  withDatabase(async (orm) => {
+const USAGE = 'usage: npm run seed:demo [-- --products N]';
+
+/** The `--products` count: a whole number from 1 to 1,000,000, or undefined when not asked for. */
+function productCount(argv: string[]): number | undefined {
+  let values: { products?: string };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { products: { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, { cause: err });
+  }
+  if (values.products === undefined) return undefined;
+  const n = /^\d+$/.test(values.products) ? Number(values.products) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_BULK_PRODUCTS) {
+    throw new Error(`--products must be a whole number from 1 to ${MAX_BULK_PRODUCTS.toLocaleString('en')} (got "${values.products}")\n${USAGE}`);
+  }
+  return n;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+run(async () => {
+  const products = productCount(process.argv.slice(2));
+  await withDatabase(async (orm) => {
+    const started = performance.now();
     const result = await seedDemo(orm.em.fork());
+    const { catalog } = result;
     console.log(`seeded ${result.users} users, ${result.categories} categories, ${result.shops} new shops; every demo password is "${DEMO_PASSWORD}":`);
     for (const u of DEMO_USERS) console.log(`  ${u.email.padEnd(30)} ${u.roles.join(',') || 'no staff role'}`);
     console.log('shops: blue-sea-digital (ACTIVE, merchant@ owner, operator@ operator), fresh-frozen (ONBOARDING, newshop@),');
     console.log('       silk-road-fashion (SUSPENDED), old-town-books (CLOSED); applications in every status (applicant-*@).');
-  }),
-);
+    console.log(`catalog: ${catalog.brands} new brands, ${catalog.shops} new ACTIVE shops (owners sign in as <shop slug>@demo.test),`);
+    console.log(`         ${catalog.products} new products in every status; demo data took ${seconds(performance.now() - started)}.`);
+    if (products === undefined) return;
+
+    console.log(`adding ${products.toLocaleString('en')} generated products…`);
+    const bulk = await seedBulkCatalog(orm.em.fork(), { products, ownerPassword: DEMO_PASSWORD });
+    console.log(
+      `added ${bulk.products.toLocaleString('en')} products, ${bulk.variants.toLocaleString('en')} variants, ` +
+        `${bulk.stockMovements.toLocaleString('en')} stock movements, ${bulk.statusChanges.toLocaleString('en')} status changes ` +
+        `(${bulk.categoriesCreated} new categories, ${bulk.shopsCreated} new shops) in ${seconds(bulk.ms)}, ${bulk.parts} parts side by side:`,
+    );
+    for (const t of bulk.timings) console.log(`  ${t.step.padEnd(40)} ${seconds(t.ms).padStart(8)}`);
+  });
+});

@@ -3,7 +3,6 @@ import {
   AgreementAcceptance,
   ApplicationDecision,
   ApplicationDecisionType,
-  AttributeType,
   Category,
   MerchantApplication,
   MerchantApplicationStatus,
@@ -20,6 +19,7 @@ import {
 } from '../entities';
 import { currentAgreement } from '../services/shops';
 import { upsertStaffUser } from '../services/staff';
+import { type DemoCatalogResult, seedCategoryTree, seedDemoCatalog } from './catalog';
 
 export const DEMO_PASSWORD = 'demo-password-2026';
 
@@ -39,44 +39,6 @@ export const DEMO_USERS: { email: string; displayName: string; roles: StaffRole[
   { email: 'operator@demo.test', displayName: 'Otto Operator', roles: [] },
   ...['draft', 'submitted', 'inreview', 'changes', 'rejected'].map((s) => ({ email: `applicant-${s}@demo.test`, displayName: `Applicant ${s}`, roles: [] })),
 ];
-
-/** Category tree, several levels deep, mixed Chinese and English. */
-const CATEGORY_TREE: { name: string; slug: string; rate?: string; children?: { name: string; slug: string; rate?: string; children?: { name: string; slug: string }[] }[] }[] = [
-  {
-    name: '數碼 Electronics',
-    slug: 'electronics',
-    rate: '0.0600',
-    children: [
-      { name: '耳機 Earphones', slug: 'earphones', children: [{ name: '無線耳機 Wireless', slug: 'wireless-earphones' }, { name: '有線耳機 Wired', slug: 'wired-earphones' }] },
-      { name: '手機配件 Phone accessories', slug: 'phone-accessories', rate: '0.0800' },
-    ],
-  },
-  {
-    name: '服飾 Fashion',
-    slug: 'fashion',
-    rate: '0.1000',
-    children: [{ name: '女裝 Womenswear', slug: 'womenswear' }, { name: '男裝 Menswear', slug: 'menswear' }],
-  },
-  { name: '生鮮 Fresh food', slug: 'fresh-food', rate: '0.0400', children: [{ name: '冷凍食品 Frozen', slug: 'frozen-food' }] },
-];
-
-async function seedCategories(em: EntityManager): Promise<Map<string, Category>> {
-  const bySlug = new Map((await em.find(Category, {})).map((c) => [c.slug, c]));
-  const make = async (node: { name: string; slug: string; rate?: string; children?: typeof CATEGORY_TREE }, parent: Category | null) => {
-    let category = bySlug.get(node.slug);
-    if (!category) {
-      const attributes = node.slug === 'earphones' ? [{ name: 'Connectivity', type: AttributeType.ENUM, allowedValues: ['Bluetooth', 'Wired'], required: true }] : [];
-      category = em.create(Category, { name: node.name, slug: node.slug, parent, path: '/', depth: parent ? parent.depth + 1 : 0, ownCommissionRate: node.rate ?? null, position: 0, attributes });
-      await em.flush();
-      category.path = `${parent?.path ?? '/'}${category.id}/`;
-      await em.flush();
-      bySlug.set(node.slug, category);
-    }
-    for (const child of node.children ?? []) await make(child, category);
-  };
-  for (const root of CATEGORY_TREE) await make(root, null);
-  return bySlug;
-}
 
 async function seedTraining(em: EntityManager): Promise<TrainingCourse> {
   const existing = await em.findOne(TrainingCourse, { title: 'Platform rules 平台規則' });
@@ -158,13 +120,19 @@ async function seedShopsAndApplications(em: EntityManager, users: Map<string, Us
   return shops.length;
 }
 
-export async function seedDemo(em: EntityManager): Promise<{ users: number; categories: number; shops: number }> {
+export async function seedDemo(em: EntityManager): Promise<{ users: number; categories: number; shops: number; catalog: DemoCatalogResult }> {
   const users = new Map<string, User>();
   for (const u of DEMO_USERS) users.set(u.email, (await upsertStaffUser(em.fork(), { ...u, password: DEMO_PASSWORD })).user);
   const fork = em.fork();
   for (const [email, user] of users) users.set(email, fork.merge(user));
-  const categories = await seedCategories(fork);
+  await seedCategoryTree(fork);
+  const categories = new Map((await fork.find(Category, {})).map((c) => [c.slug, c]));
   const course = await seedTraining(fork);
   const shops = await seedShopsAndApplications(fork, users, categories, course);
-  return { users: users.size, categories: categories.size, shops };
+  const catalog = await seedDemoCatalog(fork, {
+    password: DEMO_PASSWORD,
+    reviewerId: users.get('reviewer@demo.test')!.id,
+    riskId: users.get('risk@demo.test')!.id,
+  });
+  return { users: users.size, categories: categories.size, shops, catalog };
 }
