@@ -37,6 +37,7 @@ run(async () => {
     for (const u of DEMO_USERS) console.log(`  ${u.email.padEnd(30)} ${u.roles.join(',') || 'no staff role'}`);
     console.log('shops: blue-sea-digital (ACTIVE, merchant@ owner, operator@ operator), fresh-frozen (ONBOARDING, newshop@),');
     console.log('       silk-road-fashion (SUSPENDED), old-town-books (CLOSED); applications in every status (applicant-*@).');
+    console.log(`orders: ${result.orders} new demo orders of alice@demo.test in every status (blue-sea-digital fulfils most of them)`);
     console.log(`catalog: ${catalog.brands} new brands, ${catalog.shops} new ACTIVE shops (owners sign in as <shop slug>@demo.test),`);
     console.log(`         ${catalog.products} new products in every status; demo data took ${seconds(performance.now() - started)}.`);
     if (products === undefined) return;

@@ -54,6 +54,17 @@ describe('seed:demo', () => {
     expect(count).toBe(1);
     const [{ max }] = await t.orm.em.fork().getConnection().execute<{ max: number }[]>('select max(depth) as max from category');
     expect(max).toBe(3);
+    expect(first.orders).toBeGreaterThan(0);
+    expect(again.orders).toBe(0);
+    expect((await sql('select distinct status from orders order by status')).map((r) => r.status)).toEqual([
+      'CANCELLED', 'COMPLETED', 'DELIVERED', 'PAID', 'PENDING_PAYMENT', 'PROCESSING', 'SHIPPED',
+    ]);
+    // Stock stays consistent with the orders: nothing reserved beyond the unpaid checkout.
+    const [{ reserved }] = await t.orm.em.fork().getConnection().execute<{ reserved: number }[]>('select coalesce(sum(reserved), 0)::int as reserved from product_variant');
+    const [{ pending }] = await t.orm.em.fork().getConnection().execute<{ pending: number }[]>(
+      "select coalesce(sum(l.quantity), 0)::int as pending from order_line l join orders o on o.id = l.order_id where o.status = 'PENDING_PAYMENT'",
+    );
+    expect(reserved).toBe(pending);
   });
 
   it('lets the demo merchant sign in and see an active shop, and the demo reviewer see the queue', async () => {
@@ -94,8 +105,9 @@ describe('seed:demo', () => {
             select 1 from product_variant v where v.product_id = p.id and v.on_hand > v.reserved)) as sold_out,
          (select min(n)::int from (select count(*) as n from product_variant group by product_id) v) as min_variants,
          (select max(n)::int from (select count(*) as n from product_variant group by product_id) v) as max_variants,
-         (select count(*)::int from product_variant v where v.on_hand > 0 and not exists (
-            select 1 from stock_movement m where m.variant_id = v.id and m.reason = 'INITIAL' and m.delta_on_hand = v.on_hand)) as unrecorded_stock`,
+         (select count(*)::int from product_variant v left join lateral (
+            select coalesce(sum(m.delta_on_hand), 0) as on_hand, coalesce(sum(m.delta_reserved), 0) as reserved from stock_movement m where m.variant_id = v.id) l on true
+          where v.on_hand <> l.on_hand or v.reserved <> l.reserved) as unrecorded_stock`,
     );
     expect(catalog).toMatchObject({ incomplete: 0, listed_undated: 0, unqueued: 0, min_variants: 1, max_variants: 4, unrecorded_stock: 0 });
     expect(catalog.products).toBeGreaterThanOrEqual(200);

@@ -19,7 +19,9 @@ import {
 } from '../entities';
 import { currentAgreement } from '../services/shops';
 import { upsertStaffUser } from '../services/staff';
+import { type Config, loadConfig } from '../config';
 import { type DemoCatalogResult, seedCategoryTree, seedDemoCatalog } from './catalog';
+import { seedDemoOrders } from './orders';
 
 export const DEMO_PASSWORD = 'demo-password-2026';
 
@@ -120,7 +122,10 @@ async function seedShopsAndApplications(em: EntityManager, users: Map<string, Us
   return shops.length;
 }
 
-export async function seedDemo(em: EntityManager): Promise<{ users: number; categories: number; shops: number; catalog: DemoCatalogResult }> {
+export async function seedDemo(
+  em: EntityManager,
+  config: Config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'seed-demo-does-not-sign-tokens-000000', CURRENCY: process.env.CURRENCY }),
+): Promise<{ users: number; categories: number; shops: number; catalog: DemoCatalogResult; orders: number }> {
   const users = new Map<string, User>();
   for (const u of DEMO_USERS) users.set(u.email, (await upsertStaffUser(em.fork(), { ...u, password: DEMO_PASSWORD })).user);
   const fork = em.fork();
@@ -134,5 +139,6 @@ export async function seedDemo(em: EntityManager): Promise<{ users: number; cate
     reviewerId: users.get('reviewer@demo.test')!.id,
     riskId: users.get('risk@demo.test')!.id,
   });
-  return { users: users.size, categories: categories.size, shops, catalog };
+  const orders = await seedDemoOrders(em.fork(), config);
+  return { users: users.size, categories: categories.size, shops, catalog, orders };
 }
