@@ -146,6 +146,23 @@ function movement(ctx: Context, em: EntityManager, variant: ProductVariant, delt
   );
 }
 
+/** A new variant of `product`; its starting stock is an INITIAL movement in the ledger. */
+function addVariant(ctx: Context, em: EntityManager, product: Product, v: ParsedVariant, position: number): void {
+  const variant = em.create(ProductVariant, {
+    product,
+    shop: product.shop,
+    sku: v.sku,
+    title: v.title,
+    options: v.options,
+    price: v.price,
+    compareAtPrice: v.compareAtPrice,
+    onHand: v.stockOnHand ?? 0,
+    lowStockThreshold: v.lowStockThreshold ?? ctx.deps.config.defaultLowStockThreshold,
+    position,
+  });
+  if (variant.onHand > 0) movement(ctx, em, variant, variant.onHand, StockMovementReason.INITIAL);
+}
+
 /** Flushes, recomputes the derived catalog columns in SQL and re-reads them into the entity. */
 export async function refreshed(em: EntityManager, product: Product): Promise<Product> {
   await em.flush();
@@ -192,21 +209,7 @@ async function createProductTx(ctx: Context, input: CreateProductInput): Promise
       status: P.DRAFT,
       shippingTemplate,
     });
-    variants.forEach((v, position) => {
-      const variant = em.create(ProductVariant, {
-        product,
-        shop,
-        sku: v.sku,
-        title: v.title,
-        options: v.options,
-        price: v.price,
-        compareAtPrice: v.compareAtPrice,
-        onHand: v.stockOnHand ?? 0,
-        lowStockThreshold: v.lowStockThreshold ?? ctx.deps.config.defaultLowStockThreshold,
-        position,
-      });
-      if (variant.onHand > 0) movement(ctx, em, variant, variant.onHand, StockMovementReason.INITIAL);
-    });
+    variants.forEach((v, position) => addVariant(ctx, em, product, v, position));
     recordStep(ctx, em, product, ProductAction.CREATE, null);
     return refreshed(em, product);
   });
@@ -329,21 +332,7 @@ async function applyVariants(ctx: Context, em: EntityManager, product: Product, 
         }
       });
     } else {
-      changes.push(() => {
-        const created = em.create(ProductVariant, {
-          product,
-          shop: product.shop,
-          sku: w.sku,
-          title: w.title,
-          options: w.options,
-          price: w.price,
-          compareAtPrice: w.compareAtPrice,
-          onHand: w.stockOnHand ?? 0,
-          lowStockThreshold: w.lowStockThreshold ?? ctx.deps.config.defaultLowStockThreshold,
-          position,
-        });
-        if (created.onHand > 0) movement(ctx, em, created, created.onHand, StockMovementReason.INITIAL);
-      });
+      changes.push(() => addVariant(ctx, em, product, w, position));
     }
   });
   for (const v of current) {
