@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaffRole, type User } from '../src/entities';
 import { toGlobalId } from '../src/schema/globalId';
+import { code, failuresOf, keyOf, okPayload, payloadOf } from './helpers/payloads';
 import { type GqlResult, type TestApp, createTestApp } from './helpers/app';
 import { listedProduct, productInput, seller, staff } from './helpers/catalog';
 import { createCategory, userWithToken } from './helpers/factories';
@@ -25,27 +26,11 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const keyOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1];
 const hex = () => randomBytes(4).toString('hex');
-const code = (res: GqlResult) => res.errors?.[0]?.extensions?.code;
 
-function payloadOf(res: GqlResult, name: string): any {
-  expect(res.errors).toBeUndefined();
-  return res.data![name];
-}
+const ok = (res: GqlResult, name: string) => okPayload(res, name, 'brand');
 
-function ok(res: GqlResult, name: string): any {
-  const payload = payloadOf(res, name);
-  expect(payload.errors).toEqual([]);
-  return payload.brand;
-}
-
-/** `[code, field path]` of each payload error of a failed mutation (which returns no brand). */
-function failures(res: GqlResult, name: string): string[][] {
-  const payload = payloadOf(res, name);
-  expect(payload.brand).toBeNull();
-  return payload.errors.map((e: { code: string; field: string[] | null }) => [e.code, (e.field ?? []).join('.')]);
-}
+const failures = (res: GqlResult, name: string) => failuresOf(res, name, 'brand');
 
 const create = (input: Record<string, unknown>, token = ops.token) => t.gql(CREATE, { input }, { token });
 const update = (input: Record<string, unknown>, token = ops.token) => t.gql(UPDATE, { input }, { token });

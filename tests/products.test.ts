@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShopMemberRole, StaffRole, type User } from '../src/entities';
 import { toGlobalId } from '../src/schema/globalId';
+import { code, failuresOf, keyOf, okPayload, payloadOf } from './helpers/payloads';
 import { type GqlResult, type TestApp, createTestApp } from './helpers/app';
 import { CREATE_PRODUCT, PRODUCT_FIELDS, REVIEW_PRODUCT, SUBMIT_PRODUCT, UPDATE_PRODUCT, createProduct, listedProduct, productInput, type Seller, seller, staff } from './helpers/catalog';
 import { createCategory, userWithToken } from './helpers/factories';
@@ -87,30 +88,12 @@ afterAll(() => t.close());
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-const keyOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1];
 const hex = () => randomBytes(4).toString('hex');
 const owner = () => shop.owner.token;
-const code = (res: GqlResult) => res.errors?.[0]?.extensions?.code;
 
-/** A mutation's payload, asserting nothing was thrown. */
-function payloadOf(res: GqlResult, name: string): any {
-  expect(res.errors).toBeUndefined();
-  return res.data![name];
-}
+const ok = (res: GqlResult, name: string) => okPayload(res, name, 'product');
 
-/** The product of a successful mutation. */
-function ok(res: GqlResult, name: string): any {
-  const payload = payloadOf(res, name);
-  expect(payload.errors).toEqual([]);
-  return payload.product;
-}
-
-/** `[code, field path]` of each payload error of a failed mutation (which returns no product). */
-function failures(res: GqlResult, name: string): string[][] {
-  const payload = payloadOf(res, name);
-  expect(payload.product).toBeNull();
-  return payload.errors.map((e: { code: string; field: string[] | null }) => [e.code, (e.field ?? []).join('.')]);
-}
+const failures = (res: GqlResult, name: string) => failuresOf(res, name, 'product');
 
 /** A variant input with a fresh SKU. */
 const variant = (overrides: Record<string, unknown> = {}) => ({ sku: `V-${hex()}`, title: 'Default', options: [] as { name: string; value: string }[], price: '99.00', stockOnHand: 1, ...overrides });
