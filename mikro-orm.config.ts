@@ -7,6 +7,8 @@ import { migrationsList } from './src/migrations';
 export interface OrmSettings {
   url: string;
   poolMax?: number;
+  /** Read replicas: used only where a query asks for the read connection (the public catalog). */
+  replicaUrls?: string[];
   debug?: boolean;
   /** Where the ORM's own messages (migrations applied, warnings) go; the server passes pino. */
   log?: (message: string) => void;
@@ -23,6 +25,10 @@ export function createOrmConfig(settings: OrmSettings): Options {
     entities,
     extensions: [Migrator],
     pool: { min: 0, max: settings.poolMax ?? 10, idleTimeoutMillis: 30_000 },
+    // Writes and reads that must see them stay on the primary; only queries that ask for the read
+    // connection (the shoppers' catalog, which tolerates replication lag) go to a replica.
+    preferReadReplicas: false,
+    replicas: (settings.replicaUrls ?? []).map((url, i) => ({ name: `replica-${i + 1}`, clientUrl: url })),
     // A request works in its own em.fork(); the global EntityManager is never used directly.
     allowGlobalContext: false,
     forceUtcTimezone: true,

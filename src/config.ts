@@ -15,6 +15,8 @@ export interface Config {
   /** Postgres URL; undefined means "start the embedded PostgreSQL under dataDir". */
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** Read replicas for the public catalog queries (empty: everything on DATABASE_URL). */
+  databaseReplicaUrls: string[];
   dataDir: string;
   embeddedPgPort: number;
   logLevel: string;
@@ -128,6 +130,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     r.problems.push('DATABASE_URL is required when NODE_ENV=production (the embedded PostgreSQL is for development and tests)');
   }
 
+  const databaseReplicaUrls = (r.str('DATABASE_REPLICA_URLS') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  if (databaseReplicaUrls.some((u) => !/^postgres(ql)?:\/\//.test(u))) r.problems.push('DATABASE_REPLICA_URLS must be comma-separated postgres:// URLs');
+
   let jwtSecret = r.str('JWT_SECRET');
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
     r.problems.push('JWT_SECRET must be at least 32 bytes');
@@ -164,6 +169,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port: r.int('PORT', 4000, 0, 65535),
     databaseUrl,
     databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 1, 1000),
+    databaseReplicaUrls,
     dataDir,
     embeddedPgPort: r.int('EMBEDDED_PG_PORT', 54329, 1024, 65535),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),

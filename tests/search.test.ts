@@ -216,3 +216,22 @@ describe('cost', () => {
   });
 
 });
+
+describe('read replicas', () => {
+  it('sends only the shoppers’ catalog queries to DATABASE_REPLICA_URLS', async () => {
+    // A replica URL that cannot answer shows exactly which queries go there.
+    const broken = new URL(process.env.TEST_DB_URL!);
+    broken.pathname = '/no_such_replica';
+    const replicated = await createTestApp({ DATABASE_REPLICA_URLS: broken.toString() });
+    try {
+      const catalog = await replicated.gql(PRODUCTS, { first: 5 });
+      expect(catalog.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      const categories = await replicated.gql('{ categories { id } }');
+      expect(categories.errors).toBeUndefined();
+      const product = await replicated.gql('query($id: ID!) { product(id: $id) { id } }', { id: p.earphones });
+      expect(product.data!.product).toEqual({ id: p.earphones });
+    } finally {
+      await replicated.close();
+    }
+  });
+});

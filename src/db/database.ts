@@ -34,6 +34,7 @@ export async function openDatabase(config: Config, logger: Logger, options: { mi
     const orm = await initOrm({
       url,
       poolMax: config.databasePoolMax,
+      replicaUrls: config.databaseReplicaUrls,
       migrate: options.migrate,
       log: (message) => logger.info({ component: 'orm' }, message),
     });

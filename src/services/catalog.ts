@@ -64,6 +64,14 @@ const SORTS: Record<ProductSortKey, SortSpec> = {
   },
 };
 
+/**
+ * The shoppers' catalog reads go to a read replica when DATABASE_REPLICA_URLS names one (they
+ * tolerate replication lag); otherwise this is the primary.
+ */
+function catalogRead(ctx: Context) {
+  return ctx.em.getConnection('read');
+}
+
 let columnList: string | undefined;
 /** Every loaded column of `product` (the search document is never read back). */
 function productColumns(em: EntityManager): string {
@@ -155,7 +163,7 @@ export async function searchProducts(
     order by ${Object.entries(keyset.orderBy).map(([c, d]) => `${c} ${d}`).join(', ')}
     limit ?`;
   const params = [...(sortKey === 'RELEVANCE' ? [f.search] : []), ...where.params, ...(keyset.where?.params ?? []), window.limit];
-  const rows = await ctx.em.execute<Record<string, unknown>[]>(sql, params);
+  const rows = await catalogRead(ctx).execute<Record<string, unknown>[]>(sql, params);
   const ranks = new Map<Product, number>();
   const products = rows.map((row) => {
     const product = ctx.em.map(Product, row);
@@ -163,7 +171,7 @@ export async function searchProducts(
     return product;
   });
   const connection = toConnection(products, window, (p) => sort.keyOf(p, ranks.get(p) ?? 0), async () => {
-    const [row] = await ctx.em.execute<{ n: number }[]>(`select count(*)::int as n from product p where ${where.clauses.join(' and ')}`, where.params);
+    const [row] = await catalogRead(ctx).execute<{ n: number }[]>(`select count(*)::int as n from product p where ${where.clauses.join(' and ')}`, where.params);
     return row.n;
   });
   let facets: Promise<ProductFacets> | undefined;
@@ -173,7 +181,7 @@ export async function searchProducts(
 async function productFacets(ctx: Context, f: ParsedFilter): Promise<ProductFacets> {
   const byCategory = whereOf(f, 'category');
   const byBrand = whereOf(f, 'brand');
-  const rows = await ctx.em.execute<{ kind: 'c' | 'b'; id: string; n: number }[]>(
+  const rows = await catalogRead(ctx).execute<{ kind: 'c' | 'b'; id: string; n: number }[]>(
     `(select 'c' as kind, p.category_id as id, count(*)::int as n from product p where ${byCategory.clauses.join(' and ')}
        group by p.category_id order by n desc, p.category_id limit 100)
      union all
