@@ -35,6 +35,14 @@ export interface AppOptions {
   clock?: Clock;
 }
 
+/** Whether any string in a parsed JSON value contains U+0000. */
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v));
+  return false;
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 declare module 'fastify' {
@@ -98,6 +106,10 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
     method: ['GET', 'POST', 'OPTIONS'],
     url: '/graphql',
     preValidation: async (request, reply) => {
+      // PostgreSQL cannot store NUL characters: refuse them up front rather than fail mid-request.
+      if (hasNul(request.body) || hasNul(request.query)) {
+        return reply.code(400).send({ errors: [{ message: 'Strings may not contain NUL characters', extensions: { code: 'BAD_USER_INPUT' } }] });
+      }
       if (Array.isArray(request.body) && request.body.length > config.limits.maxBatchOperations) {
         return reply.code(400).send({
           errors: [{ message: `At most ${config.limits.maxBatchOperations} operations per batch`, extensions: { code: 'BAD_REQUEST' } }],
@@ -112,6 +124,14 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
     },
   });
 
+  // Masked errors outside GraphQL too: no stack or SQL in any response.
+  http.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'unhandled error');
+    reply.code(status).send({ error: status >= 500 ? 'Internal server error' : error.message, requestId: request.id });
+  });
+
+  // After the error handler, so the webhook scope inherits it.
   await http.register(paymentWebhooks, { orm, deps });
 
   http.get('/healthz', async () => ({ status: 'ok' }));
@@ -132,13 +152,6 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
   http.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
-  });
-
-  // Masked errors outside GraphQL too: no stack or SQL in any response.
-  http.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'unhandled error');
-    reply.code(status).send({ error: status >= 500 ? 'Internal server error' : error.message, requestId: request.id });
   });
 
   return {

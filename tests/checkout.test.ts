@@ -234,3 +234,65 @@ describe('payment', () => {
     expect(late.data!.payCheckout.errors[0].code).toBe('INVALID_TRANSITION');
   });
 });
+
+describe('found in review', () => {
+  it('keeps order numbers unique past the millionth order', async () => {
+    await t.sql("select setval('order_number_seq', 999998)");
+    const numbers: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const v = await variantWith(shopA, 5);
+      const buyer = await shopper();
+      await cartLine(t, buyer.user.id, v, 1);
+      const res = await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token });
+      expect(res.errors).toBeUndefined();
+      numbers.push(res.data!.checkout.checkout.orders[0].number);
+    }
+    expect(numbers.map((n) => n.slice(8))).toEqual(['999999', '1000000', '1000001']);
+  });
+
+  it('refunds a cancelled order from the payment that paid it, not from one already refunded', async () => {
+    const v = await variantWith(shopA, 10);
+    const buyer = await shopper();
+    await cartLine(t, buyer.user.id, v, 1);
+    const checkout = (await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token })).data!.checkout.checkout;
+    const pay = async () => (await t.gql(PAY, { input: { checkoutId: checkout.id, provider: 'MOCK' } }, { token: buyer.token })).data!.payCheckout.payment;
+    const first = await pay();
+    await webhook(t, { eventId: newKey(), type: 'payment.failed', paymentId: first.id });
+    const second = await pay();
+    expect(second.id).not.toBe(first.id);
+    await webhook(t, { eventId: newKey(), type: 'payment.succeeded', paymentId: second.id });
+    // The first payment succeeds after all, late: it is flagged and refunded in full.
+    await webhook(t, { eventId: newKey(), type: 'payment.succeeded', paymentId: first.id });
+    const cancel = await t.gql(`mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { order { status } errors { code } } }`, { input: { orderId: checkout.orders[0].id } }, { token: buyer.token });
+    expect(cancel.data!.cancelOrder.order.status).toBe('CANCELLED');
+    const refunds = await t.sql('select payment_id, amount from refund where payment_id in (?, ?) order by id', [keyOf(first.id), keyOf(second.id)]);
+    const total = String(checkout.total.amountMinor);
+    expect(refunds).toEqual([
+      { payment_id: keyOf(first.id), amount: total },
+      { payment_id: keyOf(second.id), amount: total },
+    ]);
+  });
+
+  it('refuses NUL characters with BAD_USER_INPUT instead of failing in the database', async () => {
+    const buyer = await shopper();
+    const res = await t.gql(`mutation($input: AddressInput!) { createAddress(input: $input) { address { id } errors { code } } }`, {
+      input: { recipientName: 'a\u0000b', phone: '13812345678', province: '浙江省', city: '杭州市', district: '西湖區', line1: '文三路 1 號' },
+    }, { token: buyer.token });
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await webhook(t, { eventId: 'evt\u0000', type: 'payment.succeeded', paymentId: toGlobalId('Payment', '1') })).statusCode).toBe(400);
+  });
+
+  it('refetches orders, checkouts and payments by node ID for their buyer only', async () => {
+    const v = await variantWith(shopA, 5);
+    const buyer = await shopper();
+    const stranger = await shopper();
+    await cartLine(t, buyer.user.id, v, 1);
+    const checkout = (await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token })).data!.checkout.checkout;
+    const payment = (await t.gql(PAY, { input: { checkoutId: checkout.id, provider: 'MOCK' } }, { token: buyer.token })).data!.payCheckout.payment;
+    const ids = [checkout.orders[0].id, checkout.id, payment.id];
+    const NODES = `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`;
+    expect((await t.gql(NODES, { ids }, { token: buyer.token })).data!.nodes).toEqual(ids.map((id) => ({ id })));
+    expect((await t.gql(NODES, { ids }, { token: stranger.token })).data!.nodes).toEqual([null, null, null]);
+  });
+});

@@ -110,6 +110,7 @@ export class ShippingAddress {
 @Index({ name: 'orders_shop_status_idx', properties: ['shop', 'status', 'placedAt', 'id'] })
 @Index({ name: 'orders_buyer_idx', properties: ['buyer', 'placedAt', 'id'] })
 @Index({ name: 'orders_placed_idx', properties: ['placedAt', 'id'] })
+@Index({ name: 'orders_status_idx', properties: ['status', 'placedAt', 'id'] })
 @Index({ name: 'orders_checkout_idx', properties: ['checkout'] })
 @Index({ name: 'orders_shipped_idx', expression: `create index "orders_shipped_idx" on "orders" ("shipped_at") where "status" = 'SHIPPED'` })
 @Index({ name: 'orders_delivered_idx', expression: `create index "orders_delivered_idx" on "orders" ("delivered_at") where "status" = 'DELIVERED'` })
@@ -277,6 +278,7 @@ export class OrderEvent {
   @Property({ type: 'text', nullable: true })
   note?: string | null;
 
+  @Index({ name: 'order_event_actor_idx' })
   @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
   actor?: Rel<User> | null;
 

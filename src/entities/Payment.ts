@@ -112,6 +112,7 @@ registerEnumType(RefundStatus, {
 /** Money returned for an order (a cancelled paid order, or a late payment). */
 @ObjectType({ implements: Node, description: 'A refund of an order’s payment.' })
 @Entity({ tableName: 'refund' })
+@Index({ name: 'refund_pending_idx', expression: `create index "refund_pending_idx" on "refund" ("id") where "status" = 'PENDING' and "provider_reference" is null` })
 @Check({ name: 'refund_amount_check', expression: '"amount" > 0' })
 export class Refund extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })

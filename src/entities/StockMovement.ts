@@ -65,6 +65,7 @@ export class StockMovement {
   @Property({ type: 'text', nullable: true })
   note?: string | null;
 
+  @Index({ name: 'stock_movement_actor_idx' })
   @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
   actor?: Rel<User> | null;
 

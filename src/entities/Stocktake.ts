@@ -16,6 +16,7 @@ export class Stocktake extends TimestampedNode {
   @ManyToOne(() => Shop, { deleteRule: 'cascade' })
   shop!: Rel<Shop>;
 
+  @Index({ name: 'stocktake_actor_idx' })
   @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
   actor?: Rel<User> | null;
 
@@ -66,6 +67,7 @@ export class StockAlert {
   @ManyToOne(() => Shop, { deleteRule: 'cascade' })
   shop!: Rel<Shop>;
 
+  @Index({ name: 'stock_alert_variant_idx' })
   @ManyToOne('ProductVariant', { deleteRule: 'cascade' })
   variant!: Rel<ProductVariant>;
 

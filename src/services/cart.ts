@@ -136,7 +136,7 @@ export async function updateCartLine(ctx: Context, input: UpdateCartLineInput): 
     const [line] = await em.execute<(Availability & { quantity: number })[]>(
       `select c.quantity, v.archived, p.visible, v.on_hand - v.reserved as available
        from cart_line c join product_variant v on v.id = c.variant_id join product p on p.id = v.product_id
-       where c.id = ? and c.user_id = ? for update of c`,
+       where c.id = ? and c.user_id = ? for no key update of c`,
       [key, userId],
     );
     if (!line) throw new NotFoundError('No such cart line');

@@ -159,7 +159,7 @@ async function lockCartLines(em: EntityManager, buyerId: string, lineIds: string
      join product p on p.id = v.product_id
      where c.user_id = ? ${keys ? 'and c.id in (?)' : ''}
      order by c.id
-     for update of c`,
+     for no key update of c`,
     keys ? [buyerId, keys] : [buyerId],
   );
   if (keys && rows.length !== new Set(keys).size) throw new Failure(UserErrorCode.INVALID_INPUT, 'A line is not in your cart', ['input', 'lineIds']);
@@ -180,7 +180,8 @@ function groupByShop(rows: LineRow[]): { shopId: string; rows: LineRow[]; subtot
 /** Order numbers: the placing date in China time and a cluster-wide sequence, e.g. 20261123000042. */
 async function orderNumbers(em: EntityManager, count: number, at: Date): Promise<string[]> {
   const rows = await em.execute<{ number: string }[]>(
-    `select to_char(?::timestamptz at time zone 'Asia/Shanghai', 'YYYYMMDD') || lpad(nextval('order_number_seq')::text, 6, '0') as number from generate_series(1, ?)`,
+    `select to_char(?::timestamptz at time zone 'Asia/Shanghai', 'YYYYMMDD') || lpad(s, greatest(6, length(s)), '0') as number
+     from (select nextval('order_number_seq')::text as s from generate_series(1, ?)) q`,
     [at.toISOString(), count],
   );
   return rows.map((r) => r.number);

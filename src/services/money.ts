@@ -13,8 +13,11 @@ export function currencyDigits(currency: string): number {
   return digits;
 }
 
-/** Largest amount accepted: keeps every sum of a cart or an order inside a safe integer. */
-const MAX_MINOR = 1_000_000_000_00;
+/**
+ * Largest amount accepted (10,000,000.00 in a two-digit currency): 100 lines × 999 units at this
+ * price, or a shipping fee over as many units, still sum inside a safe integer.
+ */
+const MAX_MINOR = 1_000_000_000;
 
 /**
  * Converts a Decimal input ("19.9", "19.90") into integer minor units by string arithmetic, never

@@ -1,9 +1,10 @@
 import type { Context } from '../context';
-import { InvitationStatus, MerchantApplication, MerchantApplicationStatus, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../entities';
+import { InvitationStatus, MerchantApplication, MerchantApplicationStatus, Payment, Refund, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../entities';
 import { isBigintKey, parseGlobalId } from '../schema/globalId';
 import { visibleAddress } from './addresses';
 import { visibleCart, visibleCartLine } from './cart';
 import { visibleProduct } from './catalog';
+import { visibleCheckout, visibleOrder } from './orderQueries';
 import { visibleShippingTemplate } from './shipping';
 import { visibleShop } from './shops';
 import { visibleStocktake } from './stock';
@@ -40,6 +41,16 @@ const fetchers: Record<string, NodeFetcher> = {
     return ctx.loaders.brandById.load(key);
   },
   Product: visibleProduct,
+  Order: visibleOrder,
+  Checkout: visibleCheckout,
+  async Payment(ctx, key) {
+    const payment = await ctx.em.findOne(Payment, { id: key });
+    return payment && (await visibleCheckout(ctx, payment.checkout.id)) ? payment : null;
+  },
+  async Refund(ctx, key) {
+    const refund = await ctx.em.findOne(Refund, { id: key }, { populate: ['payment'] });
+    return refund && (await visibleCheckout(ctx, refund.payment.checkout.id)) ? refund : null;
+  },
   async ProductVariant(ctx, key) {
     const variant = await ctx.loaders.variantById.load(key);
     return variant && !variant.archived && (await visibleProduct(ctx, variant.product.id)) ? variant : null;

@@ -1,8 +1,9 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SystemDeps } from '../context';
 import { Checkout, CheckoutStatus, Order, OrderStatus } from '../entities';
 import { moveOrderStock } from './orderStock';
 import { step } from './orders';
+import { lockRows } from '../db/locks';
 
 /**
  * The order life cycle's timers. Each takes "now" from the injected clock, works in batches of rows
@@ -16,13 +17,9 @@ const DAY = 86_400_000;
 export async function expireCheckouts(deps: SystemDeps, em: EntityManager, batch = 100): Promise<number> {
   return inBatches(em, batch, async (tx) => {
     const now = deps.clock.now();
-    const checkouts = await tx.find(
-      Checkout,
-      { status: CheckoutStatus.PENDING_PAYMENT, expiresAt: { $lte: now } },
-      { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, limit: batch, orderBy: { expiresAt: 'asc', id: 'asc' } },
-    );
+    const checkouts = await lockRows(tx, Checkout, { status: CheckoutStatus.PENDING_PAYMENT, expiresAt: { $lte: now } }, { limit: batch, orderBy: { expiresAt: 'asc', id: 'asc' }, skipLocked: true });
     if (checkouts.length === 0) return 0;
-    const orders = await tx.find(Order, { checkout: { $in: checkouts }, status: OrderStatus.PENDING_PAYMENT }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+    const orders = await lockRows(tx, Order, { checkout: { $in: checkouts.map((c) => c.id) }, status: OrderStatus.PENDING_PAYMENT }, { orderBy: { id: 'asc' } });
     for (const order of orders) step(tx, order, 'expire', now, 'Not paid in time');
     for (const checkout of checkouts) checkout.status = CheckoutStatus.EXPIRED;
     await tx.flush();
@@ -35,10 +32,11 @@ export async function expireCheckouts(deps: SystemDeps, em: EntityManager, batch
 export async function autoConfirmDeliveries(deps: SystemDeps, em: EntityManager, batch = 100): Promise<number> {
   return inBatches(em, batch, async (tx) => {
     const now = deps.clock.now();
-    const orders = await tx.find(
+    const orders = await lockRows(
+      tx,
       Order,
       { status: OrderStatus.SHIPPED, shippedAt: { $lte: new Date(now.getTime() - deps.config.orders.autoConfirmDays * DAY) } },
-      { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, limit: batch, orderBy: { shippedAt: 'asc', id: 'asc' } },
+      { limit: batch, orderBy: { shippedAt: 'asc', id: 'asc' }, skipLocked: true },
     );
     for (const order of orders) step(tx, order, 'confirmDelivery', now, `Confirmed automatically after ${deps.config.orders.autoConfirmDays} days`);
     await tx.flush();
@@ -50,19 +48,21 @@ export async function autoConfirmDeliveries(deps: SystemDeps, em: EntityManager,
 export async function completeOrders(deps: SystemDeps, em: EntityManager, batch = 100): Promise<number> {
   return inBatches(em, batch, async (tx) => {
     const now = deps.clock.now();
-    const orders = await tx.find(
+    const orders = await lockRows(
+      tx,
       Order,
       { status: OrderStatus.DELIVERED, deliveredAt: { $lte: new Date(now.getTime() - deps.config.orders.afterSalesDays * DAY) } },
-      { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, limit: batch, orderBy: { deliveredAt: 'asc', id: 'asc' } },
+      { limit: batch, orderBy: { deliveredAt: 'asc', id: 'asc' }, skipLocked: true },
     );
     if (orders.length === 0) return 0;
     for (const order of orders) step(tx, order, 'complete', now);
     await tx.flush();
     // BEST_SELLING counts units of completed orders.
+    // Products are locked in id order first, like every other multi-product update.
     await tx.execute(
-      `update product p set sales_count = p.sales_count + s.n
-       from (select product_id, sum(quantity)::int as n from order_line where order_id in (?) group by product_id) s
-       where p.id = s.product_id`,
+      `with s as (select product_id, sum(quantity)::int as n from order_line where order_id in (?) group by product_id),
+            locked as (select p.id from product p join s on s.product_id = p.id order by p.id for no key update of p)
+       update product p set sales_count = p.sales_count + s.n from s where p.id = s.product_id and p.id in (select id from locked)`,
       [orders.map((o) => o.id)],
     );
     return orders.length;

@@ -22,7 +22,7 @@ export async function reserveStock(em: EntityManager, wanted: Wanted[]): Promise
   const quantities = wanted.map((w) => w.quantity);
   const rows = await em.execute<{ id: string; available_before: number }[]>(
     `with wanted as (select unnest(array[?]::bigint[]) as id, unnest(array[?]::int[]) as n),
-          locked as (select v.id from product_variant v join wanted w on w.id = v.id order by v.id for update of v)
+          locked as (select v.id from product_variant v join wanted w on w.id = v.id order by v.id for no key update of v)
      update product_variant v set reserved = v.reserved + w.n, updated_at = now()
      from wanted w
      where v.id = w.id and v.id in (select id from locked) and not v.archived and v.on_hand - v.reserved >= w.n
@@ -53,7 +53,7 @@ export async function moveOrderStock(em: EntityManager, orderIds: string[], move
     from order_line l join orders o on o.id = l.order_id where l.order_id in (?) group by l.order_id, l.variant_id, o.shop_id`;
   await em.execute(
     `with q as (select variant_id as id, sum(n)::int as n from (${perOrder}) x group by variant_id),
-          locked as (select v.id from product_variant v join q on q.id = v.id order by v.id for update of v)
+          locked as (select v.id from product_variant v join q on q.id = v.id order by v.id for no key update of v)
      update product_variant v set ${m.set}, updated_at = now() from q where v.id = q.id and v.id in (select id from locked)`,
     [orderIds],
   );

@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { Checkout, CheckoutStatus, Order, OrderEvent, OrderEventType, OrderStatus as O, Shipment, ShopMemberRole, StaffRole, User } from '../entities';
 import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../errors';
@@ -8,6 +8,7 @@ import { moveOrderStock } from './orderStock';
 import { refundOrder } from './payments';
 import { type TransitionTable, transition } from './stateMachine';
 import { checkText } from './validation';
+import { lockRow } from '../db/locks';
 
 /**
  * The order life cycle, one table. `pay`, `expire`, `autoConfirm` and `complete` are the system's;
@@ -70,7 +71,7 @@ type Party = 'buyer' | 'shop' | 'staff';
  * NOT_FOUND (another shop's or another buyer's order does not exist for them).
  */
 async function lockOrderFor(ctx: Context, em: EntityManager, orderId: string): Promise<{ order: Order; parties: Set<Party>; shopRole?: ShopMemberRole }> {
-  const order = await em.findOne(Order, { id: decodeId('Order', orderId) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const order = await lockRow(em, Order, { id: decodeId('Order', orderId) });
   if (!order) throw new NotFoundError('No such order');
   const parties = new Set<Party>();
   if (order.buyer.id === ctx.viewer.userId) parties.add('buyer');
@@ -172,7 +173,7 @@ export function cancelOrder(ctx: Context, input: { orderId: string; reason: stri
 async function lockCheckoutOf(em: EntityManager, orderId: string): Promise<Checkout> {
   const [row] = await em.execute<{ checkout_id: string }[]>('select checkout_id from orders where id = ?', [decodeId('Order', orderId)]);
   if (!row) throw new NotFoundError('No such order');
-  return em.findOneOrFail(Checkout, { id: String(row.checkout_id) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  return (await lockRow(em, Checkout, { id: String(row.checkout_id) }))!;
 }
 
 /** Stock, refund and checkout bookkeeping after an order was cancelled from status `from`. */

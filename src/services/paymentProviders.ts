@@ -72,7 +72,7 @@ export class MockPaymentProvider implements PaymentProvider {
       throw new WebhookRejected(400, 'body is not JSON');
     }
     const { eventId, type, paymentId } = (body ?? {}) as Record<string, unknown>;
-    if (typeof eventId !== 'string' || eventId.length < 1 || eventId.length > 200 || typeof type !== 'string' || !EVENT_TYPES.has(type) || typeof paymentId !== 'string') {
+    if (typeof eventId !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(eventId) || typeof type !== 'string' || !EVENT_TYPES.has(type) || typeof paymentId !== 'string') {
       throw new WebhookRejected(400, 'expected {eventId, type: payment.succeeded|payment.failed, paymentId}');
     }
     return { eventId, type: type as PaymentWebhookEvent['type'], paymentId };

@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, SystemDeps } from '../context';
 import { Checkout, CheckoutStatus, Order, OrderEventType, OrderStatus, Payment, type PaymentProviderName, PaymentStatus, Refund, RefundStatus } from '../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../errors';
@@ -6,6 +6,7 @@ import { decodeId, parseGlobalId } from '../schema/globalId';
 import { moveOrderStock } from './orderStock';
 import { addEvent, step } from './orders';
 import { type PaymentWebhookEvent, paymentProvider } from './paymentProviders';
+import { lockRow, lockRows } from '../db/locks';
 
 /**
  * Pays a checkout (its buyer): one payment for the checkout total. While a payment is pending for
@@ -14,7 +15,7 @@ import { type PaymentWebhookEvent, paymentProvider } from './paymentProviders';
  */
 export async function payCheckout(ctx: Context, input: { checkoutId: string; provider: PaymentProviderName }): Promise<Payment> {
   const payment = await ctx.em.transactional(async (em) => {
-    const checkout = await em.findOne(Checkout, { id: decodeId('Checkout', input.checkoutId) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const checkout = await lockRow(em, Checkout, { id: decodeId('Checkout', input.checkoutId) });
     if (!checkout || checkout.buyer.id !== ctx.viewer.userId) throw new NotFoundError('No such checkout');
     if (checkout.status !== CheckoutStatus.PENDING_PAYMENT) {
       throw new Failure(UserErrorCode.INVALID_TRANSITION, `The checkout is ${checkout.status}`, ['input', 'checkoutId']);
@@ -47,7 +48,7 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
   const parsed = parseGlobalId(event.paymentId);
   if (!parsed || parsed.type !== 'Payment' || !/^\d{1,18}$/.test(parsed.key)) return 'unknown-payment';
   return em.transactional(async (tx) => {
-    const payment = await tx.findOne(Payment, { id: parsed.key, provider }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const payment = await lockRow(tx, Payment, { id: parsed.key, provider });
     if (!payment) return 'unknown-payment';
     const inserted = await tx.execute<{ id: string }[]>(
       'insert into payment_event (provider, event_id, type, payment_id, body, received_at) values (?, ?, ?, ?, ?, now()) on conflict (provider, event_id) do nothing returning id',
@@ -62,14 +63,14 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
     }
     if (payment.status === PaymentStatus.SUCCEEDED) return 'processed';
     payment.status = PaymentStatus.SUCCEEDED;
-    const checkout = await tx.findOneOrFail(Checkout, { id: payment.checkout.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const checkout = (await lockRow(tx, Checkout, { id: payment.checkout.id }))!;
     if (checkout.status !== CheckoutStatus.PENDING_PAYMENT) {
       payment.refundRequired = true;
       tx.persist(tx.create(Refund, { payment, order: null, amount: payment.amount, reason: `Payment arrived for a checkout that is ${checkout.status}` }));
       await tx.flush();
       return 'processed';
     }
-    const orders = await tx.find(Order, { checkout, status: OrderStatus.PENDING_PAYMENT }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+    const orders = await lockRows(tx, Order, { checkout, status: OrderStatus.PENDING_PAYMENT }, { orderBy: { id: 'asc' } });
     for (const order of orders) step(tx, order, 'pay', now);
     checkout.status = CheckoutStatus.PAID;
     await tx.flush();
@@ -84,34 +85,49 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
   });
 }
 
-/** Records the refund of a cancelled paid order; the `refunds` job sends it to the provider. */
+/**
+ * Records the refund of a cancelled paid order against the payment that paid its checkout (not
+ * one already flagged for refund), never for more than is left of that payment; the `send-refunds`
+ * job sends it to the provider.
+ */
 export async function refundOrder(em: EntityManager, order: Order, reason: string, at: Date): Promise<void> {
-  const payment = await em.findOne(Payment, { checkout: order.checkout, status: PaymentStatus.SUCCEEDED }, { orderBy: { id: 'asc' } });
+  const [payment] = await lockRows(em, Payment, { checkout: order.checkout.id, status: PaymentStatus.SUCCEEDED, refundRequired: false }, { orderBy: { id: 'asc' }, limit: 1 });
   if (!payment || order.total === 0) return;
-  em.persist(em.create(Refund, { payment, order, amount: order.total, reason }));
+  const [{ refunded }] = await em.execute<{ refunded: string }[]>('select coalesce(sum(amount), 0) as refunded from refund where payment_id = ?', [payment.id]);
+  const amount = Math.min(order.total, payment.amount - Number(refunded));
+  if (amount <= 0) return;
+  em.persist(em.create(Refund, { payment, order, amount, reason }));
   addEvent(em, order, OrderEventType.REFUND_REQUESTED, at, reason);
   await em.flush();
 }
 
 /**
- * Sends pending refunds to their providers, a batch at a time. Rows are claimed with SKIP LOCKED,
- * so several workers never send the same refund twice.
+ * Sends pending refunds to their providers, one per transaction: a refund row is claimed with
+ * SKIP LOCKED (several workers never send the same one at once), sent with its id as the
+ * provider's idempotency key (a retry after a crash cannot pay out twice), and its result recorded
+ * in the same transaction. Only the refund row is locked while the provider answers, and a failure
+ * leaves that one refund pending for the next run without undoing the others.
  */
-export async function processRefunds(deps: SystemDeps, em: EntityManager, batch = 50): Promise<number> {
+export async function processRefunds(deps: SystemDeps, em: EntityManager, limit = 200): Promise<number> {
   let sent = 0;
-  for (;;) {
-    const done = await em.transactional(async (tx) => {
-      const refunds = await tx.find(Refund, { status: RefundStatus.PENDING, providerReference: null }, { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, limit: batch, orderBy: { id: 'asc' }, populate: ['payment'] });
-      for (const refund of refunds) {
-        const provider = paymentProvider(deps.config, refund.payment.provider);
-        const result = await provider.refund({ id: refund.id, paymentReference: refund.payment.providerReference ?? '', amount: refund.amount, currency: deps.config.currency });
-        refund.providerReference = result.reference;
-        if (result.settled) refund.status = RefundStatus.SUCCEEDED;
-      }
+  while (sent < limit) {
+    const done = await em.fork().transactional(async (tx) => {
+      const [refund] = await lockRows(tx, Refund, { status: RefundStatus.PENDING, providerReference: null }, { orderBy: { id: 'asc' }, limit: 1, skipLocked: true });
+      if (!refund) return false;
+      const payment = await tx.findOneOrFail(Payment, { id: refund.payment.id });
+      const result = await paymentProvider(deps.config, payment.provider).refund({
+        id: refund.id,
+        paymentReference: payment.providerReference ?? '',
+        amount: refund.amount,
+        currency: deps.config.currency,
+      });
+      refund.providerReference = result.reference;
+      if (result.settled) refund.status = RefundStatus.SUCCEEDED;
       await tx.flush();
-      return refunds.length;
+      return true;
     });
-    sent += done;
-    if (done < batch) return sent;
+    if (!done) break;
+    sent += 1;
   }
+  return sent;
 }

@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { Product, ProductAction, ProductStatus as P, ProductVariant } from '../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
@@ -9,6 +9,7 @@ import { effectiveTemplate, lockProductAsMember, recordStep, refreshed } from '.
 import { PRODUCT_TRANSITIONS, type ProductStep as Step } from './productLifecycle';
 import { allowedActions, transition } from './stateMachine';
 import { charLength } from './validation';
+import { lockRow } from '../db/locks';
 
 const SHOP_STEPS: Partial<Record<Step, ProductAction>> = { submit: ProductAction.SUBMIT, delist: ProductAction.DELIST, relist: ProductAction.RELIST };
 const STAFF_STEPS: Partial<Record<Step, ProductAction>> = { approve: ProductAction.APPROVE, reject: ProductAction.REJECT, ban: ProductAction.BAN };
@@ -41,7 +42,7 @@ export async function submitProduct(ctx: Context, id: string): Promise<Product> 
 }
 
 async function lockForStaff(em: EntityManager, productId: string): Promise<Product> {
-  const product = await em.findOne(Product, { id: decodeId('Product', productId) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const product = await lockRow(em, Product, { id: decodeId('Product', productId) });
   if (!product) throw new NotFoundError('No such product');
   return product;
 }

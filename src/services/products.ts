@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import {
   Brand,
@@ -25,6 +25,7 @@ import { PRODUCT_TRANSITIONS } from './productLifecycle';
 import { transition } from './stateMachine';
 import { recordLowStockAlerts } from './stock';
 import { guardUnique } from './unique';
+import { lockRow, lockRows } from '../db/locks';
 
 /** Shop roles that may list and edit products. */
 export const CATALOG_ROLES = [ShopMemberRole.OWNER, ShopMemberRole.MANAGER, ShopMemberRole.OPERATOR] as const;
@@ -70,7 +71,7 @@ export function recordStep(ctx: Context, em: EntityManager, product: Product, ac
  * Products of suspended or closed shops cannot change.
  */
 export async function lockProductAsMember(ctx: Context, em: EntityManager, productId: string): Promise<Product> {
-  const product = await em.findOne(Product, { id: decodeId('Product', productId) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const product = await lockRow(em, Product, { id: decodeId('Product', productId) });
   if (!product) throw new NotFoundError('No such product');
   const [row] = await em.execute<{ role: ShopMemberRole; status: ShopStatus }[]>(
     'select m.role, s.status from shop_member m join shop s on s.id = m.shop_id where m.shop_id = ? and m.user_id = ? for share of m',
@@ -304,7 +305,7 @@ async function updateProductTx(ctx: Context, input: UpdateProductInput): Promise
  * live variants not listed are archived. Stock set through here is recorded as a CORRECTION.
  */
 async function applyVariants(ctx: Context, em: EntityManager, product: Product, wanted: ParsedVariant[]): Promise<void> {
-  const current = await em.find(ProductVariant, { product, archived: false }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+  const current = await lockRows(em, ProductVariant, { product: product.id, archived: false }, { orderBy: { id: 'asc' } });
   const byKey = new Map(current.map((v) => [v.id, v]));
   const problems = new Problems();
   const kept = new Set<string>();

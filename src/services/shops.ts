@@ -1,4 +1,4 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
 import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopMemberRole, ShopStatus as S, TrainingCourse } from '../entities';
 import { BadInputError, Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../errors';
@@ -9,6 +9,7 @@ import { refreshShopVisibility } from './catalogIndex';
 import { type TransitionTable, transition } from './stateMachine';
 import { guardUnique } from './unique';
 import { charLength, isHttpUrl, isValidPhone } from './validation';
+import { lockRow } from '../db/locks';
 
 /** The shop life cycle. Staff moderate (suspend, reinstate, close); the OWNER activates. */
 export const SHOP_TRANSITIONS: TransitionTable<S, 'activate' | 'suspend' | 'reinstateActive' | 'reinstateOnboarding' | 'close'> = {
@@ -49,7 +50,7 @@ export function lockShop(em: EntityManager, shopId: string): Promise<Shop> {
 }
 
 export async function lockShopByKey(em: EntityManager, key: string): Promise<Shop> {
-  const shop = await em.findOne(Shop, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const shop = await lockRow(em, Shop, { id: key });
   if (!shop) throw new NotFoundError('No such shop');
   return shop;
 }

@@ -157,7 +157,7 @@ export async function submitStocktake(ctx: Context, input: StocktakeInput): Prom
     await lockMembership(ctx, em, shopKey, 'No such shop');
     // In id order, so concurrent stocktakes, adjustments and checkouts of the same variants never deadlock.
     const rows = await em.execute<LockedVariant[]>(
-      'select id, on_hand, reserved from product_variant where id in (?) and shop_id = ? and not archived order by id for update',
+      'select id, on_hand, reserved from product_variant where id in (?) and shop_id = ? and not archived order by id for no key update',
       [keys, shopKey],
     );
     if (rows.length !== keys.length) throw new NotFoundError('No such variant');

@@ -56,9 +56,17 @@ export function charLength(text: string): number {
   return [...text].length;
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
 /** Trims a text field and reports it when its length (in characters) is outside [min, max]. */
 export function checkText(problems: Problems, value: string, path: string[], min: number, max: number, label: string): string {
   const trimmed = value.trim();
+  // PostgreSQL cannot store NUL, and no other control character belongs in a text field.
+  if (CONTROL.test(trimmed)) {
+    problems.add(UserErrorCode.INVALID_INPUT, `${label} contains control characters`, path);
+    return trimmed;
+  }
   if (charLength(trimmed) < min || charLength(trimmed) > max) problems.add(UserErrorCode.INVALID_INPUT, `${label} must be ${min} to ${max} characters`, path);
   return trimmed;
 }
