@@ -11,6 +11,7 @@ import { runCountingQueries } from './db/queryCounter';
 import { createMetrics, type Metrics } from './metrics';
 import { type Clock, systemClock } from './services/clock';
 import type { RateLimits } from './services/rateLimits';
+import { CatalogCache } from './catalogCache';
 import { buildSchema } from './schema';
 import { paymentWebhooks } from './webhooks';
 
@@ -48,6 +49,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 declare module 'fastify' {
   interface FastifyRequest {
     sqlQueries?: { count: number };
+    catalogCacheKey?: { key: string; version: number };
   }
 }
 
@@ -88,6 +90,15 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
     request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
   });
 
+  const cache = new CatalogCache(config.catalogCacheEntries, String(orm.config.get('clientUrl')), logger);
+  await cache.start();
+  // Store cacheable answers on their way out: only complete, error-free ones.
+  http.addHook('onSend', async (request, reply, payload) => {
+    const slot = request.catalogCacheKey;
+    if (slot && reply.statusCode === 200 && typeof payload === 'string' && !payload.includes('"errors"')) cache.set(slot.key, slot.version, payload);
+    return payload;
+  });
+
   const apollo = createApollo(config, buildSchema(), metrics, [fastifyApolloDrainPlugin(http)]);
   await apollo.start();
 
@@ -115,6 +126,14 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
           errors: [{ message: `At most ${config.limits.maxBatchOperations} operations per batch`, extensions: { code: 'BAD_REQUEST' } }],
         });
       }
+    },
+    preHandler: async (request, reply) => {
+      if (request.method !== 'POST' || request.headers.authorization) return;
+      const slot = cache.keyFor(request.body);
+      if (!slot) return;
+      const hit = cache.get(slot.key);
+      if (hit !== undefined) return reply.header('content-type', 'application/json; charset=utf-8').header('x-catalog-cache', 'hit').send(hit);
+      request.catalogCacheKey = slot;
     },
     handler(request, reply) {
       return runCountingQueries((scope) => {
@@ -159,9 +178,10 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
     apollo,
     metrics,
     deps,
-    close: () => {
+    close: async () => {
       closing = true;
-      return apollo.stop();
+      await apollo.stop();
+      await cache.close();
     },
   };
 }

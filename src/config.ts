@@ -42,6 +42,8 @@ export interface Config {
   defaultCommissionRate: string;
   /** Low-stock warning line of a variant when the shop gives none. */
   defaultLowStockThreshold: number;
+  /** Anonymous catalog responses kept per process (0 turns the cache off). */
+  catalogCacheEntries: number;
   /** Whether this process runs the background jobs (pg-boss workers and schedules). */
   jobsEnabled: boolean;
   orders: {
@@ -199,6 +201,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     currency,
     defaultCommissionRate,
     defaultLowStockThreshold: r.int('LOW_STOCK_THRESHOLD', 5, 0, 1_000_000),
+    catalogCacheEntries: r.int('CATALOG_CACHE_ENTRIES', 1000, 0, 100_000),
     jobsEnabled: r.bool('JOBS_ENABLED', true),
     orders: {
       checkoutTtlMinutes: r.int('CHECKOUT_TTL_MINUTES', 30, 1, 7 * 24 * 60),

@@ -34,7 +34,7 @@ export interface TestApp {
  * through Fastify's request injection: the full HTTP pipeline without a socket.
  */
 export async function createTestApp(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<TestApp> {
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: process.env.TEST_DB_URL, JWT_SECRET: 'test-secret-that-is-at-least-32-bytes-long!!', RATE_LIMIT_AUTH_PER_MINUTE: '100000', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: process.env.TEST_DB_URL, JWT_SECRET: 'test-secret-that-is-at-least-32-bytes-long!!', RATE_LIMIT_AUTH_PER_MINUTE: '100000', CATALOG_CACHE_ENTRIES: '0', ...env });
   const orm = await initOrm({ url: config.databaseUrl!, poolMax: 10, replicaUrls: config.databaseReplicaUrls });
   const logger = createLogger(config);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;

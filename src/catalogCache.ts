@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { Kind, type OperationDefinitionNode, parse } from 'graphql';
+import { Client } from 'pg';
+import type { Logger } from 'pino';
+
+/** Root fields whose answers are the same for every anonymous caller and change only with the catalog. */
+const CATALOG_ROOTS = new Set(['products', 'product', 'categories', 'category', 'brands', 'brand', '__typename']);
+const CHANNEL = 'catalog_changed';
+
+/**
+ * A per-process cache of anonymous catalog responses (products, product, categories, brands).
+ * Every change to the tables they read (product, product_variant, shop, brand, category) fires a
+ * statement-level trigger that sends NOTIFY catalog_changed on commit; each process LISTENs and
+ * drops its whole cache, so a cached answer is never older than the last committed change plus
+ * the notification's delivery (milliseconds). While the LISTEN connection is down nothing is
+ * cached. Signed-in callers and every other operation always run normally.
+ */
+export class CatalogCache {
+  private readonly entries = new Map<string, string>();
+  private readonly verdicts = new Map<string, boolean>();
+  private version = 0;
+  private listening = false;
+  private client: Client | undefined;
+  private closed = false;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly url: string,
+    private readonly log: Logger,
+  ) {}
+
+  get enabled(): boolean {
+    return this.maxEntries > 0 && this.listening;
+  }
+
+  async start(): Promise<void> {
+    if (this.maxEntries <= 0) return;
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.url, application_name: 'marketplace-catalog-cache' });
+    client.on('notification', () => this.invalidate());
+    client.on('error', (err) => {
+      this.log.warn({ err }, 'catalog cache lost its LISTEN connection; caching paused');
+      this.drop(client);
+    });
+    client.on('end', () => this.drop(client));
+    try {
+      await client.connect();
+      await client.query(`listen ${CHANNEL}`);
+      this.client = client;
+      this.invalidate();
+      this.listening = true;
+    } catch (err) {
+      this.log.warn({ err }, 'catalog cache could not LISTEN; caching paused');
+      this.drop(client);
+    }
+  }
+
+  private drop(client: Client): void {
+    if (this.client && this.client !== client) return;
+    this.listening = false;
+    this.client = undefined;
+    this.invalidate();
+    client.end().catch(() => undefined);
+    if (!this.closed) setTimeout(() => void this.connect(), 5000).unref();
+  }
+
+  invalidate(): void {
+    this.version += 1;
+    this.entries.clear();
+  }
+
+  /** The cache key of an anonymous request body, or undefined when it is not a cacheable catalog read. */
+  keyFor(body: unknown): { key: string; version: number } | undefined {
+    if (!this.enabled || !body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+    const { query, variables, operationName } = body as { query?: unknown; variables?: unknown; operationName?: unknown };
+    if (typeof query !== 'string' || query.length > 20_000 || !this.cacheable(query)) return undefined;
+    const key = createHash('sha1').update(query).update('\0').update(JSON.stringify(variables ?? null)).update('\0').update(String(operationName ?? '')).digest('base64url');
+    return { key, version: this.version };
+  }
+
+  get(key: string): string | undefined {
+    const hit = this.entries.get(key);
+    if (hit === undefined) this.misses += 1;
+    else this.hits += 1;
+    return hit;
+  }
+
+  /** Keeps a response computed at `version`, unless the catalog changed meanwhile. */
+  set(key: string, version: number, payload: string): void {
+    if (version !== this.version || !this.enabled) return;
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, payload);
+  }
+
+  private cacheable(query: string): boolean {
+    let verdict = this.verdicts.get(query);
+    if (verdict === undefined) {
+      verdict = judge(query);
+      if (this.verdicts.size >= 1000) this.verdicts.clear();
+      this.verdicts.set(query, verdict);
+    }
+    return verdict;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listening = false;
+    await this.client?.end().catch(() => undefined);
+  }
+}
+
+/** One query operation whose root selections are all catalog fields (no fragments at the root). */
+function judge(query: string): boolean {
+  try {
+    const doc = parse(query);
+    const operations = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    return (
+      operations.length === 1 &&
+      operations[0].operation === 'query' &&
+      operations[0].selectionSet.selections.every((s) => s.kind === Kind.FIELD && CATALOG_ROOTS.has(s.name.value))
+    );
+  } catch {
+    return false;
+  }
+}
