@@ -58,11 +58,15 @@ export async function completeOrders(deps: SystemDeps, em: EntityManager, batch 
     for (const order of orders) step(tx, order, 'complete', now);
     await tx.flush();
     // BEST_SELLING counts units of completed orders.
-    // Products are locked in id order first, like every other multi-product update.
+    // Products are locked in id order first, in their own statement, like every multi-product update.
     await tx.execute(
-      `with s as (select product_id, sum(quantity)::int as n from order_line where order_id in (?) group by product_id),
-            locked as (select p.id from product p join s on s.product_id = p.id order by p.id for no key update of p)
-       update product p set sales_count = p.sales_count + s.n from s where p.id = s.product_id and p.id in (select id from locked)`,
+      'select id from product where id in (select product_id from order_line where order_id in (?)) order by id for no key update',
+      [orders.map((o) => o.id)],
+    );
+    await tx.execute(
+      `update product p set sales_count = p.sales_count + s.n
+       from (select product_id, sum(quantity)::int as n from order_line where order_id in (?) group by product_id) s
+       where p.id = s.product_id`,
       [orders.map((o) => o.id)],
     );
     return orders.length;

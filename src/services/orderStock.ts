@@ -20,12 +20,14 @@ export interface Wanted {
 export async function reserveStock(em: EntityManager, wanted: Wanted[]): Promise<{ short: string[]; availableBefore: Map<string, number> }> {
   const ids = wanted.map((w) => w.variantId);
   const quantities = wanted.map((w) => w.quantity);
+  // Lock first, in id order, in its own statement: the update then reads the latest versions, so a
+  // lock and an update in one statement never wait on each other's tuple locks.
+  await em.execute('select id from product_variant where id in (?) order by id for no key update', [ids]);
   const rows = await em.execute<{ id: string; available_before: number }[]>(
-    `with wanted as (select unnest(array[?]::bigint[]) as id, unnest(array[?]::int[]) as n),
-          locked as (select v.id from product_variant v join wanted w on w.id = v.id order by v.id for no key update of v)
+    `with wanted as (select unnest(array[?]::bigint[]) as id, unnest(array[?]::int[]) as n)
      update product_variant v set reserved = v.reserved + w.n, updated_at = now()
      from wanted w
-     where v.id = w.id and v.id in (select id from locked) and not v.archived and v.on_hand - v.reserved >= w.n
+     where v.id = w.id and not v.archived and v.on_hand - v.reserved >= w.n
      returning v.id, v.on_hand - v.reserved + w.n as available_before`,
     [ids, quantities],
   );
@@ -52,9 +54,12 @@ export async function moveOrderStock(em: EntityManager, orderIds: string[], move
   const perOrder = `select l.order_id, l.variant_id, o.shop_id, sum(l.quantity)::int as n
     from order_line l join orders o on o.id = l.order_id where l.order_id in (?) group by l.order_id, l.variant_id, o.shop_id`;
   await em.execute(
-    `with q as (select variant_id as id, sum(n)::int as n from (${perOrder}) x group by variant_id),
-          locked as (select v.id from product_variant v join q on q.id = v.id order by v.id for no key update of v)
-     update product_variant v set ${m.set}, updated_at = now() from q where v.id = q.id and v.id in (select id from locked)`,
+    `select v.id from product_variant v where v.id in (select l.variant_id from order_line l where l.order_id in (?)) order by v.id for no key update of v`,
+    [orderIds],
+  );
+  await em.execute(
+    `with q as (select variant_id as id, sum(n)::int as n from (${perOrder}) x group by variant_id)
+     update product_variant v set ${m.set}, updated_at = now() from q where v.id = q.id`,
     [orderIds],
   );
   await em.execute(
