@@ -38,15 +38,16 @@ it('runs every benchmark scenario and both ceilings in smoke mode without an err
   for (const s of result.scenarios) {
     expect(s.requests, s.name).toBeGreaterThan(0);
     expect(s.errors + s.non2xx + s.gqlErrors, s.name).toBe(0);
-    expect(s.sqlPerRequest, s.name).toBeGreaterThan(0);
+    // Cached anonymous catalog answers run no SQL at all; every other scenario runs some.
+    if (!['listing', 'search-zh', 'search-en', 'category', 'detail'].includes(s.name)) expect(s.sqlPerRequest, s.name).toBeGreaterThan(0);
     expect(s.rss.workersMb, s.name).toHaveLength(1);
   }
   const checkout = result.scenarios.find((s: { name: string }) => s.name === 'checkout').checkout;
   expect(checkout.soldOut).toBe(true);
-  expect(checkout.purchases).toBe(result.options.stock);
+  expect(checkout.purchases).toBe(checkout.stock.stockAtStart);
   expect(checkout.stock.oversold).toBe(false);
   expect(checkout.stock.problems).toEqual([]);
   expect(result.ceilings.bareFastify.requests).toBeGreaterThan(0);
   expect(Object.keys(result.ceilings.pg)).toEqual(['listing', 'search-zh', 'search-en', 'category']);
-  expect(output).toContain('| anonymous listing, 20 per page |');
+  expect(output).toContain('| anonymous listing, 20 per page');
 }, 180_000);

@@ -1,0 +1,68 @@
+/** The GraphQL operations the benchmark sends, written as a storefront and a merchant console would. */
+
+/** A catalog page as a storefront shows it: 20 products with variants, shop, brand and category. */
+export const PRODUCTS = `query Products($first: Int!, $after: String, $filter: ProductFilter, $sort: ProductSort) {
+  products(first: $first, after: $after, filter: $filter, sort: $sort) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id title imageUrls salesCount
+      priceRange { min { amount } max { amount } }
+      shop { id name slug }
+      brand { id name }
+      category { id name }
+      variants { id sku title inStock price { amount } compareAtPrice { amount } options { name value } }
+    }
+  }
+}`;
+
+export const PRODUCT = `query Product($id: ID!) {
+  product(id: $id) {
+    id title description imageUrls tags salesCount listedAt status
+    attributes { name value }
+    priceRange { min { amount } max { amount } }
+    shop { id name slug logoUrl }
+    brand { id name }
+    category { id name }
+    breadcrumb { id name slug }
+    variants { id sku title inStock price { amount currency } compareAtPrice { amount } options { name value } }
+  }
+}`;
+
+export const CART = `query Cart {
+  cart {
+    id
+    subtotal { amount } shippingTotal { amount } total { amount }
+    shippingAddress { id province city }
+    groups { shop { id name } subtotal { amount } shippingFee { amount } lines { id } }
+    lines { id quantity problem lineTotal { amount } variant { id sku title price { amount } product { id title } } }
+  }
+}`;
+
+export const SHOP_ORDERS = `query ShopOrders($slug: String!) {
+  shop(slug: $slug) {
+    id
+    orders(first: 20) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id number status placedAt paidAt
+        subtotal { amount } shippingFee { amount } total { amount }
+        shippingAddress { recipientName province city }
+        lines { productTitle variantTitle sku quantity unitPrice { amount } lineTotal { amount } }
+      }
+    }
+  }
+}`;
+
+export const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { accessToken user { id } errors { code } } }`;
+export const REGISTER = `mutation Register($input: RegisterInput!) { register(input: $input) { accessToken user { id } errors { code } } }`;
+export const MY_ADDRESSES = `query MyAddresses { myAddresses { id isDefault } }`;
+export const CREATE_ADDRESS = `mutation CreateAddress($input: AddressInput!) { createAddress(input: $input) { address { id } errors { code field } } }`;
+export const ADJUST_STOCK = `mutation AdjustStock($input: AdjustStockInput!) { adjustStock(input: $input) { variant { id stock { onHand reserved available } } errors { code field message } } }`;
+
+export const ADD_TO_CART = `mutation AddToCart($input: AddToCartInput!) { addToCart(input: $input) { cart { total { amount } } errors { code field } } }`;
+export const CHECKOUT = `mutation Checkout($input: CheckoutInput!, $key: String!) {
+  checkout(input: $input, idempotencyKey: $key) { checkout { id status total { amount } orders { id number } } errors { code field } }
+}`;
+export const PAY_CHECKOUT = `mutation PayCheckout($input: PayCheckoutInput!) { payCheckout(input: $input) { payment { id status amount { amount } } errors { code } } }`;

@@ -1,0 +1,153 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+/** Every scenario, in the order a full run drives them. */
+export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'cart', 'checkout', 'merchant-orders'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  smoke: boolean;
+  products: number;
+  duration: number;
+  warmup: number;
+  connections: number;
+  workers: number;
+  poolMax: number;
+  scenarios: ScenarioName[];
+  /** Units of the limited-stock variant the checkout scenario sells out. */
+  stock: number;
+  ceilings: boolean;
+  compare: string | undefined;
+  out: string | undefined;
+  /** Where result JSON, server logs and profiles go (default bench/results). */
+  resultsDir: string;
+  /** Run the server from dist/ (built when stale) or from the TypeScript sources (no build). */
+  serverFrom: 'dist' | 'source';
+  cpuProf: boolean;
+  /** The server's anonymous catalog cache (CATALOG_CACHE_ENTRIES): on as configured by default, or off to measure every request in full. */
+  catalogCache: 'on' | 'off';
+  /** Extra node flags for the server processes (workers inherit them), e.g. "--max-semi-space-size=64". */
+  nodeFlags: string[];
+  /** EXPLAIN ANALYZE every statement of the catalog scenarios into bench/results/. */
+  explain: boolean;
+  /** Hard limit of the whole run, in seconds. */
+  timeout: number;
+  pgPort: number;
+  zhTerm: string;
+  enTerm: string;
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+
+  --products N        bulk catalog size, 1..200000 (default 20000; --smoke 300)
+  --duration S        measured seconds per scenario (default 15; --smoke 1)
+  --warmup S          warm-up seconds per scenario (default 5; --smoke 0)
+  --connections N     concurrent connections (default 32; --smoke 4)
+  --workers N         server worker processes, WEB_CONCURRENCY (default: cores; --smoke 1)
+  --pool-max N        DATABASE_POOL_MAX per worker (default 10)
+  --scenarios a,b     some of: ${SCENARIOS.join(', ')}
+  --stock N           units of the limited-stock variant the checkout loop sells out (default 500; --smoke 30)
+  --no-ceilings       skip the bare Fastify and bare pg reference runs
+  --compare FILE      print the change against an earlier result JSON
+  --out FILE          where to write the result JSON (default <results dir>/<time>.json)
+  --results-dir DIR   where results, server logs and profiles go (default bench/results)
+  --server dist|source  run dist/ (built when stale; default) or the sources through swc (default with --smoke)
+  --node-flags=…      extra node flags for the server processes, e.g. --node-flags=--max-semi-space-size=64
+  --catalog-cache on|off  the server's anonymous catalog cache (default on; off sets CATALOG_CACHE_ENTRIES=0)
+  --cpu-prof          write V8 CPU profiles of every server process to bench/results/profiles/
+  --explain           EXPLAIN (ANALYZE, BUFFERS) every SQL statement of the catalog scenarios into bench/results/
+  --timeout S         hard limit for the whole run (default 1800; --smoke 180)
+  --pg-port N         port of the embedded PostgreSQL under .bench/ (default 54339)
+  --zh-term T         the Chinese search term (default 耳機)
+  --en-term T         the English search term (default wireless)
+  --smoke             a few seconds in all: tiny catalog, every scenario, fails on any error
+
+  BENCH_DATABASE_URL  use this database instead of the embedded PostgreSQL under .bench/`;
+
+function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new Error(`--${name} must be a whole number from ${min} to ${max} (got "${raw}")\n\n${USAGE}`);
+  return value;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        smoke: { type: 'boolean' },
+        products: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        connections: { type: 'string' },
+        workers: { type: 'string' },
+        'pool-max': { type: 'string' },
+        scenarios: { type: 'string' },
+        stock: { type: 'string' },
+        'no-ceilings': { type: 'boolean' },
+        compare: { type: 'string' },
+        out: { type: 'string' },
+        'results-dir': { type: 'string' },
+        server: { type: 'string' },
+        'cpu-prof': { type: 'boolean' },
+        'catalog-cache': { type: 'string' },
+        'node-flags': { type: 'string' },
+        explain: { type: 'boolean' },
+        timeout: { type: 'string' },
+        'pg-port': { type: 'string' },
+        'zh-term': { type: 'string' },
+        'en-term': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`, { cause: err });
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const smoke = values.smoke === true;
+  const str = (name: string) => values[name] as string | undefined;
+  let scenarios: ScenarioName[] = [...SCENARIOS];
+  if (str('scenarios') !== undefined) {
+    const asked = str('scenarios')!.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = asked.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+    if (unknown.length || !asked.length) throw new Error(`--scenarios takes a comma-separated list of: ${SCENARIOS.join(', ')} (unknown: ${unknown.join(', ') || 'none given'})`);
+    scenarios = SCENARIOS.filter((s) => asked.includes(s));
+  }
+  const server = str('server') ?? (smoke ? 'source' : 'dist');
+  if (server !== 'dist' && server !== 'source') throw new Error('--server is dist or source');
+  const catalogCache = str('catalog-cache') ?? 'on';
+  if (catalogCache !== 'on' && catalogCache !== 'off') throw new Error('--catalog-cache is on or off');
+  const connections = int('connections', str('connections'), smoke ? 4 : 32, 1, 1000);
+  return {
+    smoke,
+    products: int('products', str('products'), smoke ? 300 : 20_000, 1, 200_000),
+    duration: int('duration', str('duration'), smoke ? 1 : 15, 1, 3600),
+    warmup: int('warmup', str('warmup'), smoke ? 0 : 5, 0, 600),
+    connections,
+    workers: int('workers', str('workers'), smoke ? 1 : availableParallelism(), 1, 64),
+    poolMax: int('pool-max', str('pool-max'), 10, 1, 200),
+    scenarios,
+    stock: int('stock', str('stock'), smoke ? 30 : 500, 1, 1_000_000),
+    ceilings: values['no-ceilings'] !== true,
+    compare: str('compare'),
+    out: str('out'),
+    resultsDir: path.resolve(str('results-dir') ?? path.join(__dirname, 'results')),
+    serverFrom: server,
+    cpuProf: values['cpu-prof'] === true,
+    catalogCache,
+    nodeFlags: (str('node-flags') ?? '').split(/\s+/).filter(Boolean),
+    explain: values.explain === true,
+    timeout: int('timeout', str('timeout'), smoke ? 180 : 1800, 10, 24 * 3600),
+    pgPort: int('pg-port', str('pg-port'), 54339, 1024, 65535),
+    zhTerm: str('zh-term') ?? '耳機',
+    enTerm: str('en-term') ?? 'wireless',
+  };
+}

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import type { StockProof } from './checkout';
+import type { CpuUse } from './cpu';
+import type { LoadResult } from './load';
+import type { LatencySummary } from './stats';
+
+export interface ScenarioResult extends LoadResult {
+  name: string;
+  title: string;
+  /** SQL statements per request, counted on the database (pg_stat_statements) or by the server (/metrics). */
+  sqlPerRequest: number | null;
+  sql?: { serverPerRequest?: number | null; top?: { perRequest: number; meanMs: number; query: string }[] };
+  /** Statements one request sends, recorded by the server's own query counter in-process (read scenarios). */
+  sqlCaptured?: number;
+  rss: { primaryMb: number; workersMb: number[] };
+  cpu?: CpuUse;
+  ratio: { pg?: number; fastify?: number };
+  checkout?: {
+    purchases: number;
+    insufficientStock: number;
+    soldOut: boolean;
+    steps: Record<string, LatencySummary & { requests: number }>;
+    stock?: StockProof;
+  };
+  failures: string[];
+}
+
+export interface Target {
+  name: string;
+  scenario: string;
+  measured: string;
+  target: string;
+  met: boolean;
+}
+
+export interface BenchResult {
+  version: 1;
+  date: string;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; postgres: string; platform: string };
+  options: Record<string, unknown>;
+  database: { where: string; sqlCounting: string };
+  catalog: { products: number; variants: number; categories: number; shops: number; seeded: string; seedSeconds: number };
+  ceilings: { bareFastify?: LoadResult & { bodyBytes: number }; pg: Record<string, LoadResult & { statements: number; cpu?: CpuUse }> };
+  scenarios: ScenarioResult[];
+  targets: Target[];
+  failures: string[];
+  seconds: number;
+}
+
+const f = (n: number | null | undefined, digits = 1) => (n == null || Number.isNaN(n) ? '–' : n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const cpu = (c: CpuUse | undefined) => (c ? `${f(c.serverMsPerRequest)}${c.postgresMsPerRequest != null ? ` + ${f(c.postgresMsPerRequest)}` : ''}` : '–');
+const pct = (r: number | undefined) => (r == null ? '–' : `${Math.round(r * 100)}%`);
+
+export function markdownTable(result: BenchResult): string {
+  const rows: string[] = [];
+  rows.push('| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | GraphQL errors | SQL/req | CPU ms/req server + PG | RSS/worker MB | vs pg ceiling | vs bare Fastify |');
+  rows.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const s of result.scenarios) {
+    const extra = s.checkout
+      ? ` (${s.checkout.purchases} orders, ${s.checkout.insufficientStock} × INSUFFICIENT_STOCK expected)`
+      : s.cacheHits
+        ? ` (${Math.round((s.cacheHits / Math.max(s.requests, 1)) * 100)}% cache hits)`
+        : '';
+    rows.push(
+      `| ${s.title}${extra} | ${f(s.rps, 0)} | ${f(s.latency.p50)} | ${f(s.latency.p90)} | ${f(s.latency.p99)} | ${s.errors} | ${s.non2xx} | ${s.gqlErrors} | ${f(s.sqlPerRequest, 2)} | ${cpu(s.cpu)} | ${s.rss.workersMb.length ? Math.max(...s.rss.workersMb).toFixed(0) : '–'} | ${pct(s.ratio.pg)} | ${pct(s.ratio.fastify)} |`,
+    );
+  }
+  const c = result.ceilings;
+  if (c.bareFastify) {
+    const b = c.bareFastify;
+    rows.push(`| *ceiling: bare Fastify GET, ${b.bodyBytes.toLocaleString('en')}-byte JSON* | ${f(b.rps, 0)} | ${f(b.latency.p50)} | ${f(b.latency.p90)} | ${f(b.latency.p99)} | ${b.errors} | ${b.non2xx} | – | – | – | – | – | 100% |`);
+  }
+  for (const [name, p] of Object.entries(c.pg)) {
+    rows.push(`| *ceiling: bare pg loop, ${name} SQL (${p.statements} statements)* | ${f(p.rps, 0)} | ${f(p.latency.p50)} | ${f(p.latency.p90)} | ${f(p.latency.p99)} | ${p.errors} | – | – | ${p.statements} | ${p.cpu?.postgresMsPerRequest != null ? `PG ${f(p.cpu.postgresMsPerRequest)}` : '–'} | – | 100% | – |`);
+  }
+  return rows.join('\n');
+}
+
+export function targetsTable(targets: Target[]): string {
+  const rows = ['| target | scenario | measured | target | met |', '|---|---|--:|--:|:-:|'];
+  for (const t of targets) rows.push(`| ${t.name} | ${t.scenario} | ${t.measured} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`);
+  return rows.join('\n');
+}
+
+export function checkoutDetail(result: BenchResult): string | undefined {
+  const s = result.scenarios.find((x) => x.checkout);
+  if (!s?.checkout) return undefined;
+  const lines = ['| checkout step | requests | p50 ms | p90 ms | p99 ms |', '|---|--:|--:|--:|--:|'];
+  for (const [step, l] of Object.entries(s.checkout.steps)) lines.push(`| ${step} | ${l.requests} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} |`);
+  const p = s.checkout.stock;
+  if (p) {
+    lines.push('');
+    lines.push(
+      `Stock of ${p.variant}: ${p.stockAtStart} available at the start; on_hand ${p.onHandBefore} → ${p.onHandAfter}, reserved ${p.reservedBefore} → ${p.reservedAfter}; ` +
+        `order lines placed in the loop: ${p.unitsPaid} units paid, ${p.unitsPending} awaiting payment in ${p.orders} orders; ${p.releasedMeanwhile ? `${p.releasedMeanwhile} earlier reservations released meanwhile; ` : ''}ledger ${p.ledgerOnHand}/${p.ledgerReserved}. ` +
+        (p.problems.length ? `PROBLEMS: ${p.problems.join('; ')}` : 'No oversell: sold + reserved ≤ available at the start, and order lines, variant and ledger agree.'),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The change of every scenario against an earlier result file. */
+export function compareWith(file: string, now: BenchResult): string {
+  const before = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+  const delta = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || !a ? '–' : `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(1)}%`);
+  const rows = [
+    `Change against ${file} (${before.date}):`,
+    '',
+    '| scenario | req/s before → now | Δ | p99 ms before → now | Δ | SQL/req before → now | RSS MB before → now |',
+    '|---|--:|--:|--:|--:|--:|--:|',
+  ];
+  const rss = (s: ScenarioResult) => (s.rss.workersMb.length ? Math.max(...s.rss.workersMb).toFixed(0) : '–');
+  for (const s of now.scenarios) {
+    const b = before.scenarios.find((x) => x.name === s.name);
+    if (!b) {
+      rows.push(`| ${s.title} | new: ${f(s.rps, 0)} | | ${f(s.latency.p99)} | | ${f(s.sqlPerRequest, 2)} | ${rss(s)} |`);
+      continue;
+    }
+    rows.push(
+      `| ${s.title} | ${f(b.rps, 0)} → ${f(s.rps, 0)} | ${delta(b.rps, s.rps)} | ${f(b.latency.p99)} → ${f(s.latency.p99)} | ${delta(b.latency.p99, s.latency.p99)} | ${f(b.sqlPerRequest, 2)} → ${f(s.sqlPerRequest, 2)} | ${rss(b)} → ${rss(s)} |`,
+    );
+  }
+  if (before.ceilings.bareFastify && now.ceilings.bareFastify) {
+    rows.push(`| *bare Fastify* | ${f(before.ceilings.bareFastify.rps, 0)} → ${f(now.ceilings.bareFastify.rps, 0)} | ${delta(before.ceilings.bareFastify.rps, now.ceilings.bareFastify.rps)} | | | | |`);
+  }
+  for (const [name, p] of Object.entries(now.ceilings.pg)) {
+    const b = before.ceilings.pg?.[name];
+    if (b) rows.push(`| *bare pg, ${name}* | ${f(b.rps, 0)} → ${f(p.rps, 0)} | ${delta(b.rps, p.rps)} | | | | |`);
+  }
+  return rows.join('\n');
+}
