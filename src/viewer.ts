@@ -56,4 +56,9 @@ export class Viewer {
   async roleIn(shopId: string): Promise<ShopMemberRole | undefined> {
     return (await this.memberships()).get(shopId);
   }
+
+  /** Staff, or a member of the shop in any role: who may see the shop's private data. */
+  async isInsiderOf(shopId: string): Promise<boolean> {
+    return this.isStaff || (await this.roleIn(shopId)) !== undefined;
+  }
 }

@@ -202,9 +202,8 @@ async function productFacets(ctx: Context, f: ParsedFilter): Promise<ProductFace
 }
 
 /** Whether the viewer is staff or a member of the product's shop: they see it in any state. */
-export async function isProductInsider(ctx: Context, product: Product): Promise<boolean> {
-  if (ctx.viewer.isStaff) return true;
-  return ctx.viewer.isSignedIn && (await ctx.viewer.roleIn(product.shop.id)) !== undefined;
+export function isProductInsider(ctx: Context, product: Product): Promise<boolean> {
+  return ctx.viewer.isInsiderOf(product.shop.id);
 }
 
 /** One product by database key, or null when absent or not for the viewer's eyes. */
@@ -220,10 +219,15 @@ export async function visibleProduct(ctx: Context, key: string): Promise<Product
  */
 export async function shopProducts(ctx: Context, shop: Shop, args: PageArgs & { status?: ProductStatus | null }): Promise<ConnectionResult<Product>> {
   const window = pageWindow(args, ['id']);
-  const insider = ctx.viewer.isStaff || (ctx.viewer.isSignedIn && (await ctx.viewer.roleIn(shop.id)) !== undefined);
+  const insider = await ctx.viewer.isInsiderOf(shop.id);
   const where: Record<string, unknown> = { shop: shop.id };
-  if (!insider) where.visible = true;
-  if (args.status) where.status = insider || args.status === ProductStatus.ACTIVE ? args.status : '__none__';
+  if (insider) {
+    if (args.status) where.status = args.status;
+  } else {
+    // The public sees products on sale only, and every one of those is ACTIVE to them.
+    if (args.status && args.status !== ProductStatus.ACTIVE) return toConnection([], window, (p: Product) => [p.id], async () => 0);
+    where.visible = true;
+  }
   return pageProducts(ctx, where, [{ column: 'p.id', direction: 'desc' }], window, (p) => [p.id]);
 }
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
+import { lockRow } from '../db/locks';
 import { Checkout, CheckoutStatus, Order, OrderEvent, OrderEventType, OrderStatus as O, Shipment, ShopMemberRole, StaffRole, User } from '../entities';
 import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
@@ -8,7 +9,6 @@ import { moveOrderStock } from './orderStock';
 import { refundOrder } from './payments';
 import { type TransitionTable, transition } from './stateMachine';
 import { checkText } from './validation';
-import { lockRow } from '../db/locks';
 
 /**
  * The order life cycle, one table. `pay`, `expire`, `autoConfirm` and `complete` are the system's;

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
+import { lockRow } from '../db/locks';
 import { Product, ProductAction, ProductStatus as P, ProductVariant } from '../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
@@ -9,7 +10,6 @@ import { effectiveTemplate, lockProductAsMember, recordStep, refreshed } from '.
 import { PRODUCT_TRANSITIONS, type ProductStep as Step } from './productLifecycle';
 import { allowedActions, transition } from './stateMachine';
 import { charLength } from './validation';
-import { lockRow } from '../db/locks';
 
 const SHOP_STEPS: Partial<Record<Step, ProductAction>> = { submit: ProductAction.SUBMIT, delist: ProductAction.DELIST, relist: ProductAction.RELIST };
 const STAFF_STEPS: Partial<Record<Step, ProductAction>> = { approve: ProductAction.APPROVE, reject: ProductAction.REJECT, ban: ProductAction.BAN };

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
+import { lockRow, lockRows } from '../db/locks';
 import {
   Brand,
   Category,
@@ -13,19 +14,18 @@ import {
   Shop,
   ShopMemberRole,
   ShippingTemplate,
-  ShopStatus,
   StockMovement,
   StockMovementReason,
 } from '../entities';
-import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../errors';
+import { Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
 import { refreshProducts } from './catalogIndex';
 import { type ContentInput, type ParsedVariant, type VariantInputShape, checkListingContent, checkListingVariants, parseContent, parseVariants } from './listing';
 import { PRODUCT_TRANSITIONS } from './productLifecycle';
+import { lockSellingMembership } from './shops';
 import { transition } from './stateMachine';
 import { recordLowStockAlerts } from './stock';
 import { guardUnique } from './unique';
-import { lockRow, lockRows } from '../db/locks';
 
 /** Shop roles that may list and edit products. */
 export const CATALOG_ROLES = [ShopMemberRole.OWNER, ShopMemberRole.MANAGER, ShopMemberRole.OPERATOR] as const;
@@ -73,20 +73,8 @@ export function recordStep(ctx: Context, em: EntityManager, product: Product, ac
 export async function lockProductAsMember(ctx: Context, em: EntityManager, productId: string): Promise<Product> {
   const product = await lockRow(em, Product, { id: decodeId('Product', productId) });
   if (!product) throw new NotFoundError('No such product');
-  const [row] = await em.execute<{ role: ShopMemberRole; status: ShopStatus }[]>(
-    'select m.role, s.status from shop_member m join shop s on s.id = m.shop_id where m.shop_id = ? and m.user_id = ? for share of m',
-    [product.shop.id, ctx.viewer.userId],
-  );
-  if (!row) throw new NotFoundError('No such product');
-  if (!(CATALOG_ROLES as readonly string[]).includes(row.role)) throw new ForbiddenError();
-  assertShopCanSell(row.status);
+  await lockSellingMembership(ctx, em, product.shop.id, CATALOG_ROLES, 'No such product');
   return product;
-}
-
-function assertShopCanSell(status: ShopStatus): void {
-  if (status !== ShopStatus.ACTIVE && status !== ShopStatus.ONBOARDING) {
-    throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${status}: its products cannot change`);
-  }
 }
 
 async function findCategory(em: EntityManager, id: string): Promise<Category> {
@@ -183,13 +171,7 @@ async function createProductTx(ctx: Context, input: CreateProductInput): Promise
   problems.throwIfAny();
   return ctx.em.transactional(async (em) => {
     const shopKey = decodeId('Shop', input.shopId);
-    const [row] = await em.execute<{ role: ShopMemberRole; status: ShopStatus }[]>(
-      'select m.role, s.status from shop_member m join shop s on s.id = m.shop_id where m.shop_id = ? and m.user_id = ? for share of m',
-      [shopKey, ctx.viewer.userId],
-    );
-    if (!row) throw new NotFoundError('No such shop');
-    if (!(CATALOG_ROLES as readonly string[]).includes(row.role)) throw new ForbiddenError();
-    assertShopCanSell(row.status);
+    await lockSellingMembership(ctx, em, shopKey, CATALOG_ROLES, 'No such shop');
     const category = await findCategory(em, input.categoryId);
     const brand = input.brandId ? await findBrand(em, input.brandId) : null;
     const shippingTemplate = input.shippingTemplateId ? await findTemplate(em, input.shippingTemplateId, shopKey) : null;

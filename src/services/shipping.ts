@@ -227,5 +227,5 @@ export async function updateShippingTemplate(ctx: Context, input: UpdateShipping
 export async function visibleShippingTemplate(ctx: Context, key: string): Promise<ShippingTemplate | null> {
   const template = await ctx.em.findOne(ShippingTemplate, { id: key });
   if (!template) return null;
-  return ctx.viewer.isStaff || (await ctx.viewer.roleIn(template.shop.id)) ? template : null;
+  return (await ctx.viewer.isInsiderOf(template.shop.id)) ? template : null;
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
+import { lockRow } from '../db/locks';
 import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopMemberRole, ShopStatus as S, TrainingCourse } from '../entities';
 import { BadInputError, Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
@@ -9,7 +10,6 @@ import { refreshShopVisibility } from './catalogIndex';
 import { type TransitionTable, transition } from './stateMachine';
 import { guardUnique } from './unique';
 import { charLength, isHttpUrl, isValidPhone } from './validation';
-import { lockRow } from '../db/locks';
 
 /** The shop life cycle. Staff moderate (suspend, reinstate, close); the OWNER activates. */
 export const SHOP_TRANSITIONS: TransitionTable<S, 'activate' | 'suspend' | 'reinstateActive' | 'reinstateOnboarding' | 'close'> = {
@@ -22,8 +22,7 @@ export const SHOP_TRANSITIONS: TransitionTable<S, 'activate' | 'suspend' | 'rein
 
 /** Whether the viewer may see this shop: ACTIVE shops are public; members and staff see theirs in any state. */
 export async function canSeeShop(ctx: Context, shop: Shop): Promise<boolean> {
-  if (shop.status === S.ACTIVE || ctx.viewer.isStaff) return true;
-  return (await ctx.viewer.roleIn(shop.id)) !== undefined;
+  return shop.status === S.ACTIVE || ctx.viewer.isInsiderOf(shop.id);
 }
 
 /** The shop by database key when the viewer may see it, else null. */
@@ -65,6 +64,24 @@ export async function lockShopAsMember(ctx: Context, em: EntityManager, key: str
   if (!row) throw new NotFoundError('No such shop');
   if (roles.length > 0 && !roles.includes(row.role)) throw new ForbiddenError();
   return shop;
+}
+
+/**
+ * Re-reads the caller's role in the shop under a share lock on the membership row (the shield rule
+ * ran before the transaction; a removal or demotion may have committed since) without locking the
+ * shop itself. Products, stock and templates of a suspended or closed shop cannot change:
+ * SHOP_NOT_ACTIVE. A non-member gets NOT_FOUND with `notFound`, another role FORBIDDEN.
+ */
+export async function lockSellingMembership(ctx: Context, em: EntityManager, shopKey: string, roles: readonly ShopMemberRole[], notFound: string): Promise<void> {
+  const [row] = await em.execute<{ role: ShopMemberRole; status: S }[]>(
+    'select m.role, s.status from shop_member m join shop s on s.id = m.shop_id where m.shop_id = ? and m.user_id = ? for share of m',
+    [shopKey, ctx.viewer.userId],
+  );
+  if (!row) throw new NotFoundError(notFound);
+  if (!roles.includes(row.role)) throw new ForbiddenError();
+  if (row.status !== S.ACTIVE && row.status !== S.ONBOARDING) {
+    throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${row.status}: its products and stock cannot change`);
+  }
 }
 
 export interface ProfileInput {

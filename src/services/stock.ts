@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
-import { ProductVariant, Shop, ShopMemberRole, ShopStatus, StockAlert, StockMovement, StockMovementReason, Stocktake, StocktakeLine, User } from '../entities';
-import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../errors';
+import { ProductVariant, Shop, ShopMemberRole, StockAlert, StockMovement, StockMovementReason, Stocktake, StocktakeLine, User } from '../entities';
+import { Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
 import { type ConnectionResult, type PageArgs, applyKeyset, pageWindow, toConnection } from '../schema/relay';
+import { lockSellingMembership } from './shops';
 import { charLength } from './validation';
 
 /**
@@ -44,23 +45,6 @@ function parseNote(problems: Problems, note: string | null | undefined): string 
 }
 
 /**
- * Re-reads the caller's role in the shop under a share lock on the membership (the shield rule ran
- * before the transaction; a removal may have committed since). Stock of suspended or closed shops
- * cannot change.
- */
-async function lockMembership(ctx: Context, em: EntityManager, shopId: string, notFound: string): Promise<void> {
-  const [row] = await em.execute<{ role: ShopMemberRole; status: ShopStatus }[]>(
-    'select m.role, s.status from shop_member m join shop s on s.id = m.shop_id where m.shop_id = ? and m.user_id = ? for share of m',
-    [shopId, ctx.viewer.userId],
-  );
-  if (!row) throw new NotFoundError(notFound);
-  if (!STOCK_ROLES.includes(row.role)) throw new ForbiddenError();
-  if (row.status !== ShopStatus.ACTIVE && row.status !== ShopStatus.ONBOARDING) {
-    throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${row.status}: its stock cannot change`);
-  }
-}
-
-/**
  * Records a low-stock alert for every variant whose available stock (on hand − reserved) crossed
  * from above its warning line to at or below it. `before` holds each variant's available units
  * before the change; variants missing from it are skipped. Call it inside the transaction that
@@ -98,7 +82,7 @@ export async function adjustStock(ctx: Context, input: AdjustStockInput): Promis
     const [found] = await em.execute<{ shop_id: string; archived: boolean }[]>('select shop_id, archived from product_variant where id = ?', [key]);
     if (!found || found.archived) throw new NotFoundError('No such variant');
     const shopId = String(found.shop_id);
-    await lockMembership(ctx, em, shopId, 'No such variant');
+    await lockSellingMembership(ctx, em, shopId, STOCK_ROLES, 'No such variant');
     const [row] = await em.execute<Record<string, unknown>[]>(
       `update product_variant set on_hand = on_hand + ?, updated_at = now()
        where id = ? and not archived and on_hand + ? >= reserved
@@ -154,7 +138,7 @@ export async function submitStocktake(ctx: Context, input: StocktakeInput): Prom
   problems.throwIfAny();
 
   return ctx.em.transactional(async (em) => {
-    await lockMembership(ctx, em, shopKey, 'No such shop');
+    await lockSellingMembership(ctx, em, shopKey, STOCK_ROLES, 'No such shop');
     // In id order, so concurrent stocktakes, adjustments and checkouts of the same variants never deadlock.
     const rows = await em.execute<LockedVariant[]>(
       'select id, on_hand, reserved from product_variant where id in (?) and shop_id = ? and not archived order by id for no key update',
@@ -199,12 +183,8 @@ export async function submitStocktake(ctx: Context, input: StocktakeInput): Prom
 }
 
 /** Whether the viewer is staff or a member of the shop: they see its stock. */
-async function isStockInsider(ctx: Context, shopId: string): Promise<boolean> {
-  return ctx.viewer.isStaff || (ctx.viewer.isSignedIn && (await ctx.viewer.roleIn(shopId)) !== undefined);
-}
-
 async function assertStockInsider(ctx: Context, shopId: string): Promise<void> {
-  if (!(await isStockInsider(ctx, shopId))) throw new NotFoundError();
+  if (!(await ctx.viewer.isInsiderOf(shopId))) throw new NotFoundError();
 }
 
 /** A variant's stock ledger, newest first (served by `stock_movement_variant_idx`). */
@@ -244,5 +224,5 @@ export async function stockAlerts(ctx: Context, shop: Shop, args: PageArgs): Pro
 /** A stocktake by database key, for the shop's members and staff; null for anyone else. */
 export async function visibleStocktake(ctx: Context, key: string): Promise<Stocktake | null> {
   const stocktake = await ctx.em.findOne(Stocktake, { id: key });
-  return stocktake && (await isStockInsider(ctx, stocktake.shop.id)) ? stocktake : null;
+  return stocktake && (await ctx.viewer.isInsiderOf(stocktake.shop.id)) ? stocktake : null;
 }
