@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { type GraphQLError, type GraphQLFormattedError, type ValidationContext } from 'graphql';
 import type { Config } from './config';
@@ -101,6 +101,16 @@ export function createApollo(config: Config, schema: import('graphql').GraphQLSc
     hideSchemaDetailsFromClientErrors: config.isProduction,
     formatError,
     validationRules: limits.validationRules,
-    plugins: [...limits.plugins, observability(metrics), ...(config.isProduction ? [ApolloServerPluginLandingPageDisabled()] : []), ...extraPlugins],
+    plugins: [
+      ...limits.plugins,
+      observability(metrics),
+      // No @cacheControl hints or HTTP cache headers are used (the catalog cache is our own, with
+      // invalidation); Apollo's default plugin would otherwise wrap every field resolver to collect them.
+      ApolloServerPluginCacheControlDisabled(),
+      // Inline tracing only serves Apollo's hosted studio, which this server never reports to.
+      ApolloServerPluginInlineTraceDisabled(),
+      ...(config.isProduction ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...extraPlugins,
+    ],
   });
 }

@@ -1,9 +1,11 @@
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaffRole } from '../src/entities';
 import { toGlobalId } from '../src/schema/globalId';
 import { type TestApp, createTestApp } from './helpers/app';
 import { listedProduct, productInput, type Seller, seller, staff } from './helpers/catalog';
-import { createCategory } from './helpers/factories';
+import { addressFor, CHECKOUT, cartLine, newKey, variantKeys } from './helpers/buying';
+import { createCategory, userWithToken } from './helpers/factories';
 
 const LIST = `query($first: Int) { products(first: $first) { nodes { id title } } }`;
 let t: TestApp;
@@ -55,5 +57,64 @@ describe('anonymous catalog cache', () => {
     const mixed = `{ products(first: 2) { nodes { id } } me { id } }`;
     await t.gql(mixed);
     expect((await t.gql(mixed)).headers['x-catalog-cache']).toBeUndefined();
+  });
+});
+
+/**
+ * The notifications `write` causes on the catalog_changed channel, observed by a LISTEN connection
+ * of our own. A sentinel sent after the write arrives after anything the write sent (notifications
+ * are delivered in commit order), so "none before the sentinel" is exact, not a timing guess.
+ */
+async function notificationsOf(write: () => Promise<void>): Promise<number> {
+  const client = new Client({ connectionString: String(t.orm.config.get('clientUrl')) });
+  await client.connect();
+  try {
+    let seen = 0;
+    let sentinel!: () => void;
+    const arrived = new Promise<void>((resolve) => (sentinel = resolve));
+    client.on('notification', (n) => (n.payload === 'sentinel' ? sentinel() : (seen += 1)));
+    await client.query('listen catalog_changed');
+    await write();
+    await t.sql("select pg_notify('catalog_changed', 'sentinel')");
+    await arrived;
+    return seen;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('catalog change notifications', () => {
+  let variant: string;
+  let buyer: { user: { id: string }; token: string };
+  let addressId: string;
+
+  beforeAll(async () => {
+    const categoryId = toGlobalId('Category', (await createCategory(t)).id);
+    const reviewer = await staff(t, StaffRole.REVIEWER);
+    const id = await listedProduct(t, shop, reviewer.token, productInput(shop.shopId, categoryId, { title: 'Notified Kettle' }));
+    [variant] = await variantKeys(t, id); // 10 on hand
+    buyer = await userWithToken(t);
+    addressId = await addressFor(t, buyer.user.id);
+  });
+
+  async function buy(quantity: number): Promise<void> {
+    await cartLine(t, buyer.user.id, variant, quantity);
+    const res = await t.gql(CHECKOUT, { input: { addressId }, key: newKey() }, { token: buyer.token });
+    expect(res.data!.checkout.errors).toEqual([]);
+  }
+
+  it('stay silent for a checkout that leaves the variant in stock, so the cache survives checkout traffic', async () => {
+    expect(await notificationsOf(() => buy(3))).toBe(0);
+    expect(await t.sql('select reserved from product_variant where id = ?', [variant])).toEqual([{ reserved: 3 }]);
+  });
+
+  it('fire when a checkout reserves the last units (the variant goes out of stock)', async () => {
+    expect(await notificationsOf(() => buy(7))).toBeGreaterThan(0);
+    expect(await t.sql('select on_hand - reserved as available from product_variant where id = ?', [variant])).toEqual([{ available: 0 }]);
+  });
+
+  it('fire when a shopper-visible variant field changes, and not for the warning line', async () => {
+    expect(await notificationsOf(async () => void (await t.sql('update product_variant set price = price + 1 where id = ?', [variant])))).toBeGreaterThan(0);
+    expect(await notificationsOf(async () => void (await t.sql('update product_variant set low_stock_threshold = 3, updated_at = now() where id = ?', [variant])))).toBe(0);
   });
 });

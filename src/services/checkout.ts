@@ -68,17 +68,6 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
     }
     problems.throwIfAny();
 
-    const reservation = await reserveStock(em, rows.map((r) => ({ variantId: r.variant_id, quantity: r.quantity })));
-    if (reservation.short.length > 0) {
-      // Someone bought the last units between the read and the reservation: nothing was reserved.
-      const short = new Set(reservation.short);
-      throw new Failure(rows.filter((r) => short.has(r.variant_id)).map((r) => ({
-        code: UserErrorCode.INSUFFICIENT_STOCK,
-        message: `Not enough ${r.sku} available`,
-        field: ['lines', toGlobalId('CartLine', r.line_id)],
-      })));
-    }
-
     const groups = groupByShop(rows);
     const fees = await quoteShipping(em, groups.map((g) => ({
       shopId: g.shopId,
@@ -141,6 +130,21 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
       [StockMovementReason.RESERVE, buyerId, checkoutRow.id],
     );
     await em.execute('delete from cart_line where id in (?)', [rows.map((r) => r.line_id)]);
+
+    // The reservation comes last: it locks the variants, which every other buyer of them waits
+    // for, so they stay locked only for this update, the alerts and the commit.
+    const reservation = await reserveStock(em, rows.map((r) => ({ variantId: r.variant_id, quantity: r.quantity })));
+    if (reservation.short.length > 0) {
+      // Someone bought the last units between the read and the reservation: nothing was reserved,
+      // and the rollback undoes the orders above.
+      const short = new Set(reservation.short);
+      throw new Failure(rows.filter((r) => short.has(r.variant_id)).map((r) => ({
+        code: UserErrorCode.INSUFFICIENT_STOCK,
+        message: `Not enough ${r.sku} available`,
+        field: ['lines', toGlobalId('CartLine', r.line_id)],
+      })));
+    }
+
     await recordLowStockAlerts(em, rows.map((r) => r.variant_id), reservation.availableBefore);
     return checkoutRow;
   });

@@ -20,9 +20,10 @@ export interface Wanted {
 export async function reserveStock(em: EntityManager, wanted: Wanted[]): Promise<{ short: string[]; availableBefore: Map<string, number> }> {
   const ids = wanted.map((w) => w.variantId);
   const quantities = wanted.map((w) => w.quantity);
-  // Lock first, in id order, in its own statement: the update then reads the latest versions, so a
-  // lock and an update in one statement never wait on each other's tuple locks.
-  await em.execute('select id from product_variant where id in (?) order by id for no key update', [ids]);
+  // Several variants are locked first, in id order, in a statement of their own, so concurrent
+  // checkouts take them in the same order and never deadlock; the update then reads the latest
+  // versions. A single row needs no ordering: its update locks it.
+  if (ids.length > 1) await em.execute('select id from product_variant where id in (?) order by id for no key update', [ids]);
   const rows = await em.execute<{ id: string; available_before: number }[]>(
     `with wanted as (select unnest(array[?]::bigint[]) as id, unnest(array[?]::int[]) as n)
      update product_variant v set reserved = v.reserved + w.n, updated_at = now()
@@ -54,6 +55,12 @@ export async function moveOrderStock(em: EntityManager, orderIds: string[], move
   const perOrder = `select l.order_id, l.variant_id, o.shop_id, sum(l.quantity)::int as n
     from order_line l join orders o on o.id = l.order_id where l.order_id in (?) group by l.order_id, l.variant_id, o.shop_id`;
   await em.execute(
+    `insert into stock_movement (shop_id, variant_id, delta_on_hand, delta_reserved, reason, actor_id, order_id, created_at)
+     select q.shop_id, q.variant_id, ${m.onHand}, ${m.reserved}, ?, ?, q.order_id, now() from (${perOrder}) q`,
+    [m.reason, actorId, orderIds],
+  );
+  // The variants last, locked in id order: other buyers of them wait for as little of this transaction as possible.
+  await em.execute(
     `select v.id from product_variant v where v.id in (select l.variant_id from order_line l where l.order_id in (?)) order by v.id for no key update of v`,
     [orderIds],
   );
@@ -61,10 +68,5 @@ export async function moveOrderStock(em: EntityManager, orderIds: string[], move
     `with q as (select variant_id as id, sum(n)::int as n from (${perOrder}) x group by variant_id)
      update product_variant v set ${m.set}, updated_at = now() from q where v.id = q.id`,
     [orderIds],
-  );
-  await em.execute(
-    `insert into stock_movement (shop_id, variant_id, delta_on_hand, delta_reserved, reason, actor_id, order_id, created_at)
-     select q.shop_id, q.variant_id, ${m.onHand}, ${m.reserved}, ?, ?, q.order_id, now() from (${perOrder}) q`,
-    [m.reason, actorId, orderIds],
   );
 }
