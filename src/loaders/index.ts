@@ -24,6 +24,7 @@ import {
   TrainingLesson,
   User,
 } from '../entities';
+import { entitiesByIds, entitiesWhereIn } from '../db/rows';
 
 /** Groups rows by a key, in the order of `keys`, with an empty list for keys without rows. */
 export function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
@@ -35,7 +36,7 @@ export function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => 
 /** Loads entities of `entity` by id in one query per tick, in the order asked. */
 function byId<T extends { id: string }>(em: EntityManager, entity: new (...args: never[]) => T): DataLoader<string, T | null> {
   return new DataLoader(async (ids) => {
-    const rows = await em.find(entity, { id: { $in: [...ids] } } as never);
+    const rows = await entitiesByIds(em, entity, ids);
     const map = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => map.get(id) ?? null);
   });
@@ -56,7 +57,7 @@ export function createLoaders(em: EntityManager) {
     variantById: byId(em, ProductVariant),
     /** Live (not archived) variants of each product, in the shop's order. */
     variantsByProductId: new DataLoader<string, ProductVariant[]>(async (ids) => {
-      const rows = await em.find(ProductVariant, { product: { $in: [...ids] }, archived: false }, { orderBy: { product: 'asc', position: 'asc', id: 'asc' } });
+      const rows = await entitiesWhereIn(em, ProductVariant, 'product_id', ids, 'e.product_id, e.position, e.id', 'and not e.archived');
       return groupBy(ids, rows, (v) => v.product.id);
     }),
     /** The lines of each stocktake, in the order submitted. */
@@ -65,7 +66,7 @@ export function createLoaders(em: EntityManager) {
       return groupBy(ids, rows, (l) => l.stocktake.id);
     }),
     statusChangesByProductId: new DataLoader<string, ProductStatusChange[]>(async (ids) => {
-      const rows = await em.find(ProductStatusChange, { product: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      const rows = await entitiesWhereIn(em, ProductStatusChange, 'product_id', ids, 'e.id');
       return groupBy(ids, rows, (c) => c.product.id);
     }),
     membershipsByUserId: new DataLoader<string, ShopMember[]>(async (userIds) => {
@@ -118,36 +119,36 @@ export function createLoaders(em: EntityManager) {
     }),
     orderById: byId(em, Order),
     orderLinesByOrderId: new DataLoader<string, OrderLine[]>(async (ids) => {
-      const rows = await em.find(OrderLine, { order: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      const rows = await entitiesWhereIn(em, OrderLine, 'order_id', ids, 'e.id');
       return groupBy(ids, rows, (l) => l.order.id);
     }),
     orderEventsByOrderId: new DataLoader<string, OrderEvent[]>(async (ids) => {
-      const rows = await em.find(OrderEvent, { order: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      const rows = await entitiesWhereIn(em, OrderEvent, 'order_id', ids, 'e.id');
       return groupBy(ids, rows, (e) => e.order.id);
     }),
     shipmentsByOrderId: new DataLoader<string, Shipment[]>(async (ids) => {
-      const rows = await em.find(Shipment, { order: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      const rows = await entitiesWhereIn(em, Shipment, 'order_id', ids, 'e.id');
       return groupBy(ids, rows, (s) => s.order.id);
     }),
     refundsByOrderId: new DataLoader<string, Refund[]>(async (ids) => {
-      const rows = await em.find(Refund, { order: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      const rows = await entitiesWhereIn(em, Refund, 'order_id', ids, 'e.id');
       return groupBy(ids, rows, (r) => r.order!.id);
     }),
     ordersByCheckoutId: new DataLoader<string, Order[]>(async (ids) => {
-      const rows = await em.find(Order, { checkout: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      const rows = await entitiesWhereIn(em, Order, 'checkout_id', ids, 'e.id');
       return groupBy(ids, rows, (o) => o.checkout.id);
     }),
     paymentsByCheckoutId: new DataLoader<string, Payment[]>(async (ids) => {
-      const rows = await em.find(Payment, { checkout: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      const rows = await entitiesWhereIn(em, Payment, 'checkout_id', ids, 'e.id');
       return groupBy(ids, rows, (p) => p.checkout.id);
     }),
     /** Each shop's shipping-fee templates, the default first. */
     shippingTemplatesByShopId: new DataLoader<string, ShippingTemplate[]>(async (ids) => {
-      const rows = await em.find(ShippingTemplate, { shop: { $in: [...ids] } }, { orderBy: { isDefault: 'desc', id: 'asc' } });
+      const rows = await entitiesWhereIn(em, ShippingTemplate, 'shop_id', ids, 'e.is_default desc, e.id');
       return groupBy(ids, rows, (t) => t.shop.id);
     }),
     categoryChildrenByParentId: new DataLoader<string, Category[]>(async (parentIds) => {
-      const rows = await em.find(Category, { parent: { $in: [...parentIds] } }, { orderBy: { position: 'asc', name: 'asc', id: 'asc' } });
+      const rows = await entitiesWhereIn(em, Category, 'parent_id', parentIds, 'e.position, e.name, e.id');
       return groupBy(parentIds, rows, (c) => c.parent!.id);
     }),
   };

@@ -1,5 +1,7 @@
 import type { Context } from '../context';
-import { CartLine, type Product, type ProductVariant, type Shop } from '../entities';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { aliasedColumnsOf, mapAliased } from '../db/rows';
+import { CartLine, Product, ProductVariant, type Shop } from '../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../errors';
 import { Cart, CartLineProblem, CartShopGroup } from '../schema/buying';
 import { decodeId } from '../schema/globalId';
@@ -34,11 +36,27 @@ export function lineProblem(quantity: number, variant: Pick<ProductVariant, 'arc
   return null;
 }
 
+/** The user's cart lines, newest first, with their variants and products loaded: one statement. */
+async function cartLines(em: EntityManager, userId: string): Promise<CartLine[]> {
+  const rows = await em.execute<Record<string, unknown>[]>(
+    `select ${aliasedColumnsOf(em, CartLine, 'c')}, ${aliasedColumnsOf(em, ProductVariant, 'v')}, ${aliasedColumnsOf(em, Product, 'p')}
+     from cart_line c join product_variant v on v.id = c.variant_id join product p on p.id = v.product_id
+     where c.user_id = ? order by c.id desc`,
+    [userId],
+  );
+  return rows.map((row) => {
+    mapAliased(em, ProductVariant, row, 'v');
+    mapAliased(em, Product, row, 'p');
+    // The line's variant and the variant's product resolve to the entities just mapped.
+    return mapAliased(em, CartLine, row, 'c');
+  });
+}
+
 /** The viewer's cart, priced and grouped by shop, with shipping quoted for their default address. */
 export async function loadCart(ctx: Context): Promise<Cart> {
   const userId = ctx.viewer.userId!;
   const [lines, address] = await Promise.all([
-    ctx.em.find(CartLine, { user: userId }, { populate: ['variant', 'variant.product'], orderBy: { id: 'desc' } }),
+    cartLines(ctx.em, userId),
     defaultAddress(ctx.em, userId),
   ]);
 

@@ -6,7 +6,8 @@ import { decodeId, parseGlobalId } from '../schema/globalId';
 import { moveOrderStock } from './orderStock';
 import { addEvent, step } from './orders';
 import { type PaymentWebhookEvent, paymentProvider } from './paymentProviders';
-import { lockRow, lockRows } from '../db/locks';
+import { lockRows } from '../db/locks';
+import { columnsOf, lockById, selectEntities, selectEntity } from '../db/rows';
 
 /**
  * Pays a checkout (its buyer): one payment for the checkout total. While a payment is pending for
@@ -15,13 +16,18 @@ import { lockRow, lockRows } from '../db/locks';
  */
 export async function payCheckout(ctx: Context, input: { checkoutId: string; provider: PaymentProviderName }): Promise<Payment> {
   const payment = await ctx.em.transactional(async (em) => {
-    const checkout = await lockRow(em, Checkout, { id: decodeId('Checkout', input.checkoutId) });
+    const checkout = await lockById(em, Checkout, decodeId('Checkout', input.checkoutId));
     if (!checkout || checkout.buyer.id !== ctx.viewer.userId) throw new NotFoundError('No such checkout');
     if (checkout.status !== CheckoutStatus.PENDING_PAYMENT) {
       throw new Failure(UserErrorCode.INVALID_TRANSITION, `The checkout is ${checkout.status}`, ['input', 'checkoutId']);
     }
     if (checkout.expiresAt <= ctx.deps.clock.now()) throw new Failure(UserErrorCode.CHECKOUT_EXPIRED, 'The checkout expired; check out again', ['input', 'checkoutId']);
-    const pending = await em.findOne(Payment, { checkout, status: PaymentStatus.PENDING, provider: input.provider, amount: checkout.total }, { orderBy: { id: 'desc' } });
+    const pending = await selectEntity(em, Payment, `select ${columnsOf(em, Payment, 'e')} from payment e where e.checkout_id = ? and e.status = ? and e.provider = ? and e.amount = ? order by e.id desc limit 1`, [
+      checkout.id,
+      PaymentStatus.PENDING,
+      input.provider,
+      checkout.total,
+    ]);
     if (pending) return pending;
     const created = em.create(Payment, { checkout, provider: input.provider, amount: checkout.total });
     await em.flush();
@@ -48,7 +54,7 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
   const parsed = parseGlobalId(event.paymentId);
   if (!parsed || parsed.type !== 'Payment' || !/^\d{1,18}$/.test(parsed.key)) return 'unknown-payment';
   return em.transactional(async (tx) => {
-    const payment = await lockRow(tx, Payment, { id: parsed.key, provider });
+    const payment = await selectEntity(tx, Payment, `select ${columnsOf(tx, Payment, 'e')} from payment e where e.id = ? and e.provider = ? for no key update`, [parsed.key, provider]);
     if (!payment) return 'unknown-payment';
     const inserted = await tx.execute<{ id: string }[]>(
       'insert into payment_event (provider, event_id, type, payment_id, body, received_at) values (?, ?, ?, ?, ?, now()) on conflict (provider, event_id) do nothing returning id',
@@ -63,14 +69,14 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
     }
     if (payment.status === PaymentStatus.SUCCEEDED) return 'processed';
     payment.status = PaymentStatus.SUCCEEDED;
-    const checkout = (await lockRow(tx, Checkout, { id: payment.checkout.id }))!;
+    const checkout = (await lockById(tx, Checkout, payment.checkout.id))!;
     if (checkout.status !== CheckoutStatus.PENDING_PAYMENT) {
       payment.refundRequired = true;
       tx.persist(tx.create(Refund, { payment, order: null, amount: payment.amount, reason: `Payment arrived for a checkout that is ${checkout.status}` }));
       await tx.flush();
       return 'processed';
     }
-    const orders = await lockRows(tx, Order, { checkout, status: OrderStatus.PENDING_PAYMENT }, { orderBy: { id: 'asc' } });
+    const orders = await selectEntities(tx, Order, `select ${columnsOf(tx, Order, 'e')} from orders e where e.checkout_id = ? and e.status = ? order by e.id for no key update`, [checkout.id, OrderStatus.PENDING_PAYMENT]);
     for (const order of orders) step(tx, order, 'pay', now);
     checkout.status = CheckoutStatus.PAID;
     await tx.flush();

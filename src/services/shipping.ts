@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
+import { entitiesWhereIn } from '../db/rows';
 import { type RegionRuleData, ShippingTemplate, type ShippingRuleData, ShopMemberRole, ShopStatus } from '../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId } from '../schema/globalId';
@@ -95,7 +96,7 @@ export async function quoteShipping(em: EntityManager, groups: ShippingGroupInpu
   const fees = new Map<string, number>();
   if (groups.length === 0) return fees;
   const shopIds = [...new Set(groups.map((g) => g.shopId))];
-  const templates = await em.find(ShippingTemplate, { shop: { $in: shopIds } });
+  const templates = await entitiesWhereIn(em, ShippingTemplate, 'shop_id', shopIds, 'e.id');
   const byShop = new Map<string, ShippingTemplate[]>();
   for (const t of templates) byShop.set(t.shop.id, [...(byShop.get(t.shop.id) ?? []), t]);
   for (const group of groups) fees.set(group.shopId, groupFee(byShop.get(group.shopId) ?? [], group, province));
