@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShopMemberRole, StaffRole, type User } from '../src/entities';
 import { decodeId, toGlobalId } from '../src/schema/globalId';
+import { reserveStock } from '../src/services/orderStock';
 import { type GqlResult, type TestApp, createTestApp } from './helpers/app';
 import { createProduct, listedProduct, productInput, type Seller, seller, staff } from './helpers/catalog';
 import { createCategory, userWithToken } from './helpers/factories';
@@ -421,5 +423,41 @@ describe('stockMovements', () => {
     const anonymous = await t.gql(MOVEMENTS, { id: productId });
     expect(code(anonymous)).toBe('UNAUTHENTICATED');
     expect(JSON.stringify(anonymous.data)).not.toMatch(/INITIAL/);
+  });
+});
+
+describe('stock updates and the variant indexes', () => {
+  /** Runs `work` in a transaction that is rolled back, and says how many product_variant updates it made and how many were HOT. */
+  async function updatesOf(work: (em: EntityManager) => Promise<void>): Promise<{ updated: number; hot: number }> {
+    let counts = { updated: 0, hot: 0 };
+    await t.orm.em
+      .fork()
+      .transactional(async (em) => {
+        await work(em);
+        const [row] = await em.execute(
+          "select pg_stat_get_xact_tuples_updated('product_variant'::regclass)::int as updated, pg_stat_get_xact_tuples_hot_updated('product_variant'::regclass)::int as hot",
+        );
+        counts = { updated: row.updated, hot: row.hot };
+        throw new Error('roll back');
+      })
+      .catch((err: Error) => {
+        if (err.message !== 'roll back') throw err;
+      });
+    return counts;
+  }
+
+  it('reserves and sells without new index entries (HOT updates) while the variant stays in stock and above its warning line', async () => {
+    const v = await variant(shop, 100, 5);
+    expect(await updatesOf(async (em) => void (await reserveStock(em, [{ variantId: v.key, quantity: 3 }])))).toEqual({ updated: 1, hot: 1 });
+  });
+
+  it('updates the in-stock and low-stock flags when stock crosses them', async () => {
+    const v = await variant(shop, 6, 5);
+    const flags = async () => (await t.sql('select in_stock, low_stock from product_variant where id = ?', [v.key]))[0];
+    expect(await flags()).toEqual({ in_stock: true, low_stock: false });
+    expect((await adjust(v, -1)).data!.adjustStock.errors).toEqual([]);
+    expect(await flags()).toEqual({ in_stock: true, low_stock: true });
+    expect((await adjust(v, -5)).data!.adjustStock.errors).toEqual([]);
+    expect(await flags()).toEqual({ in_stock: false, low_stock: true });
   });
 });

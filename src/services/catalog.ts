@@ -141,7 +141,7 @@ function whereOf(f: ParsedFilter, omit?: 'category' | 'brand'): Where {
   if (f.priceMin != null) add('p.min_price >= ?', f.priceMin);
   if (f.priceMax != null) add('p.min_price <= ?', f.priceMax);
   if (f.inStock != null) {
-    add(`${f.inStock ? '' : 'not '}exists (select 1 from product_variant v where v.product_id = p.id and v.on_hand > v.reserved and not v.archived)`);
+    add(`${f.inStock ? '' : 'not '}exists (select 1 from product_variant v where v.product_id = p.id and v.in_stock)`);
   }
   if (f.tags?.length) add('p.tags && array[?]::text[]', f.tags);
   return w;

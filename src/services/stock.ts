@@ -196,7 +196,7 @@ export async function stockMovements(ctx: Context, variant: ProductVariant, args
   return toConnection(rows, window, (m) => [m.id], () => ctx.em.count(StockMovement, where));
 }
 
-const LOW_STOCK = 'v.shop_id = ? and not v.archived and v.on_hand - v.reserved <= v.low_stock_threshold';
+const LOW_STOCK = 'v.shop_id = ? and v.low_stock';
 
 /**
  * The shop's live variants at or below their warning line, by id: the partial index
