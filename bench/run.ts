@@ -199,7 +199,7 @@ async function ensureShopOrders(db: BenchDatabase, server: RunningServer, fx: Fi
   if (result.failures.length) throw new Error(`placing orders for the merchant scenario failed: ${result.failures[0]}`);
 }
 
-function evaluateTargets(result: BenchResult, pgAvailable: boolean): Target[] {
+function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections: number): Target[] {
   const targets: Target[] = [];
   for (const s of result.scenarios) {
     if (CATALOG.includes(s.name as ScenarioName)) {
@@ -211,7 +211,10 @@ function evaluateTargets(result: BenchResult, pgAvailable: boolean): Target[] {
       if (sql != null) targets.push({ name: 'SQL statements per request ≤ 6 (one uncached request)', scenario: s.name, measured: String(sql), target: '≤ 6', met: sql <= 6 });
     }
     if (s.checkout) {
-      targets.push({ name: 'checkout loop p99 < 150 ms', scenario: s.name, measured: `${s.latency.p99} ms`, target: '< 150 ms', met: s.latency.p99 < 150 });
+      // A closed loop: each shopper sends its next request when the last one answers, so the mean
+      // latency is connections ÷ throughput whatever the server does; shown beside the p99.
+      const floor = s.rps > 0 ? ` (mean ${Math.round((connections / s.rps) * 1000)} ms = ${connections} connections ÷ ${s.rps} req/s)` : '';
+      targets.push({ name: 'checkout loop p99 < 150 ms', scenario: s.name, measured: `${s.latency.p99} ms${floor}`, target: '< 150 ms', met: s.latency.p99 < 150 });
       const stock = s.checkout.stock;
       targets.push({ name: 'no oversell, no errors', scenario: s.name, measured: stock ? (stock.oversold ? 'OVERSOLD' : `${s.checkout.purchases} orders, ${s.errors} errors`) : 'not proven', target: 'no oversell, 0 errors', met: !!stock && !stock.oversold && !stock.problems.length && !s.errors });
     }
@@ -316,7 +319,7 @@ async function main(): Promise<number> {
       ],
       seconds: 0,
     };
-    result.targets = evaluateTargets(result, opts.ceilings);
+    result.targets = evaluateTargets(result, opts.ceilings, opts.connections);
     return result;
   };
 
