@@ -46,16 +46,17 @@ export async function resolveViewer(em: EntityManager, config: Config, authoriza
   const token = BEARER.exec(authorization.trim())?.[1];
   const claims = token ? verifyAccessToken(config, token) : null;
   if (!claims || !/^[0-9a-f-]{36}$/.test(claims.sid)) throw new UnauthenticatedError('Invalid or expired access token', 401);
-  // One statement, hydrated without the query builder: this runs on every signed-in request.
+  // One statement, hydrated without the query builder: this runs on every signed-in request. The
+  // session's state is decided in SQL (raw rows carry timestamps as strings, not Dates).
   const [row] = await em.execute<Record<string, unknown>[]>(
-    `select s.revoked_at as "s.revoked_at", s.expires_at as "s.expires_at", ${columnsOf(em, User, 'u')}
+    `select s.revoked_at is null and s.expires_at > now() as "s.live", ${columnsOf(em, User, 'u')}
      from auth_session s join users u on u.id = s.user_id where s.id = ?`,
     [claims.sid],
   );
-  if (!row || row['s.revoked_at'] || (row['s.expires_at'] as Date) <= new Date() || String(row.id) !== claims.sub) {
+  if (!row || row['s.live'] !== true || String(row.id) !== claims.sub) {
     throw new UnauthenticatedError('Session has ended; sign in again', 401);
   }
-  const { 's.revoked_at': _revoked, 's.expires_at': _expires, ...userRow } = row;
+  const { 's.live': _live, ...userRow } = row;
   return new Viewer(em, em.map(User, userRow as never), claims.sid);
 }
 

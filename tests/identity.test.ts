@@ -108,6 +108,16 @@ describe('sessions', () => {
     expect(refreshAfterLogout.data!.refreshSession.errors[0].code).toBe('INVALID_REFRESH_TOKEN');
   });
 
+  it('refuses an access token whose session has expired, though the token itself has not', async () => {
+    const user = await createUser(t);
+    const session = await signIn(t, user.email);
+    expect((await t.gql(ME, {}, { token: session.accessToken })).data!.me.email).toBe(user.email);
+    await t.sql("update auth_session set expires_at = now() - interval '1 second' where user_id = ?", [user.id]);
+    const after = await t.gql(ME, {}, { token: session.accessToken });
+    expect(after.status).toBe(401);
+    expect(after.errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+  });
+
   it('revokes the whole family when a rotated refresh token is presented again', async () => {
     const user = await createUser(t);
     const first = await signIn(t, user.email);

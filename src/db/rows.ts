@@ -7,6 +7,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  * the paths every request takes (the session lookup, the DataLoaders, checkout and payment) write
  * their SQL and let `em.map` hydrate the rows into the identity map, where they behave like any
  * other loaded entity (changes are flushed, relations are references).
+ *
+ * Unlike `em.find`, `em.map` refreshes an entity the identity map already holds: its unflushed
+ * changes are overwritten by the row. Select an entity here before changing it, never after.
+ * Raw rows also carry timestamptz values as strings (MikroORM turns pg's date parsing off); only
+ * `em.map` converts them, so compare times in SQL.
  */
 
 const lists = new WeakMap<EntityMetadata, Map<string, string>>();
