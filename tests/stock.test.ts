@@ -427,17 +427,21 @@ describe('stockMovements', () => {
 });
 
 describe('stock updates and the variant indexes', () => {
-  /** Runs `work` in a transaction that is rolled back, and says how many product_variant updates it made and how many were HOT. */
+  /**
+   * Runs `work` in a transaction that is rolled back, and says how many product_variant updates it
+   * made and how many were HOT. The per-backend counters may still hold earlier transactions' counts
+   * (PostgreSQL flushes them at most once a second), so this takes the difference across `work`.
+   */
   async function updatesOf(work: (em: EntityManager) => Promise<void>): Promise<{ updated: number; hot: number }> {
+    const COUNTERS = "select pg_stat_get_xact_tuples_updated('product_variant'::regclass)::int as updated, pg_stat_get_xact_tuples_hot_updated('product_variant'::regclass)::int as hot";
     let counts = { updated: 0, hot: 0 };
     await t.orm.em
       .fork()
       .transactional(async (em) => {
+        const [before] = await em.execute(COUNTERS);
         await work(em);
-        const [row] = await em.execute(
-          "select pg_stat_get_xact_tuples_updated('product_variant'::regclass)::int as updated, pg_stat_get_xact_tuples_hot_updated('product_variant'::regclass)::int as hot",
-        );
-        counts = { updated: row.updated, hot: row.hot };
+        const [after] = await em.execute(COUNTERS);
+        counts = { updated: after.updated - before.updated, hot: after.hot - before.hot };
         throw new Error('roll back');
       })
       .catch((err: Error) => {
