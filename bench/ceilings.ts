@@ -105,10 +105,7 @@ export async function pgLoop(
     const cpu = opts.cpu?.end(latencies.count);
     return {
       cpu,
-      requests: latencies.count,
-      seconds: Math.round(seconds * 100) / 100,
-      rps: Math.round((latencies.count / seconds) * 10) / 10,
-      latency: latencies.summary(),
+      ...latencies.result(seconds),
       errors,
       non2xx: 0,
       gqlErrors: 0,

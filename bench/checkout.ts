@@ -136,10 +136,7 @@ export async function checkoutLoop(opts: {
   const seconds = (performance.now() - started) / 1000;
   const soldOut = insufficientStock >= opts.shoppers.length;
   return {
-    requests: all.count,
-    seconds: Math.round(seconds * 100) / 100,
-    rps: Math.round((all.count / seconds) * 10) / 10,
-    latency: all.summary(),
+    ...all.result(seconds),
     errors,
     non2xx: 0,
     gqlErrors: 0,

@@ -71,10 +71,7 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
   const result = await done;
   const seconds = result.duration;
   return {
-    requests: latencies.count,
-    seconds: Math.round(seconds * 100) / 100,
-    rps: Math.round((latencies.count / seconds) * 10) / 10,
-    latency: latencies.summary(),
+    ...latencies.result(seconds),
     errors: result.errors,
     non2xx: result.non2xx,
     gqlErrors: result.mismatches,

@@ -16,6 +16,11 @@ export class Latencies {
     return this.n;
   }
 
+  /** The phase's figures over `seconds` of measuring: requests, req/s and the latency summary. */
+  result(seconds: number): { requests: number; seconds: number; rps: number; latency: LatencySummary } {
+    return { requests: this.n, seconds: Math.round(seconds * 100) / 100, rps: Math.round((this.n / seconds) * 10) / 10, latency: this.summary() };
+  }
+
   summary(): LatencySummary {
     const sorted = this.values.slice(0, this.n).sort();
     // Nearest-rank percentiles, as HdrHistogram (autocannon) reports them.

@@ -14,33 +14,42 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  * `em.map` converts them, so compare times in SQL.
  */
 
-const lists = new WeakMap<EntityMetadata, Map<string, string>>();
+const fields = new WeakMap<EntityMetadata, string[]>();
+const lists = new Map<string, string>();
 
 function metaOf<T extends object>(em: EntityManager, entity: EntityClass<T>): EntityMetadata<T> {
   return em.getMetadata().get<T>(entity.name);
 }
 
 /** The entity's table, quoted. */
-export function tableOf<T extends object>(em: EntityManager, entity: EntityClass<T>): string {
+function tableOf<T extends object>(em: EntityManager, entity: EntityClass<T>): string {
   return `"${metaOf(em, entity).tableName}"`;
 }
 
-/**
- * The columns `em.map` needs for `entity`, prefixed with `alias`: every stored scalar and owning
- * reference, without lazy columns (e.g. the products' search vector).
- */
-export function columnsOf<T extends object>(em: EntityManager, entity: EntityClass<T>, alias: string): string {
-  const meta = metaOf(em, entity);
-  let byAlias = lists.get(meta);
-  if (!byAlias) lists.set(meta, (byAlias = new Map()));
-  let list = byAlias.get(alias);
-  if (list === undefined) {
-    list = meta.props
+/** The columns `em.map` needs: every stored scalar and owning reference, without lazy ones (e.g. the products' search vector). */
+function fieldNamesOf(meta: EntityMetadata): string[] {
+  let names = fields.get(meta);
+  if (!names) {
+    names = meta.props
       .filter((p) => !p.lazy && p.persist !== false && (p.kind === ReferenceKind.SCALAR || p.kind === ReferenceKind.MANY_TO_ONE || (p.kind === ReferenceKind.ONE_TO_ONE && p.owner)))
-      .flatMap((p) => p.fieldNames)
-      .map((f) => `${alias}."${f}"`)
+      .flatMap((p) => p.fieldNames);
+    fields.set(meta, names);
+  }
+  return names;
+}
+
+/**
+ * The select list of `entity`'s columns over `alias`. With `aliased`, each column is named
+ * "<alias>.<column>" so several entities can share a joined row (picked back by `mapAliased`).
+ */
+export function columnsOf<T extends object>(em: EntityManager, entity: EntityClass<T>, alias: string, aliased = false): string {
+  const key = `${entity.name}|${alias}|${aliased}`;
+  let list = lists.get(key);
+  if (list === undefined) {
+    list = fieldNamesOf(metaOf(em, entity))
+      .map((f) => (aliased ? `${alias}."${f}" as "${alias}.${f}"` : `${alias}."${f}"`))
       .join(', ');
-    byAlias.set(alias, list);
+    lists.set(key, list);
   }
   return list;
 }
@@ -51,14 +60,23 @@ export async function selectEntities<T extends object>(em: EntityManager, entity
   return rows.map((row) => em.map(entity, row as never));
 }
 
-export async function selectEntity<T extends object>(em: EntityManager, entity: EntityClass<T>, sql: string, params: unknown[] = []): Promise<T | null> {
-  return (await selectEntities(em, entity, sql, params))[0] ?? null;
+/**
+ * The entities of `entity`'s table (alias `e`) matching `where`, SQL that may go on with `order by`,
+ * `limit` or a locking clause.
+ */
+export function entitiesWhere<T extends object>(em: EntityManager, entity: EntityClass<T>, where: string, params: unknown[] = []): Promise<T[]> {
+  return selectEntities(em, entity, `select ${columnsOf(em, entity, 'e')} from ${tableOf(em, entity)} e where ${where}`, params);
+}
+
+/** The first entity `entitiesWhere` finds, or null. */
+export async function entityWhere<T extends object>(em: EntityManager, entity: EntityClass<T>, where: string, params: unknown[] = []): Promise<T | null> {
+  return (await entitiesWhere(em, entity, where, params))[0] ?? null;
 }
 
 /** Entities by primary key, in no particular order. */
 export function entitiesByIds<T extends object>(em: EntityManager, entity: EntityClass<T>, ids: readonly string[]): Promise<T[]> {
   if (ids.length === 0) return Promise.resolve([]);
-  return selectEntities(em, entity, `select ${columnsOf(em, entity, 'e')} from ${tableOf(em, entity)} e where e.id in (?)`, [[...ids]]);
+  return entitiesWhere(em, entity, 'e.id in (?)', [[...ids]]);
 }
 
 /**
@@ -67,23 +85,15 @@ export function entitiesByIds<T extends object>(em: EntityManager, entity: Entit
  */
 export function entitiesWhereIn<T extends object>(em: EntityManager, entity: EntityClass<T>, column: string, keys: readonly string[], orderBy: string, extra = ''): Promise<T[]> {
   if (keys.length === 0) return Promise.resolve([]);
-  return selectEntities(em, entity, `select ${columnsOf(em, entity, 'e')} from ${tableOf(em, entity)} e where e."${column}" in (?) ${extra} order by ${orderBy}`, [[...keys]]);
+  return entitiesWhere(em, entity, `e."${column}" in (?) ${extra} order by ${orderBy}`, [[...keys]]);
 }
 
 /** One row by primary key, locked `FOR NO KEY UPDATE` (see `lockRows`). */
 export function lockById<T extends object>(em: EntityManager, entity: EntityClass<T>, id: string): Promise<T | null> {
-  return selectEntity(em, entity, `select ${columnsOf(em, entity, 'e')} from ${tableOf(em, entity)} e where e.id = ? for no key update`, [id]);
+  return entityWhere(em, entity, 'e.id = ? for no key update', [id]);
 }
 
-/** `columnsOf` for a join: each column named "<alias>.<column>", to be picked back by `mapAliased`. */
-export function aliasedColumnsOf<T extends object>(em: EntityManager, entity: EntityClass<T>, alias: string): string {
-  return columnsOf(em, entity, alias)
-    .split(', ')
-    .map((c) => `${c} as "${alias}.${c.slice(alias.length + 2, -1)}"`)
-    .join(', ');
-}
-
-/** Hydrates the `alias` part of a joined row selected with `aliasedColumnsOf`. */
+/** Hydrates the `alias` part of a joined row selected with `columnsOf(…, alias, true)`. */
 export function mapAliased<T extends object>(em: EntityManager, entity: EntityClass<T>, row: Record<string, unknown>, alias: string): T {
   const prefix = `${alias}.`;
   const data: Record<string, unknown> = {};

@@ -43,6 +43,21 @@ function byId<T extends { id: string }>(em: EntityManager, entity: new (...args:
 }
 
 /**
+ * Loads, per key, the entities of `entity` whose `column` holds that key, in one query per tick,
+ * ordered by `orderBy` (SQL over alias `e`); `keyOf` reads the key back from an entity.
+ */
+function manyBy<T extends object>(
+  em: EntityManager,
+  entity: new (...args: never[]) => T,
+  column: string,
+  keyOf: (row: T) => string,
+  orderBy = 'e.id',
+  extra = '',
+): DataLoader<string, T[]> {
+  return new DataLoader(async (keys) => groupBy(keys, await entitiesWhereIn(em, entity, column, keys, orderBy, extra), keyOf));
+}
+
+/**
  * DataLoaders for one request. Named <Target>By<Key>; a page of N parents costs one query per
  * relation, not N.
  */
@@ -56,19 +71,13 @@ export function createLoaders(em: EntityManager) {
     productById: byId(em, Product),
     variantById: byId(em, ProductVariant),
     /** Live (not archived) variants of each product, in the shop's order. */
-    variantsByProductId: new DataLoader<string, ProductVariant[]>(async (ids) => {
-      const rows = await entitiesWhereIn(em, ProductVariant, 'product_id', ids, 'e.product_id, e.position, e.id', 'and not e.archived');
-      return groupBy(ids, rows, (v) => v.product.id);
-    }),
+    variantsByProductId: manyBy(em, ProductVariant, 'product_id', (v) => v.product.id, 'e.product_id, e.position, e.id', 'and not e.archived'),
     /** The lines of each stocktake, in the order submitted. */
     linesByStocktakeId: new DataLoader<string, StocktakeLine[]>(async (ids) => {
       const rows = await em.find(StocktakeLine, { stocktake: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
       return groupBy(ids, rows, (l) => l.stocktake.id);
     }),
-    statusChangesByProductId: new DataLoader<string, ProductStatusChange[]>(async (ids) => {
-      const rows = await entitiesWhereIn(em, ProductStatusChange, 'product_id', ids, 'e.id');
-      return groupBy(ids, rows, (c) => c.product.id);
-    }),
+    statusChangesByProductId: manyBy(em, ProductStatusChange, 'product_id', (c) => c.product.id),
     membershipsByUserId: new DataLoader<string, ShopMember[]>(async (userIds) => {
       const rows = await em.find(ShopMember, { user: { $in: [...userIds] } }, { populate: ['shop'], orderBy: { id: 'asc' } });
       return groupBy(userIds, rows, (m) => m.user.id);
@@ -118,39 +127,15 @@ export function createLoaders(em: EntityManager) {
       return keys.map(() => courses);
     }),
     orderById: byId(em, Order),
-    orderLinesByOrderId: new DataLoader<string, OrderLine[]>(async (ids) => {
-      const rows = await entitiesWhereIn(em, OrderLine, 'order_id', ids, 'e.id');
-      return groupBy(ids, rows, (l) => l.order.id);
-    }),
-    orderEventsByOrderId: new DataLoader<string, OrderEvent[]>(async (ids) => {
-      const rows = await entitiesWhereIn(em, OrderEvent, 'order_id', ids, 'e.id');
-      return groupBy(ids, rows, (e) => e.order.id);
-    }),
-    shipmentsByOrderId: new DataLoader<string, Shipment[]>(async (ids) => {
-      const rows = await entitiesWhereIn(em, Shipment, 'order_id', ids, 'e.id');
-      return groupBy(ids, rows, (s) => s.order.id);
-    }),
-    refundsByOrderId: new DataLoader<string, Refund[]>(async (ids) => {
-      const rows = await entitiesWhereIn(em, Refund, 'order_id', ids, 'e.id');
-      return groupBy(ids, rows, (r) => r.order!.id);
-    }),
-    ordersByCheckoutId: new DataLoader<string, Order[]>(async (ids) => {
-      const rows = await entitiesWhereIn(em, Order, 'checkout_id', ids, 'e.id');
-      return groupBy(ids, rows, (o) => o.checkout.id);
-    }),
-    paymentsByCheckoutId: new DataLoader<string, Payment[]>(async (ids) => {
-      const rows = await entitiesWhereIn(em, Payment, 'checkout_id', ids, 'e.id');
-      return groupBy(ids, rows, (p) => p.checkout.id);
-    }),
+    orderLinesByOrderId: manyBy(em, OrderLine, 'order_id', (l) => l.order.id),
+    orderEventsByOrderId: manyBy(em, OrderEvent, 'order_id', (e) => e.order.id),
+    shipmentsByOrderId: manyBy(em, Shipment, 'order_id', (s) => s.order.id),
+    refundsByOrderId: manyBy(em, Refund, 'order_id', (r) => r.order!.id),
+    ordersByCheckoutId: manyBy(em, Order, 'checkout_id', (o) => o.checkout.id),
+    paymentsByCheckoutId: manyBy(em, Payment, 'checkout_id', (p) => p.checkout.id),
     /** Each shop's shipping-fee templates, the default first. */
-    shippingTemplatesByShopId: new DataLoader<string, ShippingTemplate[]>(async (ids) => {
-      const rows = await entitiesWhereIn(em, ShippingTemplate, 'shop_id', ids, 'e.is_default desc, e.id');
-      return groupBy(ids, rows, (t) => t.shop.id);
-    }),
-    categoryChildrenByParentId: new DataLoader<string, Category[]>(async (parentIds) => {
-      const rows = await entitiesWhereIn(em, Category, 'parent_id', parentIds, 'e.position, e.name, e.id');
-      return groupBy(parentIds, rows, (c) => c.parent!.id);
-    }),
+    shippingTemplatesByShopId: manyBy(em, ShippingTemplate, 'shop_id', (t) => t.shop.id, 'e.is_default desc, e.id'),
+    categoryChildrenByParentId: manyBy(em, Category, 'parent_id', (c) => c.parent!.id, 'e.position, e.name, e.id'),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
-import { columnsOf, selectEntity } from '../db/rows';
+import { entityWhere } from '../db/rows';
 import { Address, User } from '../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../errors';
 import { decodeId, toGlobalId } from '../schema/globalId';
@@ -74,7 +74,7 @@ export function myAddresses(ctx: Context): Promise<Address[]> {
 
 /** The user's default address, or null when their book is empty. */
 export function defaultAddress(em: EntityManager, userId: string): Promise<Address | null> {
-  return selectEntity(em, Address, `select ${columnsOf(em, Address, 'e')} from address e where e.user_id = ? and e.is_default`, [userId]);
+  return entityWhere(em, Address, 'e.user_id = ? and e.is_default', [userId]);
 }
 
 export async function createAddress(ctx: Context, input: AddressInput): Promise<Address> {

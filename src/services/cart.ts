@@ -1,6 +1,6 @@
 import type { Context } from '../context';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { aliasedColumnsOf, mapAliased } from '../db/rows';
+import { columnsOf, mapAliased } from '../db/rows';
 import { CartLine, Product, ProductVariant, type Shop } from '../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../errors';
 import { Cart, CartLineProblem, CartShopGroup } from '../schema/buying';
@@ -39,7 +39,7 @@ export function lineProblem(quantity: number, variant: Pick<ProductVariant, 'arc
 /** The user's cart lines, newest first, with their variants and products loaded: one statement. */
 async function cartLines(em: EntityManager, userId: string): Promise<CartLine[]> {
   const rows = await em.execute<Record<string, unknown>[]>(
-    `select ${aliasedColumnsOf(em, CartLine, 'c')}, ${aliasedColumnsOf(em, ProductVariant, 'v')}, ${aliasedColumnsOf(em, Product, 'p')}
+    `select ${columnsOf(em, CartLine, 'c', true)}, ${columnsOf(em, ProductVariant, 'v', true)}, ${columnsOf(em, Product, 'p', true)}
      from cart_line c join product_variant v on v.id = c.variant_id join product p on p.id = v.product_id
      where c.user_id = ? order by c.id desc`,
     [userId],

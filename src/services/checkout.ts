@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../context';
-import { columnsOf, selectEntity } from '../db/rows';
+import { entityWhere } from '../db/rows';
 import { Address, Checkout, Order, OrderEventType, OrderLine, type ShippingAddress, Shop, StockMovementReason, User } from '../entities';
 import { BadInputError, Failure, Problems, UserErrorCode } from '../errors';
 import { decodeId, toGlobalId } from '../schema/globalId';
@@ -49,10 +49,10 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
   if (note && [...note].length > 200) throw new Failure(UserErrorCode.INVALID_INPUT, 'A note has at most 200 characters', ['input', 'note']);
   return ctx.em.transactional(async (em) => {
     await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`checkout:${buyerId}:${idempotencyKey}`]);
-    const earlier = await selectEntity(em, Checkout, `select ${columnsOf(em, Checkout, 'e')} from checkout e where e.buyer_id = ? and e.idempotency_key = ?`, [buyerId, idempotencyKey]);
+    const earlier = await entityWhere(em, Checkout, 'e.buyer_id = ? and e.idempotency_key = ?', [buyerId, idempotencyKey]);
     if (earlier) return earlier;
 
-    const address = await selectEntity(em, Address, `select ${columnsOf(em, Address, 'e')} from address e where e.id = ? and e.user_id = ?`, [decodeId('Address', input.addressId), buyerId]);
+    const address = await entityWhere(em, Address, 'e.id = ? and e.user_id = ?', [decodeId('Address', input.addressId), buyerId]);
     if (!address) throw new Failure(UserErrorCode.ADDRESS_NOT_FOUND, 'No such address in your address book', ['input', 'addressId']);
     const rows = await lockCartLines(em, buyerId, input.lineIds);
     if (rows.length === 0) throw new Failure(UserErrorCode.EMPTY_CART, 'Your cart has nothing to check out', ['input', 'lineIds']);

@@ -7,7 +7,7 @@ import { moveOrderStock } from './orderStock';
 import { addEvent, step } from './orders';
 import { type PaymentWebhookEvent, paymentProvider } from './paymentProviders';
 import { lockRows } from '../db/locks';
-import { columnsOf, lockById, selectEntities, selectEntity } from '../db/rows';
+import { entitiesWhere, entityWhere, lockById } from '../db/rows';
 
 /**
  * Pays a checkout (its buyer): one payment for the checkout total. While a payment is pending for
@@ -22,7 +22,7 @@ export async function payCheckout(ctx: Context, input: { checkoutId: string; pro
       throw new Failure(UserErrorCode.INVALID_TRANSITION, `The checkout is ${checkout.status}`, ['input', 'checkoutId']);
     }
     if (checkout.expiresAt <= ctx.deps.clock.now()) throw new Failure(UserErrorCode.CHECKOUT_EXPIRED, 'The checkout expired; check out again', ['input', 'checkoutId']);
-    const pending = await selectEntity(em, Payment, `select ${columnsOf(em, Payment, 'e')} from payment e where e.checkout_id = ? and e.status = ? and e.provider = ? and e.amount = ? order by e.id desc limit 1`, [
+    const pending = await entityWhere(em, Payment, 'e.checkout_id = ? and e.status = ? and e.provider = ? and e.amount = ? order by e.id desc limit 1', [
       checkout.id,
       PaymentStatus.PENDING,
       input.provider,
@@ -54,7 +54,7 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
   const parsed = parseGlobalId(event.paymentId);
   if (!parsed || parsed.type !== 'Payment' || !/^\d{1,18}$/.test(parsed.key)) return 'unknown-payment';
   return em.transactional(async (tx) => {
-    const payment = await selectEntity(tx, Payment, `select ${columnsOf(tx, Payment, 'e')} from payment e where e.id = ? and e.provider = ? for no key update`, [parsed.key, provider]);
+    const payment = await entityWhere(tx, Payment, 'e.id = ? and e.provider = ? for no key update', [parsed.key, provider]);
     if (!payment) return 'unknown-payment';
     const inserted = await tx.execute<{ id: string }[]>(
       'insert into payment_event (provider, event_id, type, payment_id, body, received_at) values (?, ?, ?, ?, ?, now()) on conflict (provider, event_id) do nothing returning id',
@@ -76,7 +76,7 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
       await tx.flush();
       return 'processed';
     }
-    const orders = await selectEntities(tx, Order, `select ${columnsOf(tx, Order, 'e')} from orders e where e.checkout_id = ? and e.status = ? order by e.id for no key update`, [checkout.id, OrderStatus.PENDING_PAYMENT]);
+    const orders = await entitiesWhere(tx, Order, 'e.checkout_id = ? and e.status = ? order by e.id for no key update', [checkout.id, OrderStatus.PENDING_PAYMENT]);
     for (const order of orders) step(tx, order, 'pay', now);
     checkout.status = CheckoutStatus.PAID;
     await tx.flush();

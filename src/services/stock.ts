@@ -182,7 +182,7 @@ export async function submitStocktake(ctx: Context, input: StocktakeInput): Prom
   });
 }
 
-/** Whether the viewer is staff or a member of the shop: they see its stock. */
+/** Staff and the shop's members see its stock; anyone else gets NOT_FOUND. */
 async function assertStockInsider(ctx: Context, shopId: string): Promise<void> {
   if (!(await ctx.viewer.isInsiderOf(shopId))) throw new NotFoundError();
 }
