@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config';
 import { createContext } from '../src/context';
 import { withQueryCount } from '../src/db/queryCounter';
 import { createLogger } from '../src/logger';
-import { createRateLimits } from '../src/services/rateLimits';
+import { createRateLimits } from '../src/services/identity';
 import type { CpuMeter, CpuUse } from './cpu';
 import type { BenchDatabase } from './database';
 import { type Cleanup, freePort, sleep, startChild } from './lifecycle';

@@ -1,4 +1,4 @@
-import { toGlobalId } from '../src/schema/globalId';
+import { toGlobalId } from '../src/schema/shared/globalId';
 import { DEMO_PASSWORD } from '../src/seeds/demo';
 import { gql, gqlOk } from './client';
 import type { BenchDatabase } from './database';

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { StaffRole } from '../src/entities';
-import { upsertStaffUser } from '../src/services/staff';
+import { upsertStaffUser } from '../src/services/identity';
 import { run, withDatabase } from './cli';
 
 run(async () => {

@@ -5,9 +5,9 @@ import { columnsOf } from './db/rows';
 import { User } from './entities';
 import { UnauthenticatedError } from './errors';
 import { createLoaders, type Loaders } from './loaders';
-import type { Clock } from './services/clock';
-import type { RateLimits } from './services/rateLimits';
-import { verifyAccessToken } from './services/tokens';
+import type { Clock } from './services/shared';
+import type { RateLimits } from './services/identity';
+import { verifyAccessToken } from './services/identity';
 import { Viewer } from './viewer';
 
 /** Long-lived, per-process dependencies handed to every request. */

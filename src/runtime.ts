@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import { type Database, openDatabase } from './db/database';
 import { type Jobs, startJobs } from './jobs';
-import { systemClock } from './services/clock';
-import { createRateLimits, type RateLimits } from './services/rateLimits';
+import { systemClock } from './services/shared';
+import { createRateLimits, type RateLimits } from './services/identity';
 
 export interface Runtime {
   db: Database;

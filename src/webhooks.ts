@@ -2,8 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyInstance } from 'fastify';
 import type { SystemDeps } from './context';
 import { PaymentProviderName } from './entities';
-import { WebhookRejected, paymentProvider } from './services/paymentProviders';
-import { applyPaymentEvent } from './services/payments';
+import { applyPaymentEvent, paymentProvider, WebhookRejected } from './services/payments';
 
 const PROVIDERS = new Map(Object.values(PaymentProviderName).map((name) => [name.toLowerCase(), name]));
 

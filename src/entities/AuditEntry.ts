@@ -1,7 +1,7 @@
 import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property, type Rel, OptionalProps } from '@mikro-orm/core';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
-import { toGlobalId } from '../schema/globalId';
+import { toGlobalId } from '../schema/shared/globalId';
 import { User } from './User';
 
 /**

@@ -1,6 +1,6 @@
 import { BigIntType, Entity, Index, ManyToOne, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { DecimalScalar } from '../schema/scalars';
+import { DecimalScalar } from '../schema/shared/scalars';
 import { Node, TimestampedNode } from './Node';
 
 export enum AttributeType {

@@ -1,6 +1,6 @@
 import { OptionalProps, Property } from '@mikro-orm/core';
 import { Field, ID, InterfaceType, ObjectType } from 'type-graphql';
-import { toGlobalId } from '../schema/globalId';
+import { toGlobalId } from '../schema/shared/globalId';
 
 /**
  * The Relay `Node` interface and the base of every entity a client can refetch by ID. The GraphQL

@@ -1,6 +1,6 @@
 import { BigIntType, Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
-import { DecimalScalar } from '../schema/scalars';
+import { DecimalScalar } from '../schema/shared/scalars';
 import { ShopStatus } from './enums';
 import { Node, TimestampedNode } from './Node';
 

@@ -1,6 +1,6 @@
 import { ArrayType, BigIntType, Check, Entity, Index, ManyToOne, PrimaryKey, Property, type Rel, OptionalProps } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { toGlobalId } from '../schema/globalId';
+import { toGlobalId } from '../schema/shared/globalId';
 import { Node, TimestampedNode } from './Node';
 import { Shop } from './Shop';
 import { User } from './User';

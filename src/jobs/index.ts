@@ -2,7 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { SystemDeps } from '../context';
-import { autoConfirmDeliveries, completeOrders, expireCheckouts, purgeRateLimits } from '../services/orderJobs';
+import { autoConfirmDeliveries, completeOrders, expireCheckouts, purgeRateLimits } from '../services/orders';
 import { processRefunds } from '../services/payments';
 
 type Job = (deps: SystemDeps, em: EntityManager) => Promise<number>;

@@ -2,11 +2,12 @@ import { type GraphQLFieldResolver, type GraphQLSchema, isObjectType } from 'gra
 import { applyMiddleware } from 'graphql-middleware';
 import type { IRules } from 'graphql-shield';
 import { allow, deny, or, shield } from 'graphql-shield';
-import { ShopMemberRole as M, StaffRole } from '../entities';
+import { StaffRole } from '../entities';
+import { CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
 import { ForbiddenError } from '../errors';
 import { isAnyStaff, isMemberOfShopOwning, isSelfOrStaff, isShopMember, isShopMemberOfInputId, isSignedIn, isStaff } from './rules';
 
-const { OPERATIONS, REVIEWER, RISK, ADMIN, CUSTOMER_SERVICE } = StaffRole;
+const { OPERATIONS, REVIEWER, RISK, ADMIN } = StaffRole;
 
 /** Members of the shop (any role) or staff: a shop's private fields. */
 const shopInsider = or(isShopMember(), isAnyStaff);
@@ -27,14 +28,14 @@ export const rootRules = {
     brand: allow,
     products: allow,
     product: allow,
-    productsForReview: isStaff(REVIEWER, OPERATIONS),
+    productsForReview: isStaff(...PRODUCT_REVIEW_STAFF),
     // The viewer's own cart and address book: the services scope by the viewer.
     cart: isSignedIn,
     myAddresses: isSignedIn,
     myOrders: isSignedIn,
     // The buyer, the shop's members and order staff; the service answers null for anyone else.
     order: allow,
-    orders: isStaff(CUSTOMER_SERVICE, OPERATIONS),
+    orders: isStaff(...ORDER_STAFF),
     checkout: isSignedIn,
     shop: allow,
     merchantAgreement: allow,
@@ -56,27 +57,27 @@ export const rootRules = {
     updateCategory: isStaff(OPERATIONS),
     createBrand: isStaff(OPERATIONS),
     updateBrand: isStaff(OPERATIONS),
-    createProduct: isShopMember(M.OWNER, M.MANAGER, M.OPERATOR),
-    updateProduct: isMemberOfShopOwning('Product', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
-    submitProductForReview: isMemberOfShopOwning('Product', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
-    delistProduct: isMemberOfShopOwning('Product', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
-    relistProduct: isMemberOfShopOwning('Product', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
-    reviewProduct: isStaff(REVIEWER, OPERATIONS),
-    banProduct: isStaff(OPERATIONS, RISK),
+    createProduct: isShopMember(...CATALOG_ROLES),
+    updateProduct: isMemberOfShopOwning('Product', 'id', ...CATALOG_ROLES),
+    submitProductForReview: isMemberOfShopOwning('Product', 'id', ...CATALOG_ROLES),
+    delistProduct: isMemberOfShopOwning('Product', 'id', ...CATALOG_ROLES),
+    relistProduct: isMemberOfShopOwning('Product', 'id', ...CATALOG_ROLES),
+    reviewProduct: isStaff(...PRODUCT_REVIEW_STAFF),
+    banProduct: isStaff(...MODERATION_STAFF),
     // Another user's address or cart line is NOT_FOUND in the service.
     addToCart: isSignedIn,
     updateCartLine: isSignedIn,
     createAddress: isSignedIn,
     updateAddress: isSignedIn,
     deleteAddress: isSignedIn,
-    createShippingTemplate: isShopMember(M.OWNER, M.MANAGER, M.OPERATOR),
-    updateShippingTemplate: isMemberOfShopOwning('ShippingTemplate', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
-    adjustStock: isMemberOfShopOwning('ProductVariant', 'variantId', M.OWNER, M.MANAGER, M.OPERATOR),
-    submitStocktake: isShopMember(M.OWNER, M.MANAGER, M.OPERATOR),
+    createShippingTemplate: isShopMember(...SHIPPING_ROLES),
+    updateShippingTemplate: isMemberOfShopOwning('ShippingTemplate', 'id', ...SHIPPING_ROLES),
+    adjustStock: isMemberOfShopOwning('ProductVariant', 'variantId', ...STOCK_ROLES),
+    submitStocktake: isShopMember(...STOCK_ROLES),
     checkout: isSignedIn,
     payCheckout: isSignedIn,
-    acceptOrder: isMemberOfShopOwning('Order', 'id', M.OWNER, M.MANAGER, M.OPERATOR),
-    shipOrder: isMemberOfShopOwning('Order', 'orderId', M.OWNER, M.MANAGER, M.OPERATOR),
+    acceptOrder: isMemberOfShopOwning('Order', 'id', ...FULFIL_ROLES),
+    shipOrder: isMemberOfShopOwning('Order', 'orderId', ...FULFIL_ROLES),
     // Buyer, shop or staff: the service decides which step the viewer may take (NOT_FOUND for strangers).
     confirmDelivery: isSignedIn,
     cancelOrder: isSignedIn,
@@ -87,23 +88,23 @@ export const rootRules = {
     claimMerchantApplication: isStaff(REVIEWER),
     reviewMerchantApplication: isStaff(REVIEWER),
     publishMerchantAgreement: isStaff(OPERATIONS),
-    acceptMerchantAgreement: isShopMember(M.OWNER),
-    activateShop: isShopMemberOfInputId(M.OWNER),
-    updateShopProfile: isShopMember(M.OWNER, M.MANAGER),
-    suspendShop: isStaff(OPERATIONS, RISK),
-    reinstateShop: isStaff(OPERATIONS, RISK),
-    closeShop: isStaff(OPERATIONS, RISK),
+    acceptMerchantAgreement: isShopMember(...OWNER_ROLES),
+    activateShop: isShopMemberOfInputId(...OWNER_ROLES),
+    updateShopProfile: isShopMember(...PROFILE_ROLES),
+    suspendShop: isStaff(...MODERATION_STAFF),
+    reinstateShop: isStaff(...MODERATION_STAFF),
+    closeShop: isStaff(...MODERATION_STAFF),
     createTrainingCourse: isStaff(OPERATIONS),
     addTrainingLesson: isStaff(OPERATIONS),
     addQuizQuestion: isStaff(OPERATIONS),
     publishTrainingCourse: isStaff(OPERATIONS),
     submitQuizAttempt: isShopMember(),
-    inviteShopMember: isShopMember(M.OWNER),
+    inviteShopMember: isShopMember(...OWNER_ROLES),
     // The invitee is matched by email in the service.
     acceptShopInvitation: isSignedIn,
-    revokeShopInvitation: isMemberOfShopOwning('ShopInvitation', 'id', M.OWNER),
-    changeShopMemberRole: isMemberOfShopOwning('ShopMember', 'memberId', M.OWNER),
-    removeShopMember: isMemberOfShopOwning('ShopMember', 'memberId', M.OWNER),
+    revokeShopInvitation: isMemberOfShopOwning('ShopInvitation', 'id', ...OWNER_ROLES),
+    changeShopMemberRole: isMemberOfShopOwning('ShopMember', 'memberId', ...OWNER_ROLES),
+    removeShopMember: isMemberOfShopOwning('ShopMember', 'memberId', ...OWNER_ROLES),
   },
 } satisfies IRules;
 
@@ -117,8 +118,8 @@ const typeRules = {
     statusReason: shopInsider,
     commissionRate: shopInsider,
     acceptedAgreementVersion: shopInsider,
-    invitations: or(isShopMember(M.OWNER), isAnyStaff),
-    orders: or(isShopMember(), isStaff(CUSTOMER_SERVICE, OPERATIONS)),
+    invitations: or(isShopMember(...OWNER_ROLES), isAnyStaff),
+    orders: or(isShopMember(), isStaff(...ORDER_STAFF)),
     lowStockVariants: shopInsider,
     stockAlerts: shopInsider,
     shippingTemplates: shopInsider,

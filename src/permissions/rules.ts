@@ -2,7 +2,7 @@ import { rule } from 'graphql-shield';
 import type { Context } from '../context';
 import { type ShopMemberRole, type StaffRole, Shop, User } from '../entities';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
-import { decodeId } from '../schema/globalId';
+import { decodeId } from '../schema/shared/globalId';
 
 /**
  * Rule helpers for the shield tree. A rule returns true, or the error to report: UNAUTHENTICATED

@@ -3,22 +3,22 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchemaSync } from 'type-graphql';
 import { applyPermissions } from '../permissions';
-import { AddressResolver } from '../resolvers/AddressResolver';
-import { AuditResolver } from '../resolvers/AuditResolver';
-import { CartLineResolver, CartResolver, CartShopGroupResolver } from '../resolvers/CartResolver';
-import { BrandResolver } from '../resolvers/BrandResolver';
-import { CategoryResolver } from '../resolvers/CategoryResolver';
-import { IdentityResolver } from '../resolvers/IdentityResolver';
-import { ApplicationDecisionResolver, MerchantApplicationResolver } from '../resolvers/MerchantApplicationResolver';
-import { NodeResolver } from '../resolvers/NodeResolver';
-import { CheckoutResolver, OrderLineResolver, OrderResolver, PaymentResolver, RefundResolver, ShopOrdersResolver } from '../resolvers/OrderResolver';
-import { ProductResolver, ProductVariantResolver, ShopProductsResolver } from '../resolvers/ProductResolver';
-import { ShopMemberResolver } from '../resolvers/ShopMemberResolver';
-import { ShippingTemplateResolver, ShopShippingResolver } from '../resolvers/ShippingResolver';
-import { ShopResolver } from '../resolvers/ShopResolver';
-import { ShopStockResolver, StockAlertResolver, StockMovementResolver, StockResolver, StocktakeLineResolver, StocktakeResolver, VariantStockResolver } from '../resolvers/StockResolver';
-import { TeamResolver } from '../resolvers/TeamResolver';
-import { TrainingResolver } from '../resolvers/TrainingResolver';
+import { AddressResolver } from '../resolvers/identity/AddressResolver';
+import { AuditResolver } from '../resolvers/platform/AuditResolver';
+import { CartLineResolver, CartResolver, CartShopGroupResolver } from '../resolvers/orders/CartResolver';
+import { BrandResolver } from '../resolvers/catalog/BrandResolver';
+import { CategoryResolver } from '../resolvers/catalog/CategoryResolver';
+import { IdentityResolver } from '../resolvers/identity/IdentityResolver';
+import { ApplicationDecisionResolver, MerchantApplicationResolver } from '../resolvers/onboarding/MerchantApplicationResolver';
+import { NodeResolver } from '../resolvers/platform/NodeResolver';
+import { CheckoutResolver, OrderLineResolver, OrderResolver, PaymentResolver, RefundResolver, ShopOrdersResolver } from '../resolvers/orders/OrderResolver';
+import { ProductResolver, ProductVariantResolver, ShopProductsResolver } from '../resolvers/catalog/ProductResolver';
+import { ShopMemberResolver } from '../resolvers/onboarding/ShopMemberResolver';
+import { ShippingTemplateResolver, ShopShippingResolver } from '../resolvers/orders/ShippingResolver';
+import { ShopResolver } from '../resolvers/onboarding/ShopResolver';
+import { ShopStockResolver, StockAlertResolver, StockMovementResolver, StockResolver, StocktakeLineResolver, StocktakeResolver, VariantStockResolver } from '../resolvers/inventory/StockResolver';
+import { TeamResolver } from '../resolvers/onboarding/TeamResolver';
+import { TrainingResolver } from '../resolvers/onboarding/TrainingResolver';
 
 export const resolvers = [
   NodeResolver,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type CategoryAttribute, ProductAction, ProductStatus } from '../entities';
-import { REFRESH_PRODUCTS_SQL, refreshProducts } from '../services/catalogIndex';
-import { hashPassword } from '../services/passwords';
+import { REFRESH_PRODUCTS_SQL, refreshProducts } from '../services/catalog';
+import { hashPassword } from '../services/identity';
 import {
   BAN_REASON,
   BANNED_TEMPLATE,

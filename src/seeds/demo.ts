@@ -17,8 +17,8 @@ import {
   TrainingLesson,
   User,
 } from '../entities';
-import { currentAgreement } from '../services/shops';
-import { upsertStaffUser } from '../services/staff';
+import { currentAgreement } from '../services/onboarding';
+import { upsertStaffUser } from '../services/identity';
 import { type Config, loadConfig } from '../config';
 import { type DemoCatalogResult, seedCategoryTree, seedDemoCatalog } from './catalog';
 import { seedDemoOrders } from './orders';

@@ -4,11 +4,9 @@ import type { Config } from '../config';
 import type { Context } from '../context';
 import { Address, Order, PaymentProviderName, ProductStatus, User } from '../entities';
 import { createLoaders } from '../loaders';
-import { toGlobalId } from '../schema/globalId';
-import { checkout } from '../services/checkout';
-import { ManualClock } from '../services/clock';
-import { completeOrders, expireCheckouts } from '../services/orderJobs';
-import { acceptOrder, cancelOrder, confirmDelivery, shipOrder } from '../services/orders';
+import { toGlobalId } from '../schema/shared/globalId';
+import { acceptOrder, cancelOrder, checkout, completeOrders, confirmDelivery, expireCheckouts, shipOrder } from '../services/orders';
+import { ManualClock } from '../services/shared';
 import { applyPaymentEvent, payCheckout } from '../services/payments';
 import { Viewer } from '../viewer';
 

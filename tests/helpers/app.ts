@@ -5,8 +5,8 @@ import { type Config, loadConfig } from '../../src/config';
 import { initOrm } from '../../src/db/orm';
 import { withQueryCount } from '../../src/db/queryCounter';
 import { createLogger } from '../../src/logger';
-import type { Clock } from '../../src/services/clock';
-import { createRateLimits } from '../../src/services/rateLimits';
+import type { Clock } from '../../src/services/shared';
+import { createRateLimits } from '../../src/services/identity';
 
 export interface GqlResult<T = Record<string, any>> {
   status: number;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Address, User } from '../../src/entities';
-import { parseGlobalId, toGlobalId } from '../../src/schema/globalId';
-import { MockPaymentProvider } from '../../src/services/paymentProviders';
+import { parseGlobalId, toGlobalId } from '../../src/schema/shared/globalId';
+import { MockPaymentProvider } from '../../src/services/payments';
 import type { TestApp } from './app';
 
 export const CHECKOUT = `mutation($input: CheckoutInput!, $key: String!) { checkout(input: $input, idempotencyKey: $key) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Shop, ShopMemberRole, StaffRole, type User } from '../../src/entities';
-import { toGlobalId } from '../../src/schema/globalId';
+import { toGlobalId } from '../../src/schema/shared/globalId';
 import type { TestApp } from './app';
 import { createShop, userWithToken } from './factories';
 

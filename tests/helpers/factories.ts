@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Category, ShopMember, type ShopMemberRole, Shop, type StaffRole, User } from '../../src/entities';
-import { hashPassword } from '../../src/services/passwords';
+import { hashPassword } from '../../src/services/identity';
 import type { TestApp } from './app';
 
 export const PASSWORD = 'correct horse battery';

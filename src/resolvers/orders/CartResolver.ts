@@ -1,0 +1,78 @@
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../context';
+import { CartLine, ProductVariant } from '../../entities';
+import * as cart from '../../services/orders';
+import { money } from '../../services/shared';
+import { Cart, CartLineProblem, CartPayload, CartShopGroup, AddToCartInput, UpdateCartLineInput } from '../../schema/orders/buying';
+import { INPUT_DESCRIPTION } from '../../schema/shared/common';
+import { Money } from '../../schema/shared/money';
+import { payload } from '../shared/payload';
+
+const wrap = (result: Cart) => ({ cart: result });
+
+@Resolver(() => Cart)
+export class CartResolver {
+  @Query(() => Cart, { description: 'Your cart, grouped by shop, with shipping quoted for your default address.' })
+  cart(@Ctx() ctx: Context): Promise<Cart> {
+    return cart.loadCart(ctx);
+  }
+
+  @Mutation(() => CartPayload, { description: 'Add units of a variant on sale to your cart (to its line if the variant has one). A line holds at most 999 units; an addition beyond that, or beyond the stock available, is refused.' })
+  addToCart(@Arg('input', { description: INPUT_DESCRIPTION }) input: AddToCartInput, @Ctx() ctx: Context): Promise<CartPayload> {
+    return payload(() => cart.addToCart(ctx, input), wrap);
+  }
+
+  @Mutation(() => CartPayload, { description: 'Set the quantity of one of your cart lines (1–999); 0 removes the line.' })
+  updateCartLine(@Arg('input', { description: INPUT_DESCRIPTION }) input: UpdateCartLineInput, @Ctx() ctx: Context): Promise<CartPayload> {
+    return payload(() => cart.updateCartLine(ctx, input), wrap);
+  }
+
+  @FieldResolver(() => Money, { description: 'Sum of the lines without a problem.' })
+  subtotal(@Root() c: Cart, @Ctx() ctx: Context): Money {
+    return money(c.subtotalMinor, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => Money, { description: 'Sum of the shop groups’ shipping fees.' })
+  shippingTotal(@Root() c: Cart, @Ctx() ctx: Context): Money {
+    return money(c.shippingTotalMinor, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => Money, { description: 'subtotal + shippingTotal: what checking out every line without a problem would cost.' })
+  total(@Root() c: Cart, @Ctx() ctx: Context): Money {
+    return money(c.subtotalMinor + c.shippingTotalMinor, ctx.deps.config.currency);
+  }
+}
+
+@Resolver(() => CartShopGroup)
+export class CartShopGroupResolver {
+  @FieldResolver(() => Money, { description: 'Sum of the shop’s lines without a problem.' })
+  subtotal(@Root() group: CartShopGroup, @Ctx() ctx: Context): Money {
+    return money(group.subtotalMinor, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => Money, { description: 'Shipping fee of the shop’s lines without a problem, by the shop’s templates (運費模板); 0 when free.' })
+  shippingFee(@Root() group: CartShopGroup, @Ctx() ctx: Context): Money {
+    return money(group.shippingFeeMinor, ctx.deps.config.currency);
+  }
+}
+
+@Resolver(() => CartLine)
+export class CartLineResolver {
+  @FieldResolver(() => ProductVariant, { description: 'The variant (SKU) in the line.' })
+  async variant(@Root() line: CartLine, @Ctx() ctx: Context): Promise<ProductVariant> {
+    return (await ctx.loaders.variantById.load(line.variant.id))!;
+  }
+
+  @FieldResolver(() => Money, { description: 'Unit price × quantity, at the current price (shown also for a line with a problem).' })
+  async lineTotal(@Root() line: CartLine, @Ctx() ctx: Context): Promise<Money> {
+    const variant = (await ctx.loaders.variantById.load(line.variant.id))!;
+    return money(variant.price * line.quantity, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => CartLineProblem, { nullable: true, description: 'Why the line cannot be bought as it is; null when it can.' })
+  async problem(@Root() line: CartLine, @Ctx() ctx: Context): Promise<CartLineProblem | null> {
+    const variant = (await ctx.loaders.variantById.load(line.variant.id))!;
+    const product = (await ctx.loaders.productById.load(variant.product.id))!;
+    return cart.lineProblem(line.quantity, variant, product);
+  }
+}

@@ -1,0 +1,199 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../context';
+import { Checkout, Order, OrderEvent, OrderLine, Payment, Refund, Shipment, Shop, User } from '../../entities';
+import { money } from '../../services/shared';
+import * as orders from '../../services/orders';
+import * as payments from '../../services/payments';
+import { IdInput, INPUT_DESCRIPTION } from '../../schema/shared/common';
+import { decodeId } from '../../schema/shared/globalId';
+import { Money } from '../../schema/shared/money';
+import {
+  CancelOrderInput,
+  CheckoutInput,
+  CheckoutPayload,
+  OrderConnection,
+  OrderFilter,
+  OrderPayload,
+  PayCheckoutInput,
+  PayCheckoutPayload,
+  ShipOrderInput,
+  StaffOrderFilter,
+} from '../../schema/orders/orders';
+import { ConnectionArgs } from '../../schema/shared/relay';
+import { payload } from '../shared/payload';
+
+@ArgsType()
+class OrdersArgs extends ConnectionArgs {
+  @Field(() => OrderFilter, { nullable: true, description: 'Filters.' })
+  filter?: OrderFilter | null;
+}
+
+@ArgsType()
+class StaffOrdersArgs extends ConnectionArgs {
+  @Field(() => StaffOrderFilter, { nullable: true, description: 'Filters.' })
+  filter?: StaffOrderFilter | null;
+}
+
+const wrap = (order: Order) => ({ order });
+
+@Resolver(() => Order)
+export class OrderResolver {
+  @Query(() => OrderConnection, { description: 'Your orders, newest first.' })
+  myOrders(@Args() args: OrdersArgs, @Ctx() ctx: Context) {
+    return orders.myOrders(ctx, args);
+  }
+
+  @Query(() => Order, { nullable: true, description: 'One order: for its buyer, its shop’s members and order staff; null for anyone else.' })
+  order(@Arg('id', () => ID, { description: 'Global ID.' }) id: string, @Ctx() ctx: Context): Promise<Order | null> {
+    return orders.visibleOrder(ctx, decodeId('Order', id));
+  }
+
+  @Query(() => OrderConnection, { description: 'Every order, newest first, searchable (CUSTOMER_SERVICE, OPERATIONS).' })
+  orders(@Args() args: StaffOrdersArgs, @Ctx() ctx: Context) {
+    return orders.allOrders(ctx, args);
+  }
+
+  @Query(() => Checkout, { nullable: true, description: 'One of your checkouts.' })
+  checkout(@Arg('id', () => ID, { description: 'Global ID.' }) id: string, @Ctx() ctx: Context): Promise<Checkout | null> {
+    return orders.visibleCheckout(ctx, decodeId('Checkout', id));
+  }
+
+  @Mutation(() => CheckoutPayload, { name: 'checkout', description: 'Check out the cart: one order per shop, stock reserved until paid or expired. The same idempotencyKey returns the first result.' })
+  placeCheckout(
+    @Arg('input', { description: INPUT_DESCRIPTION }) input: CheckoutInput,
+    @Arg('idempotencyKey', { description: 'A fresh key per checkout attempt (a UUID); retries with the same key return the first result.' }) idempotencyKey: string,
+    @Ctx() ctx: Context,
+  ): Promise<CheckoutPayload> {
+    return payload(() => orders.checkout(ctx, input, idempotencyKey), (checkout) => ({ checkout }));
+  }
+
+  @Mutation(() => PayCheckoutPayload, { description: 'Open a payment for a checkout’s total (its buyer).' })
+  payCheckout(@Arg('input', { description: INPUT_DESCRIPTION }) input: PayCheckoutInput, @Ctx() ctx: Context): Promise<PayCheckoutPayload> {
+    return payload(() => payments.payCheckout(ctx, input), (payment) => ({ payment }));
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Accept a paid order: PAID → PROCESSING (shop OWNER, MANAGER, OPERATOR).' })
+  acceptOrder(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<OrderPayload> {
+    return payload(() => orders.acceptOrder(ctx, input.id), wrap);
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Ship an order with a carrier and tracking number: PAID | PROCESSING → SHIPPED (shop OWNER, MANAGER, OPERATOR).' })
+  shipOrder(@Arg('input', { description: INPUT_DESCRIPTION }) input: ShipOrderInput, @Ctx() ctx: Context): Promise<OrderPayload> {
+    return payload(() => orders.shipOrder(ctx, input), wrap);
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Confirm receipt (確認收貨): SHIPPED → DELIVERED (the buyer).' })
+  confirmDelivery(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<OrderPayload> {
+    return payload(() => orders.confirmDelivery(ctx, input.id), wrap);
+  }
+
+  @Mutation(() => OrderPayload, { description: 'Cancel an order: the buyer or the shop before shipping, staff before completion. Stock returns; a paid order is refunded.' })
+  cancelOrder(@Arg('input', { description: INPUT_DESCRIPTION }) input: CancelOrderInput, @Ctx() ctx: Context): Promise<OrderPayload> {
+    return payload(() => orders.cancelOrder(ctx, input), wrap);
+  }
+
+  @FieldResolver(() => Shop, { description: 'The shop fulfilling it.' })
+  async shop(@Root() order: Order, @Ctx() ctx: Context): Promise<Shop> {
+    return (await ctx.loaders.shopById.load(order.shop.id))!;
+  }
+
+  @FieldResolver(() => User, { description: 'The buyer.' })
+  async buyer(@Root() order: Order, @Ctx() ctx: Context): Promise<User> {
+    return (await ctx.loaders.userById.load(order.buyer.id))!;
+  }
+
+  @FieldResolver(() => [OrderLine], { description: 'What was bought.' })
+  lines(@Root() order: Order, @Ctx() ctx: Context): Promise<OrderLine[]> {
+    return ctx.loaders.orderLinesByOrderId.load(order.id);
+  }
+
+  @FieldResolver(() => Money, { description: 'Sum of the lines.' })
+  subtotal(@Root() order: Order, @Ctx() ctx: Context): Money {
+    return money(order.subtotal, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => Money, { description: 'Shipping fee of this shop’s part.' })
+  shippingFee(@Root() order: Order, @Ctx() ctx: Context): Money {
+    return money(order.shippingFee, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => Money, { description: 'Discounts.' })
+  discountTotal(@Root() order: Order, @Ctx() ctx: Context): Money {
+    return money(order.discountTotal, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => Money, { description: 'subtotal + shippingFee − discountTotal.' })
+  total(@Root() order: Order, @Ctx() ctx: Context): Money {
+    return money(order.total, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => [Shipment], { description: 'Parcels handed to carriers.' })
+  shipments(@Root() order: Order, @Ctx() ctx: Context): Promise<Shipment[]> {
+    return ctx.loaders.shipmentsByOrderId.load(order.id);
+  }
+
+  @FieldResolver(() => [OrderEvent], { description: 'The timeline: every transition and tracking update, oldest first.' })
+  events(@Root() order: Order, @Ctx() ctx: Context): Promise<OrderEvent[]> {
+    return ctx.loaders.orderEventsByOrderId.load(order.id);
+  }
+
+  @FieldResolver(() => [Refund], { description: 'Refunds of this order.' })
+  refunds(@Root() order: Order, @Ctx() ctx: Context): Promise<Refund[]> {
+    return ctx.loaders.refundsByOrderId.load(order.id);
+  }
+}
+
+@Resolver(() => OrderLine)
+export class OrderLineResolver {
+  @FieldResolver(() => Money, { description: 'Price of one unit when ordered.' })
+  unitPrice(@Root() line: OrderLine, @Ctx() ctx: Context): Money {
+    return money(line.unitPrice, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => Money, { description: 'unitPrice × quantity.' })
+  lineTotal(@Root() line: OrderLine, @Ctx() ctx: Context): Money {
+    return money(line.lineTotal, ctx.deps.config.currency);
+  }
+}
+
+@Resolver(() => Checkout)
+export class CheckoutResolver {
+  @FieldResolver(() => [Order], { description: 'One order per shop.' })
+  orders(@Root() checkout: Checkout, @Ctx() ctx: Context): Promise<Order[]> {
+    return ctx.loaders.ordersByCheckoutId.load(checkout.id);
+  }
+
+  @FieldResolver(() => Money, { description: 'What to pay: the sum of the orders still open.' })
+  total(@Root() checkout: Checkout, @Ctx() ctx: Context): Money {
+    return money(checkout.total, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => [Payment], { description: 'Payments opened for it.' })
+  payments(@Root() checkout: Checkout, @Ctx() ctx: Context): Promise<Payment[]> {
+    return ctx.loaders.paymentsByCheckoutId.load(checkout.id);
+  }
+}
+
+@Resolver(() => Payment)
+export class PaymentResolver {
+  @FieldResolver(() => Money, { description: 'Amount.' })
+  amount(@Root() payment: Payment, @Ctx() ctx: Context): Money {
+    return money(payment.amount, ctx.deps.config.currency);
+  }
+}
+
+@Resolver(() => Refund)
+export class RefundResolver {
+  @FieldResolver(() => Money, { description: 'Amount.' })
+  amount(@Root() refund: Refund, @Ctx() ctx: Context): Money {
+    return money(refund.amount, ctx.deps.config.currency);
+  }
+}
+
+@Resolver(() => Shop)
+export class ShopOrdersResolver {
+  @FieldResolver(() => OrderConnection, { description: 'The shop’s orders, newest first (its members and staff).' })
+  orders(@Root() shop: Shop, @Args() args: OrdersArgs, @Ctx() ctx: Context) {
+    return orders.shopOrders(ctx, shop, args);
+  }
+}

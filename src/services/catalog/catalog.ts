@@ -1,0 +1,255 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from '../../context';
+import { Brand, Category, Product, ProductStatus, type Shop } from '../../entities';
+import { BadInputError, Problems } from '../../errors';
+import type { ProductFacets } from '../../schema/catalog/catalog';
+import { decodeId } from '../../schema/shared/globalId';
+import { applyKeyset, type ConnectionResult, type CursorKind, keysetClause, type PageArgs, pageWindow, type SortKey, type SortValue, toConnection } from '../../schema/shared/relay';
+import { toMinor } from '../shared';
+
+/**
+ * The shopper catalog: search, filters, sorts and facets over visible products only. Every query
+ * is hand-written SQL over indexed columns (see the product entity's indexes); a page is one
+ * statement, its total one more, its facets one more.
+ */
+
+export type ProductSortKey = 'RELEVANCE' | 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'BEST_SELLING';
+
+export interface ProductFilterInput {
+  search?: string | null;
+  categoryId?: string | null;
+  brandIds?: string[] | null;
+  shopId?: string | null;
+  priceMin?: string | null;
+  priceMax?: string | null;
+  inStock?: boolean | null;
+  tags?: string[] | null;
+}
+
+/** Title matches count most, then tags and brand, then category names, then the description. */
+const RANK = "ts_rank('{0.1, 0.2, 0.4, 1.0}', p.search_vector, catalog_query(?))::float8";
+const SEARCHABLE = /[\p{L}\p{N}]/u;
+
+interface SortSpec {
+  keys: SortKey[];
+  kinds: CursorKind[];
+  keyOf: (p: Product, rank: number) => SortValue[];
+}
+
+const SORTS: Record<ProductSortKey, SortSpec> = {
+  RELEVANCE: {
+    keys: [{ column: 'p.rank', direction: 'desc' }, { column: 'p.id', direction: 'desc' }],
+    kinds: ['number', 'id'],
+    keyOf: (p, rank) => [rank, p.id],
+  },
+  NEWEST: {
+    keys: [{ column: 'p.listed_at', direction: 'desc' }, { column: 'p.id', direction: 'desc' }],
+    kinds: ['timestamp', 'id'],
+    keyOf: (p) => [p.listedAt!.toISOString(), p.id],
+  },
+  PRICE_ASC: {
+    keys: [{ column: 'p.min_price', direction: 'asc' }, { column: 'p.id', direction: 'asc' }],
+    kinds: ['number', 'id'],
+    keyOf: (p) => [p.minPrice, p.id],
+  },
+  PRICE_DESC: {
+    keys: [{ column: 'p.min_price', direction: 'desc' }, { column: 'p.id', direction: 'desc' }],
+    kinds: ['number', 'id'],
+    keyOf: (p) => [p.minPrice, p.id],
+  },
+  BEST_SELLING: {
+    keys: [{ column: 'p.sales_count', direction: 'desc' }, { column: 'p.id', direction: 'desc' }],
+    kinds: ['number', 'id'],
+    keyOf: (p) => [p.salesCount, p.id],
+  },
+};
+
+/**
+ * The shoppers' catalog reads go to a read replica when DATABASE_REPLICA_URLS names one (they
+ * tolerate replication lag); otherwise this is the primary.
+ */
+function catalogRead(ctx: Context) {
+  return ctx.em.getConnection('read');
+}
+
+let columnList: string | undefined;
+/** Every loaded column of `product` (the search document is never read back). */
+function productColumns(em: EntityManager): string {
+  columnList ??= em
+    .getMetadata()
+    .get(Product)
+    .props.filter((prop) => prop.fieldNames?.length && !prop.lazy && prop.persist !== false)
+    .flatMap((prop) => prop.fieldNames.map((f) => `p."${f}"`))
+    .join(', ');
+  return columnList;
+}
+
+interface Where {
+  clauses: string[];
+  params: unknown[];
+}
+
+interface ParsedFilter {
+  search: string | null;
+  categoryKey: string | null;
+  brandKeys: string[] | null;
+  shopKey: string | null;
+  priceMin: number | null;
+  priceMax: number | null;
+  inStock: boolean | null;
+  tags: string[] | null;
+}
+
+function parseFilter(ctx: Context, filter: ProductFilterInput | null | undefined): ParsedFilter {
+  const f = filter ?? {};
+  const search = f.search?.trim() ?? '';
+  if (search.length > 100) throw new BadInputError('`search` has at most 100 characters', 'filter.search');
+  const problems = new Problems();
+  const price = (value: string | null | undefined, name: string) => (value == null ? null : toMinor(value, ctx.deps.config.currency, problems, ['filter', name]));
+  const parsed: ParsedFilter = {
+    search: SEARCHABLE.test(search) ? search : null,
+    categoryKey: f.categoryId ? decodeId('Category', f.categoryId) : null,
+    brandKeys: f.brandIds ? f.brandIds.map((id) => decodeId('Brand', id)) : null,
+    shopKey: f.shopId ? decodeId('Shop', f.shopId) : null,
+    priceMin: price(f.priceMin, 'priceMin'),
+    priceMax: price(f.priceMax, 'priceMax'),
+    inStock: f.inStock ?? null,
+    tags: f.tags ? f.tags.map((t) => t.trim().toLowerCase()).filter(Boolean) : null,
+  };
+  if (!problems.empty) throw new BadInputError('`priceMin` and `priceMax` are amounts such as "19.90" in the currency’s digits', 'filter.price');
+  return parsed;
+}
+
+/** The WHERE of a catalog query; `omit` leaves one facet's own filter out (disjunctive facets). */
+function whereOf(f: ParsedFilter, omit?: 'category' | 'brand'): Where {
+  const w: Where = { clauses: ['p.visible'], params: [] };
+  const add = (sql: string, ...params: unknown[]) => {
+    w.clauses.push(sql);
+    w.params.push(...params);
+  };
+  if (f.search) add('p.search_vector @@ catalog_query(?)', f.search);
+  if (f.categoryKey && omit !== 'category') {
+    // A range over the materialized path (not LIKE with a computed pattern), so the path index serves it.
+    add(
+      "p.category_path ~>=~ (select path from category where id = ?) and p.category_path ~<~ (select left(path, -1) || '0' from category where id = ?)",
+      f.categoryKey,
+      f.categoryKey,
+    );
+  }
+  if (f.brandKeys?.length && omit !== 'brand') add('p.brand_id in (?)', f.brandKeys);
+  if (f.shopKey) add('p.shop_id = ?', f.shopKey);
+  if (f.priceMin != null) add('p.min_price >= ?', f.priceMin);
+  if (f.priceMax != null) add('p.min_price <= ?', f.priceMax);
+  if (f.inStock != null) {
+    add(`${f.inStock ? '' : 'not '}exists (select 1 from product_variant v where v.product_id = p.id and v.in_stock)`);
+  }
+  if (f.tags?.length) add('p.tags && array[?]::text[]', f.tags);
+  return w;
+}
+
+export async function searchProducts(
+  ctx: Context,
+  args: PageArgs & { filter?: ProductFilterInput | null; sort?: ProductSortKey | null },
+): Promise<ConnectionResult<Product> & { facetsOf: () => Promise<ProductFacets> }> {
+  const f = parseFilter(ctx, args.filter);
+  const sortKey: ProductSortKey = args.sort === 'RELEVANCE' || args.sort == null ? (f.search ? 'RELEVANCE' : 'NEWEST') : args.sort;
+  const sort = SORTS[sortKey];
+  const window = pageWindow(args, sort.kinds);
+  const where = whereOf(f);
+  const keyset = keysetClause(sort.keys, window);
+  const select = sortKey === 'RELEVANCE' ? `${productColumns(ctx.em)}, ${RANK} as rank` : productColumns(ctx.em);
+  const sql = `select * from (select ${select} from product p where ${where.clauses.join(' and ')}) p
+    ${keyset.where ? `where ${keyset.where.sql}` : ''}
+    order by ${Object.entries(keyset.orderBy).map(([c, d]) => `${c} ${d}`).join(', ')}
+    limit ?`;
+  const params = [...(sortKey === 'RELEVANCE' ? [f.search] : []), ...where.params, ...(keyset.where?.params ?? []), window.limit];
+  const rows = await catalogRead(ctx).execute<Record<string, unknown>[]>(sql, params);
+  const ranks = new Map<Product, number>();
+  const products = rows.map((row) => {
+    const product = ctx.em.map(Product, row);
+    if (sortKey === 'RELEVANCE') ranks.set(product, Number(row.rank));
+    return product;
+  });
+  const connection = toConnection(products, window, (p) => sort.keyOf(p, ranks.get(p) ?? 0), async () => {
+    const [row] = await catalogRead(ctx).execute<{ n: number }[]>(`select count(*)::int as n from product p where ${where.clauses.join(' and ')}`, where.params);
+    return row.n;
+  });
+  let facets: Promise<ProductFacets> | undefined;
+  return { ...connection, facetsOf: () => (facets ??= productFacets(ctx, f)) };
+}
+
+async function productFacets(ctx: Context, f: ParsedFilter): Promise<ProductFacets> {
+  const byCategory = whereOf(f, 'category');
+  const byBrand = whereOf(f, 'brand');
+  const rows = await catalogRead(ctx).execute<{ kind: 'c' | 'b'; id: string; n: number }[]>(
+    `(select 'c' as kind, p.category_id as id, count(*)::int as n from product p where ${byCategory.clauses.join(' and ')}
+       group by p.category_id order by n desc, p.category_id limit 100)
+     union all
+     (select 'b', p.brand_id, count(*)::int as n from product p where ${byBrand.clauses.join(' and ')} and p.brand_id is not null
+       group by p.brand_id order by n desc, p.brand_id limit 100)`,
+    [...byCategory.params, ...byBrand.params],
+  );
+  const categoryRows = rows.filter((r) => r.kind === 'c');
+  const brandRows = rows.filter((r) => r.kind === 'b');
+  const [categories, brands] = await Promise.all([
+    ctx.loaders.categoryById.loadMany(categoryRows.map((r) => String(r.id))),
+    ctx.loaders.brandById.loadMany(brandRows.map((r) => String(r.id))),
+  ]);
+  return {
+    categories: categoryRows.flatMap((r, i) => (categories[i] instanceof Category ? [{ category: categories[i], count: r.n }] : [])),
+    brands: brandRows.flatMap((r, i) => (brands[i] instanceof Brand ? [{ brand: brands[i], count: r.n }] : [])),
+  };
+}
+
+/** Whether the viewer is staff or a member of the product's shop: they see it in any state. */
+export function isProductInsider(ctx: Context, product: Product): Promise<boolean> {
+  return ctx.viewer.isInsiderOf(product.shop.id);
+}
+
+/** One product by database key, or null when absent or not for the viewer's eyes. */
+export async function visibleProduct(ctx: Context, key: string): Promise<Product | null> {
+  const product = await ctx.loaders.productById.load(key);
+  if (!product) return null;
+  return product.visible || (await isProductInsider(ctx, product)) ? product : null;
+}
+
+/**
+ * A shop's products. Its members and staff see every state (optionally one); everyone else sees
+ * what is on sale. Newest first, keyset on the id.
+ */
+export async function shopProducts(ctx: Context, shop: Shop, args: PageArgs & { status?: ProductStatus | null }): Promise<ConnectionResult<Product>> {
+  const window = pageWindow(args, ['id']);
+  const insider = await ctx.viewer.isInsiderOf(shop.id);
+  const where: Record<string, unknown> = { shop: shop.id };
+  if (insider) {
+    if (args.status) where.status = args.status;
+  } else {
+    // The public sees products on sale only, and every one of those is ACTIVE to them.
+    if (args.status && args.status !== ProductStatus.ACTIVE) return toConnection([], window, (p: Product) => [p.id], async () => 0);
+    where.visible = true;
+  }
+  return pageProducts(ctx, where, [{ column: 'p.id', direction: 'desc' }], window, (p) => [p.id]);
+}
+
+/** The review queue: products waiting for review, oldest submission first. */
+export async function productsForReview(ctx: Context, args: PageArgs): Promise<ConnectionResult<Product>> {
+  const window = pageWindow(args, ['timestamp', 'id']);
+  return pageProducts(
+    ctx,
+    { status: ProductStatus.PENDING_REVIEW },
+    [{ column: 'p.submitted_at', direction: 'asc' }, { column: 'p.id', direction: 'asc' }],
+    window,
+    (p) => [p.submittedAt!.toISOString(), p.id],
+  );
+}
+
+async function pageProducts(
+  ctx: Context,
+  where: Record<string, unknown>,
+  keys: SortKey[],
+  window: ReturnType<typeof pageWindow>,
+  keyOf: (p: Product) => SortValue[],
+): Promise<ConnectionResult<Product>> {
+  const rows = await applyKeyset(ctx.em.createQueryBuilder(Product, 'p').select('*').where(where), keys, window).getResultList();
+  return toConnection(rows, window, keyOf, () => ctx.em.count(Product, where));
+}

@@ -1,0 +1,204 @@
+import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { Context } from '../../context';
+import { AuthSession, RefreshToken, StaffRole, User } from '../../entities';
+import { Failure, ForbiddenError, Problems, UserErrorCode } from '../../errors';
+import { decodeId } from '../../schema/shared/globalId';
+import { applyKeyset, type ConnectionResult, type PageArgs, pageWindow, toConnection } from '../../schema/shared/relay';
+import { recordAudit } from '../platform';
+import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
+import { consumeOrThrow } from './rateLimits';
+import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens';
+import { guardUnique, isValidEmail } from '../shared';
+
+export interface AuthResult {
+  accessToken: string;
+  refreshToken: string;
+  user: User;
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function checkEmail(problems: Problems, email: string, field: string[]): void {
+  if (!isValidEmail(email)) {
+    problems.add(UserErrorCode.INVALID_INPUT, 'Enter a valid email address', field);
+  }
+}
+
+/** Starts a new session family for `user` and returns its first access and refresh tokens. */
+async function startSession(ctx: Context, em: EntityManager, user: User): Promise<AuthResult> {
+  const { config } = ctx.deps;
+  const session = em.create(AuthSession, {
+    user,
+    createdAt: new Date(),
+    expiresAt: new Date(Date.now() + config.refreshTokenTtlDays * 86_400_000),
+    ip: ctx.ip,
+    userAgent: ctx.userAgent?.slice(0, 500),
+  });
+  const refresh = newRefreshToken();
+  em.create(RefreshToken, { tokenHash: refresh.hash, session, createdAt: new Date() });
+  await em.flush();
+  ctx.signedInUserId = user.id;
+  return {
+    accessToken: signAccessToken(config, { sub: user.id, sid: session.id }),
+    refreshToken: refresh.token,
+    user,
+  };
+}
+
+export async function register(ctx: Context, input: { email: string; password: string; displayName: string }): Promise<AuthResult> {
+  await consumeOrThrow(ctx.deps.rateLimits.authByIp, ctx.ip);
+  const email = normaliseEmail(input.email);
+  const displayName = input.displayName.trim();
+  const problems = new Problems();
+  checkEmail(problems, email, ['input', 'email']);
+  if (displayName.length < 1 || displayName.length > 80) {
+    problems.add(UserErrorCode.INVALID_INPUT, 'Display name must be 1 to 80 characters', ['input', 'displayName']);
+  }
+  checkPasswordRules(problems, input.password, email, ['input', 'password']);
+  problems.throwIfAny();
+
+  const emailTaken = () => new Failure(UserErrorCode.EMAIL_TAKEN, 'An account with this email already exists', ['input', 'email']);
+  if ((await ctx.em.count(User, { email })) > 0) throw emailTaken();
+  const passwordHash = await hashPassword(input.password);
+  // Two registrations of one email at the same moment: the unique index decides.
+  return guardUnique(
+    () =>
+      ctx.em.transactional(async (em) => {
+        const user = new User(email, displayName, passwordHash);
+        em.persist(user);
+        await em.flush();
+        return startSession(ctx, em, user);
+      }),
+    emailTaken,
+  );
+}
+
+export async function login(ctx: Context, input: { email: string; password: string }): Promise<AuthResult> {
+  const { rateLimits } = ctx.deps;
+  await consumeOrThrow(rateLimits.authByIp, ctx.ip);
+  const email = normaliseEmail(input.email);
+  // Spend a failure point before checking, so parallel guesses cannot all slip under the limit;
+  // a successful login clears the account's counter.
+  await consumeOrThrow(rateLimits.loginFailures, email);
+
+  const user = await ctx.em.findOne(User, { email });
+  const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummy(input.password);
+  if (!user || !ok) throw new Failure(UserErrorCode.INVALID_CREDENTIALS, 'Wrong email or password');
+  await rateLimits.loginFailures.delete(email);
+  return ctx.em.transactional((em) => startSession(ctx, em, em.merge(user)));
+}
+
+/**
+ * Rotates a refresh token. The conditional UPDATE marks the token used exactly once even when two
+ * requests present it at the same moment; presenting an already-rotated token revokes the family.
+ */
+export async function refreshSession(ctx: Context, input: { refreshToken: string }): Promise<AuthResult> {
+  await consumeOrThrow(ctx.deps.rateLimits.authByIp, ctx.ip);
+  const invalid = () => new Failure(UserErrorCode.INVALID_REFRESH_TOKEN, 'Refresh token is invalid or expired; sign in again', ['input', 'refreshToken']);
+  if (!/^[A-Za-z0-9_-]{43}$/.test(input.refreshToken)) throw invalid();
+  const tokenHash = hashRefreshToken(input.refreshToken);
+
+  const result = await ctx.em.transactional(async (em) => {
+    const rotated = await em.execute<{ session_id: string }[]>(
+      'update refresh_token set rotated_at = now() where token_hash = ? and rotated_at is null returning session_id',
+      [tokenHash],
+    );
+    if (rotated.length === 0) return null;
+    const session = await em.findOne(AuthSession, { id: rotated[0].session_id }, { populate: ['user'] });
+    if (!session || session.revokedAt || session.expiresAt <= new Date()) throw invalid();
+    const next = newRefreshToken();
+    em.create(RefreshToken, { tokenHash: next.hash, session, createdAt: new Date() });
+    await em.flush();
+    ctx.signedInUserId = session.user.id;
+    return {
+      accessToken: signAccessToken(ctx.deps.config, { sub: session.user.id, sid: session.id }),
+      refreshToken: next.token,
+      user: session.user,
+    };
+  });
+  if (result) return result;
+
+  const revoked = await ctx.em.execute<{ id: string }[]>(
+    `update auth_session set revoked_at = coalesce(revoked_at, now()), revoked_reason = coalesce(revoked_reason, 'refresh token reused')
+     where id = (select session_id from refresh_token where token_hash = ?) returning id`,
+    [tokenHash],
+  );
+  if (revoked.length > 0) {
+    ctx.log.warn({ sessionId: revoked[0].id }, 'refresh token reused; session family revoked');
+    throw new Failure(UserErrorCode.REFRESH_TOKEN_REUSED, 'Refresh token was already used; every session of this sign-in has ended', ['input', 'refreshToken']);
+  }
+  throw invalid();
+}
+
+export async function logout(ctx: Context): Promise<void> {
+  await ctx.em.execute("update auth_session set revoked_at = now(), revoked_reason = 'logout' where id = ? and revoked_at is null", [
+    ctx.viewer.sessionId,
+  ]);
+}
+
+export async function changePassword(ctx: Context, input: { currentPassword: string; newPassword: string }): Promise<User> {
+  const user = ctx.viewer.user!;
+  const { loginFailures } = ctx.deps.rateLimits;
+  await consumeOrThrow(loginFailures, user.email);
+  if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    throw new Failure(UserErrorCode.INVALID_CREDENTIALS, 'Current password is wrong', ['input', 'currentPassword']);
+  }
+  const problems = new Problems();
+  checkPasswordRules(problems, input.newPassword, user.email, ['input', 'newPassword']);
+  if (problems.empty && input.newPassword === input.currentPassword) {
+    problems.add(UserErrorCode.WEAK_PASSWORD, 'New password must differ from the current one', ['input', 'newPassword']);
+  }
+  await loginFailures.delete(user.email);
+  problems.throwIfAny();
+
+  const passwordHash = await hashPassword(input.newPassword);
+  await ctx.em.transactional(async (em) => {
+    await em.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: new Date() });
+    await em.execute(
+      "update auth_session set revoked_at = now(), revoked_reason = 'password changed' where user_id = ? and id <> ? and revoked_at is null",
+      [user.id, ctx.viewer.sessionId],
+    );
+  });
+  user.passwordHash = passwordHash;
+  return user;
+}
+
+/**
+ * ADMIN only. Replaces a user's staff roles. The platform always keeps one ADMIN: admins are
+ * locked while the change is decided, so two admins demoting each other cannot both succeed.
+ */
+export async function setStaffRoles(ctx: Context, input: { userId: string; roles: StaffRole[] }): Promise<User> {
+  const id = decodeId('User', input.userId);
+  const roles = [...new Set(input.roles)].sort();
+  return ctx.em.transactional(async (em) => {
+    const admins = await em.execute<{ id: string }[]>("select id from users where 'ADMIN' = any(staff_roles) order by id for update");
+    // The shield rule ran before this lock: an admin demoted meanwhile may no longer act.
+    if (!admins.some((a) => String(a.id) === ctx.viewer.userId)) throw new ForbiddenError();
+    const user = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!user) throw new Failure(UserErrorCode.USER_NOT_FOUND, 'No user with this ID', ['input', 'userId']);
+    const wasAdmin = user.staffRoles.includes(StaffRole.ADMIN);
+    if (wasAdmin && !roles.includes(StaffRole.ADMIN) && admins.length <= 1) {
+      throw new Failure(UserErrorCode.LAST_ADMIN, 'The platform must keep at least one ADMIN', ['input', 'roles']);
+    }
+    const before = [...user.staffRoles];
+    user.staffRoles = roles;
+    recordAudit(ctx, em, { action: 'user.setStaffRoles', targetType: 'User', targetId: user.id, before: { roles: before }, after: { roles } });
+    await em.flush();
+    return user;
+  });
+}
+
+/** Staff directory for ADMINs: newest first, optionally filtered by an email prefix. */
+export async function listUsers(ctx: Context, args: PageArgs & { search?: string | null }): Promise<ConnectionResult<User>> {
+  const window = pageWindow(args, ['id']);
+  const search = args.search ? normaliseEmail(args.search) : '';
+  const base = () => {
+    const qb = ctx.em.createQueryBuilder(User, 'u');
+    if (search) qb.andWhere('u.email like ?', [`${search.replace(/[\\%_]/g, '\\$&')}%`]);
+    return qb;
+  };
+  const rows = await applyKeyset(base(), [{ column: 'u.id', direction: 'desc' }], window).getResultList();
+  return toConnection(rows, window, (u) => [u.id], () => base().getCount());
+}

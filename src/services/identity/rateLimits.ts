@@ -1,0 +1,51 @@
+import type { Knex } from '@mikro-orm/postgresql';
+import type { Redis } from 'ioredis';
+import { type RateLimiterAbstract, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Config } from '../../config';
+import { RateLimitedError } from '../../errors';
+
+/**
+ * Limits shared by every server process: kept in Redis when REDIS_URL is set, otherwise in a
+ * PostgreSQL table (`rate_limit`, created by a migration). Never in process memory, so two
+ * workers or two machines enforce one limit together.
+ */
+export interface RateLimits {
+  /** register / login / refreshSession per client IP. */
+  authByIp: RateLimiterAbstract;
+  /** Failed logins per account (normalised email). */
+  loginFailures: RateLimiterAbstract;
+}
+
+export function createRateLimits(config: Config, store: { knex: Knex } | { redis: Redis }): RateLimits {
+  const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract =>
+    'redis' in store
+      ? new RateLimiterRedis({ storeClient: store.redis, keyPrefix, points, duration, useRedisPackage: false })
+      : new RateLimiterPostgres({
+          storeClient: store.knex,
+          storeType: 'knex',
+          tableName: 'rate_limit',
+          tableCreated: true,
+          clearExpiredByTimeout: false,
+          keyPrefix,
+          points,
+          duration,
+        });
+  return {
+    authByIp: make('auth_ip', config.rateLimit.authPerMinute, config.rateLimit.authWindowSeconds),
+    loginFailures: make('login_fail', config.rateLimit.loginFailuresPerAccount, config.rateLimit.loginFailureWindowSeconds),
+  };
+}
+
+function retryAfter(res: RateLimiterRes): number {
+  return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+}
+
+/** Spends one point of `key`; throws RATE_LIMITED when none is left. Store errors propagate. */
+export async function consumeOrThrow(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) throw new RateLimitedError(retryAfter(rejection));
+    throw rejection;
+  }
+}

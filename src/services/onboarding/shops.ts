@@ -1,0 +1,266 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from '../../context';
+import { lockRow } from '../../db/locks';
+import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopMemberRole, ShopStatus as S, TrainingCourse } from '../../entities';
+import { BadInputError, Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
+import { decodeId } from '../../schema/shared/globalId';
+import { assertShopNameFree } from './applications';
+import { recordAudit } from '../platform';
+import { refreshShopVisibility } from '../catalog';
+import { charLength, guardUnique, isHttpUrl, isValidPhone, transition, type TransitionTable } from '../shared';
+
+/** The shop life cycle. Staff moderate (suspend, reinstate, close); the OWNER activates. */
+export const SHOP_TRANSITIONS: TransitionTable<S, 'activate' | 'suspend' | 'reinstateActive' | 'reinstateOnboarding' | 'close'> = {
+  activate: { from: [S.ONBOARDING], to: S.ACTIVE },
+  suspend: { from: [S.ONBOARDING, S.ACTIVE], to: S.SUSPENDED },
+  reinstateActive: { from: [S.SUSPENDED], to: S.ACTIVE },
+  reinstateOnboarding: { from: [S.SUSPENDED], to: S.ONBOARDING },
+  close: { from: [S.ONBOARDING, S.ACTIVE, S.SUSPENDED], to: S.CLOSED },
+};
+
+/** Whether the viewer may see this shop: ACTIVE shops are public; members and staff see theirs in any state. */
+export async function canSeeShop(ctx: Context, shop: Shop): Promise<boolean> {
+  return shop.status === S.ACTIVE || ctx.viewer.isInsiderOf(shop.id);
+}
+
+/** The shop by database key when the viewer may see it, else null. */
+export async function visibleShop(ctx: Context, key: string): Promise<Shop | null> {
+  const shop = await ctx.loaders.shopById.load(key);
+  return shop && (await canSeeShop(ctx, shop)) ? shop : null;
+}
+
+export async function findShop(ctx: Context, args: { id?: string | null; slug?: string | null }): Promise<Shop | null> {
+  if ((args.id == null) === (args.slug == null)) throw new BadInputError('Give exactly one of `id` and `slug`', args.id == null ? 'id' : 'slug');
+  if (args.id != null) return visibleShop(ctx, decodeId('Shop', args.id));
+  const shop = await ctx.em.findOne(Shop, { slug: args.slug! });
+  return shop && (await canSeeShop(ctx, shop)) ? shop : null;
+}
+
+export async function myShops(ctx: Context): Promise<Shop[]> {
+  const ids = [...(await ctx.viewer.memberships()).keys()];
+  return ids.length === 0 ? [] : ctx.em.find(Shop, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
+}
+
+/** The shop an action names (global ID), locked for update. Membership was checked by the shield rule. */
+export function lockShop(em: EntityManager, shopId: string): Promise<Shop> {
+  return lockShopByKey(em, decodeId('Shop', shopId));
+}
+
+export async function lockShopByKey(em: EntityManager, key: string): Promise<Shop> {
+  const shop = await lockRow(em, Shop, { id: key });
+  if (!shop) throw new NotFoundError('No such shop');
+  return shop;
+}
+
+/**
+ * Locks the shop, then re-reads the caller's role under that lock: the shield rule ran before the
+ * transaction, and a concurrent team change (removal, demotion) may have committed since.
+ */
+export async function lockShopAsMember(ctx: Context, em: EntityManager, key: string, roles: readonly ShopMemberRole[]): Promise<Shop> {
+  const shop = await lockShopByKey(em, key);
+  const [row] = await em.execute<{ role: ShopMemberRole }[]>('select role from shop_member where shop_id = ? and user_id = ?', [shop.id, ctx.viewer.userId]);
+  if (!row) throw new NotFoundError('No such shop');
+  if (roles.length > 0 && !roles.includes(row.role)) throw new ForbiddenError();
+  return shop;
+}
+
+/**
+ * Re-reads the caller's role in the shop under a share lock on the membership row (the shield rule
+ * ran before the transaction; a removal or demotion may have committed since) without locking the
+ * shop itself. Products, stock and templates of a suspended or closed shop cannot change:
+ * SHOP_NOT_ACTIVE. A non-member gets NOT_FOUND with `notFound`, another role FORBIDDEN.
+ */
+export async function lockSellingMembership(ctx: Context, em: EntityManager, shopKey: string, roles: readonly ShopMemberRole[], notFound: string): Promise<void> {
+  const [row] = await em.execute<{ role: ShopMemberRole; status: S }[]>(
+    'select m.role, s.status from shop_member m join shop s on s.id = m.shop_id where m.shop_id = ? and m.user_id = ? for share of m',
+    [shopKey, ctx.viewer.userId],
+  );
+  if (!row) throw new NotFoundError(notFound);
+  if (!roles.includes(row.role)) throw new ForbiddenError();
+  if (row.status !== S.ACTIVE && row.status !== S.ONBOARDING) {
+    throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${row.status}: its products and stock cannot change`);
+  }
+}
+
+export interface ProfileInput {
+  shopId: string;
+  name?: string | null;
+  description?: string | null;
+  logoUrl?: string | null;
+  phone?: string | null;
+  address?: string | null;
+  businessHours?: BusinessHours[] | null;
+  photoUrls?: string[] | null;
+}
+
+const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+function validateProfile(input: ProfileInput): Partial<Shop> {
+  const problems = new Problems();
+  const out: Partial<Shop> = {};
+  const field = (name: string) => ['input', name];
+  if (input.name != null) {
+    out.name = input.name.trim();
+    if (charLength(out.name) < 2 || charLength(out.name) > 40) problems.add(UserErrorCode.INVALID_INPUT, 'Shop name must be 2 to 40 characters', field('name'));
+  }
+  if (input.description != null) {
+    out.description = input.description.trim();
+    if (charLength(out.description) > 4000) problems.add(UserErrorCode.INVALID_INPUT, 'Description must be at most 4000 characters', field('description'));
+  }
+  if (input.logoUrl != null) {
+    out.logoUrl = input.logoUrl.trim();
+    if (!isHttpUrl(out.logoUrl)) problems.add(UserErrorCode.INVALID_INPUT, 'Logo must be an http(s) URL', field('logoUrl'));
+  }
+  if (input.phone != null) {
+    out.phone = input.phone.replace(/[\s-]/g, '');
+    if (!isValidPhone(out.phone)) problems.add(UserErrorCode.INVALID_INPUT, 'Enter a mainland mobile number or an E.164 number', field('phone'));
+  }
+  if (input.address != null) {
+    out.address = input.address.trim();
+    if (charLength(out.address) > 200) problems.add(UserErrorCode.INVALID_INPUT, 'Address must be at most 200 characters', field('address'));
+  }
+  if (input.businessHours != null) {
+    const seen = new Set<number>();
+    input.businessHours.forEach((h, i) => {
+      const f = ['input', 'businessHours', String(i)];
+      if (!Number.isInteger(h.weekday) || h.weekday < 1 || h.weekday > 7) problems.add(UserErrorCode.INVALID_INPUT, 'Weekday must be 1 (Monday) to 7 (Sunday)', [...f, 'weekday']);
+      else if (seen.has(h.weekday)) problems.add(UserErrorCode.INVALID_INPUT, 'Each weekday may appear once', [...f, 'weekday']);
+      seen.add(h.weekday);
+      if (!TIME.test(h.opens)) problems.add(UserErrorCode.INVALID_INPUT, 'Opening time must be HH:MM', [...f, 'opens']);
+      if (!TIME.test(h.closes)) problems.add(UserErrorCode.INVALID_INPUT, 'Closing time must be HH:MM', [...f, 'closes']);
+      else if (TIME.test(h.opens) && h.closes <= h.opens) problems.add(UserErrorCode.INVALID_INPUT, 'Closing time must be after opening time', [...f, 'closes']);
+    });
+    out.businessHours = [...input.businessHours].sort((a, b) => a.weekday - b.weekday).map(({ weekday, opens, closes }) => ({ weekday, opens, closes }));
+  }
+  if (input.photoUrls != null) {
+    out.photoUrls = input.photoUrls.map((u) => u.trim());
+    if (out.photoUrls.length > 20) problems.add(UserErrorCode.INVALID_INPUT, 'At most 20 photos', field('photoUrls'));
+    out.photoUrls.forEach((u, i) => {
+      if (!isHttpUrl(u)) problems.add(UserErrorCode.INVALID_INPUT, 'Photos must be http(s) URLs', ['input', 'photoUrls', String(i)]);
+    });
+  }
+  problems.throwIfAny();
+  return out;
+}
+
+export async function updateShopProfile(ctx: Context, input: ProfileInput): Promise<Shop> {
+  const changes = validateProfile(input);
+  return guardUnique(
+    () =>
+      ctx.em.transactional(async (em) => {
+        const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), [ShopMemberRole.OWNER, ShopMemberRole.MANAGER]);
+        if (shop.status === S.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot be changed');
+        if (changes.name) await assertShopNameFree(em, changes.name, { exceptShopId: shop.id, field: ['input', 'name'] });
+        em.assign(shop, changes);
+        await em.flush();
+        return shop;
+      }),
+    () => new Failure(UserErrorCode.SHOP_NAME_TAKEN, 'A shop or an open application already uses this name', ['input', 'name']),
+  );
+}
+
+/** The newest published agreement version (a migration publishes the first one). */
+export async function currentAgreement(em: EntityManager): Promise<MerchantAgreement> {
+  const [current] = await em.find(MerchantAgreement, {}, { orderBy: { publishedAt: 'desc', id: 'desc' }, limit: 1 });
+  return current;
+}
+
+/** Records the OWNER's acceptance of the current agreement version, with the client IP. */
+export async function acceptAgreement(ctx: Context, input: { shopId: string; version: string }): Promise<Shop> {
+  return ctx.em.transactional(async (em) => {
+    const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), [ShopMemberRole.OWNER]);
+    if (shop.status === S.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot accept the agreement');
+    const current = await currentAgreement(em);
+    if (input.version !== current.version) {
+      throw new Failure(UserErrorCode.AGREEMENT_VERSION_MISMATCH, `The current agreement is version ${current.version}`, ['input', 'version']);
+    }
+    const existing = await em.findOne(AgreementAcceptance, { shop, version: current.version });
+    if (!existing) {
+      em.create(AgreementAcceptance, { shop, acceptedBy: ctx.viewer.userId!, version: current.version, ip: ctx.ip, acceptedAt: new Date() });
+      recordAudit(ctx, em, { action: 'shop.acceptAgreement', targetType: 'Shop', targetId: shop.id, after: { version: current.version, ip: ctx.ip } });
+      await em.flush();
+    }
+    return shop;
+  });
+}
+
+export async function publishAgreement(ctx: Context, input: { version: string; text: string }): Promise<MerchantAgreement> {
+  const version = input.version.trim();
+  const text = input.text.trim();
+  const problems = new Problems();
+  if (!/^[\w.-]{1,40}$/.test(version)) problems.add(UserErrorCode.INVALID_INPUT, 'Version must be 1 to 40 letters, digits, dots or dashes', ['input', 'version']);
+  if (charLength(text) < 20) problems.add(UserErrorCode.INVALID_INPUT, 'Agreement text must be at least 20 characters', ['input', 'text']);
+  problems.throwIfAny();
+  const versionTaken = () => new Failure(UserErrorCode.INVALID_INPUT, 'This version exists already', ['input', 'version']);
+  // Two publications of one version at the same moment: the unique index decides.
+  return guardUnique(
+    () =>
+      ctx.em.transactional(async (em) => {
+        if (await em.count(MerchantAgreement, { version })) throw versionTaken();
+        const agreement = em.create(MerchantAgreement, { version, text, publishedAt: new Date() });
+        await em.flush();
+        recordAudit(ctx, em, { action: 'agreement.publish', targetType: 'MerchantAgreement', targetId: agreement.id, after: { version } });
+        await em.flush();
+        return agreement;
+      }),
+    versionTaken,
+  );
+}
+
+/** Required, published courses the shop has not passed yet. */
+export async function missingRequiredCourses(em: EntityManager, shopId: string): Promise<TrainingCourse[]> {
+  return em.find(TrainingCourse, {
+    required: true,
+    published: true,
+    id: { $nin: (await em.find(QuizAttempt, { shop: shopId, passed: true }, { fields: ['course'] })).map((a) => a.course.id) },
+  }, { orderBy: { id: 'asc' } });
+}
+
+/**
+ * ONBOARDING → ACTIVE (OWNER). Every gate is checked and every unmet one reported: the current
+ * agreement accepted, every required course passed, phone, address and description filled in.
+ */
+export async function activateShop(ctx: Context, shopId: string): Promise<Shop> {
+  return ctx.em.transactional(async (em) => {
+    const shop = await lockShopAsMember(ctx, em, decodeId('Shop', shopId), [ShopMemberRole.OWNER]);
+    const next = transition(SHOP_TRANSITIONS, 'activate', shop.status, 'shop');
+    const problems = new Problems();
+    const current = await currentAgreement(em);
+    if (!(await em.count(AgreementAcceptance, { shop, version: current.version }))) {
+      problems.add(UserErrorCode.AGREEMENT_NOT_ACCEPTED, `Accept the merchant agreement, version ${current.version}`, ['input', 'id']);
+    }
+    const missing = await missingRequiredCourses(em, shop.id);
+    if (missing.length > 0) {
+      problems.add(UserErrorCode.TRAINING_INCOMPLETE, `Pass the required training: ${missing.map((c) => c.title).join(', ')}`, ['input', 'id']);
+    }
+    for (const key of ['phone', 'address', 'description'] as const) {
+      if (!shop[key]) problems.add(UserErrorCode.PROFILE_INCOMPLETE, `Add the shop's ${key} to its profile`, [key]);
+    }
+    problems.throwIfAny();
+    shop.status = next;
+    shop.activatedAt ??= new Date();
+    recordAudit(ctx, em, { action: 'shop.activate', targetType: 'Shop', targetId: shop.id, before: { status: S.ONBOARDING }, after: { status: next } });
+    await em.flush();
+    await refreshShopVisibility(em, shop.id);
+    return shop;
+  });
+}
+
+export type ModerationAction = 'suspend' | 'reinstate' | 'close';
+
+/** Staff moderation with a reason: suspend, reinstate (to ACTIVE if it had been active, else ONBOARDING) or close. */
+export async function moderateShop(ctx: Context, action: ModerationAction, input: { shopId: string; reason: string }): Promise<Shop> {
+  const reason = input.reason.trim();
+  if (charLength(reason) < 3) throw new Failure(UserErrorCode.REASON_REQUIRED, 'Give a reason (at least 3 characters)', ['input', 'reason']);
+  return ctx.em.transactional(async (em) => {
+    const shop = await lockShop(em, input.shopId);
+    const before = { status: shop.status, reason: shop.statusReason ?? null };
+    const step = action === 'reinstate' ? (shop.activatedAt ? 'reinstateActive' : 'reinstateOnboarding') : action;
+    shop.status = transition(SHOP_TRANSITIONS, step, shop.status, 'shop');
+    shop.statusReason = reason;
+    recordAudit(ctx, em, { action: `shop.${action}`, targetType: 'Shop', targetId: shop.id, before, after: { status: shop.status, reason } });
+    await em.flush();
+    await refreshShopVisibility(em, shop.id);
+    return shop;
+  });
+}

@@ -1,0 +1,192 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Context } from '../../context';
+import { entityWhere } from '../../db/rows';
+import { Address, Checkout, Order, OrderEventType, OrderLine, type ShippingAddress, Shop, StockMovementReason, User } from '../../entities';
+import { BadInputError, Failure, Problems, UserErrorCode } from '../../errors';
+import { decodeId, toGlobalId } from '../../schema/shared/globalId';
+import { recordLowStockAlerts, reserveStock } from '../inventory';
+import { addEvent } from './orders';
+import { quoteShipping } from './shipping';
+
+export interface CheckoutInput {
+  addressId: string;
+  /** Cart lines to buy; all lines when omitted. */
+  lineIds?: string[] | null;
+  /** A note to every shop of the checkout (訂單備註). */
+  note?: string | null;
+}
+
+const KEY = /^[A-Za-z0-9._:-]{8,100}$/;
+
+interface LineRow {
+  line_id: string;
+  quantity: number;
+  variant_id: string;
+  sku: string;
+  variant_title: string;
+  price: number;
+  archived: boolean;
+  available: number;
+  product_id: string;
+  product_title: string;
+  visible: boolean;
+  shipping_template_id: string | null;
+  shop_id: string;
+}
+
+/**
+ * Places one order per shop from the buyer's cart, in one transaction: validates the lines, the
+ * address and availability; snapshots titles, SKUs, prices, address and fees; reserves stock with
+ * one conditional update; clears the bought cart lines. The same `idempotencyKey` from the same
+ * buyer returns the first checkout and creates nothing (requests with one key are serialised by
+ * an advisory lock, so a race resolves the same way).
+ */
+export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKey: string): Promise<Checkout> {
+  if (!KEY.test(idempotencyKey)) throw new BadInputError('`idempotencyKey` is 8–100 letters, digits, ".", "_", ":" or "-" (a UUID is ideal)', 'idempotencyKey');
+  const buyerId = ctx.viewer.userId!;
+  const note = input.note?.trim() || null;
+  if (note && [...note].length > 200) throw new Failure(UserErrorCode.INVALID_INPUT, 'A note has at most 200 characters', ['input', 'note']);
+  return ctx.em.transactional(async (em) => {
+    await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`checkout:${buyerId}:${idempotencyKey}`]);
+    const earlier = await entityWhere(em, Checkout, 'e.buyer_id = ? and e.idempotency_key = ?', [buyerId, idempotencyKey]);
+    if (earlier) return earlier;
+
+    const address = await entityWhere(em, Address, 'e.id = ? and e.user_id = ?', [decodeId('Address', input.addressId), buyerId]);
+    if (!address) throw new Failure(UserErrorCode.ADDRESS_NOT_FOUND, 'No such address in your address book', ['input', 'addressId']);
+    const rows = await lockCartLines(em, buyerId, input.lineIds);
+    if (rows.length === 0) throw new Failure(UserErrorCode.EMPTY_CART, 'Your cart has nothing to check out', ['input', 'lineIds']);
+
+    const problems = new Problems();
+    for (const r of rows) {
+      const field = ['lines', toGlobalId('CartLine', r.line_id)];
+      // `visible`: an approved version on sale in an ACTIVE shop.
+      if (!r.visible || r.archived) {
+        problems.add(UserErrorCode.PRODUCT_UNAVAILABLE, `${r.product_title} is not on sale`, field);
+      } else if (r.quantity > r.available) {
+        problems.add(UserErrorCode.INSUFFICIENT_STOCK, `Only ${Math.max(r.available, 0)} of ${r.sku} available`, field);
+      }
+    }
+    problems.throwIfAny();
+
+    const groups = groupByShop(rows);
+    const fees = await quoteShipping(em, groups.map((g) => ({
+      shopId: g.shopId,
+      subtotal: g.subtotal,
+      lines: g.rows.map((r) => ({ templateId: r.shipping_template_id, quantity: r.quantity })),
+    })), address.province);
+    const now = ctx.deps.clock.now();
+    const numbers = await orderNumbers(em, groups.length, now);
+    const snapshot: ShippingAddress = {
+      recipientName: address.recipientName,
+      phone: address.phone,
+      province: address.province,
+      city: address.city,
+      district: address.district,
+      line1: address.line1,
+      postalCode: address.postalCode ?? null,
+    };
+    const checkoutRow = em.create(Checkout, {
+      buyer: em.getReference(User, buyerId),
+      idempotencyKey,
+      total: 0,
+      expiresAt: new Date(now.getTime() + ctx.deps.config.orders.checkoutTtlMinutes * 60_000),
+    });
+    const orders = groups.map((g, i) => {
+      const shippingFee = fees.get(g.shopId) ?? 0;
+      const order = em.create(Order, {
+        number: numbers[i],
+        checkout: checkoutRow,
+        shop: em.getReference(Shop, g.shopId),
+        buyer: em.getReference(User, buyerId),
+        subtotal: g.subtotal,
+        shippingFee,
+        discountTotal: 0,
+        total: g.subtotal + shippingFee,
+        shippingAddress: snapshot,
+        note,
+        placedAt: now,
+      });
+      for (const r of g.rows) {
+        em.create(OrderLine, {
+          order,
+          variant: r.variant_id,
+          productId: r.product_id,
+          productTitle: r.product_title,
+          variantTitle: r.variant_title,
+          sku: r.sku,
+          unitPrice: r.price,
+          quantity: r.quantity,
+          lineTotal: r.price * r.quantity,
+        });
+      }
+      addEvent(em, order, OrderEventType.PLACED, now);
+      return order;
+    });
+    checkoutRow.total = orders.reduce((sum, o) => sum + o.total, 0);
+    await em.flush();
+    await em.execute(
+      `insert into stock_movement (shop_id, variant_id, delta_on_hand, delta_reserved, reason, actor_id, order_id, created_at)
+       select o.shop_id, l.variant_id, 0, l.quantity, ?, ?, o.id, now() from order_line l join orders o on o.id = l.order_id where o.checkout_id = ?`,
+      [StockMovementReason.RESERVE, buyerId, checkoutRow.id],
+    );
+    await em.execute('delete from cart_line where id in (?)', [rows.map((r) => r.line_id)]);
+
+    // The reservation comes last: it locks the variants, which every other buyer of them waits
+    // for, so they stay locked only for this update, the alerts and the commit.
+    const reservation = await reserveStock(em, rows.map((r) => ({ variantId: r.variant_id, quantity: r.quantity })));
+    if (reservation.short.length > 0) {
+      // Someone bought the last units between the read and the reservation: nothing was reserved,
+      // and the rollback undoes the orders above.
+      const short = new Set(reservation.short);
+      throw new Failure(rows.filter((r) => short.has(r.variant_id)).map((r) => ({
+        code: UserErrorCode.INSUFFICIENT_STOCK,
+        message: `Not enough ${r.sku} available`,
+        field: ['lines', toGlobalId('CartLine', r.line_id)],
+      })));
+    }
+
+    await recordLowStockAlerts(em, rows.map((r) => r.variant_id), reservation.availableBefore);
+    return checkoutRow;
+  });
+}
+
+/** The buyer's cart lines to buy, locked (a concurrent checkout of the same lines waits, then finds them gone). */
+async function lockCartLines(em: EntityManager, buyerId: string, lineIds: string[] | null | undefined): Promise<LineRow[]> {
+  const keys = lineIds?.map((id) => decodeId('CartLine', id));
+  if (keys && keys.length === 0) return [];
+  const rows = await em.execute<LineRow[]>(
+    `select c.id as line_id, c.quantity, v.id as variant_id, v.sku, v.title as variant_title, v.price, v.archived,
+            v.on_hand - v.reserved as available, p.id as product_id, p.title as product_title,
+            p.visible, p.shipping_template_id, p.shop_id
+     from cart_line c
+     join product_variant v on v.id = c.variant_id
+     join product p on p.id = v.product_id
+     where c.user_id = ? ${keys ? 'and c.id in (?)' : ''}
+     order by c.id
+     for no key update of c`,
+    keys ? [buyerId, keys] : [buyerId],
+  );
+  if (keys && rows.length !== new Set(keys).size) throw new Failure(UserErrorCode.INVALID_INPUT, 'A line is not in your cart', ['input', 'lineIds']);
+  return rows.map((r) => ({ ...r, line_id: String(r.line_id), variant_id: String(r.variant_id), product_id: String(r.product_id), shop_id: String(r.shop_id), price: Number(r.price), available: Number(r.available), shipping_template_id: r.shipping_template_id == null ? null : String(r.shipping_template_id) }));
+}
+
+function groupByShop(rows: LineRow[]): { shopId: string; rows: LineRow[]; subtotal: number }[] {
+  const groups = new Map<string, { shopId: string; rows: LineRow[]; subtotal: number }>();
+  for (const r of rows) {
+    const g = groups.get(r.shop_id) ?? { shopId: r.shop_id, rows: [], subtotal: 0 };
+    g.rows.push(r);
+    g.subtotal += r.price * r.quantity;
+    groups.set(r.shop_id, g);
+  }
+  return [...groups.values()];
+}
+
+/** Order numbers: the placing date in China time and a cluster-wide sequence, e.g. 20261123000042. */
+async function orderNumbers(em: EntityManager, count: number, at: Date): Promise<string[]> {
+  const rows = await em.execute<{ number: string }[]>(
+    `select to_char(?::timestamptz at time zone 'Asia/Shanghai', 'YYYYMMDD') || lpad(s, greatest(6, length(s)), '0') as number
+     from (select nextval('order_number_seq')::text as s from generate_series(1, ?)) q`,
+    [at.toISOString(), count],
+  );
+  return rows.map((r) => r.number);
+}

@@ -1,0 +1,78 @@
+import type { Context } from '../../context';
+import { InvitationStatus, MerchantApplication, MerchantApplicationStatus, Payment, Refund, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../../entities';
+import { isBigintKey, parseGlobalId } from '../../schema/shared/globalId';
+import { visibleProduct } from '../catalog';
+import { visibleAddress } from '../identity';
+import { visibleStocktake } from '../inventory';
+import { visibleCourse, visibleShop } from '../onboarding';
+import { visibleCart, visibleCartLine, visibleCheckout, visibleOrder, visibleShippingTemplate } from '../orders';
+
+/** Loads one node by database key, or null when absent or not visible to the viewer. */
+type NodeFetcher = (ctx: Context, key: string) => Promise<object | null>;
+
+/**
+ * Every type `node(id:)` can refetch, with its visibility rule. An object the viewer may not see
+ * is indistinguishable from an absent one.
+ */
+const fetchers: Record<string, NodeFetcher> = {
+  async User(ctx, key) {
+    if (ctx.viewer.userId !== key && !ctx.viewer.isStaff) return null;
+    return ctx.loaders.userById.load(key);
+  },
+  Shop: (ctx, key) => visibleShop(ctx, key),
+  async ShopMember(ctx, key) {
+    const member = await ctx.em.findOne(ShopMember, { id: key });
+    if (!member) return null;
+    return member.user.id === ctx.viewer.userId || ctx.viewer.isStaff || (await ctx.viewer.roleIn(member.shop.id)) ? member : null;
+  },
+  async ShopInvitation(ctx, key) {
+    const invitation = await ctx.em.findOne(ShopInvitation, { id: key });
+    if (!invitation) return null;
+    if ((invitation.email === ctx.viewer.user?.email && invitation.status === InvitationStatus.PENDING) || ctx.viewer.isStaff) return invitation;
+    return (await ctx.viewer.roleIn(invitation.shop.id)) === ShopMemberRole.OWNER ? invitation : null;
+  },
+  async Category(ctx, key) {
+    return ctx.loaders.categoryById.load(key);
+  },
+  async Brand(ctx, key) {
+    return ctx.loaders.brandById.load(key);
+  },
+  Product: (ctx, key) => visibleProduct(ctx, key),
+  Order: (ctx, key) => visibleOrder(ctx, key),
+  Checkout: (ctx, key) => visibleCheckout(ctx, key),
+  async Payment(ctx, key) {
+    const payment = await ctx.em.findOne(Payment, { id: key });
+    return payment && (await visibleCheckout(ctx, payment.checkout.id)) ? payment : null;
+  },
+  async Refund(ctx, key) {
+    const refund = await ctx.em.findOne(Refund, { id: key }, { populate: ['payment'] });
+    return refund && (await visibleCheckout(ctx, refund.payment.checkout.id)) ? refund : null;
+  },
+  async ProductVariant(ctx, key) {
+    const variant = await ctx.loaders.variantById.load(key);
+    return variant && !variant.archived && (await visibleProduct(ctx, variant.product.id)) ? variant : null;
+  },
+  Stocktake: (ctx, key) => visibleStocktake(ctx, key),
+  async MerchantApplication(ctx, key) {
+    const app = await ctx.em.findOne(MerchantApplication, { id: key });
+    if (!app) return null;
+    if (app.applicant.id === ctx.viewer.userId) return app;
+    return ctx.viewer.hasStaffRole(StaffRole.REVIEWER) && app.status !== MerchantApplicationStatus.DRAFT ? app : null;
+  },
+  async TrainingCourse(ctx, key) {
+    return ctx.viewer.isSignedIn ? visibleCourse(ctx, key) : null;
+  },
+  // The owner only (a cart's key is its owner's user id).
+  Address: (ctx, key) => visibleAddress(ctx, key),
+  Cart: (ctx, key) => visibleCart(ctx, key),
+  CartLine: (ctx, key) => visibleCartLine(ctx, key),
+  // The shop's members and staff.
+  ShippingTemplate: (ctx, key) => visibleShippingTemplate(ctx, key),
+};
+
+export async function fetchNode(ctx: Context, id: string): Promise<object | null> {
+  const parsed = parseGlobalId(id);
+  const fetcher = parsed && Object.hasOwn(fetchers, parsed.type) ? fetchers[parsed.type] : undefined;
+  if (!parsed || !fetcher || !isBigintKey(parsed.key)) return null;
+  return fetcher(ctx, parsed.key);
+}

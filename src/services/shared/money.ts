@@ -1,0 +1,55 @@
+import { UserErrorCode, type Problems } from '../../errors';
+import type { Money } from '../../schema/shared/money';
+
+const digitsCache = new Map<string, number>();
+
+/** Digits after the decimal point of a currency's minor unit (CNY 2, JPY 0, KWD 3). */
+export function currencyDigits(currency: string): number {
+  let digits = digitsCache.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digitsCache.set(currency, digits);
+  }
+  return digits;
+}
+
+/**
+ * Largest amount accepted (10,000,000.00 in a two-digit currency): 100 lines × 999 units at this
+ * price, or a shipping fee over as many units, still sum inside a safe integer.
+ */
+const MAX_MINOR = 1_000_000_000;
+
+/**
+ * Converts a Decimal input ("19.9", "19.90") into integer minor units by string arithmetic, never
+ * through a float. Reports INVALID_INPUT on `field` (and returns null) for more decimals than the
+ * currency has, negative amounts or amounts beyond the limit.
+ */
+export function toMinor(value: string, currency: string, problems: Problems, field: string[]): number | null {
+  const digits = currencyDigits(currency);
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(value.trim());
+  if (!match) {
+    problems.add(UserErrorCode.INVALID_INPUT, 'Amount must be zero or more, like "19.90"', field);
+    return null;
+  }
+  const [, whole, fraction = ''] = match;
+  if (fraction.length > digits) {
+    problems.add(UserErrorCode.INVALID_INPUT, `${currency} amounts have at most ${digits} decimals`, field);
+    return null;
+  }
+  const minor = Number(whole) * 10 ** digits + Number(fraction.padEnd(digits, '0') || '0');
+  if (minor > MAX_MINOR) {
+    problems.add(UserErrorCode.INVALID_INPUT, 'Amount is too large', field);
+    return null;
+  }
+  return minor;
+}
+
+/** Integer minor units as a Money object ("19.90" for 1990 CNY). */
+export function money(minor: number | string, currency: string): Money {
+  const amountMinor = Number(minor);
+  const digits = currencyDigits(currency);
+  const sign = amountMinor < 0 ? '-' : '';
+  const abs = String(Math.abs(amountMinor)).padStart(digits + 1, '0');
+  const amount = digits === 0 ? `${sign}${abs}` : `${sign}${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
+  return { amount, currency, amountMinor };
+}

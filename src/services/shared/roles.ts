@@ -1,0 +1,26 @@
+import { ShopMemberRole as M, StaffRole as S } from '../../entities';
+
+/**
+ * Who may do what, named once: the shield tree (src/permissions) checks these roles before a
+ * resolver runs, and the services check the same sets again where they load the shop's rows.
+ */
+
+/** Shop roles that write the catalog: products, variants and their review submissions. */
+export const CATALOG_ROLES: readonly M[] = [M.OWNER, M.MANAGER, M.OPERATOR];
+/** Shop roles that change stock: adjustments and stocktakes. */
+export const STOCK_ROLES: readonly M[] = [M.OWNER, M.MANAGER, M.OPERATOR];
+/** Shop roles that keep shipping-fee templates. */
+export const SHIPPING_ROLES: readonly M[] = [M.OWNER, M.MANAGER, M.OPERATOR];
+/** Shop roles that fulfil orders: accept, ship, cancel with a reason. */
+export const FULFIL_ROLES: readonly M[] = [M.OWNER, M.MANAGER, M.OPERATOR];
+/** Shop roles that edit the shop's public profile. */
+export const PROFILE_ROLES: readonly M[] = [M.OWNER, M.MANAGER];
+/** The shop's owner alone: agreements, activation, the team. */
+export const OWNER_ROLES: readonly M[] = [M.OWNER];
+
+/** Staff who see every order and may cancel any. */
+export const ORDER_STAFF: readonly S[] = [S.CUSTOMER_SERVICE, S.OPERATIONS];
+/** Staff who review products submitted for sale. */
+export const PRODUCT_REVIEW_STAFF: readonly S[] = [S.REVIEWER, S.OPERATIONS];
+/** Staff who moderate shops and products (suspend, ban). */
+export const MODERATION_STAFF: readonly S[] = [S.OPERATIONS, S.RISK];

@@ -1,0 +1,72 @@
+import { type Problems, UserErrorCode } from '../../errors';
+
+/** Field validators shared by the services. Each returns true when the value is acceptable. */
+
+const USCC_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+
+/**
+ * Unified social credit code (統一社會信用代碼, GB 32100-2015): 18 characters from a 31-character
+ * set (no I, O, S, V, Z); the last is a check character over the first 17 (weights 3^i mod 31).
+ */
+export function isValidUscc(code: string): boolean {
+  if (!/^[0-9A-HJ-NPQRTUWXY]{18}$/.test(code)) return false;
+  const sum = USCC_WEIGHTS.reduce((acc, weight, i) => acc + USCC_CHARSET.indexOf(code[i]) * weight, 0);
+  const check = (31 - (sum % 31)) % 31;
+  return code[17] === USCC_CHARSET[check];
+}
+
+/** A mainland China mobile number (11 digits starting 13–19, optionally +86) or any E.164 number. */
+export function isValidPhone(phone: string): boolean {
+  return /^(\+86)?1[3-9]\d{9}$/.test(phone) || /^\+[1-9]\d{7,14}$/.test(phone);
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function isValidEmail(email: string): boolean {
+  return email.length <= 254 && EMAIL.test(email);
+}
+
+export function isHttpUrl(value: string): boolean {
+  if (value.length > 2048) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** ASCII slug: lower-case letters, digits and single dashes; empty when nothing ASCII remains. */
+export function slugify(text: string): string {
+  return text
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60);
+}
+
+export function isValidSlug(slug: string): boolean {
+  return /^[a-z0-9]+(-[a-z0-9]+)*$/.test(slug) && slug.length <= 60;
+}
+
+/** Length in characters (code points), so 無線藍牙耳機 counts 6. */
+export function charLength(text: string): number {
+  return [...text].length;
+}
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** Trims a text field and reports it when its length (in characters) is outside [min, max]. */
+export function checkText(problems: Problems, value: string, path: string[], min: number, max: number, label: string): string {
+  const trimmed = value.trim();
+  // PostgreSQL cannot store NUL, and no other control character belongs in a text field.
+  if (CONTROL.test(trimmed)) {
+    problems.add(UserErrorCode.INVALID_INPUT, `${label} contains control characters`, path);
+    return trimmed;
+  }
+  if (charLength(trimmed) < min || charLength(trimmed) > max) problems.add(UserErrorCode.INVALID_INPUT, `${label} must be ${min} to ${max} characters`, path);
+  return trimmed;
+}

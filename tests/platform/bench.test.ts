@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { SCENARIOS } from '../../bench/options';
+
+/**
+ * Keeps `npm run bench` from rotting: its smoke mode (a 300-product catalog, one worker, a second
+ * per scenario) runs end to end against this file's database. Speed is not asserted here (the
+ * benchmark's targets are for the real run); that every scenario ran without an error is.
+ */
+const root = path.resolve(__dirname, '../..');
+const results = mkdtempSync(path.join(tmpdir(), 'marketplace-bench-'));
+afterAll(() => rmSync(results, { recursive: true, force: true }));
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(root, 'bench', 'run.ts'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+it('runs every benchmark scenario and both ceilings in smoke mode without an error', async () => {
+  const out = path.join(results, 'smoke.json');
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_DATABASE_URL: process.env.TEST_DB_URL };
+  delete env.NODE_ENV;
+  const { code, output } = await run(['--smoke', '--out', out, '--results-dir', results, '--timeout', '150'], env);
+  expect(code, output).toBe(0);
+
+  const result = JSON.parse(readFileSync(out, 'utf8'));
+  expect(result.failures).toEqual([]);
+  expect(result.scenarios.map((s: { name: string }) => s.name)).toEqual([...SCENARIOS]);
+  for (const s of result.scenarios) {
+    expect(s.requests, s.name).toBeGreaterThan(0);
+    expect(s.errors + s.non2xx + s.gqlErrors, s.name).toBe(0);
+    // Cached anonymous catalog answers run no SQL at all; every other scenario runs some.
+    if (!['listing', 'search-zh', 'search-en', 'category', 'detail'].includes(s.name)) expect(s.sqlPerRequest, s.name).toBeGreaterThan(0);
+    expect(s.rss.workersMb, s.name).toHaveLength(1);
+  }
+  const checkout = result.scenarios.find((s: { name: string }) => s.name === 'checkout').checkout;
+  expect(checkout.soldOut).toBe(true);
+  expect(checkout.purchases).toBe(checkout.stock.stockAtStart);
+  expect(checkout.stock.oversold).toBe(false);
+  expect(checkout.stock.problems).toEqual([]);
+  expect(result.ceilings.bareFastify.requests).toBeGreaterThan(0);
+  expect(Object.keys(result.ceilings.pg)).toEqual(['listing', 'search-zh', 'search-en', 'category']);
+  expect(output).toContain('| anonymous listing, 20 per page');
+}, 180_000);

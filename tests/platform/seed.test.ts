@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeId, toGlobalId } from '../../src/schema/shared/globalId';
+import { seedBulkCatalog } from '../../src/seeds/catalog';
+import { DEMO_PASSWORD, seedDemo } from '../../src/seeds/demo';
+import { type GqlResult, type TestApp, createTestApp } from '../helpers/app';
+import { signIn } from '../helpers/factories';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+const CATALOG_TABLES = ['users', 'shop', 'shop_member', 'merchant_application', 'category', 'brand', 'product', 'product_variant', 'stock_movement', 'product_status_change'];
+
+async function rowCounts(): Promise<Record<string, number>> {
+  const [row] = await t.sql(`select ${CATALOG_TABLES.map((table) => `(select count(*)::int from ${table}) as ${table}`).join(', ')}`);
+  return row;
+}
+
+type ProductPage = { products: { nodes: { id: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+
+/** Every product a shopper can page through, as database keys. */
+async function shopperCatalog(filter: Record<string, unknown> = {}): Promise<string[]> {
+  const keys: string[] = [];
+  let after: string | null = null;
+  do {
+    const res: GqlResult<ProductPage> = await t.gql<ProductPage>(
+      `query($filter: ProductFilter, $after: String) { products(filter: $filter, first: 100, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }`,
+      { filter, after },
+    );
+    expect(res.errors).toBeUndefined();
+    keys.push(...res.data!.products.nodes.map((n) => decodeId('Product', n.id)));
+    after = res.data!.products.pageInfo.hasNextPage ? res.data!.products.pageInfo.endCursor : null;
+  } while (after);
+  return keys;
+}
+
+describe('seed:demo', () => {
+  it('creates shops and applications in every status, courses and a category tree, and is safe to run again', async () => {
+    const first = await seedDemo(t.orm.em.fork());
+    const counts = await rowCounts();
+    const again = await seedDemo(t.orm.em.fork());
+    expect(again.shops).toBe(0);
+    expect(again.catalog).toEqual({ brands: 0, shops: 0, products: 0 });
+    expect(await rowCounts()).toEqual(counts);
+    expect(first.catalog.products).toBe(counts.product);
+    const sql = (q: string) => t.orm.em.fork().getConnection().execute<{ status: string }[]>(q);
+    expect((await sql('select distinct status from shop order by status')).map((r) => r.status)).toEqual(['ACTIVE', 'CLOSED', 'ONBOARDING', 'SUSPENDED']);
+    expect((await sql('select distinct status from merchant_application order by status')).map((r) => r.status)).toEqual([
+      'APPROVED', 'CHANGES_REQUESTED', 'DRAFT', 'IN_REVIEW', 'REJECTED', 'SUBMITTED',
+    ]);
+    const [{ count }] = await t.orm.em.fork().getConnection().execute<{ count: number }[]>("select count(*)::int as count from shop where slug = 'blue-sea-digital'");
+    expect(count).toBe(1);
+    const [{ max }] = await t.orm.em.fork().getConnection().execute<{ max: number }[]>('select max(depth) as max from category');
+    expect(max).toBe(3);
+    expect(first.orders).toBeGreaterThan(0);
+    expect(again.orders).toBe(0);
+    expect((await sql('select distinct status from orders order by status')).map((r) => r.status)).toEqual([
+      'CANCELLED', 'COMPLETED', 'DELIVERED', 'PAID', 'PENDING_PAYMENT', 'PROCESSING', 'SHIPPED',
+    ]);
+    // Stock stays consistent with the orders: nothing reserved beyond the unpaid checkout.
+    const [{ reserved }] = await t.orm.em.fork().getConnection().execute<{ reserved: number }[]>('select coalesce(sum(reserved), 0)::int as reserved from product_variant');
+    const [{ pending }] = await t.orm.em.fork().getConnection().execute<{ pending: number }[]>(
+      "select coalesce(sum(l.quantity), 0)::int as pending from order_line l join orders o on o.id = l.order_id where o.status = 'PENDING_PAYMENT'",
+    );
+    expect(reserved).toBe(pending);
+  });
+
+  it('lets the demo merchant sign in and see an active shop, and the demo reviewer see the queue', async () => {
+    const merchant = await signIn(t, 'merchant@demo.test', DEMO_PASSWORD);
+    const shops = await t.gql(`{ myShops { slug status trainingProgress { passed } } }`, {}, { token: merchant.accessToken });
+    expect(shops.data!.myShops).toEqual([{ slug: 'blue-sea-digital', status: 'ACTIVE', trainingProgress: [{ passed: true }] }]);
+    const admin = await signIn(t, 'admin@demo.test', DEMO_PASSWORD);
+    // Staff listing every shop's private fields: a fixed number of queries, however many shops.
+    const listed = await t.countQueries(
+      `{ nodes(ids: ["U2hvcDox", "U2hvcDoy", "U2hvcDoz", "U2hvcDo0"]) { ... on Shop { slug acceptedAgreementVersion invitations { id } trainingProgress { passed bestScore } members { role user { displayName } } } } }`,
+      {},
+      { token: admin.accessToken },
+    );
+    expect(listed.result.errors).toBeUndefined();
+    expect(listed.result.data!.nodes.map((n: { acceptedAgreementVersion: string | null }) => n.acceptedAgreementVersion)).toEqual(['2026-11', null, '2026-11', '2026-11']);
+    // session, shops, viewer memberships, agreements, invitations, quiz stats, courses, members, users
+    expect(listed.queries).toBeLessThanOrEqual(9);
+    const reviewer = await signIn(t, 'reviewer@demo.test', DEMO_PASSWORD);
+    const queue = await t.gql(`{ merchantApplications(filter: { status: SUBMITTED }) { totalCount } }`, {}, { token: reviewer.accessToken });
+    expect(queue.data!.merchantApplications.totalCount).toBe(1);
+  });
+
+  it('seeds a catalog of a few hundred products in every status, from a dozen brands and thirty ACTIVE shops', async () => {
+    const statuses = await t.sql('select status, count(*)::int as n from product group by status order by status');
+    expect(statuses.map((r) => r.status)).toEqual(['ACTIVE', 'BANNED', 'DELISTED', 'DRAFT', 'PENDING_REVIEW', 'REJECTED']);
+    expect(statuses.find((r) => r.status === 'BANNED').n).toBe(1);
+    const [catalog] = await t.sql(
+      `select (select count(*)::int from product) as products, (select count(distinct brand_id)::int from product) as brands,
+         (select count(*)::int from shop where status = 'ACTIVE') as active_shops,
+         (select count(distinct p.shop_id)::int from product p join shop s on s.id = p.shop_id where s.status = 'ACTIVE') as selling_shops,
+         (select count(*)::int from product where char_length(description) < 20 or jsonb_array_length(image_urls) = 0
+            or image_urls->>0 not like 'https://img.demo.test/%' or cardinality(tags) = 0) as incomplete,
+         (select count(*)::int from product where listed and listed_at is null) as listed_undated,
+         (select count(*)::int from product where status = 'PENDING_REVIEW' and submitted_at is null) as unqueued,
+         (select count(distinct sales_count)::int from product where listed) as sales_figures,
+         (select count(*)::int from product_variant where compare_at_price > price) as discounted,
+         (select count(*)::int from product p where not exists (
+            select 1 from product_variant v where v.product_id = p.id and v.on_hand > v.reserved)) as sold_out,
+         (select min(n)::int from (select count(*) as n from product_variant group by product_id) v) as min_variants,
+         (select max(n)::int from (select count(*) as n from product_variant group by product_id) v) as max_variants,
+         (select count(*)::int from product_variant v left join lateral (
+            select coalesce(sum(m.delta_on_hand), 0) as on_hand, coalesce(sum(m.delta_reserved), 0) as reserved from stock_movement m where m.variant_id = v.id) l on true
+          where v.on_hand <> l.on_hand or v.reserved <> l.reserved) as unrecorded_stock`,
+    );
+    expect(catalog).toMatchObject({ incomplete: 0, listed_undated: 0, unqueued: 0, min_variants: 1, max_variants: 4, unrecorded_stock: 0 });
+    expect(catalog.products).toBeGreaterThanOrEqual(200);
+    expect(catalog.brands).toBeGreaterThanOrEqual(12);
+    expect(catalog.active_shops).toBeGreaterThanOrEqual(30);
+    expect(catalog.selling_shops).toBe(catalog.active_shops);
+    expect(catalog.sales_figures).toBeGreaterThan(100);
+    expect(catalog.discounted).toBeGreaterThan(0);
+    expect(catalog.sold_out).toBeGreaterThan(0);
+  });
+
+  it('gives every demo product its life cycle: created by the shop, decided by staff with a reason for rejections and bans', async () => {
+    const [history] = await t.sql(
+      `select (select count(*)::int from product p where not exists (
+                select 1 from product_status_change c where c.product_id = p.id and c.action = 'CREATE' and c.from_status is null)) as uncreated,
+              (select count(*)::int from product p where p.status <> (
+                select c.to_status from product_status_change c where c.product_id = p.id order by c.at desc, c.id desc limit 1)) as out_of_step,
+              (select count(*)::int from product p where p.status in ('REJECTED', 'BANNED') and not exists (
+                select 1 from product_status_change c where c.product_id = p.id and c.action in ('REJECT', 'BAN') and c.by_staff and c.reason is not null)) as unexplained`,
+    );
+    expect(history).toEqual({ uncreated: 0, out_of_step: 0, unexplained: 0 });
+
+    const merchant = await signIn(t, 'merchant@demo.test', DEMO_PASSWORD);
+    const own = await t.gql(
+      `{ shop(slug: "blue-sea-digital") { products(first: 100) { nodes { status pendingRevision { title } statusHistory { action reason } } } } }`,
+      {},
+      { token: merchant.accessToken },
+    );
+    expect(own.errors).toBeUndefined();
+    const nodes: { status: string; pendingRevision: { title: string } | null; statusHistory: { action: string; reason: string | null }[] }[] = own.data!.shop.products.nodes;
+    expect(new Set(nodes.map((n) => n.status))).toEqual(new Set(['ACTIVE', 'DRAFT', 'PENDING_REVIEW', 'REJECTED', 'DELISTED']));
+    expect(nodes.some((n) => n.status === 'PENDING_REVIEW' && n.pendingRevision)).toBe(true);
+    const rejected = nodes.find((n) => n.status === 'REJECTED')!;
+    expect(rejected.statusHistory.map((h) => h.action)).toEqual(['CREATE', 'SUBMIT', 'REJECT']);
+    expect(rejected.statusHistory[2].reason).toBeTruthy();
+
+    const reviewer = await signIn(t, 'reviewer@demo.test', DEMO_PASSWORD);
+    const queue = await t.gql(`{ productsForReview(first: 5) { totalCount } }`, {}, { token: reviewer.accessToken });
+    const [{ pending }] = await t.sql("select count(*)::int as pending from product where status = 'PENDING_REVIEW'");
+    expect(queue.data!.productsForReview.totalCount).toBe(pending);
+  });
+
+  it('lets shoppers search the demo catalog and shows them only products on sale in ACTIVE shops', async () => {
+    const found = await t.gql(`{ products(filter: { search: "耳機" }, first: 10) { totalCount nodes { title } } }`);
+    expect(found.errors).toBeUndefined();
+    expect(found.data!.products.totalCount).toBeGreaterThanOrEqual(10);
+    expect(found.data!.products.nodes[0].title).toContain('耳機');
+    const english = await t.gql(`{ products(filter: { search: "anker charger" }) { totalCount } }`);
+    expect(english.data!.products.totalCount).toBeGreaterThan(0);
+
+    const visible = (await t.sql(
+      "select p.id from product p join shop s on s.id = p.shop_id where p.listed and s.status = 'ACTIVE' order by p.id",
+    )).map((r) => String(r.id));
+    const [{ hidden }] = await t.sql("select count(*)::int as hidden from product p join shop s on s.id = p.shop_id where p.listed and s.status <> 'ACTIVE'");
+    expect(hidden).toBeGreaterThan(0);
+    expect((await shopperCatalog()).sort((a, b) => Number(a) - Number(b))).toEqual(visible);
+  });
+
+  it('adds exactly N generated products in bulk, three variants each, on sale and searchable', async () => {
+    const [{ before }] = await t.sql('select max(id)::text as before from product');
+    const result = await seedBulkCatalog(t.orm.em.fork(), { products: 500 });
+    expect(result).toMatchObject({ products: 500, variants: 1500, statusChanges: 1500 });
+
+    const [added] = await t.sql(
+      `select count(*)::int as products, count(*) filter (where visible and search_vector is not null and min_price > 0)::int as on_sale,
+         count(distinct category_id)::int as categories, count(distinct shop_id)::int as shops,
+         (select count(*)::int from (select product_id from product_variant where product_id > ? group by product_id having count(*) <> 3) odd) as odd,
+         (select count(*)::int from product_variant v where v.product_id > ? and v.on_hand > 0 and not exists (
+            select 1 from stock_movement m where m.variant_id = v.id and m.reason = 'INITIAL')) as unrecorded_stock,
+         (select count(*)::int from shop where status = 'ACTIVE') as active_shops,
+         (select count(*)::int from category) as all_categories
+       from product where id > ?`,
+      [before, before, before],
+    );
+    expect(added).toMatchObject({ products: 500, on_sale: 500, odd: 0, unrecorded_stock: 0 });
+    expect(added.active_shops).toBeGreaterThanOrEqual(50);
+    expect(added.all_categories).toBeGreaterThanOrEqual(200);
+    expect(added.categories).toBeGreaterThan(100);
+    expect(added.shops).toBeGreaterThan(30);
+    expect(result.stockMovements).toBe((await t.sql('select count(*)::int as n from product_variant where product_id > ? and on_hand > 0', [before]))[0].n);
+
+    const [sample] = await t.sql('select id, title, shop_id from product where id > ? order by id desc limit 1', [before]);
+    const hits = await shopperCatalog({ search: sample.title, shopId: toGlobalId('Shop', sample.shop_id) });
+    expect(hits).toContain(String(sample.id));
+  });
+});
