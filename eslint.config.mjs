@@ -13,6 +13,21 @@ export default tseslint.config(
     },
   },
   {
+    // One API locks rows (src/db/rows.ts): services name a lock mode, never write one.
+    files: ['src/services/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [
+        { name: '@mikro-orm/core', importNames: ['LockMode'], message: 'Lock rows through src/db/rows.ts (lockWhere, lockById, lockKeys).' },
+        { name: '@mikro-orm/postgresql', importNames: ['LockMode'], message: 'Lock rows through src/db/rows.ts (lockWhere, lockById, lockKeys).' },
+      ] }],
+      'no-restricted-syntax': ['error',
+        { selector: 'Literal[value=/\\bfor\\s+(no\\s+key\\s+)?(update|share)\\b/i]', message: 'Lock rows through src/db/rows.ts (lockWhere, lockById, lockKeys), not a locking clause in SQL.' },
+        { selector: 'TemplateElement[value.raw=/\\bfor\\s+(no\\s+key\\s+)?(update|share)\\b/i]', message: 'Lock rows through src/db/rows.ts (lockWhere, lockById, lockKeys), not a locking clause in SQL.' },
+        { selector: "MemberExpression[property.name=/^(forUpdate|forNoKeyUpdate|forShare)$/]", message: 'Lock rows through src/db/rows.ts.' },
+      ],
+    },
+  },
+  {
     // GraphQL responses are dynamic JSON: tests read them without typing every shape.
     files: ['tests/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -30,6 +30,8 @@ export interface Context {
   ip: string;
   userAgent: string | undefined;
   deps: AppDeps;
+  /** The business clock's current time: every time-based rule reads it here, so tests can move it. */
+  now(): Date;
   /** The user register/login/refreshSession signed in during this request (may read their own payload). */
   signedInUserId?: string;
 }
@@ -75,5 +77,14 @@ export async function createContext(
     ip: request.ip,
     userAgent: request.userAgent,
     deps,
+    now: () => deps.clock.now(),
   };
+}
+
+/**
+ * A context outside any HTTP request, for seeds, scripts and tests that call services directly as
+ * a given viewer.
+ */
+export function contextAs(deps: AppDeps, em: EntityManager, viewer: Viewer, opts: { requestId: string; log: FastifyBaseLogger }): Context {
+  return { em, viewer, loaders: createLoaders(em), requestId: opts.requestId, log: opts.log, ip: '127.0.0.1', userAgent: undefined, deps, now: () => deps.clock.now() };
 }

@@ -88,10 +88,6 @@ export function entitiesWhereIn<T extends object>(em: EntityManager, entity: Ent
   return entitiesWhere(em, entity, `e."${column}" in (?) ${extra} order by ${orderBy}`, [[...keys]]);
 }
 
-/** One row by primary key, locked `FOR NO KEY UPDATE` (see `lockRows`). */
-export function lockById<T extends object>(em: EntityManager, entity: EntityClass<T>, id: string): Promise<T | null> {
-  return entityWhere(em, entity, 'e.id = ? for no key update', [id]);
-}
 
 /** Hydrates the `alias` part of a joined row selected with `columnsOf(…, alias, true)`. */
 export function mapAliased<T extends object>(em: EntityManager, entity: EntityClass<T>, row: Record<string, unknown>, alias: string): T {
@@ -99,4 +95,118 @@ export function mapAliased<T extends object>(em: EntityManager, entity: EntityCl
   const data: Record<string, unknown> = {};
   for (const key in row) if (key.startsWith(prefix)) data[key.slice(prefix.length)] = row[key];
   return em.map(entity, data as never);
+}
+
+/**
+ * Row locks. Every lock a service takes goes through these functions (a lint rule keeps
+ * `LockMode` and hand-written locking clauses out of src/services).
+ *
+ * The default is `FOR NO KEY UPDATE`, the lock an UPDATE that changes no key takes. Unlike
+ * `FOR UPDATE` (MikroORM's PESSIMISTIC_WRITE) it does not block the KEY SHARE lock PostgreSQL takes
+ * on a parent row whenever a child row referencing it is inserted, so locking a shop, product,
+ * variant, checkout or order never deadlocks against a transaction inserting stock movements,
+ * orders or events that point at it. `share` lets readers that must see a row unchanged until
+ * commit (a membership while acting for a shop) run side by side.
+ */
+export type RowLock = 'no key update' | 'update' | 'share' | 'key share';
+
+export interface LockOptions {
+  lock?: RowLock;
+  /** Skip rows another transaction holds: how several workers share a queue of rows. */
+  skipLocked?: boolean;
+  /** SQL over alias `e`; multi-row locks should follow one order (the id) so they never deadlock. */
+  orderBy?: string;
+  limit?: number;
+}
+
+function lockClause(options: LockOptions, of?: string): string {
+  return `for ${options.lock ?? 'no key update'}${of ? ` of ${of}` : ''}${options.skipLocked ? ' skip locked' : ''}`;
+}
+
+/** The entities of `entity`'s table (alias `e`) matching the SQL condition `where`, locked. */
+export function lockWhere<T extends object>(em: EntityManager, entity: EntityClass<T>, where: string, params: unknown[] = [], options: LockOptions = {}): Promise<T[]> {
+  const order = options.orderBy ? ` order by ${options.orderBy}` : '';
+  const limit = options.limit ? ` limit ${Math.trunc(options.limit)}` : '';
+  return entitiesWhere(em, entity, `${where}${order}${limit} ${lockClause(options)}`, params);
+}
+
+/** The first entity `lockWhere` finds, or null. */
+export async function lockOneWhere<T extends object>(em: EntityManager, entity: EntityClass<T>, where: string, params: unknown[] = [], options: LockOptions = {}): Promise<T | null> {
+  return (await lockWhere(em, entity, where, params, { ...options, limit: 1 }))[0] ?? null;
+}
+
+/** One row by primary key, locked (`FOR NO KEY UPDATE` unless told otherwise). */
+export function lockById<T extends object>(em: EntityManager, entity: EntityClass<T>, id: string, lock: RowLock = 'no key update'): Promise<T | null> {
+  return lockOneWhere(em, entity, 'e.id = ?', [id], { lock });
+}
+
+/**
+ * Locks the rows of `entity` whose id is in `ids`, or which `subquery` (SQL selecting ids) yields,
+ * in id order, in a statement of its own, without loading them: the deadlock-free prelude of a
+ * set-based UPDATE of several rows (concurrent transactions take them in the same order), placed
+ * as late as possible so others wait on them for little of the transaction. Returns the ids locked.
+ */
+export async function lockKeys<T extends object>(
+  em: EntityManager,
+  entity: EntityClass<T>,
+  ids: readonly string[] | { subquery: string; params: unknown[] },
+  options: Pick<LockOptions, 'lock' | 'skipLocked'> = {},
+): Promise<string[]> {
+  const byList = Array.isArray(ids);
+  if (byList && ids.length === 0) return [];
+  const rows = await em.execute<{ id: string }[]>(
+    `select e.id from ${tableOf(em, entity)} e where e.id in (${byList ? '?' : (ids as { subquery: string }).subquery}) order by e.id ${lockClause(options, 'e')}`,
+    byList ? [[...ids]] : (ids as { params: unknown[] }).params,
+  );
+  return rows.map((r) => String(r.id));
+}
+
+/**
+ * Plain rows of hand-written SQL, typed and converted by a shape declared once: `key` (a bigint
+ * key, as a string), `int` and `number` (numbers, also from numeric/bigint text), `text`, `bool`,
+ * `date` (a Date from timestamptz text), `json`; a trailing `?` allows null. Columns are picked by
+ * their SQL names, so alias them to the names the code wants.
+ */
+type ColumnType = 'key' | 'int' | 'number' | 'text' | 'bool' | 'date' | 'json';
+type ValueOf<C> = C extends 'key' | 'text' ? string : C extends 'int' | 'number' ? number : C extends 'bool' ? boolean : C extends 'date' ? Date : unknown;
+export type RowShape = Record<string, ColumnType | `${ColumnType}?`>;
+export type RowOf<S extends RowShape> = { -readonly [K in keyof S]: S[K] extends `${infer C}?` ? ValueOf<C> | null : ValueOf<S[K]> };
+
+const CONVERT: Record<ColumnType, (v: unknown) => unknown> = {
+  key: (v) => String(v),
+  int: (v) => Number(v),
+  number: (v) => Number(v),
+  text: (v) => String(v),
+  bool: (v) => v === true || v === 't' || v === 'true',
+  date: (v) => (v instanceof Date ? v : new Date(String(v))),
+  json: (v) => (typeof v === 'string' ? JSON.parse(v) : v),
+};
+
+export function rowShape<const S extends RowShape>(shape: S): S {
+  return shape;
+}
+
+/** Converts raw rows to `shape`. */
+export function mapRows<S extends RowShape>(shape: S, rows: Record<string, unknown>[]): RowOf<S>[] {
+  const columns = Object.entries(shape).map(([name, type]) => {
+    const nullable = type.endsWith('?');
+    const convert = CONVERT[(nullable ? type.slice(0, -1) : type) as ColumnType];
+    return { name, nullable, convert };
+  });
+  return rows.map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const c of columns) {
+      const v = row[c.name];
+      if (v === null || v === undefined) {
+        if (!c.nullable) throw new Error(`Column ${c.name} is null or missing in a row declared not null`);
+        out[c.name] = null;
+      } else out[c.name] = c.convert(v);
+    }
+    return out as RowOf<S>;
+  });
+}
+
+/** Runs `sql` and returns its rows converted to `shape`. */
+export async function selectRows<S extends RowShape>(em: EntityManager, shape: S, sql: string, params: unknown[] = []): Promise<RowOf<S>[]> {
+  return mapRows(shape, await em.execute<Record<string, unknown>[]>(sql, params));
 }

@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import pino from 'pino';
 import type { Config } from '../config';
-import type { Context } from '../context';
+import { type Context, contextAs } from '../context';
 import { Address, Order, PaymentProviderName, ProductStatus, User } from '../entities';
-import { createLoaders } from '../loaders';
 import { toGlobalId } from '../schema/shared/globalId';
 import { acceptOrder, cancelOrder, checkout, completeOrders, confirmDelivery, expireCheckouts, shipOrder } from '../services/orders';
 import { ManualClock } from '../services/shared';
@@ -39,7 +38,7 @@ export async function seedDemoOrders(em: EntityManager, config: Config): Promise
   const log = pino({ level: 'silent' });
   const as = (user: User): Context => {
     const fork = em.fork();
-    return { em: fork, viewer: new Viewer(fork, fork.merge(user), null), loaders: createLoaders(fork), requestId: 'seed-demo', log, ip: '127.0.0.1', userAgent: undefined, deps };
+    return contextAs(deps, fork, new Viewer(fork, fork.merge(user), null), { requestId: 'seed-demo', log });
   };
   const address = em.create(Address, {
     user: alice,

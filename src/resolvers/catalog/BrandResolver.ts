@@ -5,7 +5,7 @@ import * as brands from '../../services/catalog';
 import { BrandConnection, BrandInput, BrandPayload, UpdateBrandInput } from '../../schema/catalog/catalog';
 import { INPUT_DESCRIPTION } from '../../schema/shared/common';
 import { decodeId } from '../../schema/shared/globalId';
-import { ConnectionArgs } from '../../schema/shared/relay';
+import { connection, ConnectionArgs } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
 
 @ArgsType()
@@ -20,7 +20,7 @@ const wrap = (brand: Brand) => ({ brand });
 export class BrandResolver {
   @Query(() => BrandConnection, { description: 'Brands, alphabetical.' })
   brands(@Args() args: BrandsArgs, @Ctx() ctx: Context) {
-    return brands.listBrands(ctx, args);
+    return connection(brands.listBrands(ctx, args));
   }
 
   @Query(() => Brand, { nullable: true, description: 'One brand by ID.' })

@@ -18,7 +18,7 @@ import {
 import { IdInput, INPUT_DESCRIPTION } from '../../schema/shared/common';
 import { decodeId } from '../../schema/shared/globalId';
 import { Money, MoneyRange } from '../../schema/shared/money';
-import { ConnectionArgs } from '../../schema/shared/relay';
+import { connection, ConnectionArgs, toConnection } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
 
 @ArgsType()
@@ -41,8 +41,9 @@ const wrap = (product: Product) => ({ product });
 @Resolver(() => Product)
 export class ProductResolver {
   @Query(() => ProductConnection, { description: 'The catalog: products on sale in ACTIVE shops, searched, filtered and sorted, with facets.' })
-  products(@Args() args: ProductsArgs, @Ctx() ctx: Context) {
-    return catalog.searchProducts(ctx, args);
+  async products(@Args() args: ProductsArgs, @Ctx() ctx: Context) {
+    const found = await catalog.searchProducts(ctx, args);
+    return { ...toConnection(found), facetsOf: found.facetsOf };
   }
 
   @Query(() => Product, { nullable: true, description: 'One product; null when it does not exist or is not for your eyes (the public sees products on sale only).' })
@@ -52,7 +53,7 @@ export class ProductResolver {
 
   @Query(() => ProductConnection, { description: 'The product review queue, oldest submission first (REVIEWER, OPERATIONS).' })
   productsForReview(@Args() args: ConnectionArgs, @Ctx() ctx: Context) {
-    return catalog.productsForReview(ctx, args);
+    return connection(catalog.productsForReview(ctx, args));
   }
 
   @Mutation(() => ProductPayload, { description: 'Create a DRAFT product with its variants (shop OWNER, MANAGER, OPERATOR).' })
@@ -194,6 +195,6 @@ export class ProductVariantResolver {
 export class ShopProductsResolver {
   @FieldResolver(() => ProductConnection, { description: 'The shop’s products, newest first. Members and staff see every state; the public sees products on sale.' })
   products(@Root() shop: Shop, @Args() args: ShopProductsArgs, @Ctx() ctx: Context) {
-    return catalog.shopProducts(ctx, shop, args);
+    return connection(catalog.shopProducts(ctx, shop, args));
   }
 }

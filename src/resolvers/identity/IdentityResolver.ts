@@ -13,7 +13,7 @@ import {
   UserConnection,
   UserPayload,
 } from '../../schema/identity/identity';
-import { ConnectionArgs } from '../../schema/shared/relay';
+import { connection, ConnectionArgs } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
 
 @ArgsType()
@@ -31,7 +31,7 @@ export class IdentityResolver {
 
   @Query(() => UserConnection, { description: 'All users, newest first (ADMIN). Use it to find a user for `setStaffRoles`.' })
   users(@Args() args: UsersArgs, @Ctx() ctx: Context) {
-    return identity.listUsers(ctx, args);
+    return connection(identity.listUsers(ctx, args));
   }
 
   @Mutation(() => AuthPayload, { description: 'Sign up and sign in. Rate-limited per IP.' })

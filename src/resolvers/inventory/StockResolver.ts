@@ -12,7 +12,7 @@ import {
   StocktakeInput,
   StocktakePayload,
 } from '../../schema/inventory/inventory';
-import { ConnectionArgs } from '../../schema/shared/relay';
+import { connection, ConnectionArgs } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
 
 @Resolver()
@@ -36,7 +36,7 @@ export class StockResolver {
 export class VariantStockResolver {
   @FieldResolver(() => StockMovementConnection, { description: 'The stock ledger of this variant, newest first (the shop’s members and staff).' })
   stockMovements(@Root() variant: ProductVariant, @Args() args: ConnectionArgs, @Ctx() ctx: Context) {
-    return stock.stockMovements(ctx, variant, args);
+    return connection(stock.stockMovements(ctx, variant, args));
   }
 }
 
@@ -46,12 +46,12 @@ export class ShopStockResolver {
     description: 'Live variants at or below their low-stock warning line (available ≤ lowStockThreshold), by ID (the shop’s members and staff).',
   })
   lowStockVariants(@Root() shop: Shop, @Args() args: ConnectionArgs, @Ctx() ctx: Context) {
-    return stock.lowStockVariants(ctx, shop, args);
+    return connection(stock.lowStockVariants(ctx, shop, args));
   }
 
   @FieldResolver(() => StockAlertConnection, { description: 'Low-stock alerts: each time a variant fell to or below its warning line, newest first (the shop’s members and staff).' })
   stockAlerts(@Root() shop: Shop, @Args() args: ConnectionArgs, @Ctx() ctx: Context) {
-    return stock.stockAlerts(ctx, shop, args);
+    return connection(stock.stockAlerts(ctx, shop, args));
   }
 }
 

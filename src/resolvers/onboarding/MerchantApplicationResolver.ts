@@ -13,7 +13,7 @@ import {
   ReviewMerchantApplicationInput,
   UpdateMerchantApplicationInput,
 } from '../../schema/onboarding/onboarding';
-import { ConnectionArgs } from '../../schema/shared/relay';
+import { connection, ConnectionArgs } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
 
 @ArgsType()
@@ -33,7 +33,7 @@ export class MerchantApplicationResolver {
 
   @Query(() => MerchantApplicationConnection, { description: 'The review queue, oldest submitted first (REVIEWER). Drafts never appear.' })
   merchantApplications(@Args() args: MerchantApplicationsArgs, @Ctx() ctx: Context) {
-    return applications.applicationQueue(ctx, args);
+    return connection(applications.applicationQueue(ctx, args));
   }
 
   @Mutation(() => MerchantApplicationPayload, { description: 'Start an application (DRAFT). One open application per user.' })

@@ -19,7 +19,7 @@ import {
   ShipOrderInput,
   StaffOrderFilter,
 } from '../../schema/orders/orders';
-import { ConnectionArgs } from '../../schema/shared/relay';
+import { connection, ConnectionArgs } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
 
 @ArgsType()
@@ -40,7 +40,7 @@ const wrap = (order: Order) => ({ order });
 export class OrderResolver {
   @Query(() => OrderConnection, { description: 'Your orders, newest first.' })
   myOrders(@Args() args: OrdersArgs, @Ctx() ctx: Context) {
-    return orders.myOrders(ctx, args);
+    return connection(orders.myOrders(ctx, args));
   }
 
   @Query(() => Order, { nullable: true, description: 'One order: for its buyer, its shop’s members and order staff; null for anyone else.' })
@@ -50,7 +50,7 @@ export class OrderResolver {
 
   @Query(() => OrderConnection, { description: 'Every order, newest first, searchable (CUSTOMER_SERVICE, OPERATIONS).' })
   orders(@Args() args: StaffOrdersArgs, @Ctx() ctx: Context) {
-    return orders.allOrders(ctx, args);
+    return connection(orders.allOrders(ctx, args));
   }
 
   @Query(() => Checkout, { nullable: true, description: 'One of your checkouts.' })
@@ -194,6 +194,6 @@ export class RefundResolver {
 export class ShopOrdersResolver {
   @FieldResolver(() => OrderConnection, { description: 'The shop’s orders, newest first (its members and staff).' })
   orders(@Root() shop: Shop, @Args() args: OrdersArgs, @Ctx() ctx: Context) {
-    return orders.shopOrders(ctx, shop, args);
+    return connection(orders.shopOrders(ctx, shop, args));
   }
 }

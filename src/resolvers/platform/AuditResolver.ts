@@ -4,7 +4,7 @@ import { User } from '../../entities';
 import { AuditEntry } from '../../entities/AuditEntry';
 import { listAuditLog } from '../../services/platform';
 import { AuditEntryConnection, AuditLogFilter } from '../../schema/onboarding/onboarding';
-import { ConnectionArgs } from '../../schema/shared/relay';
+import { connection, ConnectionArgs } from '../../schema/shared/relay';
 
 @ArgsType()
 class AuditLogArgs extends ConnectionArgs {
@@ -16,7 +16,7 @@ class AuditLogArgs extends ConnectionArgs {
 export class AuditResolver {
   @Query(() => AuditEntryConnection, { description: 'Staff actions and membership changes, newest first (ADMIN, RISK).' })
   auditLog(@Args() args: AuditLogArgs, @Ctx() ctx: Context) {
-    return listAuditLog(ctx, args);
+    return connection(listAuditLog(ctx, args));
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'Who did it.' })

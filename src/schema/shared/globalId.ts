@@ -1,3 +1,4 @@
+import { isBigintKey } from '../../db/keyset';
 import { NotFoundError } from '../../errors';
 
 /**
@@ -19,13 +20,6 @@ export function parseGlobalId(id: string): { type: string; key: string } | null 
   return { type, key };
 }
 
-const BIGINT_KEY = /^[1-9][0-9]{0,18}$/;
-const MAX_BIGINT = 9223372036854775807n;
-
-/** A positive key that fits PostgreSQL's bigint. */
-export function isBigintKey(key: string): boolean {
-  return BIGINT_KEY.test(key) && BigInt(key) <= MAX_BIGINT;
-}
 
 /** The database key of `id` when it is a well-formed ID of `type`; anything else is NOT_FOUND. */
 export function decodeId(type: string, id: string): string {

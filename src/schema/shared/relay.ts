@@ -1,7 +1,6 @@
 import type { ClassType } from 'type-graphql';
 import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
-import { BadInputError } from '../../errors';
-import { isBigintKey } from './globalId';
+import { encodeCursor, type Page, type PageArgs } from '../../db/keyset';
 
 /** Relay PageInfo, exactly as the Cursor Connections specification defines it. */
 @ObjectType({ description: 'Information about pagination in a connection (Relay Cursor Connections specification).' })
@@ -67,16 +66,6 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
   return { EdgeType, ConnectionType };
 }
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
-
-export interface PageArgs {
-  first?: number | null;
-  after?: string | null;
-  last?: number | null;
-  before?: string | null;
-}
-
 /** Relay connection arguments; a connection field's own ArgsType extends this. */
 @ArgsType()
 export class ConnectionArgs implements PageArgs {
@@ -93,78 +82,19 @@ export class ConnectionArgs implements PageArgs {
   before?: string | null;
 }
 
-export type SortValue = string | number | boolean | null;
-
-export function encodeCursor(values: SortValue[]): string {
-  return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
-}
-
-/** What each sort key of a cursor holds, so a forged cursor is refused before it reaches SQL. */
-export type CursorKind = 'id' | 'timestamp' | 'number' | 'text';
-
-const KIND_CHECKS: Record<CursorKind, (v: unknown) => boolean> = {
-  id: (v) => typeof v === 'string' && isBigintKey(v),
-  timestamp: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v)),
-  number: (v) => typeof v === 'number' && Number.isFinite(v),
-  text: (v) => typeof v === 'string' && v.length <= 200,
-};
-
-export function decodeCursor(cursor: string, kinds: readonly CursorKind[], argName: string): SortValue[] {
-  try {
-    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === kinds.length && values.every((v, i) => KIND_CHECKS[kinds[i]](v))) {
-      return values as SortValue[];
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new BadInputError(`\`${argName}\` is not a valid cursor for this list`, argName);
-}
-
-export interface PageWindow {
-  /** Rows to fetch: the page size plus one, to learn whether another page exists. */
-  limit: number;
-  size: number;
-  backwards: boolean;
-  cursor: SortValue[] | null;
-}
-
-/** Validates Relay arguments (first ≤ 100, not both directions) and decodes the cursor. */
-export function pageWindow(args: PageArgs, kinds: readonly CursorKind[]): PageWindow {
-  const { first, after, last, before } = args;
-  if ((first != null || after != null) && (last != null || before != null)) {
-    throw new BadInputError('Use `first`/`after` or `last`/`before`, not both', first != null ? 'first' : 'after');
-  }
-  for (const [name, value] of [['first', first], ['last', last]] as const) {
-    if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE)) {
-      throw new BadInputError(`\`${name}\` must be between 0 and ${MAX_PAGE_SIZE}`, name);
-    }
-  }
-  const backwards = last != null || before != null;
-  const size = (backwards ? last : first) ?? DEFAULT_PAGE_SIZE;
-  const rawCursor = backwards ? before : after;
-  const cursor = rawCursor == null ? null : decodeCursor(rawCursor, kinds, backwards ? 'before' : 'after');
-  return { limit: size + 1, size, backwards, cursor };
-}
-
 /**
- * Turns `limit` rows fetched in query order into a connection page. `rows` come in the
- * direction of travel (reversed order when paginating backwards) and are restored to list order.
+ * Turns a service's page into a connection. Its rows come in the direction of travel (reversed
+ * order when paginating backwards) and are restored to list order.
  */
-export function toConnection<T>(
-  rows: T[],
-  window: PageWindow,
-  keyOf: (row: T) => SortValue[],
-  totalCount: () => Promise<number>,
-): ConnectionResult<T> {
+export function toConnection<T>({ rows, window, keyOf, totalCount }: Page<T>): ConnectionResult<T> {
   const hasMore = rows.length > window.size;
-  const page = rows.slice(0, window.size);
-  if (window.backwards) page.reverse();
-  const edges = page.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  const nodes = rows.slice(0, window.size);
+  if (window.backwards) nodes.reverse();
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
   let counted: Promise<number> | undefined;
   return {
     edges,
-    nodes: page,
+    nodes,
     pageInfo: {
       hasNextPage: window.backwards ? window.cursor !== null : hasMore,
       hasPreviousPage: window.backwards ? hasMore : window.cursor !== null,
@@ -175,57 +105,7 @@ export function toConnection<T>(
   };
 }
 
-export interface SortKey {
-  /** SQL expression of the sort column, qualified with the query's alias. */
-  column: string;
-  direction: 'asc' | 'desc';
-}
-
-/**
- * Adds keyset pagination to a query: the cursor condition, the order (reversed when paginating
- * backwards) and the limit. Every sort key must be NOT NULL and the last one unique (the id), so
- * pages have no gaps or duplicates under inserts. Uniform directions use a row comparison, which
- * PostgreSQL serves straight from a composite index.
- */
-export function keysetClause(
-  keys: SortKey[],
-  window: PageWindow,
-): { where?: { sql: string; params: SortValue[] }; orderBy: Record<string, 'asc' | 'desc'> } {
-  const effective = keys.map((k) => ({
-    column: k.column,
-    direction: window.backwards ? (k.direction === 'asc' ? 'desc' : 'asc') : k.direction,
-  }));
-  const orderBy = Object.fromEntries(effective.map((k) => [k.column, k.direction])) as Record<string, 'asc' | 'desc'>;
-  if (window.cursor === null) return { orderBy };
-  const values = window.cursor;
-  const uniform = effective.every((k) => k.direction === effective[0].direction);
-  if (uniform) {
-    const op = effective[0].direction === 'asc' ? '>' : '<';
-    return {
-      orderBy,
-      where: { sql: `(${effective.map((k) => k.column).join(', ')}) ${op} (${values.map(() => '?').join(', ')})`, params: values },
-    };
-  }
-  const parts: string[] = [];
-  const params: SortValue[] = [];
-  effective.forEach((key, i) => {
-    const equal = effective.slice(0, i).map((k, j) => {
-      params.push(values[j]);
-      return `${k.column} = ?`;
-    });
-    params.push(values[i]);
-    parts.push(`(${[...equal, `${key.column} ${key.direction === 'asc' ? '>' : '<'} ?`].join(' AND ')})`);
-  });
-  return { orderBy, where: { sql: `(${parts.join(' OR ')})`, params } };
-}
-
-/** Applies keyset pagination (cursor condition, order, limit) to a MikroORM query builder. */
-export function applyKeyset<Q extends { andWhere(sql: string, params: unknown[]): Q; orderBy(order: Record<string, 'asc' | 'desc'>): Q; limit(n: number): Q }>(
-  qb: Q,
-  keys: SortKey[],
-  window: PageWindow,
-): Q {
-  const { where, orderBy } = keysetClause(keys, window);
-  if (where) qb.andWhere(where.sql, where.params);
-  return qb.orderBy(orderBy).limit(window.limit);
+/** `toConnection` of a page a service is still fetching: what a connection field resolver returns. */
+export async function connection<T>(pending: Promise<Page<T>>): Promise<ConnectionResult<T>> {
+  return toConnection(await pending);
 }

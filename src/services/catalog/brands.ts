@@ -3,7 +3,7 @@ import type { Context } from '../../context';
 import { Brand } from '../../entities';
 import { BadInputError, Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { decodeId } from '../../schema/shared/globalId';
-import { type ConnectionResult, keysetClause, type PageArgs, pageWindow, toConnection } from '../../schema/shared/relay';
+import { keysetClause, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { recordAudit } from '../platform';
 import { refreshProducts } from './catalogIndex';
 import { checkText, guardUnique, isHttpUrl, isValidSlug, slugify } from '../shared';
@@ -103,7 +103,7 @@ export function updateBrand(ctx: Context, input: BrandInput & { id: string }): P
 }
 
 /** Brands by name (case-insensitive prefix search), alphabetical in byte order; indexed. */
-export async function listBrands(ctx: Context, args: PageArgs & { search?: string | null }): Promise<ConnectionResult<Brand>> {
+export async function listBrands(ctx: Context, args: PageArgs & { search?: string | null }): Promise<Page<Brand>> {
   const window = pageWindow(args, ['text', 'id']);
   const search = args.search?.trim().toLowerCase() ?? '';
   if (search.length > 60) throw new BadInputError('`search` has at most 60 characters', 'search');
@@ -122,5 +122,5 @@ export async function listBrands(ctx: Context, args: PageArgs & { search?: strin
   // The sort key is an expression: given as a plain key, the query builder would quote it as a column name.
   qb.orderBy(Object.entries(orderBy).map(([column, direction]) => ({ [raw(column)]: direction })));
   const rows = await qb.limit(window.limit).getResultList();
-  return toConnection(rows, window, (b) => [b.name.toLowerCase(), b.id], () => base().getCount());
+  return page(rows, window, (b) => [b.name.toLowerCase(), b.id], () => base().getCount());
 }

@@ -4,7 +4,7 @@ import { Brand, Category, Product, ProductStatus, type Shop } from '../../entiti
 import { BadInputError, Problems } from '../../errors';
 import type { ProductFacets } from '../../schema/catalog/catalog';
 import { decodeId } from '../../schema/shared/globalId';
-import { applyKeyset, type ConnectionResult, type CursorKind, keysetClause, type PageArgs, pageWindow, type SortKey, type SortValue, toConnection } from '../../schema/shared/relay';
+import { applyKeyset, type CursorKind, keysetClause, type Page, page, type PageArgs, pageWindow, type SortKey, type SortValue } from '../../db/keyset';
 import { toMinor } from '../shared';
 
 /**
@@ -150,7 +150,7 @@ function whereOf(f: ParsedFilter, omit?: 'category' | 'brand'): Where {
 export async function searchProducts(
   ctx: Context,
   args: PageArgs & { filter?: ProductFilterInput | null; sort?: ProductSortKey | null },
-): Promise<ConnectionResult<Product> & { facetsOf: () => Promise<ProductFacets> }> {
+): Promise<Page<Product> & { facetsOf: () => Promise<ProductFacets> }> {
   const f = parseFilter(ctx, args.filter);
   const sortKey: ProductSortKey = args.sort === 'RELEVANCE' || args.sort == null ? (f.search ? 'RELEVANCE' : 'NEWEST') : args.sort;
   const sort = SORTS[sortKey];
@@ -170,12 +170,12 @@ export async function searchProducts(
     if (sortKey === 'RELEVANCE') ranks.set(product, Number(row.rank));
     return product;
   });
-  const connection = toConnection(products, window, (p) => sort.keyOf(p, ranks.get(p) ?? 0), async () => {
+  const found = page(products, window, (p) => sort.keyOf(p, ranks.get(p) ?? 0), async () => {
     const [row] = await catalogRead(ctx).execute<{ n: number }[]>(`select count(*)::int as n from product p where ${where.clauses.join(' and ')}`, where.params);
     return row.n;
   });
   let facets: Promise<ProductFacets> | undefined;
-  return { ...connection, facetsOf: () => (facets ??= productFacets(ctx, f)) };
+  return { ...found, facetsOf: () => (facets ??= productFacets(ctx, f)) };
 }
 
 async function productFacets(ctx: Context, f: ParsedFilter): Promise<ProductFacets> {
@@ -217,7 +217,7 @@ export async function visibleProduct(ctx: Context, key: string): Promise<Product
  * A shop's products. Its members and staff see every state (optionally one); everyone else sees
  * what is on sale. Newest first, keyset on the id.
  */
-export async function shopProducts(ctx: Context, shop: Shop, args: PageArgs & { status?: ProductStatus | null }): Promise<ConnectionResult<Product>> {
+export async function shopProducts(ctx: Context, shop: Shop, args: PageArgs & { status?: ProductStatus | null }): Promise<Page<Product>> {
   const window = pageWindow(args, ['id']);
   const insider = await ctx.viewer.isInsiderOf(shop.id);
   const where: Record<string, unknown> = { shop: shop.id };
@@ -225,14 +225,14 @@ export async function shopProducts(ctx: Context, shop: Shop, args: PageArgs & { 
     if (args.status) where.status = args.status;
   } else {
     // The public sees products on sale only, and every one of those is ACTIVE to them.
-    if (args.status && args.status !== ProductStatus.ACTIVE) return toConnection([], window, (p: Product) => [p.id], async () => 0);
+    if (args.status && args.status !== ProductStatus.ACTIVE) return page([], window, (p: Product) => [p.id], async () => 0);
     where.visible = true;
   }
   return pageProducts(ctx, where, [{ column: 'p.id', direction: 'desc' }], window, (p) => [p.id]);
 }
 
 /** The review queue: products waiting for review, oldest submission first. */
-export async function productsForReview(ctx: Context, args: PageArgs): Promise<ConnectionResult<Product>> {
+export async function productsForReview(ctx: Context, args: PageArgs): Promise<Page<Product>> {
   const window = pageWindow(args, ['timestamp', 'id']);
   return pageProducts(
     ctx,
@@ -249,7 +249,7 @@ async function pageProducts(
   keys: SortKey[],
   window: ReturnType<typeof pageWindow>,
   keyOf: (p: Product) => SortValue[],
-): Promise<ConnectionResult<Product>> {
+): Promise<Page<Product>> {
   const rows = await applyKeyset(ctx.em.createQueryBuilder(Product, 'p').select('*').where(where), keys, window).getResultList();
-  return toConnection(rows, window, keyOf, () => ctx.em.count(Product, where));
+  return page(rows, window, keyOf, () => ctx.em.count(Product, where));
 }

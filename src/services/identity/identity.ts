@@ -3,7 +3,7 @@ import type { Context } from '../../context';
 import { AuthSession, RefreshToken, StaffRole, User } from '../../entities';
 import { Failure, ForbiddenError, Problems, UserErrorCode } from '../../errors';
 import { decodeId } from '../../schema/shared/globalId';
-import { applyKeyset, type ConnectionResult, type PageArgs, pageWindow, toConnection } from '../../schema/shared/relay';
+import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { recordAudit } from '../platform';
 import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { consumeOrThrow } from './rateLimits';
@@ -191,7 +191,7 @@ export async function setStaffRoles(ctx: Context, input: { userId: string; roles
 }
 
 /** Staff directory for ADMINs: newest first, optionally filtered by an email prefix. */
-export async function listUsers(ctx: Context, args: PageArgs & { search?: string | null }): Promise<ConnectionResult<User>> {
+export async function listUsers(ctx: Context, args: PageArgs & { search?: string | null }): Promise<Page<User>> {
   const window = pageWindow(args, ['id']);
   const search = args.search ? normaliseEmail(args.search) : '';
   const base = () => {
@@ -200,5 +200,5 @@ export async function listUsers(ctx: Context, args: PageArgs & { search?: string
     return qb;
   };
   const rows = await applyKeyset(base(), [{ column: 'u.id', direction: 'desc' }], window).getResultList();
-  return toConnection(rows, window, (u) => [u.id], () => base().getCount());
+  return page(rows, window, (u) => [u.id], () => base().getCount());
 }

@@ -3,7 +3,7 @@ import type { Context } from '../../context';
 import { ProductVariant, Shop, StockAlert, StockMovement, StockMovementReason, Stocktake, StocktakeLine, User } from '../../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { decodeId } from '../../schema/shared/globalId';
-import { type ConnectionResult, type PageArgs, applyKeyset, pageWindow, toConnection } from '../../schema/shared/relay';
+import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { lockSellingMembership } from '../onboarding';
 import { charLength, STOCK_ROLES } from '../shared';
 
@@ -186,12 +186,12 @@ async function assertStockInsider(ctx: Context, shopId: string): Promise<void> {
 }
 
 /** A variant's stock ledger, newest first (served by `stock_movement_variant_idx`). */
-export async function stockMovements(ctx: Context, variant: ProductVariant, args: PageArgs): Promise<ConnectionResult<StockMovement>> {
+export async function stockMovements(ctx: Context, variant: ProductVariant, args: PageArgs): Promise<Page<StockMovement>> {
   const window = pageWindow(args, ['id']);
   await assertStockInsider(ctx, variant.shop.id);
   const where = { variant: variant.id };
   const rows = await applyKeyset(ctx.em.createQueryBuilder(StockMovement, 'm').select('*').where(where), [{ column: 'm.id', direction: 'desc' }], window).getResultList();
-  return toConnection(rows, window, (m) => [m.id], () => ctx.em.count(StockMovement, where));
+  return page(rows, window, (m) => [m.id], () => ctx.em.count(StockMovement, where));
 }
 
 const LOW_STOCK = 'v.shop_id = ? and v.low_stock';
@@ -200,23 +200,23 @@ const LOW_STOCK = 'v.shop_id = ? and v.low_stock';
  * The shop's live variants at or below their warning line, by id: the partial index
  * `product_variant_low_stock_idx` (shop, id) holds exactly these rows, in this order.
  */
-export async function lowStockVariants(ctx: Context, shop: Shop, args: PageArgs): Promise<ConnectionResult<ProductVariant>> {
+export async function lowStockVariants(ctx: Context, shop: Shop, args: PageArgs): Promise<Page<ProductVariant>> {
   const window = pageWindow(args, ['id']);
   await assertStockInsider(ctx, shop.id);
   const rows = await applyKeyset(ctx.em.createQueryBuilder(ProductVariant, 'v').select('*').where(LOW_STOCK, [shop.id]), [{ column: 'v.id', direction: 'asc' }], window).getResultList();
-  return toConnection(rows, window, (v) => [v.id], async () => {
+  return page(rows, window, (v) => [v.id], async () => {
     const [row] = await ctx.em.execute<{ n: number }[]>(`select count(*)::int as n from product_variant v where ${LOW_STOCK}`, [shop.id]);
     return row.n;
   });
 }
 
 /** The shop's low-stock alerts, newest first (served by `stock_alert_shop_idx`). */
-export async function stockAlerts(ctx: Context, shop: Shop, args: PageArgs): Promise<ConnectionResult<StockAlert>> {
+export async function stockAlerts(ctx: Context, shop: Shop, args: PageArgs): Promise<Page<StockAlert>> {
   const window = pageWindow(args, ['id']);
   await assertStockInsider(ctx, shop.id);
   const where = { shop: shop.id };
   const rows = await applyKeyset(ctx.em.createQueryBuilder(StockAlert, 'a').select('*').where(where), [{ column: 'a.id', direction: 'desc' }], window).getResultList();
-  return toConnection(rows, window, (a) => [a.id], () => ctx.em.count(StockAlert, where));
+  return page(rows, window, (a) => [a.id], () => ctx.em.count(StockAlert, where));
 }
 
 /** A stocktake by database key, for the shop's members and staff; null for anyone else. */

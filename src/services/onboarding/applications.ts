@@ -14,7 +14,7 @@ import {
 } from '../../entities';
 import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { decodeId } from '../../schema/shared/globalId';
-import { applyKeyset, type ConnectionResult, type PageArgs, pageWindow, toConnection } from '../../schema/shared/relay';
+import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { recordAudit } from '../platform';
 import { checkRate, resolveCategoryIds } from '../catalog';
 import { checkText, guardUnique, isValidEmail, isValidPhone, isValidUscc, slugify, transition, type TransitionTable } from '../shared';
@@ -273,7 +273,7 @@ export function myApplications(ctx: Context): Promise<MerchantApplication[]> {
 export async function applicationQueue(
   ctx: Context,
   args: PageArgs & { filter?: { status?: S | null; assignedToMe?: boolean | null } | null },
-): Promise<ConnectionResult<MerchantApplication>> {
+): Promise<Page<MerchantApplication>> {
   const window = pageWindow(args, ['timestamp', 'id']);
   const base = () => {
     const qb = ctx.em.createQueryBuilder(MerchantApplication, 'a').where({ status: { $ne: S.DRAFT } });
@@ -286,5 +286,5 @@ export async function applicationQueue(
     { column: 'a.id', direction: 'asc' as const },
   ];
   const rows = await applyKeyset(base(), keys, window).getResultList();
-  return toConnection(rows, window, (a) => [a.submittedAt!.toISOString(), a.id], () => base().getCount());
+  return page(rows, window, (a) => [a.submittedAt!.toISOString(), a.id], () => base().getCount());
 }

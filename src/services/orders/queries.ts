@@ -2,7 +2,7 @@ import type { Context } from '../../context';
 import { Checkout, Order, type OrderStatus, type Shop } from '../../entities';
 import { BadInputError } from '../../errors';
 import { decodeId } from '../../schema/shared/globalId';
-import { applyKeyset, type ConnectionResult, type PageArgs, pageWindow, toConnection } from '../../schema/shared/relay';
+import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { ORDER_STAFF } from '../shared';
 
 export interface OrderFilterInput {
@@ -31,7 +31,7 @@ export async function visibleCheckout(ctx: Context, key: string): Promise<Checko
 }
 
 /** Orders newest first, keyset on (placed_at, id); each scope below is one composite index. */
-async function listOrders(ctx: Context, scope: Record<string, unknown>, args: PageArgs & { filter?: OrderFilterInput | null }): Promise<ConnectionResult<Order>> {
+async function listOrders(ctx: Context, scope: Record<string, unknown>, args: PageArgs & { filter?: OrderFilterInput | null }): Promise<Page<Order>> {
   const window = pageWindow(args, ['timestamp', 'id']);
   const f = args.filter ?? {};
   if (f.placedAfter && f.placedBefore && f.placedAfter >= f.placedBefore) throw new BadInputError('`placedAfter` must be before `placedBefore`', 'filter.placedAfter');
@@ -46,7 +46,7 @@ async function listOrders(ctx: Context, scope: Record<string, unknown>, args: Pa
     { column: 'o.id', direction: 'desc' as const },
   ];
   const rows = await applyKeyset(ctx.em.createQueryBuilder(Order, 'o').select('*').where(where), keys, window).getResultList();
-  return toConnection(rows, window, (o) => [o.placedAt.toISOString(), o.id], () => ctx.em.count(Order, where));
+  return page(rows, window, (o) => [o.placedAt.toISOString(), o.id], () => ctx.em.count(Order, where));
 }
 
 export function myOrders(ctx: Context, args: PageArgs & { filter?: OrderFilterInput | null }) {

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import { AuditEntry } from '../../entities';
 import { decodeId } from '../../schema/shared/globalId';
-import { applyKeyset, type ConnectionResult, type PageArgs, pageWindow, toConnection } from '../../schema/shared/relay';
+import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 
 export interface AuditRecord {
   action: string;
@@ -32,7 +32,7 @@ export interface AuditFilter {
 }
 
 /** The audit log, newest first, filtered by actor, action or target; every filter is indexed. */
-export async function listAuditLog(ctx: Context, args: PageArgs & { filter?: AuditFilter | null }): Promise<ConnectionResult<AuditEntry>> {
+export async function listAuditLog(ctx: Context, args: PageArgs & { filter?: AuditFilter | null }): Promise<Page<AuditEntry>> {
   const window = pageWindow(args, ['id']);
   const f = args.filter ?? {};
   const base = () => {
@@ -44,5 +44,5 @@ export async function listAuditLog(ctx: Context, args: PageArgs & { filter?: Aud
     return qb;
   };
   const rows = await applyKeyset(base(), [{ column: 'e.id', direction: 'desc' }], window).getResultList();
-  return toConnection(rows, window, (e) => [e.id], () => base().getCount());
+  return page(rows, window, (e) => [e.id], () => base().getCount());
 }

@@ -1,6 +1,7 @@
 import type { Context } from '../../context';
 import { InvitationStatus, MerchantApplication, MerchantApplicationStatus, Payment, Refund, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../../entities';
-import { isBigintKey, parseGlobalId } from '../../schema/shared/globalId';
+import { isBigintKey } from '../../db/keyset';
+import { parseGlobalId } from '../../schema/shared/globalId';
 import { visibleProduct } from '../catalog';
 import { visibleAddress } from '../identity';
 import { visibleStocktake } from '../inventory';
