@@ -74,7 +74,7 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
       subtotal: g.subtotal,
       lines: g.rows.map((r) => ({ templateId: r.shipping_template_id, quantity: r.quantity })),
     })), address.province);
-    const now = ctx.deps.clock.now();
+    const now = ctx.now();
     const numbers = await orderNumbers(em, groups.length, now);
     const snapshot: ShippingAddress = {
       recipientName: address.recipientName,

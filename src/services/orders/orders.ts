@@ -91,7 +91,7 @@ export function acceptOrder(ctx: Context, orderId: string): Promise<Order> {
   return ctx.em.transactional(async (em) => {
     const { order, shopRole } = await lockOrderFor(ctx, em, orderId);
     requireFulfiller(shopRole);
-    step(em, order, 'accept', ctx.deps.clock.now(), null, ctx.viewer.userId);
+    step(em, order, 'accept', ctx.now(), null, ctx.viewer.userId);
     await em.flush();
     return order;
   });
@@ -107,7 +107,7 @@ export function shipOrder(ctx: Context, input: { orderId: string; carrier: strin
   return ctx.em.transactional(async (em) => {
     const { order, shopRole } = await lockOrderFor(ctx, em, input.orderId);
     requireFulfiller(shopRole);
-    const now = ctx.deps.clock.now();
+    const now = ctx.now();
     step(em, order, 'ship', now, `${carrier} ${trackingNumber}`, ctx.viewer.userId);
     em.persist(em.create(Shipment, { order, carrier, trackingNumber, shippedAt: now }));
     await em.flush();
@@ -120,7 +120,7 @@ export function confirmDelivery(ctx: Context, orderId: string): Promise<Order> {
   return ctx.em.transactional(async (em) => {
     const { order, parties } = await lockOrderFor(ctx, em, orderId);
     if (!parties.has('buyer')) throw new ForbiddenError('Only the buyer confirms delivery');
-    step(em, order, 'confirmDelivery', ctx.deps.clock.now(), null, ctx.viewer.userId);
+    step(em, order, 'confirmDelivery', ctx.now(), null, ctx.viewer.userId);
     await em.flush();
     return order;
   });
@@ -149,7 +149,7 @@ export function cancelOrder(ctx: Context, input: { orderId: string; reason: stri
       if (reason.length < 3) throw new Failure(UserErrorCode.REASON_REQUIRED, 'Give a reason (at least 3 characters)', ['input', 'reason']);
     }
     const from = order.status;
-    step(em, order, action, ctx.deps.clock.now(), reason || 'Cancelled by the buyer', ctx.viewer.userId);
+    step(em, order, action, ctx.now(), reason || 'Cancelled by the buyer', ctx.viewer.userId);
     await em.flush();
     await settleCancellation(ctx, em, order, checkout, from);
     if (parties.has('staff') && !parties.has('buyer')) {

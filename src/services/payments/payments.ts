@@ -21,7 +21,7 @@ export async function payCheckout(ctx: Context, input: { checkoutId: string; pro
     if (checkout.status !== CheckoutStatus.PENDING_PAYMENT) {
       throw new Failure(UserErrorCode.INVALID_TRANSITION, `The checkout is ${checkout.status}`, ['input', 'checkoutId']);
     }
-    if (checkout.expiresAt <= ctx.deps.clock.now()) throw new Failure(UserErrorCode.CHECKOUT_EXPIRED, 'The checkout expired; check out again', ['input', 'checkoutId']);
+    if (checkout.expiresAt <= ctx.now()) throw new Failure(UserErrorCode.CHECKOUT_EXPIRED, 'The checkout expired; check out again', ['input', 'checkoutId']);
     const pending = await entityWhere(em, Payment, 'e.checkout_id = ? and e.status = ? and e.provider = ? and e.amount = ? order by e.id desc limit 1', [
       checkout.id,
       PaymentStatus.PENDING,
