@@ -2,7 +2,7 @@
 import { run, withDatabase } from './cli';
 
 run(() =>
-  withDatabase(async (orm) => {
+  withDatabase({ createDatabase: true }, async (orm) => {
     const executed = await orm.getMigrator().getExecutedMigrations();
     console.log(`database is at ${executed.at(-1)?.name ?? 'no migration'} (${executed.length} applied)`);
   }),

@@ -3,7 +3,7 @@
  * `npm run seed:demo -- --products N` then adds N generated products (benchmark data) on top.
  */
 import { parseArgs } from 'node:util';
-import { MAX_BULK_PRODUCTS, seedBulkCatalog } from '../src/seeds/catalog';
+import { MAX_BULK_PRODUCTS, seedBulkCatalog } from '../src/seeds/bulkCatalog';
 import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from '../src/seeds/demo';
 import { run, withDatabase } from './cli';
 
@@ -29,7 +29,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 run(async () => {
   const products = productCount(process.argv.slice(2));
-  await withDatabase(async (orm) => {
+  await withDatabase({ createDatabase: true }, async (orm) => {
     const started = performance.now();
     const result = await seedDemo(orm.em.fork());
     const { catalog } = result;

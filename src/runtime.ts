@@ -15,7 +15,7 @@ export interface Runtime {
 
 /** Opens what a server process shares across requests: the database, the rate-limit store and the job workers. */
 export async function openRuntime(config: Config, logger: Logger, options: { migrate?: boolean; jobs?: boolean } = {}): Promise<Runtime> {
-  const db = await openDatabase(config, logger, { migrate: options.migrate ?? true });
+  const db = await openDatabase(config, logger, { migrate: options.migrate ?? true, createDatabase: true });
   let redis: Redis | undefined;
   if (config.redisUrl) {
     redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './app';
 import { type Config, ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
+import { DatabaseSetupError } from './db/postgres';
 import { createLogger } from './logger';
 import { openRuntime } from './runtime';
 
@@ -33,19 +34,68 @@ async function main(): Promise<void> {
   });
 }
 
-async function serve(config: Config, logger: Logger, options: { migrate: boolean; jobs: boolean }): Promise<void> {
-  const state: { close?: () => Promise<void>; stopping: boolean } = { stopping: false };
-  const shutdown = async (signal: NodeJS.Signals) => {
-    if (state.stopping && state.close) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(130);
+/** What the primary sends a worker to stop it: a message, so the worker can tell it from a signal. */
+const STOP_MESSAGE = 'marketplace:stop';
+
+/**
+ * A signal this soon after the first stop request is the same request delivered twice: a parent
+ * that forwards signals (npm, where its shell execs node) passes on the SIGINT/SIGTERM the terminal
+ * or systemd already sent to the whole process group.
+ */
+const SAME_REQUEST_MS = 1000;
+
+/**
+ * Calls `stop` once, on the first SIGTERM or SIGINT or, in a cluster worker, on the primary's stop
+ * message. Under systemd (KillMode=control-group) or a terminal's Ctrl-C a worker gets both the
+ * group's signal and the primary's request: one shutdown. A signal more than SAME_REQUEST_MS after
+ * the first is someone insisting: `force`.
+ */
+function onStopRequest(logger: Logger, stop: (reason: string) => void, force: () => void): void {
+  let firstAt: number | undefined;
+  const request = (reason: string, fromSignal: boolean) => {
+    if (firstAt === undefined) {
+      firstAt = Date.now();
+      return stop(reason);
     }
-    state.stopping = true;
-    // A signal during start-up is honoured once the server is up, so nothing is left half-open.
-    if (!state.close) return;
-    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    if (fromSignal && Date.now() - firstAt > SAME_REQUEST_MS) {
+      logger.warn({ signal: reason }, 'second signal: exiting now');
+      return force();
+    }
+    logger.debug({ reason }, 'already shutting down');
+  };
+  process.on('SIGTERM', (signal) => request(signal, true));
+  process.on('SIGINT', (signal) => request(signal, true));
+  if (cluster.isWorker) {
+    process.on('message', (message) => {
+      if (message === STOP_MESSAGE) request('primary', false);
+    });
+  }
+}
+
+async function serve(config: Config, logger: Logger, options: { migrate: boolean; jobs: boolean }): Promise<void> {
+  // Until the server listens, a stop request is only noted: it is honoured once start-up is
+  // complete, so nothing is left half-open.
+  const state: { requested?: string; stop?: (reason: string) => Promise<void> } = {};
+  onStopRequest(
+    logger,
+    (reason) => {
+      if (state.stop) void state.stop(reason);
+      else state.requested = reason;
+    },
+    () => process.exit(130),
+  );
+
+  const runtime = await openRuntime(config, logger, options);
+  const app = await buildApp({ config, orm: runtime.db.orm, logger, rateLimits: runtime.rateLimits });
+  if (state.requested === undefined) {
+    await app.http.listen({ host: config.host, port: config.port });
+    logger.info({ port: config.port, env: config.env, jobs: options.jobs }, `marketplace server ready at http://localhost:${config.port}/graphql`);
+  }
+  state.stop = async (reason) => {
+    logger.info({ reason }, 'shutting down: draining in-flight requests');
     try {
-      await state.close();
+      await app.close();
+      await runtime.close();
       logger.info('shutdown complete');
       process.exit(0);
     } catch (err) {
@@ -53,48 +103,32 @@ async function serve(config: Config, logger: Logger, options: { migrate: boolean
       process.exit(1);
     }
   };
-  process.on('SIGTERM', (s) => void shutdown(s));
-  process.on('SIGINT', (s) => void shutdown(s));
-
-  const runtime = await openRuntime(config, logger, options);
-  const app = await buildApp({ config, orm: runtime.db.orm, logger, rateLimits: runtime.rateLimits });
-  state.close = async () => {
-    await app.close();
-    await runtime.close();
-  };
-  if (state.stopping) return shutdown('SIGTERM');
-
-  await app.http.listen({ host: config.host, port: config.port });
-  logger.info({ port: config.port, env: config.env, jobs: options.jobs }, `marketplace server ready at http://localhost:${config.port}/graphql`);
+  if (state.requested !== undefined) await state.stop(state.requested);
 }
 
 async function runPrimary(config: Config, logger: Logger): Promise<void> {
   const log = logger.child({ role: 'primary' });
+  const state: { stopping: boolean; stopWorkers?: () => Promise<void> } = { stopping: false };
+  const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
+  onStopRequest(
+    log,
+    (reason) => {
+      state.stopping = true;
+      log.info({ reason }, 'shutting down: draining every worker');
+      void state.stopWorkers?.();
+    },
+    () => {
+      for (const w of workers()) w.process.kill('SIGKILL');
+      process.exit(130);
+    },
+  );
+
   // Migrate once, before any worker serves; keep the embedded PostgreSQL (if any) for the workers.
-  const db = await openDatabase(config, log, { migrate: true });
+  const db = await openDatabase(config, log, { migrate: true, createDatabase: true });
   await db.orm.close(true);
-  const env = { DATABASE_URL: db.url };
-
-  let stopping = false;
-  const fork = (runsJobs: boolean): Worker => {
-    const worker = cluster.fork({ ...env, MARKETPLACE_RUN_JOBS: runsJobs ? '1' : '0' });
-    worker.on('exit', (code, signal) => {
-      if (stopping) return;
-      log.error({ worker: worker.id, code, signal }, 'worker died; starting another');
-      setTimeout(() => fork(runsJobs), 1000).unref();
-    });
-    return worker;
-  };
-  for (let i = 0; i < config.webConcurrency; i++) fork(i === 0);
-  log.info({ workers: config.webConcurrency, port: config.port }, 'primary started the workers');
-
-  const shutdown = async (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: draining every worker');
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
+  state.stopWorkers = async () => {
     await Promise.all(
-      workers.map(
+      workers().map(
         (w) =>
           new Promise<void>((resolve) => {
             if (w.isDead()) return resolve();
@@ -103,7 +137,8 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
               clearTimeout(kill);
               resolve();
             });
-            w.process.kill('SIGTERM');
+            if (w.isConnected()) w.send(STOP_MESSAGE);
+            else w.process.kill('SIGTERM');
           }),
       ),
     );
@@ -111,11 +146,30 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
     log.info('shutdown complete');
     process.exit(0);
   };
-  process.on('SIGTERM', (s) => void shutdown(s));
-  process.on('SIGINT', (s) => void shutdown(s));
+  if (state.stopping) return state.stopWorkers();
+
+  const env = { DATABASE_URL: db.url };
+  const fork = (runsJobs: boolean): Worker => {
+    const worker = cluster.fork({ ...env, MARKETPLACE_RUN_JOBS: runsJobs ? '1' : '0' });
+    worker.on('exit', (code, signal) => {
+      if (state.stopping) return;
+      log.error({ worker: worker.id, code, signal }, 'worker died; starting another');
+      setTimeout(() => {
+        if (!state.stopping) fork(runsJobs);
+      }, 1000).unref();
+    });
+    return worker;
+  };
+  for (let i = 0; i < config.webConcurrency; i++) fork(i === 0);
+  log.info({ workers: config.webConcurrency, port: config.port }, 'primary started the workers');
 }
 
 main().catch((err) => {
+  // A problem the operator must fix is said in one line; anything else keeps its stack.
+  if (err instanceof DatabaseSetupError) {
+    console.error(err.message);
+    process.exit(78);
+  }
   console.error('server failed to start:', err);
   process.exit(1);
 });

@@ -29,7 +29,8 @@ export function databaseUrl(url: string, database: string): string {
 /** The database name and `host:port` of a URL, for messages (never the password). */
 export function describeDatabase(url: string): { name: string; where: string } {
   const u = new URL(url);
-  return { name: decodeURIComponent(u.pathname.slice(1)) || 'postgres', where: `${u.hostname}:${u.port || '5432'}` };
+  const host = u.hostname || u.searchParams.get('host') || 'localhost';
+  return { name: decodeURIComponent(u.pathname.slice(1)) || 'postgres', where: `${host}:${u.port || '5432'}` };
 }
 
 const sqlState = (err: unknown) => (err as { code?: string }).code;

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, get, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -89,16 +89,24 @@ export async function gql(port: number, query: string, variables?: object): Prom
 /**
  * A GraphQL request whose client sends the body slowly: the headers and half of the body now, the
  * rest on `finish()`. Until then the request is in flight on the server, as an upload from a slow
- * mobile connection is.
+ * mobile connection is. It goes over a keep-alive connection that has already been answered once,
+ * so a worker process owns the connection before the request starts.
  */
 export async function slowRequest(port: number, query: string, variables?: object): Promise<{ finish(): Promise<{ status: number; body: any }> }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  await new Promise<void>((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    }).on('error', reject);
+  });
   const body = Buffer.from(JSON.stringify({ query, variables }));
   const half = Math.floor(body.length / 2);
   let release!: () => void;
   const finished = new Promise<void>((resolve) => (release = resolve));
   const response = new Promise<{ status: number; body: any }>((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      { host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
       (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
@@ -109,12 +117,14 @@ export async function slowRequest(port: number, query: string, variables?: objec
     req.write(body.subarray(0, half));
     void finished.then(() => req.end(body.subarray(half)));
   });
+  // Whoever calls finish() sees a failure; until then it is not an unhandled rejection.
+  response.catch(() => undefined);
   // Give the server time to read the headers, so the request counts as in flight there.
   await new Promise((r) => setTimeout(r, 300));
   return {
     finish() {
       release();
-      return response;
+      return response.finally(() => agent.destroy());
     },
   };
 }

@@ -62,12 +62,12 @@ describe('stopping the server', () => {
     await drainsInFlight(server, port, 2, () => process.kill(-server.child.pid!, 'SIGTERM'));
   }, 120_000);
 
-  it('drains a request in flight on Ctrl-C forwarded twice by npm, with the embedded PostgreSQL serving it to the end', async () => {
+  it('drains a request in flight on Ctrl-C delivered twice, with the embedded PostgreSQL serving it to the end', async () => {
     const data = tempDir('marketplace-shutdown');
     cleanups.push(data.remove);
     const { server, port } = await start({ DATA_DIR: data.path, EMBEDDED_PG_PORT: String(await freePort()) }, 1);
     await drainsInFlight(server, port, 1, () => {
-      // The terminal sends SIGINT to the process group; `npm start` forwards it once more.
+      // The terminal sends SIGINT to the process group; a forwarding parent (npm) sends it once more.
       process.kill(-server.child.pid!, 'SIGINT');
       server.child.kill('SIGINT');
     });
