@@ -4,7 +4,7 @@ import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations
 import type { MikroORM } from '@mikro-orm/postgresql';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { createApollo } from './apollo';
+import { createApollo, isConnectionError } from './apollo';
 import type { Config } from './config';
 import { type AppDeps, type Context, createContext } from './context';
 import { runCountingQueries } from './db/queryCounter';
@@ -36,13 +36,65 @@ export interface AppOptions {
   clock?: Clock;
 }
 
-/** Whether any string in a parsed JSON value contains U+0000. */
-function hasNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(hasNul);
-  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v));
-  return false;
+/**
+ * Deepest nesting of objects and arrays accepted in a request's JSON: far beyond any input type of
+ * the schema, and deep enough bodies are refused before anything walks them recursively.
+ */
+const MAX_JSON_DEPTH = 64;
+
+/**
+ * What is wrong with a parsed JSON value, if anything: a string or key containing U+0000 (which
+ * PostgreSQL cannot store), or nesting deeper than MAX_JSON_DEPTH. Iterative, so no body can
+ * overflow the stack.
+ */
+function jsonProblem(value: unknown): 'nul' | 'too-deep' | undefined {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    if (typeof next.value === 'string') {
+      if (next.value.includes('\u0000')) return 'nul';
+    } else if (next.value !== null && typeof next.value === 'object') {
+      if (next.depth >= MAX_JSON_DEPTH) return 'too-deep';
+      for (const [key, item] of Object.entries(next.value)) {
+        if (key.includes('\u0000')) return 'nul';
+        pending.push({ value: item, depth: next.depth + 1 });
+      }
+    }
+  }
+  return undefined;
 }
+
+/** A GET request's parameters, with `variables` and `extensions` parsed as Apollo will parse them. */
+function getParameters(query: unknown): unknown[] {
+  const values: unknown[] = [query];
+  for (const name of ['variables', 'extensions']) {
+    const raw = (query as Record<string, unknown> | undefined)?.[name];
+    if (typeof raw !== 'string') continue;
+    try {
+      values.push(JSON.parse(raw));
+    } catch {
+      // Apollo answers malformed JSON itself.
+    }
+  }
+  return values;
+}
+
+/**
+ * Whether a GraphQL response (one result or a batch) failed entirely for want of the database: no
+ * data anywhere and only SERVICE_UNAVAILABLE errors. Then the whole request may be retried as is.
+ */
+function whollyUnavailable(payload: string): boolean {
+  if (!payload.includes('"SERVICE_UNAVAILABLE"')) return false;
+  try {
+    const body = JSON.parse(payload) as unknown;
+    const results = (Array.isArray(body) ? body : [body]) as { data?: unknown; errors?: { extensions?: { code?: unknown } }[] }[];
+    return results.every((r) => r.data == null && !!r.errors?.length && r.errors.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE'));
+  } catch {
+    return false;
+  }
+}
+
+/** Seconds a client is asked to wait before retrying a request that found the database unavailable. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -83,6 +135,14 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
   http.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
+  // A GraphQL request that failed only because the database was lost is 503 with Retry-After, so
+  // clients and proxies retry it; a partial answer stays 200 with per-field errors.
+  http.addHook('onSend', async (request, reply, payload) => {
+    if (request.routeOptions.url === '/graphql' && typeof payload === 'string' && reply.statusCode !== 503 && whollyUnavailable(payload)) {
+      reply.code(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+    }
+    return payload;
+  });
   http.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
@@ -117,14 +177,13 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
     method: ['GET', 'POST', 'OPTIONS'],
     url: '/graphql',
     preValidation: async (request, reply) => {
+      const refuse = (code: string, message: string) => reply.code(400).send({ errors: [{ message, extensions: { code, requestId: request.id } }] });
+      const problems = [request.body, ...(request.method === 'GET' ? getParameters(request.query) : [request.query])].map(jsonProblem);
+      if (problems.includes('too-deep')) return refuse('BAD_REQUEST', `JSON may not be nested more than ${MAX_JSON_DEPTH} levels deep`);
       // PostgreSQL cannot store NUL characters: refuse them up front rather than fail mid-request.
-      if (hasNul(request.body) || hasNul(request.query)) {
-        return reply.code(400).send({ errors: [{ message: 'Strings may not contain NUL characters', extensions: { code: 'BAD_USER_INPUT' } }] });
-      }
+      if (problems.includes('nul')) return refuse('BAD_USER_INPUT', 'Strings may not contain NUL characters');
       if (Array.isArray(request.body) && request.body.length > config.limits.maxBatchOperations) {
-        return reply.code(400).send({
-          errors: [{ message: `At most ${config.limits.maxBatchOperations} operations per batch`, extensions: { code: 'BAD_REQUEST' } }],
-        });
+        return refuse('BAD_REQUEST', `At most ${config.limits.maxBatchOperations} operations per batch`);
       }
     },
     preHandler: async (request, reply) => {
@@ -143,8 +202,12 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
     },
   });
 
-  // Masked errors outside GraphQL too: no stack or SQL in any response.
+  // Masked errors outside GraphQL too: no stack or SQL in any response. A lost database is 503.
   http.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (isConnectionError(error)) {
+      request.log.warn({ err: error }, 'database connection failed while handling a request');
+      return reply.code(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS)).send({ error: 'Service unavailable', requestId: request.id });
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'unhandled error');
     reply.code(status).send({ error: status >= 500 ? 'Internal server error' : error.message, requestId: request.id });

@@ -6,6 +6,11 @@ import type { Logger } from 'pino';
 /** Root fields whose answers are the same for every anonymous caller and change only with the catalog. */
 const CATALOG_ROOTS = new Set(['products', 'product', 'categories', 'category', 'brands', 'brand', '__typename']);
 const CHANNEL = 'catalog_changed';
+/** application_name of the LISTEN session, so operators (and tests) can find it in pg_stat_activity. */
+export const LISTENER_NAME = 'marketplace-catalog-cache';
+/** Retries after a lost LISTEN connection: quickly at first, then every RETRY_MAX_MS while the database stays away. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5000;
 
 /**
  * A per-process cache of anonymous catalog responses (products, product, categories, brands).
@@ -20,7 +25,11 @@ export class CatalogCache {
   private readonly verdicts = new Map<string, boolean>();
   private version = 0;
   private listening = false;
+  /** The one LISTEN connection: set from the moment it is opened until it is lost, so there is never a second. */
   private client: Client | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  /** Failed attempts since the connection was last up: the next retry waits longer, up to RETRY_MAX_MS. */
+  private failures = 0;
   private closed = false;
   hits = 0;
   misses = 0;
@@ -40,33 +49,56 @@ export class CatalogCache {
     await this.connect();
   }
 
+  /**
+   * Opens the LISTEN connection unless one is open or opening. A connection is lost at most once,
+   * however many of `error`, `end` and a failed connect report it, and each loss schedules at most
+   * one retry: one LISTEN session per process, whatever the database does.
+   */
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.url, application_name: 'marketplace-catalog-cache' });
-    client.on('notification', () => this.invalidate());
-    client.on('error', (err) => {
-      this.log.warn({ err }, 'catalog cache lost its LISTEN connection; caching paused');
-      this.drop(client);
+    this.retry = undefined;
+    if (this.closed || this.client) return;
+    const client = new Client({ connectionString: this.url, application_name: LISTENER_NAME });
+    this.client = client;
+    let lost = false;
+    const lose = (err?: unknown) => {
+      if (lost) return;
+      lost = true;
+      client.end().catch(() => undefined);
+      if (this.client !== client) return;
+      const wasListening = this.listening;
+      const firstFailure = this.failures === 0;
+      this.client = undefined;
+      this.listening = false;
+      this.invalidate();
+      this.scheduleRetry();
+      if (wasListening) this.log.warn({ err }, 'catalog cache lost its LISTEN connection; caching paused');
+      else if (firstFailure) this.log.warn({ err }, 'catalog cache could not LISTEN; caching paused');
+      else this.log.debug({ err, failures: this.failures }, 'catalog cache could not LISTEN; retrying');
+    };
+    client.on('notification', () => {
+      if (this.client === client) this.invalidate();
     });
-    client.on('end', () => this.drop(client));
+    client.on('error', lose);
+    client.on('end', () => lose());
     try {
       await client.connect();
       await client.query(`listen ${CHANNEL}`);
-      this.client = client;
-      this.invalidate();
-      this.listening = true;
     } catch (err) {
-      this.log.warn({ err }, 'catalog cache could not LISTEN; caching paused');
-      this.drop(client);
+      lose(err);
+      return;
     }
+    if (lost || this.client !== client) return;
+    if (this.failures > 0) this.log.info({ failures: this.failures }, 'catalog cache LISTENs again; caching resumed');
+    this.failures = 0;
+    this.invalidate();
+    this.listening = true;
   }
 
-  private drop(client: Client): void {
-    if (this.client && this.client !== client) return;
-    this.listening = false;
-    this.client = undefined;
-    this.invalidate();
-    client.end().catch(() => undefined);
-    if (!this.closed) setTimeout(() => void this.connect(), 5000).unref();
+  private scheduleRetry(): void {
+    if (this.closed || this.retry) return;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.failures);
+    this.failures += 1;
+    this.retry = setTimeout(() => void this.connect(), delay).unref();
   }
 
   invalidate(): void {
@@ -110,7 +142,10 @@ export class CatalogCache {
   async close(): Promise<void> {
     this.closed = true;
     this.listening = false;
-    await this.client?.end().catch(() => undefined);
+    clearTimeout(this.retry);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
   }
 }
 

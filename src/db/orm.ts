@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { createOrmConfig } from '../../mikro-orm.config';
@@ -13,7 +14,20 @@ export interface OrmOptions {
   createDatabase?: boolean;
   /** What to do about a database that is not UTF-8 (the default names `createdb --encoding=UTF8`). */
   encodingHint?: string;
-  log?: (message: string) => void;
+  /** Where the ORM's and the query builder's messages go (the server passes pino); `level` is absent for the ORM's own. */
+  log?: (message: string, level?: OrmLogLevel) => void;
+}
+
+export type OrmLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * The query builder's (knex's) own messages, such as "Connection Error: …" for a pooled connection
+ * the database dropped, at their level. Without this knex prints them with console.log, as plain
+ * text in the middle of the JSON log.
+ */
+function queryBuilderLog(log: (message: string, level?: OrmLogLevel) => void) {
+  const at = (level: OrmLogLevel) => (message: unknown) => log(typeof message === 'string' ? message : inspect(message, { depth: 5 }), level);
+  return { debug: at('debug'), warn: at('warn'), error: at('error'), deprecate: at('warn') };
 }
 
 /**
@@ -40,6 +54,7 @@ export async function initOrm(options: OrmOptions): Promise<MikroORM> {
     ...createOrmConfig({ url: options.url, poolMax: options.poolMax, replicaUrls: options.replicaUrls, log: options.log }),
     // checkDatabase decided about a missing database; MikroORM would create it without asking.
     ensureDatabase: false,
+    ...(options.log ? { driverOptions: { log: queryBuilderLog(options.log) } } : {}),
   });
   if (options.migrate) {
     try {

@@ -1,0 +1,297 @@
+import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
+import { Client } from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LISTENER_NAME } from '../../src/catalogCache';
+import { initOrm, type OrmLogLevel } from '../../src/db/orm';
+import { toGlobalId } from '../../src/schema/shared/globalId';
+import { type TestApp, createTestApp } from '../helpers/app';
+import { webhook } from '../helpers/buying';
+import { userWithToken } from '../helpers/factories';
+import { type ServerProcess, freePort, spawnServer } from './serverProcess';
+
+/**
+ * The database going away under a running server: connections terminated by the server, and a
+ * period when it refuses connections. A TCP proxy stands between the app and PostgreSQL so a test
+ * can cut every connection and refuse new ones, then let them through again.
+ */
+class DatabaseProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async up(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('error', close).on('close', close);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  /**
+   * Cuts every connection and refuses new ones (nothing listens on the port) until `up()`. Returns
+   * once the clients had time to notice their connections closed, as they would have a while into
+   * an outage.
+   */
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await sleep(200);
+  }
+
+  url(databaseUrl: string): string {
+    const url = new URL(databaseUrl);
+    url.hostname = '127.0.0.1';
+    url.port = String(this.port);
+    return url.toString();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `read` until `done` holds; fails after `ms` with the last value. */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms; last value: ${JSON.stringify(value)}`);
+    await sleep(50);
+  }
+}
+
+let admin: Client;
+let database: string;
+let proxy: DatabaseProxy;
+let t: TestApp;
+
+beforeAll(async () => {
+  const direct = new URL(process.env.TEST_DB_URL!);
+  database = direct.pathname.slice(1);
+  admin = new Client({ connectionString: process.env.TEST_DB_URL });
+  await admin.connect();
+  proxy = new DatabaseProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  await proxy.up();
+  t = await createTestApp({ DATABASE_URL: proxy.url(process.env.TEST_DB_URL!), CATALOG_CACHE_ENTRIES: '100' });
+});
+afterAll(async () => {
+  await proxy.up().catch(() => undefined);
+  await t?.close();
+  await proxy.down();
+  await admin?.end();
+});
+
+/** Terminates every session of this file's database but the admin one, and waits until they are gone. */
+async function terminateAll(where = 'true'): Promise<void> {
+  const filter = `datname = $1 and pid <> pg_backend_pid() and backend_type = 'client backend' and ${where}`;
+  await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where ${filter}`, [database]);
+  await eventually(async () => (await admin.query(`select count(*)::int as n from pg_stat_activity where ${filter}`, [database])).rows[0].n, (n) => n === 0);
+}
+
+const listenerPids = async (): Promise<number[]> =>
+  (await admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1 and application_name = $2`, [database, LISTENER_NAME])).rows.map((r) => r.pid);
+const listenerSessions = async (): Promise<number> => (await listenerPids()).length;
+
+/** `{ __typename }` is an anonymous catalog read: cached once the cache LISTENs. */
+const cached = async (): Promise<boolean> => (await t.gql('{ __typename }')).headers['x-catalog-cache'] === 'hit';
+
+/** The cache LISTENs (an answer is served from it), then invalidates on a change notification. */
+async function expectCacheWorks(): Promise<void> {
+  await eventually(cached, Boolean);
+  await admin.query(`select pg_notify('catalog_changed', '')`);
+  await eventually(cached, (hit) => !hit, 5000);
+}
+
+describe('the catalog cache LISTEN connection', () => {
+  it('stays exactly one session through repeated terminations, and still invalidates the cache', async () => {
+    await eventually(cached, Boolean);
+    expect(await listenerSessions()).toBe(1);
+    for (let i = 0; i < 4; i++) {
+      const before = await listenerPids();
+      await terminateAll(`application_name = '${LISTENER_NAME}'`);
+      await eventually(listenerPids, (pids) => pids.length > 0 && !pids.some((pid) => before.includes(pid)));
+      await eventually(cached, Boolean);
+    }
+    // Retries that are still pending would open more sessions within this time.
+    await sleep(1500);
+    expect(await listenerSessions()).toBe(1);
+    await expectCacheWorks();
+    expect(await listenerSessions()).toBe(1);
+  }, 60_000);
+
+  it('stays exactly one session after a period of refused connections', async () => {
+    await eventually(cached, Boolean);
+    await proxy.down();
+    await sleep(3000);
+    expect(await listenerSessions()).toBe(0);
+    await proxy.up();
+    await eventually(cached, Boolean);
+    await sleep(1500);
+    expect(await listenerSessions()).toBe(1);
+    await expectCacheWorks();
+  }, 60_000);
+});
+
+describe('requests when the database connection is lost', () => {
+  const PRODUCTS = `query($first: Int) { products(first: $first) { nodes { id } } }`;
+
+  it('answers SERVICE_UNAVAILABLE (503, Retry-After, retryable) when the connection dies mid-request, and the retry succeeds', async () => {
+    // The request waits for a lock, so it is in flight when its connection is terminated.
+    const locker = new Client({ connectionString: process.env.TEST_DB_URL });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      await locker.query('lock table product in access exclusive mode');
+      const pending = t.app.http.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ query: PRODUCTS, variables: { first: 11 } }) });
+      await eventually(
+        async () => (await admin.query(`select count(*)::int as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'`, [database])).rows[0].n,
+        (n) => n > 0,
+      );
+      await terminateAll(`pid <> ${(await locker.query('select pg_backend_pid() as pid')).rows[0].pid}`);
+      await locker.query('rollback');
+      const res = await pending;
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      const body = res.json();
+      expect(body.data ?? null).toBeNull();
+      expect(body.errors).toHaveLength(1);
+      expect(body.errors[0].extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryable: true, requestId: res.headers['x-request-id'] });
+      expect(JSON.stringify(body)).not.toMatch(/terminat|administrator|select |57P01/i);
+    } finally {
+      await locker.end();
+    }
+    const retry = await t.gql(PRODUCTS, { first: 11 });
+    expect(retry.status).toBe(200);
+    expect(retry.errors).toBeUndefined();
+  }, 30_000);
+
+  it('answers SERVICE_UNAVAILABLE with 503 while the database refuses connections, signed in or not, and serves again once it is back', async () => {
+    const { token } = await userWithToken(t);
+    await proxy.down();
+    try {
+      const anonymous = await t.gql(PRODUCTS, { first: 12 });
+      expect(anonymous.status).toBe(503);
+      expect(anonymous.headers['retry-after']).toBe('1');
+      expect(anonymous.errors![0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+      // A signed-in request needs the database before any resolver runs, to check the session.
+      const signedIn = await t.gql(`{ me { id } }`, {}, { token });
+      expect(signedIn.status).toBe(503);
+      expect(signedIn.errors![0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    } finally {
+      await proxy.up();
+    }
+    expect((await t.gql(PRODUCTS, { first: 12 })).status).toBe(200);
+    const me = await t.gql(`{ me { id } }`, {}, { token });
+    expect(me.status).toBe(200);
+    expect(me.data!.me).not.toBeNull();
+  }, 30_000);
+
+  it('answers a payment webhook with 503 and Retry-After while the database refuses connections, so the provider retries', async () => {
+    await proxy.down();
+    try {
+      const res = await webhook(t, { eventId: 'evt-db-down', type: 'payment.succeeded', paymentId: toGlobalId('Payment', '1') });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json()).toEqual({ error: 'Service unavailable', requestId: res.headers['x-request-id'] });
+    } finally {
+      await proxy.up();
+    }
+    expect((await webhook(t, { eventId: 'evt-db-back', type: 'payment.succeeded', paymentId: toGlobalId('Payment', '1') })).statusCode).toBe(404);
+  }, 30_000);
+
+  it('keeps a partial answer at 200: only the fields that needed the database carry the error', async () => {
+    await proxy.down();
+    try {
+      const res = await t.gql(`{ __typename category(slug: "none") { id } }`);
+      expect(res.status).toBe(200);
+      expect(res.data).toEqual({ __typename: 'Query', category: null });
+      expect(res.errors!.map((e) => [e.path, e.extensions!.code])).toEqual([[['category'], 'SERVICE_UNAVAILABLE']]);
+      const batch = await t.app.http.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify([{ query: '{ __typename }' }, { query: PRODUCTS, variables: { first: 13 } }]),
+      });
+      // One operation of the batch succeeded: retrying the whole batch is the client's choice, not a 503.
+      expect(batch.statusCode).toBe(200);
+      expect(batch.json()[1].errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      await proxy.up();
+    }
+  }, 30_000);
+});
+
+describe('logs when the database drops connections', () => {
+  const children: ServerProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill();
+  });
+
+  it("routes the query builder's connection errors into the ORM log at warn, never to the console", async () => {
+    const lines: { message: string; level?: OrmLogLevel }[] = [];
+    const orm = await initOrm({ url: process.env.TEST_DB_URL!, poolMax: 2, log: (message, level) => lines.push({ message, level }) });
+    const console = vi.spyOn(globalThis.console, 'log');
+    try {
+      await orm.em.getConnection().execute('select 1');
+      await terminateAll();
+      // Give the pooled connection time to receive the termination notice.
+      await sleep(200);
+      await orm.em.getConnection().execute('select 1');
+      expect(lines).toContainEqual({ message: expect.stringMatching(/^Connection Error: /), level: 'warn' });
+      expect(console.mock.calls.flat().join('\n')).not.toContain('Connection Error');
+    } finally {
+      console.mockRestore();
+      await orm.close(true);
+    }
+  });
+
+  it('prints only JSON lines from a server whose connections the database terminated', async () => {
+    const port = await freePort();
+    const server = spawnServer({
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME!,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      JWT_SECRET: 'a-test-secret-that-is-at-least-32-bytes',
+      DATABASE_URL: process.env.TEST_DB_URL!,
+    });
+    children.push(server);
+    await server.waitFor('marketplace server ready');
+    const ask = async () => (await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ products(first: 3) { nodes { id } } }' }) })).status;
+    expect(await ask()).toBe(200);
+    await terminateAll();
+    await sleep(200);
+    expect(await ask()).toBe(200);
+    await server.waitFor('Connection Error', 10_000);
+    server.child.kill('SIGTERM');
+    await server.exit;
+    const lines = server.output().split('\n').filter((line) => line.trim() !== '');
+    const notJson = lines.filter((line) => {
+      try {
+        JSON.parse(line);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(notJson).toEqual([]);
+    expect(lines.map((line) => JSON.parse(line) as { msg?: string }).some((entry) => entry.msg?.startsWith('Connection Error: '))).toBe(true);
+  }, 90_000);
+});
