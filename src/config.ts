@@ -47,11 +47,11 @@ export interface Config {
   /** Whether this process runs the background jobs (pg-boss workers and schedules). */
   jobsEnabled: boolean;
   orders: {
-    /** Minutes an unpaid checkout holds its stock. */
+    /** Minutes an unpaid checkout holds its stock (0: it expires at once, at the next run of expire-checkouts). */
     checkoutTtlMinutes: number;
-    /** Days after shipping when delivery is confirmed for the buyer. */
+    /** Days after shipping when delivery is confirmed for the buyer (0: at the next run of auto-confirm-deliveries). */
     autoConfirmDays: number;
-    /** Days after delivery when the order completes (the after-sales window). */
+    /** Days after delivery when the order completes, the after-sales window (0: at the next run of complete-orders). */
     afterSalesDays: number;
   };
   webConcurrency: number;
@@ -204,8 +204,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     catalogCacheEntries: r.int('CATALOG_CACHE_ENTRIES', 1000, 0, 100_000),
     jobsEnabled: r.bool('JOBS_ENABLED', true),
     orders: {
-      checkoutTtlMinutes: r.int('CHECKOUT_TTL_MINUTES', 30, 1, 7 * 24 * 60),
-      autoConfirmDays: r.int('AUTO_CONFIRM_DAYS', 10, 1, 90),
+      // The periods accept 0 so tests and demos can shorten them, then run the scheduled task.
+      checkoutTtlMinutes: r.int('CHECKOUT_TTL_MINUTES', 30, 0, 7 * 24 * 60),
+      autoConfirmDays: r.int('AUTO_CONFIRM_DAYS', 10, 0, 90),
       afterSalesDays: r.int('AFTER_SALES_DAYS', 7, 0, 90),
     },
     // Every core in production; one process in development, where restarts should be instant.

@@ -53,6 +53,8 @@ export enum UserErrorCode {
   EMPTY_CART = 'EMPTY_CART',
   ADDRESS_NOT_FOUND = 'ADDRESS_NOT_FOUND',
   CHECKOUT_EXPIRED = 'CHECKOUT_EXPIRED',
+  // platform
+  TASK_NOT_FOUND = 'TASK_NOT_FOUND',
 }
 
 registerEnumType(UserErrorCode, {
@@ -100,6 +102,7 @@ registerEnumType(UserErrorCode, {
     EMPTY_CART: { description: 'There is nothing to check out.' },
     ADDRESS_NOT_FOUND: { description: 'No such address in your address book.' },
     CHECKOUT_EXPIRED: { description: 'The checkout was not paid in time; its stock was released. Check out again.' },
+    TASK_NOT_FOUND: { description: 'No scheduled task has this name (`scheduledTasks` lists them).' },
   },
 });
 
@@ -157,6 +160,8 @@ export const PUBLIC_ERROR_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
+  // The database connection was lost or refused: transient, the client may retry (`retryable: true`).
+  'SERVICE_UNAVAILABLE',
 ]);
 
 export class UnauthenticatedError extends GraphQLError {

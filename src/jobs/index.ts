@@ -1,26 +1,16 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { SystemDeps } from '../context';
-import { autoConfirmDeliveries, completeOrders, expireCheckouts, purgeRateLimits } from '../services/orders';
-import { processRefunds } from '../services/payments';
-
-type Job = (deps: SystemDeps, em: EntityManager) => Promise<number>;
+import { runTask, SCHEDULED_TASKS, TASK_TIME_ZONE } from '../services/platform';
 
 /**
- * Background jobs, each run every minute by pg-boss in the same PostgreSQL (no extra server).
- * pg-boss creates one job per schedule tick for the whole cluster and hands it to one worker
- * (singleton queues), so with several server processes each job still runs once per minute. The
- * jobs themselves claim rows with SKIP LOCKED and are idempotent, so a retry is harmless.
+ * Runs every registered scheduled task (src/services/platform/tasks.ts) on its cron schedule with
+ * pg-boss, in the same PostgreSQL (no extra server). pg-boss creates one job per schedule tick for
+ * the whole cluster and hands it to one worker (singleton queues), so with several server
+ * processes each task still runs once per tick; a run staff start by hand waits for a scheduled
+ * one of the same task (and the other way round). Tasks are idempotent, so a retry is harmless.
  */
-export const JOBS: Record<string, Job> = {
-  'expire-checkouts': expireCheckouts,
-  'auto-confirm-deliveries': autoConfirmDeliveries,
-  'complete-orders': completeOrders,
-  'send-refunds': processRefunds,
-  'purge-rate-limits': purgeRateLimits,
-};
-
 export interface Jobs {
   boss: PgBoss;
   stop(): Promise<void>;
@@ -31,15 +21,22 @@ export async function startJobs(opts: { url: string; orm: MikroORM; deps: System
   const boss = new PgBoss({ connectionString: opts.url, schema: 'pgboss', max: 2, application_name: 'marketplace-jobs' });
   boss.on('error', (err) => log.error({ err }, 'job queue error'));
   await boss.start();
-  for (const [name, job] of Object.entries(JOBS)) {
-    await boss.createQueue(name, { name, policy: 'singleton', retryLimit: 3, retryDelay: 10, expireInSeconds: 300 });
-    await boss.schedule(name, '* * * * *');
-    await boss.work(name, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async () => {
-      const done = await job(opts.deps, opts.orm.em.fork());
-      if (done > 0) log.info({ job: name, done }, 'job done');
+  const names = new Set(SCHEDULED_TASKS.map((task) => task.name));
+  // A task removed from the registry stops being scheduled.
+  for (const schedule of await boss.getSchedules()) {
+    if (!names.has(schedule.name)) await boss.unschedule(schedule.name);
+  }
+  for (const task of SCHEDULED_TASKS) {
+    await boss.createQueue(task.name, { name: task.name, policy: 'singleton', retryLimit: 3, retryDelay: 10, expireInSeconds: 300 });
+    await boss.schedule(task.name, task.schedule, undefined, { tz: TASK_TIME_ZONE });
+    await boss.work(task.name, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async () => {
+      const run = await runTask(opts.deps, opts.orm.em.fork(), task);
+      // Thrown after the failure is recorded, so pg-boss retries the job.
+      if (run.error) throw run.error;
+      if (run.done > 0) log.info({ job: task.name, done: run.done }, 'job done');
     });
   }
-  log.info({ jobs: Object.keys(JOBS) }, 'background jobs scheduled');
+  log.info({ jobs: [...names] }, 'background jobs scheduled');
   return {
     boss,
     async stop() {

@@ -1,0 +1,193 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { parseExpression } from 'cron-parser';
+import type { Context, SystemDeps } from '../../context';
+import { lockOneWhere } from '../../db/rows';
+import { ScheduledTaskState } from '../../entities';
+import { Failure, UserErrorCode } from '../../errors';
+import { autoConfirmDeliveries, completeOrders, expireCheckouts, purgeRateLimits } from '../orders';
+import { processRefunds } from '../payments';
+import { recordAudit } from './audit';
+
+/** What one run did: how many things it handled, and optionally a short note for operators. */
+export type TaskResult = number | { done: number; note?: string };
+
+export interface ScheduledTaskDefinition {
+  /** Stable kebab-case name: the pg-boss queue, the `runScheduledTask` argument and the audit target. */
+  name: string;
+  /** One sentence for operators: what a run does. */
+  description: string;
+  /** Five-field cron expression, read in UTC (`* * * * *`: every minute). */
+  schedule: string;
+  /**
+   * Does whatever is due at `deps.clock.now()`. It must be idempotent (a second run straight after
+   * changes nothing) and safe beside other processes' work: claim rows with SKIP LOCKED, or move
+   * them with conditional updates, in transactions of its own on forks of `em`.
+   */
+  run(deps: SystemDeps, em: EntityManager): Promise<TaskResult>;
+}
+
+export const EVERY_MINUTE = '* * * * *';
+/** The zone of every task's cron schedule, for pg-boss and for `nextRunAt`. */
+export const TASK_TIME_ZONE = 'UTC';
+
+const KEBAB_CASE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/** Checks the definitions when the module loads, so a bad name or schedule stops start-up. */
+function registry(tasks: ScheduledTaskDefinition[]): readonly ScheduledTaskDefinition[] {
+  const names = new Set<string>();
+  for (const task of tasks) {
+    if (!KEBAB_CASE.test(task.name)) throw new Error(`Scheduled task name "${task.name}" is not kebab-case`);
+    if (names.has(task.name)) throw new Error(`Scheduled task "${task.name}" is registered twice`);
+    if (task.schedule.trim().split(/\s+/).length !== 5) throw new Error(`Scheduled task "${task.name}" needs a five-field cron schedule (got "${task.schedule}")`);
+    parseExpression(task.schedule, { tz: TASK_TIME_ZONE });
+    names.add(task.name);
+  }
+  return Object.freeze(tasks.map((task) => Object.freeze({ ...task })));
+}
+
+/**
+ * Every periodic job of the platform, in the order staff see them. A new capability registers a
+ * task by adding one entry here. `run` calls the domain's function from inside an arrow: those
+ * domains import this one (for `recordAudit`), and the arrow reads the import when the task runs,
+ * not while the modules are still loading.
+ */
+export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
+  {
+    name: 'expire-checkouts',
+    description: 'Cancels the orders of checkouts left unpaid past their expiry (CHECKOUT_TTL_MINUTES) and releases their reserved stock.',
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => expireCheckouts(deps, em),
+  },
+  {
+    name: 'auto-confirm-deliveries',
+    description: 'Confirms delivery, for the buyer, of orders shipped more than AUTO_CONFIRM_DAYS ago.',
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => autoConfirmDeliveries(deps, em),
+  },
+  {
+    name: 'complete-orders',
+    description: "Completes orders delivered more than AFTER_SALES_DAYS ago (the after-sales window closes) and adds their units to the products' sales counts.",
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => completeOrders(deps, em),
+  },
+  {
+    name: 'send-refunds',
+    description: 'Sends pending refunds to the payment provider.',
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => processRefunds(deps, em),
+  },
+  {
+    name: 'purge-rate-limits',
+    description: 'Deletes expired rate-limit counters from PostgreSQL.',
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => purgeRateLimits(deps, em),
+  },
+]);
+
+export function findScheduledTask(name: string): ScheduledTaskDefinition | undefined {
+  return SCHEDULED_TASKS.find((task) => task.name === name);
+}
+
+/** A task as staff see it: its definition with the last run, shared by every server process. */
+export interface ScheduledTaskInfo {
+  name: string;
+  description: string;
+  schedule: string;
+  lastRunAt: Date | null;
+  lastResult: string | null;
+  nextRunAt: Date | null;
+}
+
+/** The first tick of `schedule` strictly after `now`. */
+export function nextRunAfter(schedule: string, now: Date): Date {
+  return parseExpression(schedule, { currentDate: now, tz: TASK_TIME_ZONE }).next().toDate();
+}
+
+function infoOf(task: ScheduledTaskDefinition, state: ScheduledTaskState | undefined, now: Date): ScheduledTaskInfo {
+  return {
+    name: task.name,
+    description: task.description,
+    schedule: task.schedule,
+    lastRunAt: state?.lastRunAt ?? null,
+    lastResult: state?.lastResult ?? null,
+    nextRunAt: nextRunAfter(task.schedule, now),
+  };
+}
+
+/** Every registered task with its last run and next tick by the business clock (ADMIN, OPERATIONS). */
+export async function listScheduledTasks(ctx: Context): Promise<ScheduledTaskInfo[]> {
+  const states = await ctx.em.find(ScheduledTaskState, { name: { $in: SCHEDULED_TASKS.map((t) => t.name) } });
+  const byName = new Map(states.map((s) => [s.name, s]));
+  const now = ctx.now();
+  return SCHEDULED_TASKS.map((task) => infoOf(task, byName.get(task.name), now));
+}
+
+/**
+ * Runs the task named `name` now, at the request's business clock, and returns when it is done
+ * (ADMIN). It waits for a run of the same task elsewhere to finish first, then does what the next
+ * scheduled run would do. The run is audited.
+ */
+export async function runScheduledTask(ctx: Context, name: string): Promise<ScheduledTaskInfo> {
+  const task = findScheduledTask(name);
+  if (!task) throw new Failure(UserErrorCode.TASK_NOT_FOUND, `No scheduled task is named "${name}"`, ['input', 'name']);
+  const run = await runTask(ctx.deps, ctx.em, task, {
+    record: (tx, state) => {
+      recordAudit(ctx, tx, { action: 'scheduledTask.run', targetType: 'ScheduledTask', targetId: task.name, after: { lastRunAt: state.lastRunAt?.toISOString(), result: state.lastResult } });
+    },
+  });
+  if (run.error) throw run.error;
+  return infoOf(task, run.state, ctx.now());
+}
+
+export interface TaskRun {
+  state: ScheduledTaskState;
+  /** What the task reported handling (0 when it failed). */
+  done: number;
+  /** The task's own failure, already recorded as its last result. */
+  error?: Error;
+}
+
+/** How long a run waits for a run of the same task elsewhere; pg-boss gives up on a job after 300 s too. */
+const WAIT_LIMIT_MS = 300_000;
+/** Polls for the lock from 25 ms, doubling up to 250 ms: a short run is soon followed, a long one polled lightly. */
+const WAIT_POLL_MS = { first: 25, max: 250 };
+
+/**
+ * Runs `task` and records the run in its `scheduled_task_state` row, which it holds locked for the
+ * whole run: runs of one task never overlap across processes. A run that finds the row locked
+ * waits (without holding a pooled connection, so many waiters cannot starve the running one) and
+ * then runs at the time it gets the lock. The task's own failure is recorded and returned, not
+ * thrown, so its record commits; `record` adds to the same transaction (an audit entry).
+ */
+export async function runTask(
+  deps: SystemDeps,
+  em: EntityManager,
+  task: ScheduledTaskDefinition,
+  opts: { record?: (tx: EntityManager, state: ScheduledTaskState) => void } = {},
+): Promise<TaskRun> {
+  await em.execute('insert into scheduled_task_state (name) values (?) on conflict (name) do nothing', [task.name]);
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  for (let pause = WAIT_POLL_MS.first; ; pause = Math.min(pause * 2, WAIT_POLL_MS.max)) {
+    const run = await em.fork().transactional(async (tx): Promise<TaskRun | null> => {
+      const state = await lockOneWhere(tx, ScheduledTaskState, 'e.name = ?', [task.name], { skipLocked: true });
+      if (!state) return null;
+      state.lastRunAt = deps.clock.now();
+      let done = 0;
+      let error: Error | undefined;
+      try {
+        const result = await task.run(deps, em.fork());
+        done = typeof result === 'number' ? result : result.done;
+        state.lastResult = typeof result === 'number' || !result.note ? `done: ${done}` : `done: ${done}; ${result.note}`;
+      } catch (err) {
+        error = err instanceof Error ? err : new Error(String(err));
+        state.lastResult = `failed: ${error.message}`;
+      }
+      opts.record?.(tx, state);
+      return { state, done, error };
+    });
+    if (run) return run;
+    if (Date.now() > deadline) throw new Error(`Scheduled task "${task.name}" is still running elsewhere after ${WAIT_LIMIT_MS / 1000} s`);
+    await sleep(pause);
+  }
+}
