@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/db/embedded';
 import { initOrm } from '../src/db/orm';
-import { seedBulkCatalog } from '../src/seeds/catalog';
+import { seedBulkCatalog } from '../src/seeds/bulkCatalog';
 import { seedDemo } from '../src/seeds/demo';
 import { postmasterPid } from './cpu';
 import type { Cleanup } from './lifecycle';

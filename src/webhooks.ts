@@ -1,10 +1,18 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyInstance } from 'fastify';
 import type { SystemDeps } from './context';
+import { isBigintKey } from './db/keyset';
 import { PaymentProviderName } from './entities';
+import { parseGlobalId } from './schema/shared/globalId';
 import { applyPaymentEvent, paymentProvider, WebhookRejected } from './services/payments';
 
 const PROVIDERS = new Map(Object.values(PaymentProviderName).map((name) => [name.toLowerCase(), name]));
+
+/** The database key of the event's payment (a global ID of ours), or null for anything else. */
+function paymentKeyOf(paymentId: string): string | null {
+  const parsed = parseGlobalId(paymentId);
+  return parsed?.type === 'Payment' && isBigintKey(parsed.key) ? parsed.key : null;
+}
 
 /**
  * `POST /webhooks/payments/<provider>`: the provider verifies the signature on the raw body (so
@@ -29,7 +37,8 @@ export async function paymentWebhooks(http: FastifyInstance, opts: { orm: MikroO
       }
       throw err;
     }
-    const outcome = await applyPaymentEvent(opts.deps, opts.orm.em.fork(), name, event);
+    const paymentKey = paymentKeyOf(event.paymentId);
+    const outcome = paymentKey === null ? 'unknown-payment' : await applyPaymentEvent(opts.deps, opts.orm.em.fork(), name, event, paymentKey);
     if (outcome === 'unknown-payment') return reply.code(404).send({ error: 'unknown payment' });
     request.log.info({ provider: name, eventId: event.eventId, type: event.type, outcome }, 'payment webhook');
     return reply.code(200).send({ ok: true, outcome });

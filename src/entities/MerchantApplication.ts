@@ -26,6 +26,30 @@ registerEnumType(MerchantApplicationStatus, {
   },
 });
 
+/**
+ * A step of the application life cycle: the actions of its transition table, which
+ * `MerchantApplication.nextActions` lists. Spelled in lowerCamelCase, as the API has always sent them.
+ */
+export enum MerchantApplicationAction {
+  submit = 'submit',
+  claim = 'claim',
+  approve = 'approve',
+  reject = 'reject',
+  requestChanges = 'requestChanges',
+}
+
+registerEnumType(MerchantApplicationAction, {
+  name: 'MerchantApplicationAction',
+  description: 'A step a merchant application may take next.',
+  valuesConfig: {
+    submit: { description: 'The applicant submits (or resubmits) it for review: DRAFT or CHANGES_REQUESTED → SUBMITTED.' },
+    claim: { description: 'A reviewer claims it: SUBMITTED → IN_REVIEW.' },
+    approve: { description: 'The assigned reviewer approves it and the shop is created: IN_REVIEW → APPROVED.' },
+    reject: { description: 'The assigned reviewer rejects it for good: IN_REVIEW → REJECTED.' },
+    requestChanges: { description: 'The assigned reviewer sends it back to the applicant: IN_REVIEW → CHANGES_REQUESTED.' },
+  },
+});
+
 export const OPEN_APPLICATION_STATUSES = [
   MerchantApplicationStatus.DRAFT,
   MerchantApplicationStatus.SUBMITTED,

@@ -11,6 +11,7 @@ import { Payment, PaymentEvent, Refund } from './Payment';
 import { Product, ProductStatusChange, ProductVariant } from './Product';
 import { ShippingTemplate } from './ShippingTemplate';
 import { RefreshToken } from './RefreshToken';
+import { ScheduledTaskState } from './ScheduledTaskState';
 import { Shop } from './Shop';
 import { ShopInvitation } from './ShopInvitation';
 import { ShopMember } from './ShopMember';
@@ -43,6 +44,7 @@ export {
   QuizQuestion,
   RefreshToken,
   Refund,
+  ScheduledTaskState,
   Shipment,
   ShippingTemplate,
   Shop,
@@ -58,7 +60,7 @@ export {
 };
 export { AttributeType, CategoryAttribute } from './Category';
 export * from './enums';
-export { ApplicationDecisionType, MerchantApplicationStatus, OPEN_APPLICATION_STATUSES } from './MerchantApplication';
+export { ApplicationDecisionType, MerchantApplicationAction, MerchantApplicationStatus, OPEN_APPLICATION_STATUSES } from './MerchantApplication';
 export { InvitationStatus } from './ShopInvitation';
 export { BusinessHours } from './Shop';
 export { ProductAction, ProductAttributeValue, type ProductContent, ProductStatus, VariantOption } from './Product';
@@ -104,4 +106,5 @@ export const entities = [
   Stocktake,
   StocktakeLine,
   StockAlert,
+  ScheduledTaskState,
 ];

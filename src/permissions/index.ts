@@ -45,6 +45,7 @@ export const rootRules = {
     trainingCourses: isSignedIn,
     merchantApplications: isStaff(REVIEWER),
     auditLog: isStaff(RISK),
+    scheduledTasks: isStaff(OPERATIONS),
   },
   Mutation: {
     register: allow,
@@ -105,6 +106,7 @@ export const rootRules = {
     revokeShopInvitation: isMemberOfShopOwning('ShopInvitation', 'id', ...OWNER_ROLES),
     changeShopMemberRole: isMemberOfShopOwning('ShopMember', 'memberId', ...OWNER_ROLES),
     removeShopMember: isMemberOfShopOwning('ShopMember', 'memberId', ...OWNER_ROLES),
+    runScheduledTask: isStaff(ADMIN),
   },
 } satisfies IRules;
 
@@ -181,6 +183,8 @@ const PUBLIC_TYPES = new Set([
   'ShippingTemplate',
   'ShippingRule',
   'ShippingRegionRule',
+  // Reached only through scheduledTasks and runScheduledTask (staff).
+  'ScheduledTask',
 ]);
 
 /**

@@ -18,6 +18,7 @@ import { ShippingTemplateResolver, ShopShippingResolver } from '../resolvers/ord
 import { ShopResolver } from '../resolvers/onboarding/ShopResolver';
 import { ShopStockResolver, StockAlertResolver, StockMovementResolver, StockResolver, StocktakeLineResolver, StocktakeResolver, VariantStockResolver } from '../resolvers/inventory/StockResolver';
 import { TeamResolver } from '../resolvers/onboarding/TeamResolver';
+import { TaskResolver } from '../resolvers/platform/TaskResolver';
 import { TrainingResolver } from '../resolvers/onboarding/TrainingResolver';
 
 export const resolvers = [
@@ -54,6 +55,7 @@ export const resolvers = [
   PaymentResolver,
   RefundResolver,
   ShopOrdersResolver,
+  TaskResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

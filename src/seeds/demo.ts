@@ -20,7 +20,7 @@ import {
 import { currentAgreement } from '../services/onboarding';
 import { upsertStaffUser } from '../services/identity';
 import { type Config, loadConfig } from '../config';
-import { type DemoCatalogResult, seedCategoryTree, seedDemoCatalog } from './catalog';
+import { type DemoCatalogResult, seedCategoryTree, seedDemoCatalog } from './demoCatalog';
 import { seedDemoOrders } from './orders';
 
 export const DEMO_PASSWORD = 'demo-password-2026';

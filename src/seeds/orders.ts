@@ -58,14 +58,14 @@ export async function seedDemoOrders(em: EntityManager, config: Config): Promise
     for (const id of variantIds) {
       await em.execute('insert into cart_line (user_id, variant_id, quantity, created_at, updated_at) values (?, ?, 1, now(), now())', [alice.id, id]);
     }
-    const result = await checkout(as(alice), { addressId: toGlobalId('Address', address.id), note: `demo: ${label}` }, `demo-order-${label}`);
+    const result = await checkout(as(alice), { addressId: address.id, note: `demo: ${label}` }, `demo-order-${label}`);
     const orders = await em.fork().find(Order, { checkout: result.id }, { orderBy: { id: 'asc' } });
     placed += orders.length;
-    return { checkout: result, orders: orders.map((o) => toGlobalId('Order', o.id)) };
+    return { checkout: result, orders: orders.map((o) => o.id) };
   };
   const pay = async (checkoutId: string, label: string) => {
-    const payment = await payCheckout(as(alice), { checkoutId: toGlobalId('Checkout', checkoutId), provider: PaymentProviderName.MOCK });
-    await applyPaymentEvent(deps, em.fork(), PaymentProviderName.MOCK, { eventId: `demo-${label}`, type: 'payment.succeeded', paymentId: toGlobalId('Payment', payment.id) });
+    const payment = await payCheckout(as(alice), { checkoutId, provider: PaymentProviderName.MOCK });
+    await applyPaymentEvent(deps, em.fork(), PaymentProviderName.MOCK, { eventId: `demo-${label}`, type: 'payment.succeeded', paymentId: toGlobalId('Payment', payment.id) }, payment.id);
   };
   const ship = (orderId: string, tracking: string) => shipOrder(as(merchant), { orderId, carrier: 'SF Express 順豐', trackingNumber: tracking });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaffRole, type User } from '../../src/entities';
 import { toGlobalId } from '../../src/schema/shared/globalId';
-import { code, failuresOf, keyOf, okPayload, payloadOf } from '../helpers/payloads';
+import { code, failuresOf, keyOf, okPayload, payloadOf } from '../helpers/kit';
 import { type GqlResult, type TestApp, createTestApp } from '../helpers/app';
 import { listedProduct, productInput, seller, staff } from '../helpers/catalog';
 import { createCategory, userWithToken } from '../helpers/factories';

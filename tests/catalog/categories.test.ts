@@ -3,6 +3,7 @@ import { StaffRole } from '../../src/entities';
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { type TestApp, createTestApp } from '../helpers/app';
 import { userWithToken } from '../helpers/factories';
+import { keyOf } from '../helpers/kit';
 
 const CREATE = `mutation($input: CategoryInput!) { createCategory(input: $input) {
   category { id name slug depth ownCommissionRate commissionRate parent { id } attributes { name type allowedValues required } }
@@ -24,7 +25,7 @@ async function create(input: Record<string, unknown>, token = ops.token) {
 }
 
 async function pathOf(id: string): Promise<{ path: string; depth: number }> {
-  const key = Buffer.from(id, 'base64url').toString().split(':')[1];
+  const key = keyOf(id);
   const [row] = await t.orm.em.fork().getConnection().execute<{ path: string; depth: number }[]>('select path, depth from category where id = ?', [key]);
   return row;
 }
@@ -112,13 +113,12 @@ describe('moving and renaming', () => {
     const x = await create({ name: 'X' });
     const moved = await t.gql(UPDATE, { input: { id: b.id, parentId: x.id } }, { token: ops.token });
     expect(moved.data!.updateCategory.category).toMatchObject({ depth: 1, parent: { id: x.id } });
-    const key = (id: string) => Buffer.from(id, 'base64url').toString().split(':')[1];
-    expect(await pathOf(d.id)).toEqual({ path: `/${key(x.id)}/${key(b.id)}/${key(c.id)}/${key(d.id)}/`, depth: 3 });
+    expect(await pathOf(d.id)).toEqual({ path: `/${keyOf(x.id)}/${keyOf(b.id)}/${keyOf(c.id)}/${keyOf(d.id)}/`, depth: 3 });
     expect((await pathOf(c.id)).depth).toBe(2);
 
     const root = await t.gql(UPDATE, { input: { id: c.id, makeRoot: true, name: 'C renamed' } }, { token: ops.token });
     expect(root.data!.updateCategory.category).toMatchObject({ name: 'C renamed', depth: 0, parent: null });
-    expect(await pathOf(d.id)).toEqual({ path: `/${key(c.id)}/${key(d.id)}/`, depth: 1 });
+    expect(await pathOf(d.id)).toEqual({ path: `/${keyOf(c.id)}/${keyOf(d.id)}/`, depth: 1 });
   });
 
   it('refuses moving a category under itself or its descendants', async () => {
@@ -133,7 +133,7 @@ describe('moving and renaming', () => {
   it('writes audit entries for staff changes', async () => {
     const a = await create({ name: 'Audited' });
     await t.gql(UPDATE, { input: { id: a.id, name: 'Audited again' } }, { token: ops.token });
-    const key = Buffer.from(a.id, 'base64url').toString().split(':')[1];
+    const key = keyOf(a.id);
     const rows = await t.orm.em.fork().getConnection().execute<{ action: string; before: any; after: any }[]>("select action, before, after from audit_entry where target_type = 'Category' and target_id = ? order by id", [key]);
     expect(rows.map((r: { action: string }) => r.action)).toEqual(['category.create', 'category.update']);
     expect(rows[1].before.name).toBe('Audited');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toGlobalId } from '../../src/schema/shared/globalId';
-import { seedBulkCatalog } from '../../src/seeds/catalog';
+import { seedBulkCatalog } from '../../src/seeds/bulkCatalog';
 import { type TestApp, createTestApp } from '../helpers/app';
 
 /**

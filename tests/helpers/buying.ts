@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Address, User } from '../../src/entities';
-import { parseGlobalId, toGlobalId } from '../../src/schema/shared/globalId';
+import { toGlobalId } from '../../src/schema/shared/globalId';
 import { MockPaymentProvider } from '../../src/services/payments';
 import type { TestApp } from './app';
+import { keyOf } from './kit';
+
+export { keyOf };
 
 export const CHECKOUT = `mutation($input: CheckoutInput!, $key: String!) { checkout(input: $input, idempotencyKey: $key) {
   checkout { id status expiresAt total { amount amountMinor } orders { id number status subtotal { amountMinor } shippingFee { amountMinor } discountTotal { amountMinor } total { amountMinor }
@@ -10,11 +13,6 @@ export const CHECKOUT = `mutation($input: CheckoutInput!, $key: String!) { check
   errors { code field message } } }`;
 export const PAY = `mutation($input: PayCheckoutInput!) { payCheckout(input: $input) { payment { id status amount { amountMinor } } errors { code field } } }`;
 export const ORDER = `query($id: ID!) { order(id: $id) { id number status paidAt total { amountMinor } events { type status note } shipments { carrier trackingNumber } refunds { status amount { amountMinor } } } }`;
-
-/** The database key inside a global ID. */
-export function keyOf(globalId: string): string {
-  return parseGlobalId(globalId)!.key;
-}
 
 /** An address in the user's book (straight in the database); returns its global ID. */
 export async function addressFor(t: TestApp, userId: string, province = '浙江省'): Promise<string> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, createTestApp } from '../helpers/app';
 import { PASSWORD, createUser } from '../helpers/factories';
+import { code } from '../helpers/kit';
 
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToken errors { code } } }`;
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { accessToken errors { code } } }`;
@@ -34,7 +35,7 @@ describe.each(stores)('rate limits in $name', ({ name, env }) => {
     const codes: string[] = [];
     for (let i = 0; i < 6; i++) {
       const res = await t.gql(REGISTER, { input: { email: `ip-${i}@example.com`, password: 'short', displayName: 'X' } }, { ip });
-      codes.push(res.errors?.[0]?.extensions?.code ?? res.data!.register.errors[0].code);
+      codes.push(code(res) ?? res.data!.register.errors[0].code);
     }
     expect(codes).toEqual(['WEAK_PASSWORD', 'WEAK_PASSWORD', 'WEAK_PASSWORD', 'WEAK_PASSWORD', 'WEAK_PASSWORD', 'RATE_LIMITED']);
     const limited = await t.gql(LOGIN, { input: { email: 'x@example.com', password: 'whatever-password' } }, { ip });

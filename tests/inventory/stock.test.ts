@@ -1,14 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShopMemberRole, StaffRole, type User } from '../../src/entities';
 import { decodeId, toGlobalId } from '../../src/schema/shared/globalId';
 import { reserveStock } from '../../src/services/inventory';
-import { type GqlResult, type TestApp, createTestApp } from '../helpers/app';
-import { createProduct, listedProduct, productInput, type Seller, seller, staff } from '../helpers/catalog';
+import { type TestApp, createTestApp } from '../helpers/app';
+import { listedProduct, productInput, type Seller, seller, staff } from '../helpers/catalog';
 import { createCategory, userWithToken } from '../helpers/factories';
+import { code } from '../helpers/kit';
+import { scenario } from '../helpers/scenario';
 
-const { OWNER, MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE } = ShopMemberRole;
+const { MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE } = ShopMemberRole;
 
 const ADJUST = `mutation($input: AdjustStockInput!) { adjustStock(input: $input) {
   variant { id stock { onHand reserved available } } errors { code field message } } }`;
@@ -33,18 +34,14 @@ let category: string;
 
 beforeAll(async () => {
   t = await createTestApp();
-  [shop, other] = [await seller(t), await seller(t)];
+  // `shop` has one member of every role (invited and joined through the API); `other` only its OWNER.
+  const { shops } = await scenario(t).shop({ members: [MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE] }).run();
+  Object.assign(members, shops[0].members);
+  [shop, other] = [shops[0], await seller(t)];
   [shopper, reviewer, ops] = await Promise.all([userWithToken(t), staff(t, StaffRole.REVIEWER), staff(t, StaffRole.OPERATIONS)]);
-  members[OWNER] = shop.owner;
-  for (const role of [MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE]) {
-    members[role] = await userWithToken(t);
-    await t.sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.shop.id, members[role].user.id, role]);
-  }
   category = toGlobalId('Category', (await createCategory(t, 'Stock')).id);
 });
 afterAll(() => t.close());
-
-const code = (res: GqlResult) => res.errors?.[0]?.extensions?.code;
 
 interface Variant {
   id: string;
@@ -52,22 +49,13 @@ interface Variant {
   productId: string;
 }
 
-/** A new product of `s` with one variant per entry (units on hand, warning line); returns the variants in order. */
+/** A new DRAFT product of `s` with one variant per entry (units on hand, warning line); returns the variants in order. */
 async function variants(s: Seller, ...stock: { onHand: number; threshold?: number }[]): Promise<Variant[]> {
-  const sku = randomBytes(4).toString('hex');
-  const input = productInput(s.shopId, category, {
-    variants: stock.map((v, i) => ({
-      sku: `${sku}-${i}`,
-      title: `Size ${i}`,
-      options: [{ name: 'Size', value: String(i) }],
-      price: '10.00',
-      stockOnHand: v.onHand,
-      lowStockThreshold: v.threshold ?? 5,
-    })),
-  });
-  const productId = await createProduct(t, s.owner.token, input);
-  const rows = await t.sql('select id from product_variant where product_id = ? order by position', [decodeId('Product', productId)]);
-  return rows.map((r) => ({ id: toGlobalId('ProductVariant', r.id), key: String(r.id), productId }));
+  const { product } = await scenario(t, { reviewer, categoryId: category })
+    .shop(s)
+    .product({ listed: false, variants: stock.map((v) => ({ stock: v.onHand, threshold: v.threshold ?? 5, price: '10.00' })) })
+    .run();
+  return product.variantIds.map((id, i) => ({ id, key: product.variantKeys[i], productId: product.id }));
 }
 
 async function variant(s: Seller, onHand: number, threshold = 5): Promise<Variant> {

@@ -4,6 +4,7 @@ import { isValidUscc } from '../../src/services/shared';
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { type TestApp, createTestApp } from '../helpers/app';
 import { applicationInput, createCategory, userWithToken } from '../helpers/factories';
+import { keyOf } from '../helpers/kit';
 
 const FIELDS = `id status shopName businessLicenseNumber contactPhone categories { id } applicant { id } reviewer { id }
   decisions { decision reason reviewer { id } at } submittedAt shop { id name slug status commissionRate members { role user { id } } } nextActions`;
@@ -260,7 +261,7 @@ describe('reviewing', () => {
   it('uses DEFAULT_COMMISSION_RATE when the decision names none, and a unique slug for a Chinese name', async () => {
     const me = await applicant();
     const app = await inReview(me.token);
-    await t.orm.em.fork().getConnection().execute('update merchant_application set shop_name = ? where id = ?', ['藍牙耳機專賣', app.id ? Buffer.from(app.id, 'base64url').toString().split(':')[1] : '0']);
+    await t.orm.em.fork().getConnection().execute('update merchant_application set shop_name = ? where id = ?', ['藍牙耳機專賣', app.id ? keyOf(app.id) : '0']);
     await t.gql(REVIEW, { input: { applicationId: app.id, decision: 'APPROVE' } }, { token: reviewer.token });
     const [shop] = await t.orm.em.fork().getConnection().execute("select slug, commission_rate from shop where name = '藍牙耳機專賣'");
     expect(shop.commission_rate).toBe('0.0500');
@@ -335,7 +336,7 @@ describe('reviewing', () => {
     const me = await applicant();
     const app = await inReview(me.token);
     const res = await t.gql(REVIEW, { input: { applicationId: app.id, decision: 'REQUEST_CHANGES', reason: 'Missing licence scan' } }, { token: reviewer.token });
-    const key = Buffer.from(app.id, 'base64url').toString().split(':')[1];
+    const key = keyOf(app.id);
     const entries = await t.orm.em.fork().getConnection().execute<{ action: string; actor_id: string; request_id: string }[]>("select action, actor_id, request_id from audit_entry where target_type = 'MerchantApplication' and target_id = ? order by id", [key]);
     expect(entries.map((e: { action: string }) => e.action)).toEqual(['merchantApplication.claim', 'merchantApplication.requestChanges']);
     expect(String(entries[1].actor_id)).toBe(reviewer.user.id);

@@ -4,6 +4,7 @@ import { type Shop, ShopMemberRole, StaffRole, type User } from '../../src/entit
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { type GqlResult, type TestApp, createTestApp } from '../helpers/app';
 import { createShop, userWithToken } from '../helpers/factories';
+import { code } from '../helpers/kit';
 
 const { OWNER, MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE } = ShopMemberRole;
 
@@ -37,7 +38,6 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const gid = (shop: Shop) => toGlobalId('Shop', shop.id);
-const code = (res: GqlResult) => res.errors?.[0]?.extensions?.code;
 const suffix = () => randomBytes(4).toString('hex');
 
 async function row(shop: Shop): Promise<any> {

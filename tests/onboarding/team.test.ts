@@ -3,6 +3,7 @@ import { type Shop, ShopMemberRole, StaffRole, type User } from '../../src/entit
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { type GqlResult, type TestApp, createTestApp } from '../helpers/app';
 import { createShop, createUser, signIn, uniqueEmail, userWithToken } from '../helpers/factories';
+import { code, keyOf } from '../helpers/kit';
 
 const { OWNER, MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE } = ShopMemberRole;
 
@@ -41,11 +42,6 @@ async function team(shop: Shop): Promise<[string, string][]> {
 /** Expected team pairs in the order `team()` returns them. */
 function byUser(...pairs: [string, string][]): [string, string][] {
   return pairs.sort((a, b) => Number(a[0]) - Number(b[0]));
-}
-
-/** The database key inside a global ID. */
-function keyOf(globalId: string): string {
-  return Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1];
 }
 
 async function invitations(shop: Shop): Promise<{ email: string; role: string; status: string }[]> {
@@ -89,8 +85,6 @@ async function pendingInvitation(token: string, shop: Shop, email: string, role:
   expect(res.data!.inviteShopMember.errors).toEqual([]);
   return res.data!.inviteShopMember.invitation.id;
 }
-
-const code = (res: GqlResult) => res.errors?.[0]?.extensions?.code;
 
 describe('inviting and joining', () => {
   it('lets an OWNER invite an email nobody has registered yet; the person registers, sees it and joins with the role', async () => {
@@ -589,12 +583,12 @@ describe('team changes racing each other', () => {
       // Either the re-invitation came first (and the revocation then revoked it, later in the
       // audit log) or the revocation came first and the re-invitation is a new pending one.
       const returned = reinvited.data!.inviteShopMember.invitation;
-      const key = Buffer.from(returned.id, 'base64url').toString().split(':')[1];
+      const key = keyOf(returned.id);
       const [row] = await t.sql('select status, role from shop_invitation where id = ?', [key]);
       if (row.status === 'REVOKED') {
         const order = await t.sql("select action from audit_entry where action in ('shopMember.invite', 'shopMember.revokeInvitation') and (target_id = ? or after->>'invitationId' = ?) order by id", [key, key]);
         expect(order.map((r) => r.action).at(-1)).toBe('shopMember.revokeInvitation');
-        expect(key).toBe(Buffer.from(id, 'base64url').toString().split(':')[1]);
+        expect(key).toBe(keyOf(id));
       } else {
         expect(row).toEqual({ status: 'PENDING', role: 'MANAGER' });
         expect(await invitations(shop)).toContainEqual({ email, role: 'MANAGER', status: 'PENDING' });

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShopMemberRole, StaffRole, type User } from '../../src/entities';
-import { parseGlobalId, toGlobalId } from '../../src/schema/shared/globalId';
+import { toGlobalId } from '../../src/schema/shared/globalId';
 import { type TestApp, createTestApp } from '../helpers/app';
 import { createShop, userWithToken } from '../helpers/factories';
+import { code as thrownCode, keyOf, payloadOf } from '../helpers/kit';
 
 const CREATE_COURSE = `mutation($input: TrainingCourseInput!) { createTrainingCourse(input: $input) { trainingCourse { id title description required passScore published } errors { code field } } }`;
 const ADD_LESSON = `mutation($input: TrainingLessonInput!) { addTrainingLesson(input: $input) { trainingCourse { id lessons { id title body } } errors { code field } } }`;
@@ -27,11 +28,6 @@ afterAll(() => t.close());
 
 const suffix = () => randomBytes(3).toString('hex');
 
-/** The database key inside a global ID. */
-function keyOf(globalId: string): string {
-  return parseGlobalId(globalId)!.key;
-}
-
 async function sql<T = any>(query: string, params: unknown[] = []): Promise<T[]> {
   return t.orm.em.fork().getConnection().execute(query, params);
 }
@@ -39,16 +35,6 @@ async function sql<T = any>(query: string, params: unknown[] = []): Promise<T[]>
 async function count(query: string, params: unknown[] = []): Promise<number> {
   const [row] = await sql<{ n: number }>(query, params);
   return Number(row.n);
-}
-
-/** The one payload of a mutation, asserting nothing was thrown. */
-function payloadOf(res: { data?: Record<string, any> | null; errors?: unknown[] }): any {
-  expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-  return Object.values(res.data!)[0];
-}
-
-function thrownCode(res: { errors?: { extensions?: Record<string, any> }[] }): string | undefined {
-  return res.errors?.[0]?.extensions?.code;
 }
 
 async function draftCourse(opts: { required?: boolean; passScore?: number } = {}): Promise<string> {

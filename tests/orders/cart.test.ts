@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaffRole } from '../../src/entities';
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { type TestApp, createTestApp } from '../helpers/app';
-import { createProduct, listedProduct, productInput, type Seller, seller, staff } from '../helpers/catalog';
+import { createProduct, productInput, type Seller, seller, staff } from '../helpers/catalog';
 import { createCategory, userWithToken } from '../helpers/factories';
+import { code, keyOf as key } from '../helpers/kit';
+import { type ProductSpec, scenario } from '../helpers/scenario';
 
 const CART_FIELDS = `id
   subtotal { amount amountMinor } shippingTotal { amount amountMinor } total { amount amountMinor }
@@ -33,15 +34,10 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** A product on sale with one variant per price (each `stock` units); returns the product and variant IDs. */
-async function onSale(s: Seller, prices: string[], stock = 10): Promise<{ productId: string; variants: string[] }> {
-  const sku = randomBytes(4).toString('hex');
-  const variants = prices.map((price, i) => ({ sku: `${sku}-${i}`, title: `V${i}`, options: [{ name: 'Size', value: `S${i}` }], price, stockOnHand: stock }));
-  const productId = await listedProduct(t, s, reviewer.token, productInput(s.shopId, category, { variants }));
-  const res = await t.gql(`query($id: ID!) { product(id: $id) { variants { id } } }`, { id: productId });
-  return { productId, variants: res.data!.product.variants.map((v: { id: string }) => v.id) };
+async function onSale(s: Seller, prices: string[], stock = 10, spec: ProductSpec = {}): Promise<{ productId: string; variants: string[] }> {
+  const { product } = await scenario(t, { reviewer, categoryId: category }).shop(s).product({ ...spec, variants: prices.map((price) => ({ price, stock })) }).run();
+  return { productId: product.id, variants: product.variantIds };
 }
-
-const key = (id: string) => Buffer.from(id, 'base64url').toString().split(':')[1];
 
 async function add(who: Account, variantId: string, quantity: number): Promise<CartJson> {
   const res = await t.gql(ADD, { input: { variantId, quantity } }, { token: who.token });
@@ -119,8 +115,8 @@ describe('addToCart', () => {
   });
 
   it('refuses more units than are available (on hand − reserved) with INSUFFICIENT_STOCK, and changes nothing', async () => {
-    const scarce = (await onSale(s, ['3.00'], 10)).variants[0];
-    await t.sql('update product_variant set reserved = 4 where id = ?', [key(scarce)]);
+    // Another shopper's unpaid checkout holds 4 of the 10 units.
+    const { variantIds: [scarce] } = await scenario(t).shop(s).product({ price: '3.00', stock: 10 }).buyer().inCart(4).checkout().run();
     const me = await userWithToken(t);
     const tooMany = await t.gql(ADD, { input: { variantId: scarce, quantity: 7 } }, { token: me.token });
     expect(tooMany.data!.addToCart.errors).toEqual([{ code: 'INSUFFICIENT_STOCK', field: ['input', 'quantity'] }]);
@@ -160,13 +156,13 @@ describe('addToCart', () => {
   it('answers an unknown variant, or an ID of another type, with NOT_FOUND', async () => {
     const me = await userWithToken(t);
     for (const variantId of [toGlobalId('ProductVariant', '987654321'), s.shopId, 'garbage']) {
-      expect((await t.gql(ADD, { input: { variantId, quantity: 1 } }, { token: me.token })).errors![0].extensions!.code).toBe('NOT_FOUND');
+      expect(code(await t.gql(ADD, { input: { variantId, quantity: 1 } }, { token: me.token }))).toBe('NOT_FOUND');
     }
   });
 
   it('is UNAUTHENTICATED without a token, for the cart too', async () => {
-    expect((await t.gql(ADD, { input: { variantId: v[0], quantity: 1 } })).errors![0].extensions!.code).toBe('UNAUTHENTICATED');
-    expect((await t.gql(CART)).errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+    expect(code(await t.gql(ADD, { input: { variantId: v[0], quantity: 1 } }))).toBe('UNAUTHENTICATED');
+    expect(code(await t.gql(CART))).toBe('UNAUTHENTICATED');
   });
 });
 
@@ -228,7 +224,7 @@ describe('updateCartLine', () => {
     const stranger = await userWithToken(t);
     const lineId = (await add(owner, v[0], 2)).lines[0].id;
     for (const quantity of [5, 0]) {
-      expect((await t.gql(UPDATE, { input: { lineId, quantity } }, { token: stranger.token })).errors![0].extensions!.code).toBe('NOT_FOUND');
+      expect(code(await t.gql(UPDATE, { input: { lineId, quantity } }, { token: stranger.token }))).toBe('NOT_FOUND');
     }
     expect(await lineRows(owner)).toEqual({ [v[0]]: 2 });
     expect(productId).toBeTruthy();
@@ -237,7 +233,7 @@ describe('updateCartLine', () => {
   it('is UNAUTHENTICATED without a token', async () => {
     const owner = await userWithToken(t);
     const lineId = (await add(owner, v[0], 2)).lines[0].id;
-    expect((await t.gql(UPDATE, { input: { lineId, quantity: 0 } })).errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+    expect(code(await t.gql(UPDATE, { input: { lineId, quantity: 0 } }))).toBe('UNAUTHENTICATED');
     expect(await lineRows(owner)).toEqual({ [v[0]]: 2 });
   });
 });
@@ -256,8 +252,7 @@ describe('the cart', () => {
     expect(standard.data!.createShippingTemplate.errors).toEqual([]);
     const bulky = await t.gql(TEMPLATE, { input: { shopId: a.shopId, name: 'Bulky', rules: [], defaultRule: { firstUnits: 1, firstFee: '30.00', additionalUnits: 1, additionalFee: '10.00' } } }, { token: a.owner.token });
     const p1 = await onSale(a, ['25.00']);
-    const p2 = await onSale(a, ['40.00']);
-    await t.sql('update product set shipping_template_id = ? where id = ?', [key(bulky.data!.createShippingTemplate.shippingTemplate.id), key(p2.productId)]);
+    const p2 = await onSale(a, ['40.00'], 10, { shippingTemplateId: bulky.data!.createShippingTemplate.shippingTemplate.id });
     const p3 = await onSale(b, ['12.50']);
 
     const me = await userWithToken(t);

@@ -4,9 +4,11 @@ import { toGlobalId } from '../../src/schema/shared/globalId';
 import { ManualClock } from '../../src/services/shared';
 import { expireCheckouts } from '../../src/services/orders';
 import { type TestApp, createTestApp } from '../helpers/app';
-import { CHECKOUT, ORDER, PAY, addressFor, cartLine, keyOf, newKey, stockOf, variantKeys, webhook } from '../helpers/buying';
+import { CHECKOUT, ORDER, PAY, cartLine, keyOf, newKey, stockOf, variantKeys, webhook } from '../helpers/buying';
 import { listedProduct, productInput, type Seller, seller, staff } from '../helpers/catalog';
-import { createCategory, userWithToken } from '../helpers/factories';
+import { createCategory } from '../helpers/factories';
+import { code, outcomeOf } from '../helpers/kit';
+import { newShopper, scenario } from '../helpers/scenario';
 
 const clock = new ManualClock(new Date('2026-11-23T02:00:00Z'));
 let t: TestApp;
@@ -22,10 +24,8 @@ async function variantWith(s: Seller, stock: number, price = '100.00'): Promise<
   return (await variantKeys(t, id))[0];
 }
 
-async function shopper() {
-  const { user, token } = await userWithToken(t);
-  return { user, token, addressId: await addressFor(t, user.id) };
-}
+/** A new shopper with a default address (made through the API). */
+const shopper = () => newShopper(t);
 
 beforeAll(async () => {
   t = await createTestApp({ CHECKOUT_TTL_MINUTES: '30' }, { clock });
@@ -38,11 +38,13 @@ afterAll(() => t.close());
 
 describe('checkout', () => {
   it('places one order per shop with snapshots, reserves stock and empties the bought lines', async () => {
-    const a = await variantWith(shopA, 10, '19.90');
-    const b = await variantWith(shopB, 5, '250.00');
-    const buyer = await shopper();
-    await cartLine(t, buyer.user.id, a, 3);
-    await cartLine(t, buyer.user.id, b, 1);
+    const s = await scenario(t)
+      .buyer()
+      .shop(shopA).product({ stock: 10, price: '19.90' }).inCart(3)
+      .shop(shopB).product({ stock: 5, price: '250.00' }).inCart(1)
+      .run();
+    const [a, b] = s.products.map((p) => p.variantKeys[0]);
+    const buyer = s.buyer;
     const res = await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token });
     expect(res.errors).toBeUndefined();
     const { checkout, errors } = res.data!.checkout;
@@ -101,7 +103,7 @@ describe('checkout', () => {
 
   it('refuses anonymous callers', async () => {
     const res = await t.gql(CHECKOUT, { input: { addressId: toGlobalId('Address', '1') }, key: newKey() });
-    expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(code(res)).toBe('UNAUTHENTICATED');
   });
 
   it('never oversells: 50 concurrent checkouts of 1 unit against 10 in stock', async () => {
@@ -109,7 +111,7 @@ describe('checkout', () => {
     const buyers = await Promise.all(Array.from({ length: 50 }, () => shopper()));
     for (const b of buyers) await cartLine(t, b.user.id, v, 1);
     const results = await Promise.all(buyers.map((b) => t.gql(CHECKOUT, { input: { addressId: b.addressId }, key: newKey() }, { token: b.token })));
-    const codes = results.map((r) => (r.errors ? `thrown:${r.errors[0].extensions?.code}` : r.data!.checkout.errors[0]?.code ?? 'OK'));
+    const codes = results.map((r) => outcomeOf(r, 'checkout'));
     expect(codes.filter((c) => c === 'OK')).toHaveLength(10);
     expect(codes.filter((c) => c === 'INSUFFICIENT_STOCK')).toHaveLength(40);
     expect(await stockOf(t, v)).toEqual({ on_hand: 10, reserved: 10 });
@@ -120,9 +122,7 @@ describe('checkout', () => {
 
 describe('idempotency', () => {
   it('returns the first checkout for a repeated key and creates nothing new', async () => {
-    const v = await variantWith(shopA, 10);
-    const buyer = await shopper();
-    await cartLine(t, buyer.user.id, v, 2);
+    const { variantKeys: [v], buyer } = await scenario(t).shop(shopA).product({ stock: 10 }).buyer().inCart(2).run();
     const key = newKey();
     const first = await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key }, { token: buyer.token });
     await cartLine(t, buyer.user.id, v, 1);
@@ -133,9 +133,7 @@ describe('idempotency', () => {
   });
 
   it('settles a race on one key to one checkout', async () => {
-    const v = await variantWith(shopA, 10);
-    const buyer = await shopper();
-    await cartLine(t, buyer.user.id, v, 1);
+    const { variantKeys: [v], buyer } = await scenario(t).shop(shopA).product({ stock: 10 }).buyer().inCart(1).run();
     const key = newKey();
     const results = await Promise.all(Array.from({ length: 8 }, () => t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key }, { token: buyer.token })));
     const ids = new Set(results.map((r) => r.data!.checkout.checkout?.id));
@@ -145,10 +143,7 @@ describe('idempotency', () => {
   });
 
   it('does not let another buyer’s identical key collide', async () => {
-    const v = await variantWith(shopA, 10);
-    const [one, two] = [await shopper(), await shopper()];
-    await cartLine(t, one.user.id, v, 1);
-    await cartLine(t, two.user.id, v, 1);
+    const { variantKeys: [v], buyers: [one, two] } = await scenario(t).shop(shopA).product({ stock: 10 }).buyer().inCart(1).buyer().inCart(1).run();
     const key = newKey();
     const a = await t.gql(CHECKOUT, { input: { addressId: one.addressId }, key }, { token: one.token });
     const b = await t.gql(CHECKOUT, { input: { addressId: two.addressId }, key }, { token: two.token });
@@ -159,11 +154,7 @@ describe('idempotency', () => {
 
 describe('payment', () => {
   async function placed(stock = 10, quantity = 2) {
-    const v = await variantWith(shopA, stock);
-    const buyer = await shopper();
-    await cartLine(t, buyer.user.id, v, quantity);
-    const res = await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token });
-    const checkout = res.data!.checkout.checkout;
+    const { variantKeys: [v], buyer, checkout } = await scenario(t).shop(shopA).product({ stock }).buyer().inCart(quantity).checkout().run();
     const pay = await t.gql(PAY, { input: { checkoutId: checkout.id, provider: 'MOCK' } }, { token: buyer.token });
     expect(pay.data!.payCheckout.errors).toEqual([]);
     return { v, buyer, checkout, payment: pay.data!.payCheckout.payment };
@@ -240,9 +231,7 @@ describe('found in review', () => {
     await t.sql("select setval('order_number_seq', 999998)");
     const numbers: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const v = await variantWith(shopA, 5);
-      const buyer = await shopper();
-      await cartLine(t, buyer.user.id, v, 1);
+      const { buyer } = await scenario(t).shop(shopA).product({ stock: 5 }).buyer().inCart(1).run();
       const res = await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token });
       expect(res.errors).toBeUndefined();
       numbers.push(res.data!.checkout.checkout.orders[0].number);
@@ -251,10 +240,7 @@ describe('found in review', () => {
   });
 
   it('refunds a cancelled order from the payment that paid it, not from one already refunded', async () => {
-    const v = await variantWith(shopA, 10);
-    const buyer = await shopper();
-    await cartLine(t, buyer.user.id, v, 1);
-    const checkout = (await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token })).data!.checkout.checkout;
+    const { buyer, checkout } = await scenario(t).shop(shopA).product({ stock: 10 }).buyer().inCart(1).checkout().run();
     const pay = async () => (await t.gql(PAY, { input: { checkoutId: checkout.id, provider: 'MOCK' } }, { token: buyer.token })).data!.payCheckout.payment;
     const first = await pay();
     await webhook(t, { eventId: newKey(), type: 'payment.failed', paymentId: first.id });
@@ -279,16 +265,13 @@ describe('found in review', () => {
       input: { recipientName: 'a\u0000b', phone: '13812345678', province: '浙江省', city: '杭州市', district: '西湖區', line1: '文三路 1 號' },
     }, { token: buyer.token });
     expect(res.status).toBe(400);
-    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(code(res)).toBe('BAD_USER_INPUT');
     expect((await webhook(t, { eventId: 'evt\u0000', type: 'payment.succeeded', paymentId: toGlobalId('Payment', '1') })).statusCode).toBe(400);
   });
 
   it('refetches orders, checkouts and payments by node ID for their buyer only', async () => {
-    const v = await variantWith(shopA, 5);
-    const buyer = await shopper();
+    const { buyer, checkout } = await scenario(t).shop(shopA).product({ stock: 5 }).buyer().inCart(1).checkout().run();
     const stranger = await shopper();
-    await cartLine(t, buyer.user.id, v, 1);
-    const checkout = (await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token })).data!.checkout.checkout;
     const payment = (await t.gql(PAY, { input: { checkoutId: checkout.id, provider: 'MOCK' } }, { token: buyer.token })).data!.payCheckout.payment;
     const ids = [checkout.orders[0].id, checkout.id, payment.id];
     const NODES = `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`;

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PaymentProviderName, ShippingTemplate, Shop, ShopMember, ShopMemberRole, StaffRole, User } from '../../src/entities';
+import { PaymentProviderName, ShippingTemplate, Shop, ShopMemberRole, StaffRole, type User } from '../../src/entities';
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { ManualClock } from '../../src/services/shared';
 import { autoConfirmDeliveries, completeOrders, expireCheckouts } from '../../src/services/orders';
 import { paymentProvider, processRefunds } from '../../src/services/payments';
 import { createTestApp, type GqlResult, type TestApp } from '../helpers/app';
-import { addressFor, cartLine, CHECKOUT, keyOf, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
+import { keyOf, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
 import { listedProduct, productInput, seller, type Seller, staff } from '../helpers/catalog';
-import { createCategory, userWithToken } from '../helpers/factories';
+import { createCategory } from '../helpers/factories';
+import { code as thrown, okPayload as ok } from '../helpers/kit';
+import { newShopper, scenario } from '../helpers/scenario';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
@@ -60,33 +62,21 @@ async function productWith(s: Seller, stock: number, price = '100.00'): Promise<
   return { productId, variant: (await variantKeys(t, productId))[0] };
 }
 
-async function shopper(province?: string): Promise<Shopper> {
-  const { user, token } = await userWithToken(t);
-  return { user, token, addressId: await addressFor(t, user.id, province) };
-}
+/** A new shopper with a default address (made through the API). */
+const shopper = (province?: string): Promise<Shopper> => newShopper(t, province);
 
-async function addMember(shop: Shop, role: ShopMemberRole): Promise<Person> {
-  const person = await userWithToken(t);
-  const em = t.orm.em.fork();
-  em.persist(new ShopMember(em.getReference(Shop, shop.id), em.getReference(User, person.user.id), role));
-  await em.flush();
-  return person;
-}
-
+/** A shop with an OWNER and one member of every other role (invited and joined through the API), selling one variant. */
 async function team(): Promise<Team> {
-  const s = await seller(t);
-  const members = { [ShopMemberRole.OWNER]: s.owner } as Record<ShopMemberRole, Person>;
-  for (const role of [ShopMemberRole.MANAGER, ShopMemberRole.OPERATOR, ShopMemberRole.CUSTOMER_SERVICE, ShopMemberRole.FINANCE]) members[role] = await addMember(s.shop, role);
-  return { ...s, members, variant: await variantWith(s, 100_000) };
+  const { MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE } = ShopMemberRole;
+  const { shop: s, variantKeys } = await scenario(t, { reviewer, categoryId }).shop({ members: [MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE] }).product({ stock: 100_000 }).run();
+  return { ...s, members: s.members as Team['members'], variant: variantKeys[0] };
 }
 
 /** Checks out `lines` (variant key → quantity) for `buyer`; returns the checkout as the API shows it. */
 async function checkOut(buyer: Shopper, lines: [string, number][]) {
-  for (const [variant, quantity] of lines) await cartLine(t, buyer.user.id, variant, quantity);
-  const res = await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token });
-  expect(res.errors).toBeUndefined();
-  expect(res.data!.checkout.errors).toEqual([]);
-  return res.data!.checkout.checkout;
+  const s = scenario(t).buyer(buyer);
+  for (const [variant, quantity] of lines) s.inCart(quantity, variant);
+  return (await s.checkout().run()).checkout;
 }
 
 /** One unpaid order of one variant. */
@@ -138,18 +128,6 @@ async function completedOrder(s: Team | Seller, variant: string): Promise<Placed
 async function statusOf(order: Placed): Promise<string> {
   const [row] = await t.sql('select status from orders where id = ?', [order.key]);
   return row.status;
-}
-
-/** A mutation's payload, after checking that it succeeded. */
-function ok(res: GqlResult, field: string) {
-  expect(res.errors).toBeUndefined();
-  const out = res.data![field];
-  expect(out.errors).toEqual([]);
-  return out;
-}
-
-function thrown(res: GqlResult): string | undefined {
-  return res.errors?.[0]?.extensions?.code;
 }
 
 /** Everything an order mutation can change, to show that a refused one changed nothing. */

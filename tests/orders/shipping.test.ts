@@ -4,8 +4,10 @@ import { withQueryCount } from '../../src/db/queryCounter';
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { quoteShipping, shippingFee } from '../../src/services/orders';
 import { type TestApp, createTestApp } from '../helpers/app';
-import { type Seller, createProduct, productInput, seller, staff } from '../helpers/catalog';
+import { type Seller, seller, staff } from '../helpers/catalog';
 import { userWithToken } from '../helpers/factories';
+import { code, keyOf } from '../helpers/kit';
+import { scenario } from '../helpers/scenario';
 
 const { OWNER, MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE } = ShopMemberRole;
 
@@ -40,12 +42,10 @@ const members = {} as Record<ShopMemberRole, Account>;
 
 beforeAll(async () => {
   t = await createTestApp();
-  [shop, other] = [await seller(t), await seller(t)];
-  members[OWNER] = shop.owner;
-  for (const role of [MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE]) {
-    members[role] = await userWithToken(t);
-    await t.sql('insert into shop_member (shop_id, user_id, role) values (?, ?, ?)', [shop.shop.id, members[role].user.id, role]);
-  }
+  // `shop` has one member of every role (invited and joined through the API); `other` only its OWNER.
+  const { shops } = await scenario(t).shop({ members: [MANAGER, OPERATOR, CUSTOMER_SERVICE, FINANCE] }).shop().run();
+  [shop, other] = shops;
+  Object.assign(members, shops[0].members);
 });
 afterAll(() => t.close());
 
@@ -208,7 +208,7 @@ describe('createShippingTemplate', () => {
   it.each([CUSTOMER_SERVICE, FINANCE])('is FORBIDDEN to the %s, and creates nothing', async (role) => {
     const before = await templateRows(shop);
     const res = await t.gql(CREATE, { input: standardInput(shop.shopId) }, { token: members[role].token });
-    expect(res.errors![0].extensions!.code).toBe('FORBIDDEN');
+    expect(code(res)).toBe('FORBIDDEN');
     expect(await templateRows(shop)).toEqual(before);
   });
 
@@ -216,9 +216,9 @@ describe('createShippingTemplate', () => {
     const before = await templateRows(shop);
     const shopper = await userWithToken(t);
     for (const token of [other.owner.token, shopper.token]) {
-      expect((await t.gql(CREATE, { input: standardInput(shop.shopId) }, { token })).errors![0].extensions!.code).toBe('NOT_FOUND');
+      expect(code(await t.gql(CREATE, { input: standardInput(shop.shopId) }, { token }))).toBe('NOT_FOUND');
     }
-    expect((await t.gql(CREATE, { input: standardInput(shop.shopId) })).errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+    expect(code(await t.gql(CREATE, { input: standardInput(shop.shopId) }))).toBe('UNAUTHENTICATED');
     expect(await templateRows(shop)).toEqual(before);
   });
 });
@@ -276,15 +276,15 @@ describe('updateShippingTemplate', () => {
   it.each([CUSTOMER_SERVICE, FINANCE])('is FORBIDDEN to the %s, and changes nothing', async (role) => {
     const tpl = await createTemplate(shop, { name: 'Untouched' });
     const res = await t.gql(UPDATE, { input: { id: tpl.id, name: 'Changed' } }, { token: members[role].token });
-    expect(res.errors![0].extensions!.code).toBe('FORBIDDEN');
+    expect(code(res)).toBe('FORBIDDEN');
     expect((await templateRows(shop)).find((r) => toGlobalId('ShippingTemplate', r.id) === tpl.id)!.name).toBe('Untouched');
   });
 
   it("answers another shop's owner with NOT_FOUND, anonymous with UNAUTHENTICATED, and a foreign ID with NOT_FOUND", async () => {
     const tpl = await createTemplate(shop, { name: 'Mine' });
-    expect((await t.gql(UPDATE, { input: { id: tpl.id, name: 'Theirs' } }, { token: other.owner.token })).errors![0].extensions!.code).toBe('NOT_FOUND');
-    expect((await t.gql(UPDATE, { input: { id: tpl.id, name: 'Theirs' } })).errors![0].extensions!.code).toBe('UNAUTHENTICATED');
-    expect((await t.gql(UPDATE, { input: { id: shop.shopId, name: 'x' } }, { token: shop.owner.token })).errors![0].extensions!.code).toBe('NOT_FOUND');
+    expect(code(await t.gql(UPDATE, { input: { id: tpl.id, name: 'Theirs' } }, { token: other.owner.token }))).toBe('NOT_FOUND');
+    expect(code(await t.gql(UPDATE, { input: { id: tpl.id, name: 'Theirs' } }))).toBe('UNAUTHENTICATED');
+    expect(code(await t.gql(UPDATE, { input: { id: shop.shopId, name: 'x' } }, { token: shop.owner.token }))).toBe('NOT_FOUND');
     expect((await templateRows(shop)).find((r) => toGlobalId('ShippingTemplate', r.id) === tpl.id)!.name).toBe('Mine');
   });
 });
@@ -332,17 +332,15 @@ describe('a product naming its template', () => {
 
   it('uses the named template of its own shop, refuses another shop’s, and falls back to the default on null', async () => {
     const s = await seller(t);
-    const cat = await t.sql("insert into category (name, slug, path, depth, attributes, position, created_at, updated_at) values ('Named', 'named-' || floor(random() * 1e9)::text, '/', 0, '[]', 0, now(), now()) returning id");
-    await t.sql("update category set path = '/' || id || '/' where id = ?", [cat[0].id]);
     await createTemplate(s);
     const bulky = await createTemplate(s, { name: 'Bulky', rules: [], defaultRule: { firstUnits: 1, firstFee: '30.00', additionalUnits: 1, additionalFee: '10.00' } });
     const foreign = await createTemplate(other, { name: 'Other shop' });
-    const id = await createProduct(t, s.owner.token, productInput(s.shopId, toGlobalId('Category', String(cat[0].id)), { shippingTemplateId: bulky.id }));
+    const { product: { id } } = await scenario(t).shop(s).product({ listed: false, shippingTemplateId: bulky.id }).run();
 
     const refused = await t.gql(SET, { input: { id, shippingTemplateId: foreign.id } }, { token: s.owner.token });
     expect(refused.data!.updateProduct.errors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'shippingTemplateId'] }]);
-    const [named] = await t.sql('select shipping_template_id from product where id = ?', [Buffer.from(id, 'base64url').toString().split(':')[1]]);
-    expect(String(named.shipping_template_id)).toBe(Buffer.from(bulky.id, 'base64url').toString().split(':')[1]);
+    const [named] = await t.sql('select shipping_template_id from product where id = ?', [keyOf(id)]);
+    expect(String(named.shipping_template_id)).toBe(keyOf(bulky.id));
 
     const cleared = await t.gql(SET, { input: { id, shippingTemplateId: null } }, { token: s.owner.token });
     expect(cleared.data!.updateProduct.product.shippingTemplate).toBeNull();

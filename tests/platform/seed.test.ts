@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeId, toGlobalId } from '../../src/schema/shared/globalId';
-import { seedBulkCatalog } from '../../src/seeds/catalog';
+import { seedBulkCatalog } from '../../src/seeds/bulkCatalog';
 import { DEMO_PASSWORD, seedDemo } from '../../src/seeds/demo';
 import { type GqlResult, type TestApp, createTestApp } from '../helpers/app';
 import { signIn } from '../helpers/factories';

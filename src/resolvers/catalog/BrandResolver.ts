@@ -4,7 +4,7 @@ import { Brand } from '../../entities';
 import * as brands from '../../services/catalog';
 import { BrandConnection, BrandInput, BrandPayload, UpdateBrandInput } from '../../schema/catalog/catalog';
 import { INPUT_DESCRIPTION } from '../../schema/shared/common';
-import { decodeId } from '../../schema/shared/globalId';
+import { decodeId, decodeInput } from '../../schema/shared/globalId';
 import { connection, ConnectionArgs } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
 
@@ -35,6 +35,6 @@ export class BrandResolver {
 
   @Mutation(() => BrandPayload, { description: 'Rename, re-slug or change the logo of a brand (OPERATIONS).' })
   updateBrand(@Arg('input', { description: INPUT_DESCRIPTION }) input: UpdateBrandInput, @Ctx() ctx: Context): Promise<BrandPayload> {
-    return payload(() => brands.updateBrand(ctx, input), wrap);
+    return payload(() => brands.updateBrand(ctx, decodeInput(input, { id: 'Brand' })), wrap);
   }
 }

@@ -3,8 +3,8 @@ import type { Context } from '../../context';
 import { Category } from '../../entities';
 import * as categories from '../../services/catalog';
 import { INPUT_DESCRIPTION } from '../../schema/shared/common';
-import { decodeId } from '../../schema/shared/globalId';
-import { CategoryInput, CategoryPayload, UpdateCategoryInput } from '../../schema/onboarding/onboarding';
+import { decodeId, decodeInput } from '../../schema/shared/globalId';
+import { CategoryInput, CategoryPayload, UpdateCategoryInput } from '../../schema/catalog/categories';
 import { DecimalScalar } from '../../schema/shared/scalars';
 import { payload } from '../shared/payload';
 
@@ -27,12 +27,12 @@ export class CategoryResolver {
 
   @Mutation(() => CategoryPayload, { description: 'Create a category (OPERATIONS).' })
   createCategory(@Arg('input', { description: INPUT_DESCRIPTION }) input: CategoryInput, @Ctx() ctx: Context): Promise<CategoryPayload> {
-    return payload(() => categories.createCategory(ctx, input), (category) => ({ category }));
+    return payload(() => categories.createCategory(ctx, decodeInput(input, { parentId: 'Category' })), (category) => ({ category }));
   }
 
   @Mutation(() => CategoryPayload, { description: 'Rename, re-rate or move a category with its subtree (OPERATIONS).' })
   updateCategory(@Arg('input', { description: INPUT_DESCRIPTION }) input: UpdateCategoryInput, @Ctx() ctx: Context): Promise<CategoryPayload> {
-    return payload(() => categories.updateCategory(ctx, input), (category) => ({ category }));
+    return payload(() => categories.updateCategory(ctx, decodeInput(input, { id: 'Category', parentId: 'Category' })), (category) => ({ category }));
   }
 
   @FieldResolver(() => Category, { nullable: true, description: 'Parent category; null for roots.' })

@@ -16,7 +16,7 @@ import {
   UpdateProductInput,
 } from '../../schema/catalog/catalog';
 import { IdInput, INPUT_DESCRIPTION } from '../../schema/shared/common';
-import { decodeId } from '../../schema/shared/globalId';
+import { decodeId, decodeInput, type IdFields } from '../../schema/shared/globalId';
 import { Money, MoneyRange } from '../../schema/shared/money';
 import { connection, ConnectionArgs, toConnection } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
@@ -38,11 +38,15 @@ class ShopProductsArgs extends ConnectionArgs {
 
 const wrap = (product: Product) => ({ product });
 
+const CREATE_IDS: IdFields<CreateProductInput> = { shopId: 'Shop', shippingTemplateId: 'ShippingTemplate', categoryId: 'Category', brandId: 'Brand' };
+const UPDATE_IDS: IdFields<UpdateProductInput> = { id: 'Product', shippingTemplateId: 'ShippingTemplate', categoryId: 'Category', brandId: 'Brand', variants: { id: 'ProductVariant' } };
+
 @Resolver(() => Product)
 export class ProductResolver {
   @Query(() => ProductConnection, { description: 'The catalog: products on sale in ACTIVE shops, searched, filtered and sorted, with facets.' })
   async products(@Args() args: ProductsArgs, @Ctx() ctx: Context) {
-    const found = await catalog.searchProducts(ctx, args);
+    const filter = args.filter && decodeInput(args.filter, { categoryId: 'Category', brandIds: ['Brand'], shopId: 'Shop' });
+    const found = await catalog.searchProducts(ctx, { ...args, filter });
     return { ...toConnection(found), facetsOf: found.facetsOf };
   }
 
@@ -58,37 +62,37 @@ export class ProductResolver {
 
   @Mutation(() => ProductPayload, { description: 'Create a DRAFT product with its variants (shop OWNER, MANAGER, OPERATOR).' })
   createProduct(@Arg('input', { description: INPUT_DESCRIPTION }) input: CreateProductInput, @Ctx() ctx: Context): Promise<ProductPayload> {
-    return payload(() => catalog.createProduct(ctx, input), wrap);
+    return payload(() => catalog.createProduct(ctx, decodeInput(input, CREATE_IDS)), wrap);
   }
 
   @Mutation(() => ProductPayload, { description: 'Change a product (shop OWNER, MANAGER, OPERATOR); see UpdateProductInput for what needs review.' })
   updateProduct(@Arg('input', { description: INPUT_DESCRIPTION }) input: UpdateProductInput, @Ctx() ctx: Context): Promise<ProductPayload> {
-    return payload(() => catalog.updateProduct(ctx, input), wrap);
+    return payload(() => catalog.updateProduct(ctx, decodeInput(input, UPDATE_IDS)), wrap);
   }
 
   @Mutation(() => ProductPayload, { description: 'DRAFT or REJECTED → PENDING_REVIEW, when the product meets the listing standard.' })
   submitProductForReview(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<ProductPayload> {
-    return payload(() => catalog.submitProduct(ctx, input.id), wrap);
+    return payload(() => catalog.submitProduct(ctx, decodeId('Product', input.id)), wrap);
   }
 
   @Mutation(() => ProductPayload, { description: 'Approve or reject a product in the review queue (REVIEWER, OPERATIONS).' })
   reviewProduct(@Arg('input', { description: INPUT_DESCRIPTION }) input: ReviewProductInput, @Ctx() ctx: Context): Promise<ProductPayload> {
-    return payload(() => catalog.reviewProduct(ctx, input), wrap);
+    return payload(() => catalog.reviewProduct(ctx, decodeInput(input, { productId: 'Product' })), wrap);
   }
 
   @Mutation(() => ProductPayload, { description: 'Take a product off sale: ACTIVE → DELISTED (下架).' })
   delistProduct(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<ProductPayload> {
-    return payload(() => catalog.setProductListed(ctx, input.id, false), wrap);
+    return payload(() => catalog.setProductListed(ctx, decodeId('Product', input.id), false), wrap);
   }
 
   @Mutation(() => ProductPayload, { description: 'Put a delisted product back on sale: DELISTED → ACTIVE (上架).' })
   relistProduct(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<ProductPayload> {
-    return payload(() => catalog.setProductListed(ctx, input.id, true), wrap);
+    return payload(() => catalog.setProductListed(ctx, decodeId('Product', input.id), true), wrap);
   }
 
   @Mutation(() => ProductPayload, { description: 'Ban a product for a violation, from any state (OPERATIONS, RISK). The shop cannot undo it.' })
   banProduct(@Arg('input', { description: INPUT_DESCRIPTION }) input: ProductModerationInput, @Ctx() ctx: Context): Promise<ProductPayload> {
-    return payload(() => catalog.banProduct(ctx, input), wrap);
+    return payload(() => catalog.banProduct(ctx, decodeInput(input, { productId: 'Product' })), wrap);
   }
 
   @FieldResolver(() => ProductStatus, { description: 'Life-cycle status. For the public, a product on sale is always ACTIVE (a pending edit is private).' })

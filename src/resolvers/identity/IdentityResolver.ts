@@ -13,6 +13,7 @@ import {
   UserConnection,
   UserPayload,
 } from '../../schema/identity/identity';
+import { decodeInput } from '../../schema/shared/globalId';
 import { connection, ConnectionArgs } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
 
@@ -63,7 +64,7 @@ export class IdentityResolver {
 
   @Mutation(() => UserPayload, { description: "Replace a user's staff roles (ADMIN). The platform always keeps one ADMIN." })
   setStaffRoles(@Arg('input', { description: INPUT_DESCRIPTION }) input: SetStaffRolesInput, @Ctx() ctx: Context): Promise<UserPayload> {
-    return payload(() => identity.setStaffRoles(ctx, input), (user) => ({ user }));
+    return payload(() => identity.setStaffRoles(ctx, decodeInput(input, { userId: 'User' })), (user) => ({ user }));
   }
 
   @FieldResolver(() => [ShopMember], { description: "The user's shop memberships. Visible to the user and to staff." })

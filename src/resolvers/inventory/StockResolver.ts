@@ -3,6 +3,7 @@ import type { Context } from '../../context';
 import { ProductVariant, Shop, StockAlert, StockMovement, Stocktake, StocktakeLine, User } from '../../entities';
 import * as stock from '../../services/inventory';
 import { INPUT_DESCRIPTION } from '../../schema/shared/common';
+import { decodeId } from '../../schema/shared/globalId';
 import {
   AdjustStockInput,
   AdjustStockPayload,
@@ -21,14 +22,22 @@ export class StockResolver {
     description: 'Add or remove on-hand units of a variant, with a reason for the stock ledger (shop OWNER, MANAGER, OPERATOR). Never below the reserved units.',
   })
   adjustStock(@Arg('input', { description: INPUT_DESCRIPTION }) input: AdjustStockInput, @Ctx() ctx: Context): Promise<AdjustStockPayload> {
-    return payload(() => stock.adjustStock(ctx, input), (variant) => ({ variant }));
+    return payload(() => stock.adjustStock(ctx, { ...input, variantId: decodeId('ProductVariant', input.variantId) }), (variant) => ({ variant }));
   }
 
   @Mutation(() => StocktakePayload, {
     description: 'Record a stocktake (盤點): each counted variant’s on-hand stock becomes its count, differences go to the stock ledger (shop OWNER, MANAGER, OPERATOR). All or nothing.',
   })
   submitStocktake(@Arg('input', { description: INPUT_DESCRIPTION }) input: StocktakeInput, @Ctx() ctx: Context): Promise<StocktakePayload> {
-    return payload(() => stock.submitStocktake(ctx, input), (stocktake) => ({ stocktake }));
+    return payload(
+      () =>
+        stock.submitStocktake(ctx, {
+          ...input,
+          shopId: decodeId('Shop', input.shopId),
+          counts: input.counts.map((c) => ({ variantId: decodeId('ProductVariant', c.variantId), counted: c.counted })),
+        }),
+      (stocktake) => ({ stocktake }),
+    );
   }
 }
 

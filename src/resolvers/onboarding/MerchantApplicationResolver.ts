@@ -1,10 +1,11 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context';
-import { ApplicationDecision, Category, MerchantApplication, Shop, User } from '../../entities';
+import { ApplicationDecision, Category, MerchantApplication, MerchantApplicationAction, Shop, User } from '../../entities';
 import * as applications from '../../services/onboarding';
 import { visibleShop } from '../../services/onboarding';
 import { allowedActions } from '../../services/shared';
 import { IdInput, INPUT_DESCRIPTION } from '../../schema/shared/common';
+import { decodeId, decodeInput } from '../../schema/shared/globalId';
 import {
   MerchantApplicationConnection,
   MerchantApplicationFilter,
@@ -12,7 +13,7 @@ import {
   MerchantApplicationPayload,
   ReviewMerchantApplicationInput,
   UpdateMerchantApplicationInput,
-} from '../../schema/onboarding/onboarding';
+} from '../../schema/onboarding/applications';
 import { connection, ConnectionArgs } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
 
@@ -38,27 +39,27 @@ export class MerchantApplicationResolver {
 
   @Mutation(() => MerchantApplicationPayload, { description: 'Start an application (DRAFT). One open application per user.' })
   createMerchantApplication(@Arg('input', { description: INPUT_DESCRIPTION }) input: MerchantApplicationInput, @Ctx() ctx: Context): Promise<MerchantApplicationPayload> {
-    return payload(() => applications.createApplication(ctx, input), wrap);
+    return payload(() => applications.createApplication(ctx, decodeInput(input, { categoryIds: ['Category'] })), wrap);
   }
 
   @Mutation(() => MerchantApplicationPayload, { description: 'Edit your application while it is DRAFT or CHANGES_REQUESTED.' })
   updateMerchantApplication(@Arg('input', { description: INPUT_DESCRIPTION }) input: UpdateMerchantApplicationInput, @Ctx() ctx: Context): Promise<MerchantApplicationPayload> {
-    return payload(() => applications.updateApplication(ctx, input), wrap);
+    return payload(() => applications.updateApplication(ctx, decodeInput(input, { id: 'MerchantApplication', categoryIds: ['Category'] })), wrap);
   }
 
   @Mutation(() => MerchantApplicationPayload, { description: 'Submit (or resubmit) your application for review.' })
   submitMerchantApplication(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<MerchantApplicationPayload> {
-    return payload(() => applications.submitApplication(ctx, input.id), wrap);
+    return payload(() => applications.submitApplication(ctx, decodeId('MerchantApplication', input.id)), wrap);
   }
 
   @Mutation(() => MerchantApplicationPayload, { description: 'Claim a submitted application for review (REVIEWER): IN_REVIEW, assigned to you.' })
   claimMerchantApplication(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<MerchantApplicationPayload> {
-    return payload(() => applications.claimApplication(ctx, input.id), wrap);
+    return payload(() => applications.claimApplication(ctx, decodeId('MerchantApplication', input.id)), wrap);
   }
 
   @Mutation(() => MerchantApplicationPayload, { description: 'Approve, reject or request changes (the assigned REVIEWER, or ADMIN). APPROVE creates the shop.' })
   reviewMerchantApplication(@Arg('input', { description: INPUT_DESCRIPTION }) input: ReviewMerchantApplicationInput, @Ctx() ctx: Context): Promise<MerchantApplicationPayload> {
-    return payload(() => applications.reviewApplication(ctx, input), wrap);
+    return payload(() => applications.reviewApplication(ctx, decodeInput(input, { applicationId: 'MerchantApplication' })), wrap);
   }
 
   @FieldResolver(() => User, { description: 'Who applied.' })
@@ -87,8 +88,8 @@ export class MerchantApplicationResolver {
     return app.shop ? visibleShop(ctx, app.shop.id) : null;
   }
 
-  @FieldResolver(() => [String], { description: 'Actions the state machine allows next (submit, claim, approve, reject, requestChanges).' })
-  nextActions(@Root() app: MerchantApplication): string[] {
+  @FieldResolver(() => [MerchantApplicationAction], { description: 'Actions the state machine allows next.' })
+  nextActions(@Root() app: MerchantApplication): MerchantApplicationAction[] {
     return allowedActions(applications.APPLICATION_TRANSITIONS, app.status);
   }
 }

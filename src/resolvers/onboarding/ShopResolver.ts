@@ -4,15 +4,16 @@ import { MerchantAgreement, Shop, ShopInvitation, ShopMember } from '../../entit
 import * as shops from '../../services/onboarding';
 import { trainingProgress } from '../../services/onboarding';
 import { IdInput, INPUT_DESCRIPTION } from '../../schema/shared/common';
+import { decodeId, decodeInput } from '../../schema/shared/globalId';
 import {
   AcceptMerchantAgreementInput,
   MerchantAgreementPayload,
   PublishMerchantAgreementInput,
   ShopModerationInput,
   ShopPayload,
-  TrainingProgress,
   UpdateShopProfileInput,
-} from '../../schema/onboarding/onboarding';
+} from '../../schema/onboarding/shops';
+import { TrainingProgress } from '../../schema/onboarding/training';
 import { payload } from '../shared/payload';
 
 const wrap = (shop: Shop) => ({ shop });
@@ -25,7 +26,7 @@ export class ShopResolver {
     @Arg('id', () => ID, { nullable: true, description: 'Global ID.' }) id?: string,
     @Arg('slug', () => String, { nullable: true, description: 'Slug.' }) slug?: string,
   ): Promise<Shop | null> {
-    return shops.findShop(ctx, { id, slug });
+    return shops.findShop(ctx, decodeInput({ id, slug }, { id: 'Shop' }));
   }
 
   @Query(() => [Shop], { description: 'Shops you are a member of, in any state.' })
@@ -40,12 +41,12 @@ export class ShopResolver {
 
   @Mutation(() => ShopPayload, { description: "Edit the shop's profile (OWNER, MANAGER)." })
   updateShopProfile(@Arg('input', { description: INPUT_DESCRIPTION }) input: UpdateShopProfileInput, @Ctx() ctx: Context): Promise<ShopPayload> {
-    return payload(() => shops.updateShopProfile(ctx, input), wrap);
+    return payload(() => shops.updateShopProfile(ctx, decodeInput(input, { shopId: 'Shop' })), wrap);
   }
 
   @Mutation(() => ShopPayload, { description: 'Accept the current merchant agreement for the shop (OWNER). Records who, when, which version and from which IP.' })
   acceptMerchantAgreement(@Arg('input', { description: INPUT_DESCRIPTION }) input: AcceptMerchantAgreementInput, @Ctx() ctx: Context): Promise<ShopPayload> {
-    return payload(() => shops.acceptAgreement(ctx, input), wrap);
+    return payload(() => shops.acceptAgreement(ctx, decodeInput(input, { shopId: 'Shop' })), wrap);
   }
 
   @Mutation(() => MerchantAgreementPayload, { description: 'Publish a new merchant agreement version (OPERATIONS). Shops accept it before their next activation.' })
@@ -55,22 +56,22 @@ export class ShopResolver {
 
   @Mutation(() => ShopPayload, { description: 'ONBOARDING → ACTIVE (OWNER) once the agreement is accepted, required training passed and the profile complete.' })
   activateShop(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<ShopPayload> {
-    return payload(() => shops.activateShop(ctx, input.id), wrap);
+    return payload(() => shops.activateShop(ctx, decodeId('Shop', input.id)), wrap);
   }
 
   @Mutation(() => ShopPayload, { description: 'Suspend a shop with a reason (OPERATIONS, RISK): hidden from shoppers, cannot trade.' })
   suspendShop(@Arg('input', { description: INPUT_DESCRIPTION }) input: ShopModerationInput, @Ctx() ctx: Context): Promise<ShopPayload> {
-    return payload(() => shops.moderateShop(ctx, 'suspend', input), wrap);
+    return payload(() => shops.moderateShop(ctx, 'suspend', decodeInput(input, { shopId: 'Shop' })), wrap);
   }
 
   @Mutation(() => ShopPayload, { description: 'Lift a suspension (OPERATIONS, RISK): back to ACTIVE, or ONBOARDING if it never was active.' })
   reinstateShop(@Arg('input', { description: INPUT_DESCRIPTION }) input: ShopModerationInput, @Ctx() ctx: Context): Promise<ShopPayload> {
-    return payload(() => shops.moderateShop(ctx, 'reinstate', input), wrap);
+    return payload(() => shops.moderateShop(ctx, 'reinstate', decodeInput(input, { shopId: 'Shop' })), wrap);
   }
 
   @Mutation(() => ShopPayload, { description: 'Close a shop for good, with a reason (OPERATIONS, RISK).' })
   closeShop(@Arg('input', { description: INPUT_DESCRIPTION }) input: ShopModerationInput, @Ctx() ctx: Context): Promise<ShopPayload> {
-    return payload(() => shops.moderateShop(ctx, 'close', input), wrap);
+    return payload(() => shops.moderateShop(ctx, 'close', decodeInput(input, { shopId: 'Shop' })), wrap);
   }
 
   @FieldResolver(() => [ShopMember], { description: "The shop's team with their roles. Visible to the shop's members and to staff." })

@@ -3,6 +3,7 @@ import type { Context } from '../../context';
 import { QuizQuestion, TrainingCourse, TrainingLesson } from '../../entities';
 import * as training from '../../services/onboarding';
 import { IdInput, INPUT_DESCRIPTION } from '../../schema/shared/common';
+import { decodeId, decodeInput } from '../../schema/shared/globalId';
 import {
   QuizAttemptPayload,
   QuizQuestionInput,
@@ -10,7 +11,7 @@ import {
   TrainingCourseInput,
   TrainingCoursePayload,
   TrainingLessonInput,
-} from '../../schema/onboarding/onboarding';
+} from '../../schema/onboarding/training';
 import { payload } from '../shared/payload';
 
 const wrap = (trainingCourse: TrainingCourse) => ({ trainingCourse });
@@ -32,22 +33,22 @@ export class TrainingResolver {
 
   @Mutation(() => TrainingCoursePayload, { description: 'Append a lesson to an unpublished course (OPERATIONS).' })
   addTrainingLesson(@Arg('input', { description: INPUT_DESCRIPTION }) input: TrainingLessonInput, @Ctx() ctx: Context): Promise<TrainingCoursePayload> {
-    return payload(() => training.addLesson(ctx, input), wrap);
+    return payload(() => training.addLesson(ctx, decodeInput(input, { courseId: 'TrainingCourse' })), wrap);
   }
 
   @Mutation(() => TrainingCoursePayload, { description: 'Append a quiz question to an unpublished course (OPERATIONS).' })
   addQuizQuestion(@Arg('input', { description: INPUT_DESCRIPTION }) input: QuizQuestionInput, @Ctx() ctx: Context): Promise<TrainingCoursePayload> {
-    return payload(() => training.addQuestion(ctx, input), wrap);
+    return payload(() => training.addQuestion(ctx, decodeInput(input, { courseId: 'TrainingCourse' })), wrap);
   }
 
   @Mutation(() => TrainingCoursePayload, { description: 'Publish a course (OPERATIONS); it becomes visible to merchants and frozen.' })
   publishTrainingCourse(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<TrainingCoursePayload> {
-    return payload(() => training.publishCourse(ctx, input.id), wrap);
+    return payload(() => training.publishCourse(ctx, decodeId('TrainingCourse', input.id)), wrap);
   }
 
   @Mutation(() => QuizAttemptPayload, { description: "Submit a shop's quiz answers; graded on the server. At most 5 attempts per course per shop in 24 hours." })
   submitQuizAttempt(@Arg('input', { description: INPUT_DESCRIPTION }) input: SubmitQuizAttemptInput, @Ctx() ctx: Context): Promise<QuizAttemptPayload> {
-    return payload(() => training.submitAttempt(ctx, input), (quizAttempt) => ({ quizAttempt }));
+    return payload(() => training.submitAttempt(ctx, decodeInput(input, { shopId: 'Shop', courseId: 'TrainingCourse', answers: { questionId: 'QuizQuestion' } })), (quizAttempt) => ({ quizAttempt }));
   }
 
   @FieldResolver(() => [TrainingLesson], { description: 'Lessons, in order.' })

@@ -3,8 +3,9 @@ import type { Context } from '../../context';
 import { CartLine, ProductVariant } from '../../entities';
 import * as cart from '../../services/orders';
 import { money } from '../../services/shared';
-import { Cart, CartLineProblem, CartPayload, CartShopGroup, AddToCartInput, UpdateCartLineInput } from '../../schema/orders/buying';
+import { Cart, CartLineProblem, CartPayload, CartShopGroup, AddToCartInput, UpdateCartLineInput } from '../../schema/orders/cart';
 import { INPUT_DESCRIPTION } from '../../schema/shared/common';
+import { decodeId } from '../../schema/shared/globalId';
 import { Money } from '../../schema/shared/money';
 import { payload } from '../shared/payload';
 
@@ -19,12 +20,12 @@ export class CartResolver {
 
   @Mutation(() => CartPayload, { description: 'Add units of a variant on sale to your cart (to its line if the variant has one). A line holds at most 999 units; an addition beyond that, or beyond the stock available, is refused.' })
   addToCart(@Arg('input', { description: INPUT_DESCRIPTION }) input: AddToCartInput, @Ctx() ctx: Context): Promise<CartPayload> {
-    return payload(() => cart.addToCart(ctx, input), wrap);
+    return payload(() => cart.addToCart(ctx, { variantId: decodeId('ProductVariant', input.variantId), quantity: input.quantity }), wrap);
   }
 
   @Mutation(() => CartPayload, { description: 'Set the quantity of one of your cart lines (1–999); 0 removes the line.' })
   updateCartLine(@Arg('input', { description: INPUT_DESCRIPTION }) input: UpdateCartLineInput, @Ctx() ctx: Context): Promise<CartPayload> {
-    return payload(() => cart.updateCartLine(ctx, input), wrap);
+    return payload(() => cart.updateCartLine(ctx, { lineId: decodeId('CartLine', input.lineId), quantity: input.quantity }), wrap);
   }
 
   @FieldResolver(() => Money, { description: 'Sum of the lines without a problem.' })

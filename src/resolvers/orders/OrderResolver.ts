@@ -5,12 +5,13 @@ import { money } from '../../services/shared';
 import * as orders from '../../services/orders';
 import * as payments from '../../services/payments';
 import { IdInput, INPUT_DESCRIPTION } from '../../schema/shared/common';
-import { decodeId } from '../../schema/shared/globalId';
+import { decodeId, decodeIds } from '../../schema/shared/globalId';
 import { Money } from '../../schema/shared/money';
 import {
   CancelOrderInput,
   CheckoutInput,
   CheckoutPayload,
+  OrderAction,
   OrderConnection,
   OrderFilter,
   OrderPayload,
@@ -36,6 +37,12 @@ class StaffOrdersArgs extends ConnectionArgs {
 
 const wrap = (order: Order) => ({ order });
 
+/** The staff search's filter with its shop and buyer IDs as database keys. */
+function staffFilter(filter: StaffOrderFilter | null | undefined): StaffOrderFilter | null | undefined {
+  if (!filter) return filter;
+  return { ...filter, shopId: filter.shopId ? decodeId('Shop', filter.shopId) : filter.shopId, buyerId: filter.buyerId ? decodeId('User', filter.buyerId) : filter.buyerId };
+}
+
 @Resolver(() => Order)
 export class OrderResolver {
   @Query(() => OrderConnection, { description: 'Your orders, newest first.' })
@@ -50,7 +57,7 @@ export class OrderResolver {
 
   @Query(() => OrderConnection, { description: 'Every order, newest first, searchable (CUSTOMER_SERVICE, OPERATIONS).' })
   orders(@Args() args: StaffOrdersArgs, @Ctx() ctx: Context) {
-    return connection(orders.allOrders(ctx, args));
+    return connection(orders.allOrders(ctx, { ...args, filter: staffFilter(args.filter) }));
   }
 
   @Query(() => Checkout, { nullable: true, description: 'One of your checkouts.' })
@@ -64,32 +71,35 @@ export class OrderResolver {
     @Arg('idempotencyKey', { description: 'A fresh key per checkout attempt (a UUID); retries with the same key return the first result.' }) idempotencyKey: string,
     @Ctx() ctx: Context,
   ): Promise<CheckoutPayload> {
-    return payload(() => orders.checkout(ctx, input, idempotencyKey), (checkout) => ({ checkout }));
+    return payload(
+      () => orders.checkout(ctx, { ...input, addressId: decodeId('Address', input.addressId), lineIds: input.lineIds && decodeIds('CartLine', input.lineIds) }, idempotencyKey),
+      (checkout) => ({ checkout }),
+    );
   }
 
   @Mutation(() => PayCheckoutPayload, { description: 'Open a payment for a checkout’s total (its buyer).' })
   payCheckout(@Arg('input', { description: INPUT_DESCRIPTION }) input: PayCheckoutInput, @Ctx() ctx: Context): Promise<PayCheckoutPayload> {
-    return payload(() => payments.payCheckout(ctx, input), (payment) => ({ payment }));
+    return payload(() => payments.payCheckout(ctx, { ...input, checkoutId: decodeId('Checkout', input.checkoutId) }), (payment) => ({ payment }));
   }
 
   @Mutation(() => OrderPayload, { description: 'Accept a paid order: PAID → PROCESSING (shop OWNER, MANAGER, OPERATOR).' })
   acceptOrder(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<OrderPayload> {
-    return payload(() => orders.acceptOrder(ctx, input.id), wrap);
+    return payload(() => orders.acceptOrder(ctx, decodeId('Order', input.id)), wrap);
   }
 
   @Mutation(() => OrderPayload, { description: 'Ship an order with a carrier and tracking number: PAID | PROCESSING → SHIPPED (shop OWNER, MANAGER, OPERATOR).' })
   shipOrder(@Arg('input', { description: INPUT_DESCRIPTION }) input: ShipOrderInput, @Ctx() ctx: Context): Promise<OrderPayload> {
-    return payload(() => orders.shipOrder(ctx, input), wrap);
+    return payload(() => orders.shipOrder(ctx, { ...input, orderId: decodeId('Order', input.orderId) }), wrap);
   }
 
   @Mutation(() => OrderPayload, { description: 'Confirm receipt (確認收貨): SHIPPED → DELIVERED (the buyer).' })
   confirmDelivery(@Arg('input', { description: INPUT_DESCRIPTION }) input: IdInput, @Ctx() ctx: Context): Promise<OrderPayload> {
-    return payload(() => orders.confirmDelivery(ctx, input.id), wrap);
+    return payload(() => orders.confirmDelivery(ctx, decodeId('Order', input.id)), wrap);
   }
 
   @Mutation(() => OrderPayload, { description: 'Cancel an order: the buyer or the shop before shipping, staff before completion. Stock returns; a paid order is refunded.' })
   cancelOrder(@Arg('input', { description: INPUT_DESCRIPTION }) input: CancelOrderInput, @Ctx() ctx: Context): Promise<OrderPayload> {
-    return payload(() => orders.cancelOrder(ctx, input), wrap);
+    return payload(() => orders.cancelOrder(ctx, { ...input, orderId: decodeId('Order', input.orderId) }), wrap);
   }
 
   @FieldResolver(() => Shop, { description: 'The shop fulfilling it.' })
@@ -140,6 +150,14 @@ export class OrderResolver {
   @FieldResolver(() => [Refund], { description: 'Refunds of this order.' })
   refunds(@Root() order: Order, @Ctx() ctx: Context): Promise<Refund[]> {
     return ctx.loaders.refundsByOrderId.load(order.id);
+  }
+
+  @FieldResolver(() => [OrderAction], {
+    description:
+      'What you may do next with this order, from its status and how you relate to it (the same rules the mutations apply): a shop OWNER, MANAGER or OPERATOR sees ACCEPT when it is PAID, SHIP when PAID or PROCESSING and CANCEL (with a reason) before shipping; the buyer sees CANCEL before shipping and CONFIRM_DELIVERY once SHIPPED; CUSTOMER_SERVICE and OPERATIONS staff see CANCEL (with a reason) until COMPLETED. Someone with several relations sees the actions of each. Empty for other shop roles and once nothing is left to do.',
+  })
+  nextActions(@Root() order: Order, @Ctx() ctx: Context): Promise<OrderAction[]> {
+    return orders.nextOrderActions(ctx, order);
   }
 }
 

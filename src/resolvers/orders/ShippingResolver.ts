@@ -3,8 +3,9 @@ import type { Context } from '../../context';
 import { type ShippingRuleData, ShippingTemplate, Shop } from '../../entities';
 import { money } from '../../services/shared';
 import * as shipping from '../../services/orders';
-import { ShippingRegionRule, ShippingRule, ShippingTemplateInput, ShippingTemplatePayload, UpdateShippingTemplateInput } from '../../schema/orders/buying';
+import { ShippingRegionRule, ShippingRule, ShippingTemplateInput, ShippingTemplatePayload, UpdateShippingTemplateInput } from '../../schema/orders/shipping';
 import { INPUT_DESCRIPTION } from '../../schema/shared/common';
+import { decodeId } from '../../schema/shared/globalId';
 import { Money } from '../../schema/shared/money';
 import { payload } from '../shared/payload';
 
@@ -18,12 +19,12 @@ function ruleOf(rule: ShippingRuleData, currency: string): ShippingRule {
 export class ShippingTemplateResolver {
   @Mutation(() => ShippingTemplatePayload, { description: 'Create a shipping-fee template (運費模板) for a shop (OWNER, MANAGER, OPERATOR). The shop’s first template is its default.' })
   createShippingTemplate(@Arg('input', { description: INPUT_DESCRIPTION }) input: ShippingTemplateInput, @Ctx() ctx: Context): Promise<ShippingTemplatePayload> {
-    return payload(() => shipping.createShippingTemplate(ctx, input), wrap);
+    return payload(() => shipping.createShippingTemplate(ctx, { ...input, shopId: decodeId('Shop', input.shopId) }), wrap);
   }
 
   @Mutation(() => ShippingTemplatePayload, { description: 'Change a shipping-fee template, or make it the shop’s default (OWNER, MANAGER, OPERATOR).' })
   updateShippingTemplate(@Arg('input', { description: INPUT_DESCRIPTION }) input: UpdateShippingTemplateInput, @Ctx() ctx: Context): Promise<ShippingTemplatePayload> {
-    return payload(() => shipping.updateShippingTemplate(ctx, input), wrap);
+    return payload(() => shipping.updateShippingTemplate(ctx, { ...input, id: decodeId('ShippingTemplate', input.id) }), wrap);
   }
 
   @FieldResolver(() => Shop, { description: 'The shop it belongs to.' })

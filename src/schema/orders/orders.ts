@@ -1,7 +1,26 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { Checkout, Order, OrderStatus, Payment, PaymentProviderName } from '../../entities';
 import { UserError } from '../shared/common';
 import { connectionTypes } from '../shared/relay';
+
+/** What a person may do next with an order through the API (the system's own steps are not listed). */
+export enum OrderAction {
+  ACCEPT = 'ACCEPT',
+  SHIP = 'SHIP',
+  CONFIRM_DELIVERY = 'CONFIRM_DELIVERY',
+  CANCEL = 'CANCEL',
+}
+
+registerEnumType(OrderAction, {
+  name: 'OrderAction',
+  description: 'Something the viewer may do next with an order, by its mutation; payment, expiry, automatic delivery and completion are the platform’s own and never listed.',
+  valuesConfig: {
+    ACCEPT: { description: '`acceptOrder`: PAID → PROCESSING (a shop OWNER, MANAGER or OPERATOR).' },
+    SHIP: { description: '`shipOrder`: PAID | PROCESSING → SHIPPED (a shop OWNER, MANAGER or OPERATOR).' },
+    CONFIRM_DELIVERY: { description: '`confirmDelivery`: SHIPPED → DELIVERED (the buyer).' },
+    CANCEL: { description: '`cancelOrder`: the buyer before shipping (no reason needed), the shop before shipping with a reason, order staff before completion with a reason.' },
+  },
+});
 
 @InputType({ description: 'What to check out.' })
 export class CheckoutInput {

@@ -32,3 +32,38 @@ export function decodeId(type: string, id: string): string {
 export function decodeIds(type: string, ids: readonly string[]): string[] {
   return ids.map((id) => decodeId(type, id));
 }
+
+/**
+ * Where an input object carries global IDs: each field names the type of its ID (`'Shop'`), the
+ * type of every ID of its list (`['Category']`), or, for a nested input object or a list of them,
+ * that object's own spec.
+ */
+export type IdFields<T> = { [K in keyof T]?: IdFieldSpec<NonNullable<T[K]>> };
+type IdFieldSpec<V> = V extends string ? string : V extends readonly string[] ? readonly [string] : V extends readonly (infer E)[] ? IdFields<E> : V extends object ? IdFields<V> : never;
+
+/**
+ * A copy of a mutation's input with the ID fields `fields` names decoded into database keys, for a
+ * service (services speak keys). Absent and null fields stay as they are; a malformed ID, or one of
+ * another type, is NOT_FOUND like an unknown one.
+ */
+export function decodeInput<T extends object>(input: T, fields: IdFields<T>): T {
+  const out: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  for (const [name, spec] of Object.entries(fields) as [string, unknown][]) {
+    const value = out[name];
+    if (value != null) out[name] = decodeField(value, spec);
+  }
+  return out as T;
+}
+
+function decodeField(value: unknown, spec: unknown): unknown {
+  if (typeof spec === 'string') return decodeId(spec, value as string);
+  if (Array.isArray(spec)) return decodeIds(spec[0] as string, value as string[]);
+  const nested = spec as IdFields<object>;
+  return Array.isArray(value) ? value.map((item: object) => decodeInput(item, nested)) : decodeInput(value as object, nested);
+}
+
+/** The type and database key of a well-formed global ID (what `node(id:)` routes by), else null. */
+export function parseNodeId(id: string): { type: string; key: string } | null {
+  const parsed = parseGlobalId(id);
+  return parsed && isBigintKey(parsed.key) ? parsed : null;
+}

@@ -31,8 +31,3 @@ function parseDecimal(value: unknown): string {
   }
   return text.trim();
 }
-
-/** Digits after the point of a Decimal string. */
-export function decimalPlaces(value: string): number {
-  return value.includes('.') ? value.split('.')[1].length : 0;
-}

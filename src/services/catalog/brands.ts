@@ -2,7 +2,6 @@ import { type EntityManager, raw } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import { Brand } from '../../entities';
 import { BadInputError, Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { keysetClause, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { recordAudit } from '../platform';
 import { refreshProducts } from './catalogIndex';
@@ -86,7 +85,7 @@ export function updateBrand(ctx: Context, input: BrandInput & { id: string }): P
     () =>
       ctx.em.transactional(async (em) => {
         await lockBrands(em);
-        const brand = await em.findOne(Brand, { id: decodeId('Brand', input.id) });
+        const brand = await em.findOne(Brand, { id: input.id });
         if (!brand) throw new NotFoundError('No such brand');
         await checkFree(em, name, input.slug, brand.id);
         const before = { name: brand.name, slug: brand.slug };

@@ -3,7 +3,6 @@ import type { Context } from '../../context';
 import { Brand, Category, Product, ProductStatus, type Shop } from '../../entities';
 import { BadInputError, Problems } from '../../errors';
 import type { ProductFacets } from '../../schema/catalog/catalog';
-import { decodeId } from '../../schema/shared/globalId';
 import { applyKeyset, type CursorKind, keysetClause, type Page, page, type PageArgs, pageWindow, type SortKey, type SortValue } from '../../db/keyset';
 import { toMinor } from '../shared';
 
@@ -15,6 +14,7 @@ import { toMinor } from '../shared';
 
 export type ProductSortKey = 'RELEVANCE' | 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'BEST_SELLING';
 
+/** Catalog filters; categoryId, brandIds and shopId are database keys. */
 export interface ProductFilterInput {
   search?: string | null;
   categoryId?: string | null;
@@ -108,9 +108,9 @@ function parseFilter(ctx: Context, filter: ProductFilterInput | null | undefined
   const price = (value: string | null | undefined, name: string) => (value == null ? null : toMinor(value, ctx.deps.config.currency, problems, ['filter', name]));
   const parsed: ParsedFilter = {
     search: SEARCHABLE.test(search) ? search : null,
-    categoryKey: f.categoryId ? decodeId('Category', f.categoryId) : null,
-    brandKeys: f.brandIds ? f.brandIds.map((id) => decodeId('Brand', id)) : null,
-    shopKey: f.shopId ? decodeId('Shop', f.shopId) : null,
+    categoryKey: f.categoryId || null,
+    brandKeys: f.brandIds ?? null,
+    shopKey: f.shopId || null,
     priceMin: price(f.priceMin, 'priceMin'),
     priceMax: price(f.priceMax, 'priceMax'),
     inStock: f.inStock ?? null,

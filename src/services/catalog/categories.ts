@@ -1,12 +1,11 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import { AttributeType, Category, type CategoryAttribute } from '../../entities';
 import { Failure, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
-import { decimalPlaces } from '../../schema/shared/scalars';
+import { lockById } from '../../db/rows';
 import { recordAudit } from '../platform';
 import { refreshProducts } from './catalogIndex';
-import { charLength, guardUnique, isValidSlug, slugify } from '../shared';
+import { charLength, decimalPlaces, guardUnique, isValidSlug, slugify } from '../shared';
 
 export interface AttributeInput {
   name: string;
@@ -57,7 +56,7 @@ function checkAttributes(problems: Problems, attributes: AttributeInput[]): Cate
 }
 
 async function findCategory(em: EntityManager, id: string, field: string[], lock = false): Promise<Category> {
-  const category = await em.findOne(Category, { id: decodeId('Category', id) }, lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
+  const category = lock ? await lockById(em, Category, id, 'update') : await em.findOne(Category, { id });
   if (!category) throw new Failure(UserErrorCode.CATEGORY_NOT_FOUND, 'No such category', field);
   return category;
 }
@@ -187,9 +186,9 @@ export async function effectiveCommissionRate(ctx: Context, category: Category):
   return ctx.deps.config.defaultCommissionRate;
 }
 
-/** Validates that every id names a category; returns their database keys. */
+/** Validates that every key names a category; returns them without repeats. */
 export async function resolveCategoryIds(em: EntityManager, ids: readonly string[], field: string[]): Promise<string[]> {
-  const keys = [...new Set(ids.map((id) => decodeId('Category', id)))];
+  const keys = [...new Set(ids)];
   const found = await em.count(Category, { id: { $in: keys } });
   if (found !== keys.length) throw new Failure(UserErrorCode.CATEGORY_NOT_FOUND, 'A category does not exist', field);
   return keys;

@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { lockRow } from '../../db/locks';
+import { lockById } from '../../db/rows';
 import { Product, ProductAction, ProductStatus as P, ProductVariant } from '../../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { recordAudit } from '../platform';
 import { checkListingContent, checkListingVariants } from './listing';
 import { effectiveTemplate, lockProductAsMember, recordStep, refreshed } from './products';
@@ -41,7 +40,7 @@ export async function submitProduct(ctx: Context, id: string): Promise<Product> 
 }
 
 async function lockForStaff(em: EntityManager, productId: string): Promise<Product> {
-  const product = await lockRow(em, Product, { id: decodeId('Product', productId) });
+  const product = await lockById(em, Product, productId);
   if (!product) throw new NotFoundError('No such product');
   return product;
 }

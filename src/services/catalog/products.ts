@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { lockRow, lockRows } from '../../db/locks';
+import { lockById, lockWhere } from '../../db/rows';
 import {
   Brand,
   Category,
@@ -13,19 +13,18 @@ import {
   ProductVariant,
   Shop,
   ShippingTemplate,
-  StockMovement,
   StockMovementReason,
 } from '../../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { refreshProducts } from './catalogIndex';
 import { checkListingContent, checkListingVariants, type ContentInput, parseContent, type ParsedVariant, parseVariants, type VariantInputShape } from './listing';
 import { PRODUCT_TRANSITIONS } from './productLifecycle';
 import { lockSellingMembership } from '../onboarding';
 import { guardUnique, transition, CATALOG_ROLES } from '../shared';
-import { recordLowStockAlerts } from '../inventory';
+import { applyMoves, type StockMove } from '../inventory';
 
 
+/** Product inputs carry database keys (shop, template, category, brand, variants), decoded by the GraphQL layer. */
 export interface CreateProductInput extends ContentInput {
   shopId: string;
   shippingTemplateId?: string | null;
@@ -67,27 +66,27 @@ export function recordStep(ctx: Context, em: EntityManager, product: Product, ac
  * Products of suspended or closed shops cannot change.
  */
 export async function lockProductAsMember(ctx: Context, em: EntityManager, productId: string): Promise<Product> {
-  const product = await lockRow(em, Product, { id: decodeId('Product', productId) });
+  const product = await lockById(em, Product, productId);
   if (!product) throw new NotFoundError('No such product');
   await lockSellingMembership(ctx, em, product.shop.id, CATALOG_ROLES, 'No such product');
   return product;
 }
 
 async function findCategory(em: EntityManager, id: string): Promise<Category> {
-  const category = await em.findOne(Category, { id: decodeId('Category', id) });
+  const category = await em.findOne(Category, { id });
   if (!category) throw new Failure(UserErrorCode.CATEGORY_NOT_FOUND, 'No such category', ['input', 'categoryId']);
   return category;
 }
 
 /** A shipping template of the product's shop (a product never uses another shop's template). */
 async function findTemplate(em: EntityManager, id: string, shopKey: string): Promise<ShippingTemplate> {
-  const template = await em.findOne(ShippingTemplate, { id: decodeId('ShippingTemplate', id), shop: shopKey });
+  const template = await em.findOne(ShippingTemplate, { id, shop: shopKey });
   if (!template) throw new Failure(UserErrorCode.INVALID_INPUT, 'No such shipping template in this shop', ['input', 'shippingTemplateId']);
   return template;
 }
 
 async function findBrand(em: EntityManager, id: string): Promise<Brand> {
-  const brand = await em.findOne(Brand, { id: decodeId('Brand', id) });
+  const brand = await em.findOne(Brand, { id });
   if (!brand) throw new Failure(UserErrorCode.BRAND_NOT_FOUND, 'No such brand', ['input', 'brandId']);
   return brand;
 }
@@ -118,21 +117,15 @@ async function checkSkusFree(em: EntityManager, shopId: string, variants: Parsed
   });
 }
 
-function movement(ctx: Context, em: EntityManager, variant: ProductVariant, deltaOnHand: number, reason: StockMovementReason): void {
-  em.persist(
-    em.create(StockMovement, {
-      shop: variant.shop,
-      variant,
-      deltaOnHand,
-      deltaReserved: 0,
-      reason,
-      actor: ctx.viewer.userId ? em.getReference('User', ctx.viewer.userId) : null,
-    } as never),
-  );
+/** Changes the on-hand stock of stored variants through the inventory's one writer, recorded as `reason`. */
+async function moveStock(ctx: Context, em: EntityManager, reason: StockMovementReason, moves: StockMove[]): Promise<void> {
+  // A count below the reserved units was refused under the variants' locks; new variants reserve none.
+  const { short } = await applyMoves(em, moves, { reason, actorId: ctx.viewer.userId, guard: 'available' });
+  if (short.length > 0) throw new Error(`Stock of variants ${short.join(', ')} refused`);
 }
 
-/** A new variant of `product`; its starting stock is an INITIAL movement in the ledger. */
-function addVariant(ctx: Context, em: EntityManager, product: Product, v: ParsedVariant, position: number): void {
+/** A new variant of `product`, stored with no stock: its starting stock is an INITIAL move (`initial`) once it is stored. */
+function addVariant(ctx: Context, em: EntityManager, product: Product, v: ParsedVariant, position: number, initial: { variant: ProductVariant; units: number }[]): void {
   const variant = em.create(ProductVariant, {
     product,
     shop: product.shop,
@@ -141,11 +134,17 @@ function addVariant(ctx: Context, em: EntityManager, product: Product, v: Parsed
     options: v.options,
     price: v.price,
     compareAtPrice: v.compareAtPrice,
-    onHand: v.stockOnHand ?? 0,
+    onHand: 0,
     lowStockThreshold: v.lowStockThreshold ?? ctx.deps.config.defaultLowStockThreshold,
     position,
   });
-  if (variant.onHand > 0) movement(ctx, em, variant, variant.onHand, StockMovementReason.INITIAL);
+  if (v.stockOnHand) initial.push({ variant, units: v.stockOnHand });
+}
+
+/** Stores the new variants and moves in their starting stock. */
+async function stockNewVariants(ctx: Context, em: EntityManager, initial: { variant: ProductVariant; units: number }[]): Promise<void> {
+  await em.flush();
+  await moveStock(ctx, em, StockMovementReason.INITIAL, initial.map(({ variant, units }) => ({ variantId: variant.id, dOnHand: units, dReserved: 0 })));
 }
 
 /** Flushes, recomputes the derived catalog columns in SQL and re-reads them into the entity. */
@@ -166,7 +165,7 @@ async function createProductTx(ctx: Context, input: CreateProductInput): Promise
   const variants = parseVariants(problems, input.variants, ctx.deps.config.currency);
   problems.throwIfAny();
   return ctx.em.transactional(async (em) => {
-    const shopKey = decodeId('Shop', input.shopId);
+    const shopKey = input.shopId;
     await lockSellingMembership(ctx, em, shopKey, CATALOG_ROLES, 'No such shop');
     const category = await findCategory(em, input.categoryId);
     const brand = input.brandId ? await findBrand(em, input.brandId) : null;
@@ -188,8 +187,10 @@ async function createProductTx(ctx: Context, input: CreateProductInput): Promise
       status: P.DRAFT,
       shippingTemplate,
     });
-    variants.forEach((v, position) => addVariant(ctx, em, product, v, position));
+    const initial: { variant: ProductVariant; units: number }[] = [];
+    variants.forEach((v, position) => addVariant(ctx, em, product, v, position, initial));
     recordStep(ctx, em, product, ProductAction.CREATE, null);
+    await stockNewVariants(ctx, em, initial);
     return refreshed(em, product);
   });
 }
@@ -283,15 +284,16 @@ async function updateProductTx(ctx: Context, input: UpdateProductInput): Promise
  * live variants not listed are archived. Stock set through here is recorded as a CORRECTION.
  */
 async function applyVariants(ctx: Context, em: EntityManager, product: Product, wanted: ParsedVariant[]): Promise<void> {
-  const current = await lockRows(em, ProductVariant, { product: product.id, archived: false }, { orderBy: { id: 'asc' } });
+  const current = await lockWhere(em, ProductVariant, 'e.product_id = ? and not e.archived', [product.id], { orderBy: 'e.id' });
   const byKey = new Map(current.map((v) => [v.id, v]));
   const problems = new Problems();
   const kept = new Set<string>();
   const changes: (() => void)[] = [];
-  const availableBefore = new Map(current.map((v) => [v.id, v.onHand - v.reserved]));
+  const corrections: StockMove[] = [];
+  const initial: { variant: ProductVariant; units: number }[] = [];
   wanted.forEach((w, position) => {
     const path = ['input', 'variants', String(position)];
-    const key = w.id ? decodeId('ProductVariant', w.id) : null;
+    const key = w.id ?? null;
     const variant = key ? byKey.get(key) : undefined;
     if (key && !variant) {
       problems.add(UserErrorCode.INVALID_INPUT, 'No such variant on this product', [...path, 'id']);
@@ -306,12 +308,11 @@ async function applyVariants(ctx: Context, em: EntityManager, product: Product, 
         Object.assign(variant, { sku: w.sku, title: w.title, options: w.options, price: w.price, compareAtPrice: w.compareAtPrice, position });
         if (w.lowStockThreshold != null) variant.lowStockThreshold = w.lowStockThreshold;
         if (w.stockOnHand != null && w.stockOnHand !== variant.onHand) {
-          movement(ctx, em, variant, w.stockOnHand - variant.onHand, StockMovementReason.CORRECTION);
-          variant.onHand = w.stockOnHand;
+          corrections.push({ variantId: variant.id, dOnHand: w.stockOnHand - variant.onHand, dReserved: 0 });
         }
       });
     } else {
-      changes.push(() => addVariant(ctx, em, product, w, position));
+      changes.push(() => addVariant(ctx, em, product, w, position, initial));
     }
   });
   for (const v of current) {
@@ -323,5 +324,6 @@ async function applyVariants(ctx: Context, em: EntityManager, product: Product, 
   await em.flush();
   for (const change of changes) change();
   await em.flush();
-  await recordLowStockAlerts(em, [...kept], availableBefore);
+  await moveStock(ctx, em, StockMovementReason.CORRECTION, corrections);
+  await stockNewVariants(ctx, em, initial);
 }

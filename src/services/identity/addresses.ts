@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { entityWhere } from '../../db/rows';
+import { entityWhere, lockKeys } from '../../db/rows';
 import { Address, User } from '../../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { decodeId, toGlobalId } from '../../schema/shared/globalId';
 import { checkText, isValidPhone } from '../shared';
 
 /**
@@ -60,7 +59,7 @@ function parseAddress(input: Omit<UpdateAddressInput, 'id'>): AddressFields {
  * default are then consistent under concurrent requests.
  */
 export async function lockUser(em: EntityManager, userId: string): Promise<void> {
-  await em.execute('select 1 from users where id = ? for no key update', [userId]);
+  await lockKeys(em, User, [userId]);
 }
 
 async function clearDefault(em: EntityManager, userId: string): Promise<void> {
@@ -102,9 +101,9 @@ export async function createAddress(ctx: Context, input: AddressInput): Promise<
   });
 }
 
-/** The viewer's address by global ID, or NOT_FOUND (another user's address does not exist for them). */
+/** The viewer's address by key, or NOT_FOUND (another user's address does not exist for them). */
 async function ownAddress(ctx: Context, em: EntityManager, id: string): Promise<Address> {
-  const address = await em.findOne(Address, { id: decodeId('Address', id), user: ctx.viewer.userId! }, { refresh: true });
+  const address = await em.findOne(Address, { id, user: ctx.viewer.userId! }, { refresh: true });
   if (!address) throw new NotFoundError('No such address');
   return address;
 }
@@ -128,7 +127,7 @@ export async function updateAddress(ctx: Context, input: UpdateAddressInput): Pr
   });
 }
 
-/** Deletes one of the viewer's addresses and returns its global ID; a deleted default passes to the newest remaining address. */
+/** Deletes one of the viewer's addresses and returns its key; a deleted default passes to the newest remaining address. */
 export async function deleteAddress(ctx: Context, id: string): Promise<string> {
   const userId = ctx.viewer.userId!;
   return ctx.em.transactional(async (em) => {
@@ -139,7 +138,7 @@ export async function deleteAddress(ctx: Context, id: string): Promise<string> {
     if (address.isDefault) {
       await em.execute('update address set is_default = true where id = (select id from address where user_id = ? order by id desc limit 1)', [userId]);
     }
-    return toGlobalId('Address', key);
+    return key;
   });
 }
 

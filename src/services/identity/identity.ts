@@ -1,9 +1,9 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import { AuthSession, RefreshToken, StaffRole, User } from '../../entities';
 import { Failure, ForbiddenError, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
+import { lockById, lockWhere } from '../../db/rows';
 import { recordAudit } from '../platform';
 import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { consumeOrThrow } from './rateLimits';
@@ -166,17 +166,19 @@ export async function changePassword(ctx: Context, input: { currentPassword: str
 }
 
 /**
- * ADMIN only. Replaces a user's staff roles. The platform always keeps one ADMIN: admins are
- * locked while the change is decided, so two admins demoting each other cannot both succeed.
+ * ADMIN only. Replaces the staff roles of the user with key `userId`. The platform always keeps
+ * one ADMIN: admins are locked while the change is decided, so two admins demoting each other
+ * cannot both succeed.
  */
 export async function setStaffRoles(ctx: Context, input: { userId: string; roles: StaffRole[] }): Promise<User> {
-  const id = decodeId('User', input.userId);
   const roles = [...new Set(input.roles)].sort();
   return ctx.em.transactional(async (em) => {
-    const admins = await em.execute<{ id: string }[]>("select id from users where 'ADMIN' = any(staff_roles) order by id for update");
+    // The condition sits on the locked rows themselves, so an admin demoted while this waits for the
+    // lock drops out. NO KEY UPDATE conflicts with itself, which is all the serialisation needed.
+    const admins = await lockWhere(em, User, "'ADMIN' = any(e.staff_roles)", [], { orderBy: 'e.id' });
     // The shield rule ran before this lock: an admin demoted meanwhile may no longer act.
-    if (!admins.some((a) => String(a.id) === ctx.viewer.userId)) throw new ForbiddenError();
-    const user = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!admins.some((a) => a.id === ctx.viewer.userId)) throw new ForbiddenError();
+    const user = await lockById(em, User, input.userId);
     if (!user) throw new Failure(UserErrorCode.USER_NOT_FOUND, 'No user with this ID', ['input', 'userId']);
     const wasAdmin = user.staffRoles.includes(StaffRole.ADMIN);
     if (wasAdmin && !roles.includes(StaffRole.ADMIN) && admins.length <= 1) {

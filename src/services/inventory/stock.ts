@@ -1,17 +1,18 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import { ProductVariant, Shop, StockAlert, StockMovement, StockMovementReason, Stocktake, StocktakeLine, User } from '../../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
+import { entityWhere, lockWhere, rowShape, selectRows } from '../../db/rows';
 import { lockSellingMembership } from '../onboarding';
 import { charLength, STOCK_ROLES } from '../shared';
+import { applyMoves } from './moves';
 
 /**
  * Inventory (DOMAIN §6): manual adjustments, stocktakes (盤點), the stock ledger and the low-stock
- * warning line (警戒線). Every change of a variant's stock is one conditional SQL statement on
- * rows this transaction holds, a `stock_movement` row, and a `stock_alert` row when the change
- * takes the variant to or below its warning line.
+ * warning line (警戒線). Every change of a variant's stock goes through `applyMoves` (moves.ts):
+ * one statement changes the variants, writes the `stock_movement` rows and a `stock_alert` row
+ * when the change takes a variant to or below its warning line. Services take database keys; the
+ * GraphQL layer decodes global IDs.
  */
 
 
@@ -24,6 +25,7 @@ const MAX_COUNTS = 500;
 const MAX_NOTE = 500;
 
 export interface AdjustStockInput {
+  /** The variant's database key. */
   variantId: string;
   delta: number;
   reason: AdjustmentReason;
@@ -31,6 +33,7 @@ export interface AdjustStockInput {
 }
 
 export interface StocktakeInput {
+  /** Database keys of the shop and of each counted variant. */
   shopId: string;
   counts: { variantId: string; counted: number }[];
   note?: string | null;
@@ -42,54 +45,28 @@ function parseNote(problems: Problems, note: string | null | undefined): string 
   return trimmed;
 }
 
-/**
- * Records a low-stock alert for every variant whose available stock (on hand − reserved) crossed
- * from above its warning line to at or below it. `before` holds each variant's available units
- * before the change; variants missing from it are skipped. Call it inside the transaction that
- * changed the stock, after the change and while it still holds the variants' row locks, so the
- * "after" it reads is the caller's own. One statement.
- */
-export async function recordLowStockAlerts(em: EntityManager, variantIds: string[], before: Map<string, number>): Promise<void> {
-  const ids = [...new Set(variantIds.map(String))].filter((id) => before.has(id));
-  if (ids.length === 0) return;
-  await em.execute(
-    `insert into stock_alert (shop_id, variant_id, available, threshold, created_at)
-     select v.shop_id, v.id, v.on_hand - v.reserved, v.low_stock_threshold, now()
-     from unnest(array[?]::bigint[], array[?]::int[]) as b(id, available)
-     join product_variant v on v.id = b.id
-     where not v.archived and b.available > v.low_stock_threshold and v.on_hand - v.reserved <= v.low_stock_threshold
-     order by v.id`,
-    [ids, ids.map((id) => before.get(id)!)],
-  );
-}
+const STOCK_NOW = rowShape({ on_hand: 'int', reserved: 'int', archived: 'bool' });
 
 /**
- * Adds `delta` units to (or removes them from) a variant's on-hand stock. One conditional UPDATE,
- * so concurrent adjustments and checkouts can never take on-hand stock below the reserved units.
+ * Adds `delta` units to (or removes them from) a variant's on-hand stock. One guarded move, so
+ * concurrent adjustments and checkouts can never take on-hand stock below the reserved units.
  */
 export async function adjustStock(ctx: Context, input: AdjustStockInput): Promise<ProductVariant> {
   const problems = new Problems();
-  const { delta } = input;
+  const { delta, variantId } = input;
   if (!Number.isInteger(delta) || delta === 0 || Math.abs(delta) > MAX_UNITS) {
     problems.add(UserErrorCode.INVALID_INPUT, `The change must be a non-zero number of units, at most ${MAX_UNITS} either way`, ['input', 'delta']);
   }
   const note = parseNote(problems, input.note);
   problems.throwIfAny();
-  const key = decodeId('ProductVariant', input.variantId);
   return ctx.em.transactional(async (em) => {
-    const [found] = await em.execute<{ shop_id: string; archived: boolean }[]>('select shop_id, archived from product_variant where id = ?', [key]);
-    if (!found || found.archived) throw new NotFoundError('No such variant');
-    const shopId = String(found.shop_id);
-    await lockSellingMembership(ctx, em, shopId, STOCK_ROLES, 'No such variant');
-    const [row] = await em.execute<Record<string, unknown>[]>(
-      `update product_variant set on_hand = on_hand + ?, updated_at = now()
-       where id = ? and not archived and on_hand + ? >= reserved
-       returning *`,
-      [delta, key, delta],
-    );
-    if (!row) {
+    const variant = await entityWhere(em, ProductVariant, 'e.id = ?', [variantId]);
+    if (!variant || variant.archived) throw new NotFoundError('No such variant');
+    await lockSellingMembership(ctx, em, variant.shop.id, STOCK_ROLES, 'No such variant');
+    const { short } = await applyMoves(em, [{ variantId, dOnHand: delta, dReserved: 0 }], { reason: input.reason, actorId: ctx.viewer.userId, note, guard: 'available' });
+    if (short.length > 0) {
       // Archived while we waited for the row, or too little stock: tell which.
-      const [now] = await em.execute<{ on_hand: number; reserved: number; archived: boolean }[]>('select on_hand, reserved, archived from product_variant where id = ?', [key]);
+      const [now] = await selectRows(em, STOCK_NOW, 'select on_hand, reserved, archived from product_variant where id = ?', [variantId]);
       if (!now || now.archived) throw new NotFoundError('No such variant');
       throw new Failure(
         UserErrorCode.INSUFFICIENT_STOCK,
@@ -97,21 +74,8 @@ export async function adjustStock(ctx: Context, input: AdjustStockInput): Promis
         ['input', 'delta'],
       );
     }
-    await em.execute(
-      `insert into stock_movement (shop_id, variant_id, delta_on_hand, delta_reserved, reason, note, actor_id, created_at)
-       values (?, ?, ?, 0, ?, ?, ?, now())`,
-      [shopId, key, delta, input.reason, note, ctx.viewer.userId],
-    );
-    const availableBefore = Number(row.on_hand) - delta - Number(row.reserved);
-    await recordLowStockAlerts(em, [key], new Map([[key, availableBefore]]));
-    return em.map(ProductVariant, row);
+    return variant;
   });
-}
-
-interface LockedVariant {
-  id: string;
-  on_hand: number;
-  reserved: number;
 }
 
 /**
@@ -121,10 +85,9 @@ interface LockedVariant {
  */
 export async function submitStocktake(ctx: Context, input: StocktakeInput): Promise<Stocktake> {
   const problems = new Problems();
-  const { counts } = input;
+  const { counts, shopId } = input;
   if (counts.length < 1 || counts.length > MAX_COUNTS) problems.add(UserErrorCode.INVALID_INPUT, `A stocktake counts 1 to ${MAX_COUNTS} variants`, ['input', 'counts']);
-  const shopKey = decodeId('Shop', input.shopId);
-  const keys = counts.map((c) => decodeId('ProductVariant', c.variantId));
+  const keys = counts.map((c) => c.variantId);
   const seen = new Set<string>();
   counts.forEach((c, i) => {
     const path = ['input', 'counts', String(i)];
@@ -136,46 +99,34 @@ export async function submitStocktake(ctx: Context, input: StocktakeInput): Prom
   problems.throwIfAny();
 
   return ctx.em.transactional(async (em) => {
-    await lockSellingMembership(ctx, em, shopKey, STOCK_ROLES, 'No such shop');
-    // In id order, so concurrent stocktakes, adjustments and checkouts of the same variants never deadlock.
-    const rows = await em.execute<LockedVariant[]>(
-      'select id, on_hand, reserved from product_variant where id in (?) and shop_id = ? and not archived order by id for no key update',
-      [keys, shopKey],
-    );
-    if (rows.length !== keys.length) throw new NotFoundError('No such variant');
-    const byId = new Map(rows.map((r) => [String(r.id), r]));
+    await lockSellingMembership(ctx, em, shopId, STOCK_ROLES, 'No such shop');
+    // Locked while counted against, in id order, so concurrent stocktakes, adjustments and checkouts of the same variants never deadlock.
+    const variants = await lockWhere(em, ProductVariant, 'e.id in (?) and e.shop_id = ? and not e.archived', [keys, shopId], { orderBy: 'e.id' });
+    if (variants.length !== keys.length) throw new NotFoundError('No such variant');
+    const byId = new Map(variants.map((v) => [v.id, v]));
     const lines = counts.map((c, i) => {
       const v = byId.get(keys[i])!;
       if (c.counted < v.reserved) {
         problems.add(UserErrorCode.INSUFFICIENT_STOCK, `${v.reserved} units are reserved by checkouts: the count cannot be lower`, ['input', 'counts', String(i), 'counted']);
       }
-      return { variantId: keys[i], expected: v.on_hand, counted: c.counted, difference: c.counted - v.on_hand, availableBefore: v.on_hand - v.reserved };
+      return { variantId: keys[i], expected: v.onHand, counted: c.counted, difference: c.counted - v.onHand };
     });
     problems.throwIfAny();
 
     const actorId = ctx.viewer.userId;
-    const stocktake = em.create(Stocktake, { shop: em.getReference(Shop, shopKey), actor: actorId ? em.getReference(User, actorId) : null, note });
+    const stocktake = em.create(Stocktake, { shop: em.getReference(Shop, shopId), actor: actorId ? em.getReference(User, actorId) : null, note });
     for (const line of lines) {
       em.create(StocktakeLine, { stocktake, variant: em.getReference(ProductVariant, line.variantId), expected: line.expected, counted: line.counted, difference: line.difference });
     }
     await em.flush();
 
-    const changed = lines.filter((l) => l.difference !== 0);
-    if (changed.length > 0) {
-      const ids = changed.map((l) => l.variantId);
-      const differences = changed.map((l) => l.difference);
-      await em.execute(
-        `update product_variant v set on_hand = c.counted, updated_at = now()
-         from unnest(array[?]::bigint[], array[?]::int[]) as c(id, counted) where v.id = c.id`,
-        [ids, changed.map((l) => l.counted)],
-      );
-      await em.execute(
-        `insert into stock_movement (shop_id, variant_id, delta_on_hand, delta_reserved, reason, note, actor_id, stocktake_id, created_at)
-         select ?, c.id, c.difference, 0, ?, ?, ?, ?, now() from unnest(array[?]::bigint[], array[?]::int[]) as c(id, difference)`,
-        [shopKey, StockMovementReason.STOCKTAKE, note, actorId, stocktake.id, ids, differences],
-      );
-      await recordLowStockAlerts(em, ids, new Map(changed.map((l) => [l.variantId, l.availableBefore])));
-    }
+    const { short } = await applyMoves(
+      em,
+      lines.map((l) => ({ variantId: l.variantId, dOnHand: l.difference, dReserved: 0 })),
+      { reason: StockMovementReason.STOCKTAKE, actorId, stocktakeId: stocktake.id, note, guard: 'available' },
+    );
+    // The counts were checked against the reserved units under the variants' locks.
+    if (short.length > 0) throw new Error(`Stocktake ${stocktake.id} refused for variants ${short.join(', ')}`);
     return stocktake;
   });
 }

@@ -1,9 +1,10 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import {
   ApplicationDecision,
   ApplicationDecisionType,
   MerchantApplication,
+  MerchantApplicationAction as A,
   MerchantApplicationStatus as S,
   OPEN_APPLICATION_STATUSES,
   Shop,
@@ -13,14 +14,14 @@ import {
   StaffRole,
 } from '../../entities';
 import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
+import { lockById } from '../../db/rows';
 import { recordAudit } from '../platform';
 import { checkRate, resolveCategoryIds } from '../catalog';
 import { checkText, guardUnique, isValidEmail, isValidPhone, isValidUscc, slugify, transition, type TransitionTable } from '../shared';
 
 /** The application life cycle (商家入駐 → 審核). Every status change goes through this table. */
-export const APPLICATION_TRANSITIONS: TransitionTable<S, 'submit' | 'claim' | 'approve' | 'reject' | 'requestChanges'> = {
+export const APPLICATION_TRANSITIONS: TransitionTable<S, A> = {
   submit: { from: [S.DRAFT, S.CHANGES_REQUESTED], to: S.SUBMITTED },
   claim: { from: [S.SUBMITTED], to: S.IN_REVIEW },
   approve: { from: [S.IN_REVIEW], to: S.APPROVED },
@@ -112,7 +113,7 @@ function uniqueViolation(message: string): Failure | undefined {
 
 /** The viewer's own application, locked for update; another user's is NOT_FOUND. */
 async function ownApplication(ctx: Context, em: EntityManager, id: string): Promise<MerchantApplication> {
-  const app = await em.findOne(MerchantApplication, { id: decodeId('MerchantApplication', id) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const app = await lockById(em, MerchantApplication, id, 'update');
   if (!app || app.applicant.id !== ctx.viewer.userId) throw new NotFoundError('No such merchant application');
   return app;
 }
@@ -160,7 +161,7 @@ export async function updateApplication(ctx: Context, input: ApplicationFields &
 export async function submitApplication(ctx: Context, id: string): Promise<MerchantApplication> {
   return ctx.em.transactional(async (em) => {
     const app = await ownApplication(ctx, em, id);
-    app.status = transition(APPLICATION_TRANSITIONS, 'submit', app.status, 'merchant application');
+    app.status = transition(APPLICATION_TRANSITIONS, A.submit, app.status, 'merchant application');
     app.submittedAt = new Date();
     await em.flush();
     return app;
@@ -168,7 +169,7 @@ export async function submitApplication(ctx: Context, id: string): Promise<Merch
 }
 
 async function applicationForReview(ctx: Context, em: EntityManager, id: string, lock: boolean): Promise<MerchantApplication> {
-  const app = await em.findOne(MerchantApplication, { id: decodeId('MerchantApplication', id) }, lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {});
+  const app = lock ? await lockById(em, MerchantApplication, id, 'update') : await em.findOne(MerchantApplication, { id });
   // Drafts are private to their applicant until submitted.
   if (!app || app.status === S.DRAFT) throw new NotFoundError('No such merchant application');
   if (app.applicant.id === ctx.viewer.userId) throw new ForbiddenError('You cannot review your own application');
@@ -196,7 +197,7 @@ export async function claimApplication(ctx: Context, id: string): Promise<Mercha
     if (current.status === S.IN_REVIEW || (current.status === S.SUBMITTED && current.reviewer)) {
       throw new Failure(UserErrorCode.ALREADY_CLAIMED, 'Another reviewer has claimed this application');
     }
-    transition(APPLICATION_TRANSITIONS, 'claim', current.status, 'merchant application');
+    transition(APPLICATION_TRANSITIONS, A.claim, current.status, 'merchant application');
   }
   recordAudit(ctx, em, { action: 'merchantApplication.claim', targetType: 'MerchantApplication', targetId: app.id, before: { status: app.status }, after: { status: current.status } });
   await em.flush();
@@ -234,7 +235,7 @@ export async function reviewApplication(ctx: Context, input: ReviewInput): Promi
   return guardUnique(() =>
     ctx.em.transactional(async (em) => {
       const app = await applicationForReview(ctx, em, input.applicationId, true);
-      const action = ({ APPROVE: 'approve', REJECT: 'reject', REQUEST_CHANGES: 'requestChanges' } as const)[input.decision];
+      const action = ({ APPROVE: A.approve, REJECT: A.reject, REQUEST_CHANGES: A.requestChanges } as const)[input.decision];
       const next = transition(APPLICATION_TRANSITIONS, action, app.status, 'merchant application');
       if (app.reviewer?.id !== ctx.viewer.userId && !ctx.viewer.hasStaffRole(StaffRole.ADMIN)) {
         throw new Failure(UserErrorCode.NOT_ASSIGNED, 'Only the reviewer who claimed this application may decide it');

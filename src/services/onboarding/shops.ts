@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { lockRow } from '../../db/locks';
-import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopMemberRole, ShopStatus as S, TrainingCourse } from '../../entities';
+import { lockById, lockWhere, rowShape, selectRows } from '../../db/rows';
+import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopMember, ShopMemberRole, ShopStatus as S, TrainingCourse } from '../../entities';
 import { BadInputError, Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { assertShopNameFree } from './applications';
 import { recordAudit } from '../platform';
 import { refreshShopVisibility } from '../catalog';
@@ -31,7 +30,7 @@ export async function visibleShop(ctx: Context, key: string): Promise<Shop | nul
 
 export async function findShop(ctx: Context, args: { id?: string | null; slug?: string | null }): Promise<Shop | null> {
   if ((args.id == null) === (args.slug == null)) throw new BadInputError('Give exactly one of `id` and `slug`', args.id == null ? 'id' : 'slug');
-  if (args.id != null) return visibleShop(ctx, decodeId('Shop', args.id));
+  if (args.id != null) return visibleShop(ctx, args.id);
   const shop = await ctx.em.findOne(Shop, { slug: args.slug! });
   return shop && (await canSeeShop(ctx, shop)) ? shop : null;
 }
@@ -41,13 +40,9 @@ export async function myShops(ctx: Context): Promise<Shop[]> {
   return ids.length === 0 ? [] : ctx.em.find(Shop, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
 }
 
-/** The shop an action names (global ID), locked for update. Membership was checked by the shield rule. */
-export function lockShop(em: EntityManager, shopId: string): Promise<Shop> {
-  return lockShopByKey(em, decodeId('Shop', shopId));
-}
-
-export async function lockShopByKey(em: EntityManager, key: string): Promise<Shop> {
-  const shop = await lockRow(em, Shop, { id: key });
+/** The shop with key `key`, locked (FOR NO KEY UPDATE), or NOT_FOUND. Membership was checked by the shield rule. */
+export async function lockShop(em: EntityManager, key: string): Promise<Shop> {
+  const shop = await lockById(em, Shop, key);
   if (!shop) throw new NotFoundError('No such shop');
   return shop;
 }
@@ -57,12 +52,14 @@ export async function lockShopByKey(em: EntityManager, key: string): Promise<Sho
  * transaction, and a concurrent team change (removal, demotion) may have committed since.
  */
 export async function lockShopAsMember(ctx: Context, em: EntityManager, key: string, roles: readonly ShopMemberRole[]): Promise<Shop> {
-  const shop = await lockShopByKey(em, key);
+  const shop = await lockShop(em, key);
   const [row] = await em.execute<{ role: ShopMemberRole }[]>('select role from shop_member where shop_id = ? and user_id = ?', [shop.id, ctx.viewer.userId]);
   if (!row) throw new NotFoundError('No such shop');
   if (roles.length > 0 && !roles.includes(row.role)) throw new ForbiddenError();
   return shop;
 }
+
+const SHOP_STATUS = rowShape({ status: 'text' });
 
 /**
  * Re-reads the caller's role in the shop under a share lock on the membership row (the shield rule
@@ -71,14 +68,12 @@ export async function lockShopAsMember(ctx: Context, em: EntityManager, key: str
  * SHOP_NOT_ACTIVE. A non-member gets NOT_FOUND with `notFound`, another role FORBIDDEN.
  */
 export async function lockSellingMembership(ctx: Context, em: EntityManager, shopKey: string, roles: readonly ShopMemberRole[], notFound: string): Promise<void> {
-  const [row] = await em.execute<{ role: ShopMemberRole; status: S }[]>(
-    'select m.role, s.status from shop_member m join shop s on s.id = m.shop_id where m.shop_id = ? and m.user_id = ? for share of m',
-    [shopKey, ctx.viewer.userId],
-  );
-  if (!row) throw new NotFoundError(notFound);
-  if (!roles.includes(row.role)) throw new ForbiddenError();
-  if (row.status !== S.ACTIVE && row.status !== S.ONBOARDING) {
-    throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${row.status}: its products and stock cannot change`);
+  const [member] = await lockWhere(em, ShopMember, 'e.shop_id = ? and e.user_id = ?', [shopKey, ctx.viewer.userId], { lock: 'share' });
+  if (!member) throw new NotFoundError(notFound);
+  if (!roles.includes(member.role)) throw new ForbiddenError();
+  const [{ status }] = await selectRows(em, SHOP_STATUS, 'select status from shop where id = ?', [shopKey]);
+  if (status !== S.ACTIVE && status !== S.ONBOARDING) {
+    throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${status}: its products and stock cannot change`);
   }
 }
 
@@ -148,7 +143,7 @@ export async function updateShopProfile(ctx: Context, input: ProfileInput): Prom
   return guardUnique(
     () =>
       ctx.em.transactional(async (em) => {
-        const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), [ShopMemberRole.OWNER, ShopMemberRole.MANAGER]);
+        const shop = await lockShopAsMember(ctx, em, input.shopId, [ShopMemberRole.OWNER, ShopMemberRole.MANAGER]);
         if (shop.status === S.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot be changed');
         if (changes.name) await assertShopNameFree(em, changes.name, { exceptShopId: shop.id, field: ['input', 'name'] });
         em.assign(shop, changes);
@@ -168,7 +163,7 @@ export async function currentAgreement(em: EntityManager): Promise<MerchantAgree
 /** Records the OWNER's acceptance of the current agreement version, with the client IP. */
 export async function acceptAgreement(ctx: Context, input: { shopId: string; version: string }): Promise<Shop> {
   return ctx.em.transactional(async (em) => {
-    const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), [ShopMemberRole.OWNER]);
+    const shop = await lockShopAsMember(ctx, em, input.shopId, [ShopMemberRole.OWNER]);
     if (shop.status === S.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot accept the agreement');
     const current = await currentAgreement(em);
     if (input.version !== current.version) {
@@ -222,7 +217,7 @@ export async function missingRequiredCourses(em: EntityManager, shopId: string):
  */
 export async function activateShop(ctx: Context, shopId: string): Promise<Shop> {
   return ctx.em.transactional(async (em) => {
-    const shop = await lockShopAsMember(ctx, em, decodeId('Shop', shopId), [ShopMemberRole.OWNER]);
+    const shop = await lockShopAsMember(ctx, em, shopId, [ShopMemberRole.OWNER]);
     const next = transition(SHOP_TRANSITIONS, 'activate', shop.status, 'shop');
     const problems = new Problems();
     const current = await currentAgreement(em);

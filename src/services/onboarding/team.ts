@@ -1,12 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
+import { lockById } from '../../db/rows';
 import { InvitationStatus, Shop, ShopInvitation, ShopMember, ShopMemberRole, ShopStatus, User } from '../../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { recordAudit } from '../platform';
 import { hashRefreshToken, newRefreshToken, normaliseEmail } from '../identity';
-import { lockShopAsMember, lockShopByKey } from './shops';
+import { lockShop, lockShopAsMember } from './shops';
 import { guardUnique, isValidEmail } from '../shared';
 
 function assertOpen(shop: Shop): void {
@@ -22,7 +22,7 @@ export async function invite(ctx: Context, input: { shopId: string; email: strin
   const email = normaliseEmail(input.email);
   if (!isValidEmail(email)) throw new Failure(UserErrorCode.INVALID_INPUT, 'Enter a valid email address', ['input', 'email']);
   return ctx.em.transactional(async (em) => {
-    const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), [ShopMemberRole.OWNER]);
+    const shop = await lockShopAsMember(ctx, em, input.shopId, [ShopMemberRole.OWNER]);
     assertOpen(shop);
     const user = await em.findOne(User, { email });
     if (user && (await em.count(ShopMember, { shop, user }))) throw new Failure(UserErrorCode.ALREADY_MEMBER, 'This person is already a member of the shop', ['input', 'email']);
@@ -44,6 +44,13 @@ export function myInvitations(ctx: Context): Promise<ShopInvitation[]> {
   return ctx.em.find(ShopInvitation, { email: ctx.viewer.user!.email, status: InvitationStatus.PENDING }, { orderBy: { id: 'asc' } });
 }
 
+/** The invitation locked and re-read: taken after the shop lock, it shows any team change committed meanwhile. */
+async function lockInvitation(em: EntityManager, id: string): Promise<ShopInvitation> {
+  const invitation = await lockById(em, ShopInvitation, id, 'update');
+  if (!invitation) throw new NotFoundError('No such invitation');
+  return invitation;
+}
+
 function tokenMatches(token: string, hash: string): boolean {
   const given = Buffer.from(hashRefreshToken(token), 'hex');
   const expected = Buffer.from(hash, 'hex');
@@ -59,12 +66,11 @@ export async function acceptInvitation(ctx: Context, invitationId: string, token
   return guardUnique(
     () =>
       ctx.em.transactional(async (em) => {
-        const key = decodeId('ShopInvitation', invitationId);
-        const found = await em.findOne(ShopInvitation, { id: key });
+        const found = await em.findOne(ShopInvitation, { id: invitationId });
         if (!found || found.email !== ctx.viewer.user!.email) throw new NotFoundError('No such invitation');
         // Lock order for team changes: the shop, then the invitation or member.
-        const shop = await lockShopByKey(em, found.shop.id);
-        const invitation = await em.findOneOrFail(ShopInvitation, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+        const shop = await lockShop(em, found.shop.id);
+        const invitation = await lockInvitation(em, invitationId);
         // Checked on the locked row: a re-invitation committed meanwhile has replaced the secret.
         if (!tokenMatches(token, invitation.tokenHash)) throw new NotFoundError('No such invitation');
         if (invitation.status !== InvitationStatus.PENDING) throw new Failure(UserErrorCode.INVITATION_NOT_PENDING, `This invitation is ${invitation.status}`);
@@ -83,11 +89,10 @@ export async function acceptInvitation(ctx: Context, invitationId: string, token
 
 export async function revokeInvitation(ctx: Context, invitationId: string): Promise<ShopInvitation> {
   return ctx.em.transactional(async (em) => {
-    const key = decodeId('ShopInvitation', invitationId);
-    const found = await em.findOne(ShopInvitation, { id: key });
+    const found = await em.findOne(ShopInvitation, { id: invitationId });
     if (!found) throw new NotFoundError('No such invitation');
     await lockShopAsMember(ctx, em, found.shop.id, [ShopMemberRole.OWNER]);
-    const invitation = await em.findOneOrFail(ShopInvitation, { id: key }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    const invitation = await lockInvitation(em, invitationId);
     if (invitation.status !== InvitationStatus.PENDING) throw new Failure(UserErrorCode.INVITATION_NOT_PENDING, `This invitation is ${invitation.status}`);
     invitation.status = InvitationStatus.REVOKED;
     recordAudit(ctx, em, { action: 'shopMember.revokeInvitation', targetType: 'ShopInvitation', targetId: invitation.id, before: { status: InvitationStatus.PENDING }, after: { status: InvitationStatus.REVOKED } });
@@ -100,8 +105,7 @@ export async function revokeInvitation(ctx: Context, invitationId: string): Prom
  * A member with its shop locked (and the caller re-checked as OWNER under the lock), re-read after
  * the lock so a concurrent removal or role change is seen.
  */
-async function lockedMember(ctx: Context, em: EntityManager, memberId: string): Promise<{ member: ShopMember; shop: Shop }> {
-  const id = decodeId('ShopMember', memberId);
+async function lockedMember(ctx: Context, em: EntityManager, id: string): Promise<{ member: ShopMember; shop: Shop }> {
   const found = await em.findOne(ShopMember, { id });
   if (!found) throw new NotFoundError('No such shop member');
   const shop = await lockShopAsMember(ctx, em, found.shop.id, [ShopMemberRole.OWNER]);

@@ -1,8 +1,8 @@
-import { type EntityManager, LockMode } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
+import { lockById } from '../../db/rows';
 import { QuizAttempt, QuizQuestion, type Shop, ShopStatus, StaffRole, TrainingCourse, TrainingLesson } from '../../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { recordAudit } from '../platform';
 import { lockShopAsMember } from './shops';
 import { checkText } from '../shared';
@@ -11,7 +11,7 @@ import { checkText } from '../shared';
 export const MAX_ATTEMPTS_PER_DAY = 5;
 
 async function draftCourse(em: EntityManager, courseId: string): Promise<TrainingCourse> {
-  const course = await em.findOne(TrainingCourse, { id: decodeId('TrainingCourse', courseId) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const course = await lockById(em, TrainingCourse, courseId, 'update');
   if (!course) throw new NotFoundError('No such training course');
   if (course.published) throw new Failure(UserErrorCode.COURSE_PUBLISHED, 'A published course can no longer be changed');
   return course;
@@ -100,6 +100,7 @@ export async function visibleCourse(ctx: Context, key: string): Promise<Training
   return course && (course.published || ctx.viewer.hasStaffRole(StaffRole.OPERATIONS)) ? course : null;
 }
 
+/** A quiz attempt; the shop, course and question ids are database keys. */
 export interface AttemptInput {
   shopId: string;
   courseId: string;
@@ -113,9 +114,9 @@ export interface AttemptInput {
  */
 export async function submitAttempt(ctx: Context, input: AttemptInput): Promise<QuizAttempt> {
   return ctx.em.transactional(async (em) => {
-    const shop = await lockShopAsMember(ctx, em, decodeId('Shop', input.shopId), []);
+    const shop = await lockShopAsMember(ctx, em, input.shopId, []);
     if (shop.status === ShopStatus.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot take training');
-    const course = await em.findOne(TrainingCourse, { id: decodeId('TrainingCourse', input.courseId), published: true });
+    const course = await em.findOne(TrainingCourse, { id: input.courseId, published: true });
     if (!course) throw new NotFoundError('No such training course');
     const since = new Date(Date.now() - 24 * 3600_000);
     if ((await em.count(QuizAttempt, { shop, course, createdAt: { $gt: since } })) >= MAX_ATTEMPTS_PER_DAY) {
@@ -125,7 +126,7 @@ export async function submitAttempt(ctx: Context, input: AttemptInput): Promise<
     const byId = new Map(questions.map((q) => [q.id, q]));
     const answers = new Map<string, number[]>();
     input.answers.forEach((a, i) => {
-      const key = decodeId('QuizQuestion', a.questionId);
+      const key = a.questionId;
       if (!byId.has(key)) throw new Failure(UserErrorCode.INVALID_INPUT, 'This question is not part of the course', ['input', 'answers', String(i), 'questionId']);
       if (answers.has(key)) throw new Failure(UserErrorCode.INVALID_INPUT, 'Each question may be answered once', ['input', 'answers', String(i), 'questionId']);
       answers.set(key, [...new Set(a.optionIndexes)].sort((x, y) => x - y));

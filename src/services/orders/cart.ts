@@ -1,10 +1,9 @@
 import type { Context } from '../../context';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { columnsOf, mapAliased } from '../../db/rows';
+import { columnsOf, lockOneWhere, mapAliased, type RowOf, rowShape, selectRows } from '../../db/rows';
 import { CartLine, Product, ProductVariant, type Shop } from '../../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../../errors';
-import { Cart, CartLineProblem, CartShopGroup } from '../../schema/orders/buying';
-import { decodeId } from '../../schema/shared/globalId';
+import { Cart, CartLineProblem, CartShopGroup } from '../../schema/orders/cart';
 import { defaultAddress, lockUser } from '../identity';
 import { quoteShipping } from './shipping';
 
@@ -20,11 +19,13 @@ export const MAX_CART_LINES = 100;
 export const MAX_LINE_QUANTITY = 999;
 
 export interface AddToCartInput {
+  /** Database key of the variant. */
   variantId: string;
   quantity: number;
 }
 
 export interface UpdateCartLineInput {
+  /** Database key of the line. */
   lineId: string;
   quantity: number;
 }
@@ -101,10 +102,17 @@ function checkQuantity(quantity: number, min: number): void {
   }
 }
 
-interface Availability {
-  archived: boolean;
-  visible: boolean;
-  available: number;
+/** Whether a variant is on sale, and how many of its units are available now. */
+const AVAILABILITY = rowShape({ archived: 'bool', visible: 'bool', available: 'number' });
+
+async function availabilityOf(em: EntityManager, variantKey: string): Promise<RowOf<typeof AVAILABILITY> | undefined> {
+  const [row] = await selectRows(
+    em,
+    AVAILABILITY,
+    'select v.archived, p.visible, v.on_hand - v.reserved as available from product_variant v join product p on p.id = v.product_id where v.id = ?',
+    [variantKey],
+  );
+  return row;
 }
 
 /**
@@ -114,19 +122,18 @@ interface Availability {
  */
 export async function addToCart(ctx: Context, input: AddToCartInput): Promise<Cart> {
   checkQuantity(input.quantity, 1);
-  const variantKey = decodeId('ProductVariant', input.variantId);
+  const variantKey = input.variantId;
   const userId = ctx.viewer.userId!;
   await ctx.em.transactional(async (em) => {
     await lockUser(em, userId);
-    const [variant] = await em.execute<Availability[]>(
-      'select v.archived, p.visible, v.on_hand - v.reserved as available from product_variant v join product p on p.id = v.product_id where v.id = ?',
-      [variantKey],
-    );
+    const variant = await availabilityOf(em, variantKey);
     if (!variant) throw new NotFoundError('No such variant');
     if (!variant.visible || variant.archived) throw new Failure(UserErrorCode.PRODUCT_UNAVAILABLE, 'This product is not on sale', ['input', 'variantId']);
-    const [{ others }] = await em.execute<{ others: number }[]>('select count(*)::int as others from cart_line where user_id = ? and variant_id <> ?', [userId, variantKey]);
+    const [{ others }] = await selectRows(em, rowShape({ others: 'int' }), 'select count(*) as others from cart_line where user_id = ? and variant_id <> ?', [userId, variantKey]);
     if (others >= MAX_CART_LINES) throw new Failure(UserErrorCode.INVALID_INPUT, `A cart holds at most ${MAX_CART_LINES} lines`, ['input', 'variantId']);
-    const [line] = await em.execute<{ quantity: number }[]>(
+    const [line] = await selectRows(
+      em,
+      rowShape({ quantity: 'int' }),
       `insert into cart_line (user_id, variant_id, quantity) values (?, ?, ?)
        on conflict (user_id, variant_id) do update set quantity = cart_line.quantity + excluded.quantity, updated_at = now()
        where cart_line.quantity + excluded.quantity <= ?
@@ -148,24 +155,20 @@ export async function addToCart(ctx: Context, input: AddToCartInput): Promise<Ca
  */
 export async function updateCartLine(ctx: Context, input: UpdateCartLineInput): Promise<Cart> {
   checkQuantity(input.quantity, 0);
-  const key = decodeId('CartLine', input.lineId);
+  const key = input.lineId;
   const userId = ctx.viewer.userId!;
   await ctx.em.transactional(async (em) => {
-    const [line] = await em.execute<(Availability & { quantity: number })[]>(
-      `select c.quantity, v.archived, p.visible, v.on_hand - v.reserved as available
-       from cart_line c join product_variant v on v.id = c.variant_id join product p on p.id = v.product_id
-       where c.id = ? and c.user_id = ? for no key update of c`,
-      [key, userId],
-    );
+    const line = await lockOneWhere(em, CartLine, 'e.id = ? and e.user_id = ?', [key, userId]);
     if (!line) throw new NotFoundError('No such cart line');
     if (input.quantity === 0) {
       await em.execute('delete from cart_line where id = ?', [key]);
       return;
     }
     if (input.quantity > line.quantity) {
-      if (!line.visible || line.archived) throw new Failure(UserErrorCode.PRODUCT_UNAVAILABLE, 'This product is not on sale', ['input', 'lineId']);
-      if (input.quantity > line.available) {
-        throw new Failure(UserErrorCode.INSUFFICIENT_STOCK, `Only ${Math.max(line.available, 0)} available`, ['input', 'quantity']);
+      const variant = (await availabilityOf(em, line.variant.id))!;
+      if (!variant.visible || variant.archived) throw new Failure(UserErrorCode.PRODUCT_UNAVAILABLE, 'This product is not on sale', ['input', 'lineId']);
+      if (input.quantity > variant.available) {
+        throw new Failure(UserErrorCode.INSUFFICIENT_STOCK, `Only ${Math.max(variant.available, 0)} available`, ['input', 'quantity']);
       }
     }
     await em.execute('update cart_line set quantity = ?, updated_at = now() where id = ?', [input.quantity, key]);

@@ -1,16 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { entityWhere } from '../../db/rows';
-import { Address, Checkout, Order, OrderEventType, OrderLine, type ShippingAddress, Shop, StockMovementReason, User } from '../../entities';
+import { entityWhere, lockKeys, type RowOf, rowShape, selectRows } from '../../db/rows';
+import { Address, CartLine, Checkout, Order, OrderEventType, OrderLine, type ShippingAddress, Shop, User } from '../../entities';
 import { BadInputError, Failure, Problems, UserErrorCode } from '../../errors';
-import { decodeId, toGlobalId } from '../../schema/shared/globalId';
-import { recordLowStockAlerts, reserveStock } from '../inventory';
-import { addEvent } from './orders';
+import { toGlobalId } from '../../schema/shared/globalId';
+import { reserveStock } from '../inventory';
+import { addEvent } from './lifecycle';
 import { quoteShipping } from './shipping';
 
 export interface CheckoutInput {
+  /** Database key of an address of the buyer's. */
   addressId: string;
-  /** Cart lines to buy; all lines when omitted. */
+  /** Database keys of the cart lines to buy; all lines when omitted. */
   lineIds?: string[] | null;
   /** A note to every shop of the checkout (訂單備註). */
   note?: string | null;
@@ -18,21 +19,22 @@ export interface CheckoutInput {
 
 const KEY = /^[A-Za-z0-9._:-]{8,100}$/;
 
-interface LineRow {
-  line_id: string;
-  quantity: number;
-  variant_id: string;
-  sku: string;
-  variant_title: string;
-  price: number;
-  archived: boolean;
-  available: number;
-  product_id: string;
-  product_title: string;
-  visible: boolean;
-  shipping_template_id: string | null;
-  shop_id: string;
-}
+const LINE_ROW = rowShape({
+  line_id: 'key',
+  quantity: 'int',
+  variant_id: 'key',
+  sku: 'text',
+  variant_title: 'text',
+  price: 'number',
+  archived: 'bool',
+  available: 'number',
+  product_id: 'key',
+  product_title: 'text',
+  visible: 'bool',
+  shipping_template_id: 'key?',
+  shop_id: 'key',
+});
+type LineRow = RowOf<typeof LINE_ROW>;
 
 /**
  * Places one order per shop from the buyer's cart, in one transaction: validates the lines, the
@@ -51,7 +53,7 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
     const earlier = await entityWhere(em, Checkout, 'e.buyer_id = ? and e.idempotency_key = ?', [buyerId, idempotencyKey]);
     if (earlier) return earlier;
 
-    const address = await entityWhere(em, Address, 'e.id = ? and e.user_id = ?', [decodeId('Address', input.addressId), buyerId]);
+    const address = await entityWhere(em, Address, 'e.id = ? and e.user_id = ?', [input.addressId, buyerId]);
     if (!address) throw new Failure(UserErrorCode.ADDRESS_NOT_FOUND, 'No such address in your address book', ['input', 'addressId']);
     const rows = await lockCartLines(em, buyerId, input.lineIds);
     if (rows.length === 0) throw new Failure(UserErrorCode.EMPTY_CART, 'Your cart has nothing to check out', ['input', 'lineIds']);
@@ -124,16 +126,12 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
     });
     checkoutRow.total = orders.reduce((sum, o) => sum + o.total, 0);
     await em.flush();
-    await em.execute(
-      `insert into stock_movement (shop_id, variant_id, delta_on_hand, delta_reserved, reason, actor_id, order_id, created_at)
-       select o.shop_id, l.variant_id, 0, l.quantity, ?, ?, o.id, now() from order_line l join orders o on o.id = l.order_id where o.checkout_id = ?`,
-      [StockMovementReason.RESERVE, buyerId, checkoutRow.id],
-    );
     await em.execute('delete from cart_line where id in (?)', [rows.map((r) => r.line_id)]);
 
     // The reservation comes last: it locks the variants, which every other buyer of them waits
-    // for, so they stay locked only for this update, the alerts and the commit.
-    const reservation = await reserveStock(em, rows.map((r) => ({ variantId: r.variant_id, quantity: r.quantity })));
+    // for, so they stay locked only for its one statement (update, ledger, alerts) and the commit.
+    const wanted = groups.flatMap((g, i) => g.rows.map((r) => ({ variantId: r.variant_id, quantity: r.quantity, orderId: orders[i].id })));
+    const reservation = await reserveStock(em, wanted, buyerId);
     if (reservation.short.length > 0) {
       // Someone bought the last units between the read and the reservation: nothing was reserved,
       // and the rollback undoes the orders above.
@@ -144,30 +142,35 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
         field: ['lines', toGlobalId('CartLine', r.line_id)],
       })));
     }
-
-    await recordLowStockAlerts(em, rows.map((r) => r.variant_id), reservation.availableBefore);
     return checkoutRow;
   });
 }
 
-/** The buyer's cart lines to buy, locked (a concurrent checkout of the same lines waits, then finds them gone). */
-async function lockCartLines(em: EntityManager, buyerId: string, lineIds: string[] | null | undefined): Promise<LineRow[]> {
-  const keys = lineIds?.map((id) => decodeId('CartLine', id));
+/**
+ * The buyer's cart lines to buy (`keys`, or all), locked in id order (a concurrent checkout of the
+ * same lines waits, then finds them gone), with their variants and products as they are now.
+ */
+async function lockCartLines(em: EntityManager, buyerId: string, keys: string[] | null | undefined): Promise<LineRow[]> {
   if (keys && keys.length === 0) return [];
-  const rows = await em.execute<LineRow[]>(
+  const locked = await lockKeys(em, CartLine, {
+    subquery: `select id from cart_line where user_id = ? ${keys ? 'and id in (?)' : ''}`,
+    params: keys ? [buyerId, keys] : [buyerId],
+  });
+  if (keys && locked.length !== new Set(keys).size) throw new Failure(UserErrorCode.INVALID_INPUT, 'A line is not in your cart', ['input', 'lineIds']);
+  if (locked.length === 0) return [];
+  return selectRows(
+    em,
+    LINE_ROW,
     `select c.id as line_id, c.quantity, v.id as variant_id, v.sku, v.title as variant_title, v.price, v.archived,
             v.on_hand - v.reserved as available, p.id as product_id, p.title as product_title,
             p.visible, p.shipping_template_id, p.shop_id
      from cart_line c
      join product_variant v on v.id = c.variant_id
      join product p on p.id = v.product_id
-     where c.user_id = ? ${keys ? 'and c.id in (?)' : ''}
-     order by c.id
-     for no key update of c`,
-    keys ? [buyerId, keys] : [buyerId],
+     where c.id in (?)
+     order by c.id`,
+    [locked],
   );
-  if (keys && rows.length !== new Set(keys).size) throw new Failure(UserErrorCode.INVALID_INPUT, 'A line is not in your cart', ['input', 'lineIds']);
-  return rows.map((r) => ({ ...r, line_id: String(r.line_id), variant_id: String(r.variant_id), product_id: String(r.product_id), shop_id: String(r.shop_id), price: Number(r.price), available: Number(r.available), shipping_template_id: r.shipping_template_id == null ? null : String(r.shipping_template_id) }));
 }
 
 function groupByShop(rows: LineRow[]): { shopId: string; rows: LineRow[]; subtotal: number }[] {

@@ -2,6 +2,7 @@
 export * from './cart';
 export * from './checkout';
 export * from './jobs';
+export * from './lifecycle';
 export * from './orders';
 export * from './queries';
 export * from './shipping';

@@ -1,13 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SystemDeps } from '../../context';
-import { Checkout, CheckoutStatus, Order, OrderStatus } from '../../entities';
+import { lockKeys, lockWhere } from '../../db/rows';
+import { Checkout, CheckoutStatus, Order, OrderStatus, Product } from '../../entities';
 import { moveOrderStock } from '../inventory';
-import { step } from './orders';
-import { lockRows } from '../../db/locks';
+import { PLATFORM, step, stepCheckout } from './lifecycle';
 
 /**
  * The order life cycle's timers. Each takes "now" from the injected clock, works in batches of rows
- * claimed with FOR UPDATE SKIP LOCKED (several workers share the work and never do it twice), and
+ * claimed with SKIP LOCKED (several workers share the work and never do it twice), and
  * is idempotent: a row already moved on is simply not selected again.
  */
 
@@ -17,11 +17,12 @@ const DAY = 86_400_000;
 export async function expireCheckouts(deps: SystemDeps, em: EntityManager, batch = 100): Promise<number> {
   return inBatches(em, batch, async (tx) => {
     const now = deps.clock.now();
-    const checkouts = await lockRows(tx, Checkout, { status: CheckoutStatus.PENDING_PAYMENT, expiresAt: { $lte: now } }, { limit: batch, orderBy: { expiresAt: 'asc', id: 'asc' }, skipLocked: true });
+    const checkouts = await lockWhere(tx, Checkout, 'e.status = ? and e.expires_at <= ?', [CheckoutStatus.PENDING_PAYMENT, now], { orderBy: 'e.expires_at, e.id', limit: batch, skipLocked: true });
     if (checkouts.length === 0) return 0;
-    const orders = await lockRows(tx, Order, { checkout: { $in: checkouts.map((c) => c.id) }, status: OrderStatus.PENDING_PAYMENT }, { orderBy: { id: 'asc' } });
-    for (const order of orders) step(tx, order, 'expire', now, 'Not paid in time');
-    for (const checkout of checkouts) checkout.status = CheckoutStatus.EXPIRED;
+    // Checkouts first, then their orders: the payment webhook and cancellations lock in this order too.
+    const orders = await lockWhere(tx, Order, 'e.checkout_id in (?) and e.status = ?', [checkouts.map((c) => c.id), OrderStatus.PENDING_PAYMENT], { orderBy: 'e.id' });
+    for (const order of orders) step(tx, order, 'expire', PLATFORM, now, 'Not paid in time');
+    for (const checkout of checkouts) stepCheckout(checkout, 'expire');
     await tx.flush();
     await moveOrderStock(tx, orders.map((o) => o.id), 'release', null);
     return checkouts.length;
@@ -32,13 +33,9 @@ export async function expireCheckouts(deps: SystemDeps, em: EntityManager, batch
 export async function autoConfirmDeliveries(deps: SystemDeps, em: EntityManager, batch = 100): Promise<number> {
   return inBatches(em, batch, async (tx) => {
     const now = deps.clock.now();
-    const orders = await lockRows(
-      tx,
-      Order,
-      { status: OrderStatus.SHIPPED, shippedAt: { $lte: new Date(now.getTime() - deps.config.orders.autoConfirmDays * DAY) } },
-      { limit: batch, orderBy: { shippedAt: 'asc', id: 'asc' }, skipLocked: true },
-    );
-    for (const order of orders) step(tx, order, 'confirmDelivery', now, `Confirmed automatically after ${deps.config.orders.autoConfirmDays} days`);
+    const shippedBy = new Date(now.getTime() - deps.config.orders.autoConfirmDays * DAY);
+    const orders = await lockWhere(tx, Order, 'e.status = ? and e.shipped_at <= ?', [OrderStatus.SHIPPED, shippedBy], { orderBy: 'e.shipped_at, e.id', limit: batch, skipLocked: true });
+    for (const order of orders) step(tx, order, 'autoConfirm', PLATFORM, now, `Confirmed automatically after ${deps.config.orders.autoConfirmDays} days`);
     await tx.flush();
     return orders.length;
   });
@@ -48,21 +45,14 @@ export async function autoConfirmDeliveries(deps: SystemDeps, em: EntityManager,
 export async function completeOrders(deps: SystemDeps, em: EntityManager, batch = 100): Promise<number> {
   return inBatches(em, batch, async (tx) => {
     const now = deps.clock.now();
-    const orders = await lockRows(
-      tx,
-      Order,
-      { status: OrderStatus.DELIVERED, deliveredAt: { $lte: new Date(now.getTime() - deps.config.orders.afterSalesDays * DAY) } },
-      { limit: batch, orderBy: { deliveredAt: 'asc', id: 'asc' }, skipLocked: true },
-    );
+    const deliveredBy = new Date(now.getTime() - deps.config.orders.afterSalesDays * DAY);
+    const orders = await lockWhere(tx, Order, 'e.status = ? and e.delivered_at <= ?', [OrderStatus.DELIVERED, deliveredBy], { orderBy: 'e.delivered_at, e.id', limit: batch, skipLocked: true });
     if (orders.length === 0) return 0;
-    for (const order of orders) step(tx, order, 'complete', now);
+    for (const order of orders) step(tx, order, 'complete', PLATFORM, now);
     await tx.flush();
     // BEST_SELLING counts units of completed orders.
     // Products are locked in id order first, in their own statement, like every multi-product update.
-    await tx.execute(
-      'select id from product where id in (select product_id from order_line where order_id in (?)) order by id for no key update',
-      [orders.map((o) => o.id)],
-    );
+    await lockKeys(tx, Product, { subquery: 'select product_id from order_line where order_id in (?)', params: [orders.map((o) => o.id)] });
     await tx.execute(
       `update product p set sales_count = p.sales_count + s.n
        from (select product_id, sum(quantity)::int as n from order_line where order_id in (?) group by product_id) s

@@ -1,97 +1,40 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { lockRow } from '../../db/locks';
-import { Checkout, CheckoutStatus, Order, OrderEvent, OrderEventType, OrderStatus as O, Shipment, ShopMemberRole, User } from '../../entities';
-import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
+import { lockById, lockOneWhere, rowShape, selectRows } from '../../db/rows';
+import { Checkout, Order, OrderEventType, OrderStatus as O, Shipment, ShopMember } from '../../entities';
+import { NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { recordAudit } from '../platform';
 import { moveOrderStock } from '../inventory';
-import { refundOrder } from '../payments';
-import { checkText, transition, type TransitionTable, FULFIL_ROLES, ORDER_STAFF } from '../shared';
+// The refunds module alone (not the payments index): payments imports this domain to pay orders.
+import { refundOrder } from '../payments/refunds';
+import { checkText, isAllowed } from '../shared';
+import { addEvent, CANCEL_STEPS, CHECKOUT_TRANSITIONS, ORDER_TRANSITIONS, type OrderActorRef, orderActorKinds, step, stepCheckout } from './lifecycle';
 
 /**
- * The order life cycle, one table. `pay`, `expire`, `autoConfirm` and `complete` are the system's;
- * the rest are people's, and who may take which is decided in `actorsOf`.
+ * The people's order steps. Who may take which is the table in `lifecycle.ts`; here each mutation
+ * locks the order, works out how the viewer relates to it, and takes its step.
  */
-export type OrderStep = 'pay' | 'accept' | 'ship' | 'confirmDelivery' | 'complete' | 'cancel' | 'staffCancel' | 'expire';
-
-export const ORDER_TRANSITIONS: TransitionTable<O, OrderStep> = {
-  pay: { from: [O.PENDING_PAYMENT], to: O.PAID },
-  accept: { from: [O.PAID], to: O.PROCESSING },
-  ship: { from: [O.PAID, O.PROCESSING], to: O.SHIPPED },
-  confirmDelivery: { from: [O.SHIPPED], to: O.DELIVERED },
-  complete: { from: [O.DELIVERED], to: O.COMPLETED },
-  // The buyer, or the shop with a reason, before shipping.
-  cancel: { from: [O.PENDING_PAYMENT, O.PAID, O.PROCESSING], to: O.CANCELLED },
-  // Staff, at any point before completion.
-  staffCancel: { from: [O.PENDING_PAYMENT, O.PAID, O.PROCESSING, O.SHIPPED, O.DELIVERED], to: O.CANCELLED },
-  expire: { from: [O.PENDING_PAYMENT], to: O.CANCELLED },
-};
-
-const EVENT_OF: Record<OrderStep, OrderEventType> = {
-  pay: OrderEventType.PAID,
-  accept: OrderEventType.ACCEPTED,
-  ship: OrderEventType.SHIPPED,
-  confirmDelivery: OrderEventType.DELIVERED,
-  complete: OrderEventType.COMPLETED,
-  cancel: OrderEventType.CANCELLED,
-  staffCancel: OrderEventType.CANCELLED,
-  expire: OrderEventType.CANCELLED,
-};
-
-
-export function addEvent(em: EntityManager, order: Order, type: OrderEventType, at: Date, note: string | null = null, actorId: string | null = null): void {
-  const status = type === OrderEventType.TRACKING || type === OrderEventType.REFUND_REQUESTED ? null : order.status;
-  em.persist(em.create(OrderEvent, { order, type, status, note, at, actor: actorId ? em.getReference(User, actorId) : null }));
-}
-
-/** Moves an order one step through the table, stamps its time and appends the event. */
-export function step(em: EntityManager, order: Order, action: OrderStep, at: Date, note: string | null = null, actorId: string | null = null): void {
-  order.status = transition(ORDER_TRANSITIONS, action, order.status, 'order');
-  if (action === 'pay') order.paidAt = at;
-  if (action === 'ship') order.shippedAt ??= at;
-  if (action === 'confirmDelivery') order.deliveredAt = at;
-  if (action === 'complete') order.completedAt = at;
-  if (order.status === O.CANCELLED) {
-    order.cancelledAt = at;
-    order.cancelReason = note;
-  }
-  addEvent(em, order, EVENT_OF[action], at, note, actorId);
-}
-
-type Party = 'buyer' | 'shop' | 'staff';
 
 /**
- * Locks the order and works out how the viewer relates to it. Someone with no relation gets
- * NOT_FOUND (another shop's or another buyer's order does not exist for them).
+ * Locks the order and works out how the viewer relates to it, reading their shop role under a
+ * share lock (a removal or demotion committed since the shield rule ran counts). Someone with no
+ * relation gets NOT_FOUND (another shop's or another buyer's order does not exist for them).
  */
-async function lockOrderFor(ctx: Context, em: EntityManager, orderId: string): Promise<{ order: Order; parties: Set<Party>; shopRole?: ShopMemberRole }> {
-  const order = await lockRow(em, Order, { id: decodeId('Order', orderId) });
+async function lockOrderFor(ctx: Context, em: EntityManager, orderKey: string): Promise<{ order: Order; who: OrderActorRef }> {
+  const order = await lockById(em, Order, orderKey);
   if (!order) throw new NotFoundError('No such order');
-  const parties = new Set<Party>();
-  if (order.buyer.id === ctx.viewer.userId) parties.add('buyer');
-  if (ctx.viewer.hasStaffRole(...ORDER_STAFF)) parties.add('staff');
-  let shopRole: ShopMemberRole | undefined;
-  if (ctx.viewer.userId) {
-    const [row] = await em.execute<{ role: ShopMemberRole }[]>('select role from shop_member where shop_id = ? and user_id = ? for share', [order.shop.id, ctx.viewer.userId]);
-    shopRole = row?.role;
-    if (shopRole) parties.add('shop');
-  }
-  if (parties.size === 0) throw new NotFoundError('No such order');
-  return { order, parties, shopRole };
-}
-
-function requireFulfiller(shopRole: ShopMemberRole | undefined): void {
-  if (!shopRole) throw new NotFoundError('No such order');
-  if (!FULFIL_ROLES.includes(shopRole)) throw new ForbiddenError();
+  const userId = ctx.viewer.userId;
+  const member = userId ? await lockOneWhere(em, ShopMember, 'e.shop_id = ? and e.user_id = ?', [order.shop.id, userId], { lock: 'share' }) : null;
+  const kinds = orderActorKinds(ctx.viewer, order, member?.role);
+  if (kinds.length === 0 && !member) throw new NotFoundError('No such order');
+  return { order, who: { kinds, userId, inShop: member !== null } };
 }
 
 /** PAID → PROCESSING: the shop accepts the order. */
-export function acceptOrder(ctx: Context, orderId: string): Promise<Order> {
+export function acceptOrder(ctx: Context, orderKey: string): Promise<Order> {
   return ctx.em.transactional(async (em) => {
-    const { order, shopRole } = await lockOrderFor(ctx, em, orderId);
-    requireFulfiller(shopRole);
-    step(em, order, 'accept', ctx.now(), null, ctx.viewer.userId);
+    const { order, who } = await lockOrderFor(ctx, em, orderKey);
+    step(em, order, 'accept', who, ctx.now());
     await em.flush();
     return order;
   });
@@ -105,10 +48,9 @@ export function shipOrder(ctx: Context, input: { orderId: string; carrier: strin
   if (!/^[A-Za-z0-9-]+$/.test(trackingNumber)) problems.add(UserErrorCode.INVALID_INPUT, 'Tracking numbers are letters, digits and dashes', ['input', 'trackingNumber']);
   problems.throwIfAny();
   return ctx.em.transactional(async (em) => {
-    const { order, shopRole } = await lockOrderFor(ctx, em, input.orderId);
-    requireFulfiller(shopRole);
+    const { order, who } = await lockOrderFor(ctx, em, input.orderId);
     const now = ctx.now();
-    step(em, order, 'ship', now, `${carrier} ${trackingNumber}`, ctx.viewer.userId);
+    step(em, order, 'ship', who, now, `${carrier} ${trackingNumber}`);
     em.persist(em.create(Shipment, { order, carrier, trackingNumber, shippedAt: now }));
     await em.flush();
     return order;
@@ -116,11 +58,10 @@ export function shipOrder(ctx: Context, input: { orderId: string; carrier: strin
 }
 
 /** SHIPPED → DELIVERED: the buyer confirms receipt (確認收貨). */
-export function confirmDelivery(ctx: Context, orderId: string): Promise<Order> {
+export function confirmDelivery(ctx: Context, orderKey: string): Promise<Order> {
   return ctx.em.transactional(async (em) => {
-    const { order, parties } = await lockOrderFor(ctx, em, orderId);
-    if (!parties.has('buyer')) throw new ForbiddenError('Only the buyer confirms delivery');
-    step(em, order, 'confirmDelivery', ctx.now(), null, ctx.viewer.userId);
+    const { order, who } = await lockOrderFor(ctx, em, orderKey);
+    step(em, order, 'confirmDelivery', who, ctx.now());
     await em.flush();
     return order;
   });
@@ -128,8 +69,9 @@ export function confirmDelivery(ctx: Context, orderId: string): Promise<Order> {
 
 /**
  * Cancels an order with a reason: the buyer before shipping, the shop (fulfilling roles) before
- * shipping, staff before completion. Stock returns (a reservation is released; units of a paid,
- * unshipped order go back on hand) and a paid order is refunded through its payment provider.
+ * shipping, staff before completion (see CANCEL_STEPS for who acts as which). Stock returns (a
+ * reservation is released; units of a paid, unshipped order go back on hand) and a paid order is
+ * refunded through its payment provider.
  */
 export function cancelOrder(ctx: Context, input: { orderId: string; reason: string }): Promise<Order> {
   const problems = new Problems();
@@ -137,22 +79,15 @@ export function cancelOrder(ctx: Context, input: { orderId: string; reason: stri
   problems.throwIfAny();
   return ctx.em.transactional(async (em) => {
     const checkout = await lockCheckoutOf(em, input.orderId);
-    const { order, parties, shopRole } = await lockOrderFor(ctx, em, input.orderId);
-    let action: OrderStep;
-    if (parties.has('staff')) action = 'staffCancel';
-    else if (parties.has('buyer')) action = 'cancel';
-    else {
-      requireFulfiller(shopRole);
-      action = 'cancel';
-    }
-    if (action !== 'cancel' || !parties.has('buyer')) {
-      if (reason.length < 3) throw new Failure(UserErrorCode.REASON_REQUIRED, 'Give a reason (at least 3 characters)', ['input', 'reason']);
-    }
+    const { order, who } = await lockOrderFor(ctx, em, input.orderId);
+    // Nobody's cancellation falls to the shop's, which refuses a member of a lesser role.
+    const action = CANCEL_STEPS.find((s) => ORDER_TRANSITIONS[s].by.some((k) => who.kinds.includes(k))) ?? 'shopCancel';
     const from = order.status;
-    step(em, order, action, ctx.now(), reason || 'Cancelled by the buyer', ctx.viewer.userId);
+    const now = ctx.now();
+    step(em, order, action, who, now, reason);
     await em.flush();
-    await settleCancellation(ctx, em, order, checkout, from);
-    if (parties.has('staff') && !parties.has('buyer')) {
+    await settleCancellation(ctx, em, order, checkout, from, now);
+    if (action === 'staffCancel' && !who.kinds.includes('buyer')) {
       recordAudit(ctx, em, { action: 'order.cancel', targetType: 'Order', targetId: order.id, before: { status: from }, after: { status: order.status, reason } });
     }
     await em.flush();
@@ -165,23 +100,24 @@ export function cancelOrder(ctx: Context, input: { orderId: string; reason: stri
  * lock the checkout first and then its orders, so a cancellation racing them must take the same
  * order or the two deadlock.
  */
-async function lockCheckoutOf(em: EntityManager, orderId: string): Promise<Checkout> {
-  const [row] = await em.execute<{ checkout_id: string }[]>('select checkout_id from orders where id = ?', [decodeId('Order', orderId)]);
+async function lockCheckoutOf(em: EntityManager, orderKey: string): Promise<Checkout> {
+  const [row] = await selectRows(em, rowShape({ checkout_id: 'key' }), 'select checkout_id from orders where id = ?', [orderKey]);
   if (!row) throw new NotFoundError('No such order');
-  return (await lockRow(em, Checkout, { id: String(row.checkout_id) }))!;
+  return (await lockById(em, Checkout, row.checkout_id))!;
 }
 
-/** Stock, refund and checkout bookkeeping after an order was cancelled from status `from`. */
-export async function settleCancellation(ctx: Context | null, em: EntityManager, order: Order, checkout: Checkout, from: O): Promise<void> {
-  const actorId = ctx?.viewer.userId ?? null;
+/** Stock, refund and checkout bookkeeping at `at` after an order was cancelled from status `from`. */
+export async function settleCancellation(ctx: Context, em: EntityManager, order: Order, checkout: Checkout, from: O, at: Date): Promise<void> {
+  const actorId = ctx.viewer.userId;
   if (from === O.PENDING_PAYMENT) {
     await moveOrderStock(em, [order.id], 'release', actorId);
     checkout.total -= order.total;
-    const [{ open }] = await em.execute<{ open: number }[]>("select count(*)::int as open from orders where checkout_id = ? and status <> 'CANCELLED'", [checkout.id]);
-    if (open === 0 && checkout.status === CheckoutStatus.PENDING_PAYMENT) checkout.status = CheckoutStatus.CANCELLED;
+    const [{ open }] = await selectRows(em, rowShape({ open: 'int' }), "select count(*) as open from orders where checkout_id = ? and status <> 'CANCELLED'", [checkout.id]);
+    if (open === 0 && isAllowed(CHECKOUT_TRANSITIONS, 'cancel', checkout.status)) stepCheckout(checkout, 'cancel');
     return;
   }
   // Paid: goods not yet shipped go back on hand; shipped goods come back through after-sales.
   if (from === O.PAID || from === O.PROCESSING) await moveOrderStock(em, [order.id], 'restock', actorId);
-  await refundOrder(em, order, order.cancelReason ?? 'Order cancelled', ctx?.deps.clock.now() ?? new Date());
+  const reason = order.cancelReason ?? 'Order cancelled';
+  if (await refundOrder(em, order, reason)) addEvent(em, order, OrderEventType.REFUND_REQUESTED, at, reason);
 }

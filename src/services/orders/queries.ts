@@ -1,7 +1,6 @@
 import type { Context } from '../../context';
 import { Checkout, Order, type OrderStatus, type Shop } from '../../entities';
 import { BadInputError } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { ORDER_STAFF } from '../shared';
 
@@ -9,7 +8,9 @@ export interface OrderFilterInput {
   status?: OrderStatus | null;
   placedAfter?: Date | null;
   placedBefore?: Date | null;
+  /** Database key of the shop. */
   shopId?: string | null;
+  /** Database key of the buyer. */
   buyerId?: string | null;
   number?: string | null;
 }
@@ -38,8 +39,8 @@ async function listOrders(ctx: Context, scope: Record<string, unknown>, args: Pa
   const where: Record<string, unknown> = { ...scope };
   if (f.status) where.status = f.status;
   if (f.placedAfter || f.placedBefore) where.placedAt = { ...(f.placedAfter ? { $gte: f.placedAfter } : {}), ...(f.placedBefore ? { $lt: f.placedBefore } : {}) };
-  if (f.shopId) where.shop = decodeId('Shop', f.shopId);
-  if (f.buyerId) where.buyer = decodeId('User', f.buyerId);
+  if (f.shopId) where.shop = f.shopId;
+  if (f.buyerId) where.buyer = f.buyerId;
   if (f.number) where.number = f.number.trim();
   const keys = [
     { column: 'o.placed_at', direction: 'desc' as const },

@@ -3,7 +3,6 @@ import type { Context } from '../../context';
 import { entitiesWhereIn } from '../../db/rows';
 import { type RegionRuleData, type ShippingRuleData, ShippingTemplate, ShopStatus } from '../../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { decodeId } from '../../schema/shared/globalId';
 import { checkText, toMinor, SHIPPING_ROLES } from '../shared';
 import { lockShopAsMember } from '../onboarding';
 
@@ -32,6 +31,7 @@ export interface ShippingRegionRuleInput extends ShippingRuleInput {
 }
 
 export interface ShippingTemplateInput {
+  /** Database key of the shop. */
   shopId: string;
   name: string;
   isDefault?: boolean | null;
@@ -41,6 +41,7 @@ export interface ShippingTemplateInput {
 }
 
 export interface UpdateShippingTemplateInput {
+  /** Database key of the template. */
   id: string;
   name?: string | null;
   isDefault?: boolean | null;
@@ -180,7 +181,7 @@ async function lockShopForTemplates(ctx: Context, em: EntityManager, shopKey: st
 
 export async function createShippingTemplate(ctx: Context, input: ShippingTemplateInput): Promise<ShippingTemplate> {
   const parsed = parseTemplate(ctx, input);
-  const shopKey = decodeId('Shop', input.shopId);
+  const shopKey = input.shopId;
   return ctx.em.transactional(async (em) => {
     await lockShopForTemplates(ctx, em, shopKey);
     const count = await em.count(ShippingTemplate, { shop: shopKey });
@@ -202,7 +203,7 @@ export async function createShippingTemplate(ctx: Context, input: ShippingTempla
 
 export async function updateShippingTemplate(ctx: Context, input: UpdateShippingTemplateInput): Promise<ShippingTemplate> {
   const parsed = parseTemplate(ctx, input);
-  const key = decodeId('ShippingTemplate', input.id);
+  const key = input.id;
   return ctx.em.transactional(async (em) => {
     const found = await em.findOne(ShippingTemplate, { id: key });
     if (!found) throw new NotFoundError('No such shipping template');

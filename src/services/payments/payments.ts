@@ -1,13 +1,23 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, SystemDeps } from '../../context';
-import { Checkout, CheckoutStatus, Order, OrderEventType, OrderStatus, Payment, type PaymentProviderName, PaymentStatus, Refund, RefundStatus } from '../../entities';
+import { entityWhere, lockById, lockOneWhere, lockWhere } from '../../db/rows';
+import { Checkout, Order, OrderStatus, Payment, type PaymentProviderName, PaymentStatus, Refund } from '../../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../../errors';
-import { decodeId, parseGlobalId } from '../../schema/shared/globalId';
 import { moveOrderStock } from '../inventory';
-import { addEvent, step } from '../orders';
+import { CHECKOUT_TRANSITIONS, PLATFORM, step, stepCheckout } from '../orders';
+import { isAllowed, transition, type TransitionTable } from '../shared';
 import { type PaymentWebhookEvent, paymentProvider } from './providers';
-import { lockRows } from '../../db/locks';
-import { entitiesWhere, entityWhere, lockById } from '../../db/rows';
+
+export type PaymentStep = 'succeed' | 'fail';
+
+/**
+ * The payment life cycle, moved by the provider's webhook events (the platform records them). A
+ * success after a failure still counts: the provider took the money.
+ */
+export const PAYMENT_TRANSITIONS: TransitionTable<PaymentStatus, PaymentStep, 'system'> = {
+  succeed: { from: [PaymentStatus.PENDING, PaymentStatus.FAILED], to: PaymentStatus.SUCCEEDED, by: ['system'] },
+  fail: { from: [PaymentStatus.PENDING], to: PaymentStatus.FAILED, by: ['system'] },
+};
 
 /**
  * Pays a checkout (its buyer): one payment for the checkout total. While a payment is pending for
@@ -16,9 +26,9 @@ import { entitiesWhere, entityWhere, lockById } from '../../db/rows';
  */
 export async function payCheckout(ctx: Context, input: { checkoutId: string; provider: PaymentProviderName }): Promise<Payment> {
   const payment = await ctx.em.transactional(async (em) => {
-    const checkout = await lockById(em, Checkout, decodeId('Checkout', input.checkoutId));
+    const checkout = await lockById(em, Checkout, input.checkoutId);
     if (!checkout || checkout.buyer.id !== ctx.viewer.userId) throw new NotFoundError('No such checkout');
-    if (checkout.status !== CheckoutStatus.PENDING_PAYMENT) {
+    if (!isAllowed(CHECKOUT_TRANSITIONS, 'pay', checkout.status)) {
       throw new Failure(UserErrorCode.INVALID_TRANSITION, `The checkout is ${checkout.status}`, ['input', 'checkoutId']);
     }
     if (checkout.expiresAt <= ctx.now()) throw new Failure(UserErrorCode.CHECKOUT_EXPIRED, 'The checkout expired; check out again', ['input', 'checkoutId']);
@@ -45,40 +55,39 @@ export async function payCheckout(ctx: Context, input: { checkoutId: string; pro
 export type WebhookOutcome = 'processed' | 'replayed' | 'unknown-payment';
 
 /**
- * Applies a verified provider event, once: the event id is recorded in the same transaction, so a
- * replay changes nothing. A success pays every unpaid order of the checkout and turns their
- * reservations into sales. Money that arrives for a checkout that expired or was cancelled never
- * revives it: the payment is flagged and refunded.
+ * Applies a verified provider event about the payment with database key `paymentKey`, once: the
+ * event id is recorded in the same transaction, so a replay changes nothing. A success pays every
+ * unpaid order of the checkout and turns their reservations into sales. Money that arrives for a
+ * checkout that expired or was cancelled never revives it: the payment is flagged and refunded.
  */
-export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, provider: PaymentProviderName, event: PaymentWebhookEvent): Promise<WebhookOutcome> {
-  const parsed = parseGlobalId(event.paymentId);
-  if (!parsed || parsed.type !== 'Payment' || !/^\d{1,18}$/.test(parsed.key)) return 'unknown-payment';
+export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, provider: PaymentProviderName, event: PaymentWebhookEvent, paymentKey: string): Promise<WebhookOutcome> {
   return em.transactional(async (tx) => {
-    const payment = await entityWhere(tx, Payment, 'e.id = ? and e.provider = ? for no key update', [parsed.key, provider]);
+    const payment = await lockOneWhere(tx, Payment, 'e.id = ? and e.provider = ?', [paymentKey, provider]);
     if (!payment) return 'unknown-payment';
+    const now = deps.clock.now();
     const inserted = await tx.execute<{ id: string }[]>(
-      'insert into payment_event (provider, event_id, type, payment_id, body, received_at) values (?, ?, ?, ?, ?, now()) on conflict (provider, event_id) do nothing returning id',
-      [provider, event.eventId, event.type, payment.id, JSON.stringify(event)],
+      'insert into payment_event (provider, event_id, type, payment_id, body, received_at) values (?, ?, ?, ?, ?, ?) on conflict (provider, event_id) do nothing returning id',
+      [provider, event.eventId, event.type, payment.id, JSON.stringify(event), now],
     );
     if (inserted.length === 0) return 'replayed';
-    const now = deps.clock.now();
     if (event.type === 'payment.failed') {
-      if (payment.status === PaymentStatus.PENDING) payment.status = PaymentStatus.FAILED;
+      if (isAllowed(PAYMENT_TRANSITIONS, 'fail', payment.status)) payment.status = transition(PAYMENT_TRANSITIONS, 'fail', payment.status, ['system'], 'payment');
       await tx.flush();
       return 'processed';
     }
-    if (payment.status === PaymentStatus.SUCCEEDED) return 'processed';
-    payment.status = PaymentStatus.SUCCEEDED;
+    // Already succeeded: a second success event for the same money changes nothing.
+    if (!isAllowed(PAYMENT_TRANSITIONS, 'succeed', payment.status)) return 'processed';
+    payment.status = transition(PAYMENT_TRANSITIONS, 'succeed', payment.status, ['system'], 'payment');
     const checkout = (await lockById(tx, Checkout, payment.checkout.id))!;
-    if (checkout.status !== CheckoutStatus.PENDING_PAYMENT) {
+    if (!isAllowed(CHECKOUT_TRANSITIONS, 'pay', checkout.status)) {
       payment.refundRequired = true;
       tx.persist(tx.create(Refund, { payment, order: null, amount: payment.amount, reason: `Payment arrived for a checkout that is ${checkout.status}` }));
       await tx.flush();
       return 'processed';
     }
-    const orders = await entitiesWhere(tx, Order, 'e.checkout_id = ? and e.status = ? order by e.id for no key update', [checkout.id, OrderStatus.PENDING_PAYMENT]);
-    for (const order of orders) step(tx, order, 'pay', now);
-    checkout.status = CheckoutStatus.PAID;
+    const orders = await lockWhere(tx, Order, 'e.checkout_id = ? and e.status = ?', [checkout.id, OrderStatus.PENDING_PAYMENT], { orderBy: 'e.id' });
+    for (const order of orders) step(tx, order, 'pay', PLATFORM, now);
+    stepCheckout(checkout, 'pay');
     await tx.flush();
     await moveOrderStock(tx, orders.map((o) => o.id), 'sale', null);
     const due = orders.reduce((sum, o) => sum + o.total, 0);
@@ -89,51 +98,4 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
     await tx.flush();
     return 'processed';
   });
-}
-
-/**
- * Records the refund of a cancelled paid order against the payment that paid its checkout (not
- * one already flagged for refund), never for more than is left of that payment; the `send-refunds`
- * job sends it to the provider.
- */
-export async function refundOrder(em: EntityManager, order: Order, reason: string, at: Date): Promise<void> {
-  const [payment] = await lockRows(em, Payment, { checkout: order.checkout.id, status: PaymentStatus.SUCCEEDED, refundRequired: false }, { orderBy: { id: 'asc' }, limit: 1 });
-  if (!payment || order.total === 0) return;
-  const [{ refunded }] = await em.execute<{ refunded: string }[]>('select coalesce(sum(amount), 0) as refunded from refund where payment_id = ?', [payment.id]);
-  const amount = Math.min(order.total, payment.amount - Number(refunded));
-  if (amount <= 0) return;
-  em.persist(em.create(Refund, { payment, order, amount, reason }));
-  addEvent(em, order, OrderEventType.REFUND_REQUESTED, at, reason);
-  await em.flush();
-}
-
-/**
- * Sends pending refunds to their providers, one per transaction: a refund row is claimed with
- * SKIP LOCKED (several workers never send the same one at once), sent with its id as the
- * provider's idempotency key (a retry after a crash cannot pay out twice), and its result recorded
- * in the same transaction. Only the refund row is locked while the provider answers, and a failure
- * leaves that one refund pending for the next run without undoing the others.
- */
-export async function processRefunds(deps: SystemDeps, em: EntityManager, limit = 200): Promise<number> {
-  let sent = 0;
-  while (sent < limit) {
-    const done = await em.fork().transactional(async (tx) => {
-      const [refund] = await lockRows(tx, Refund, { status: RefundStatus.PENDING, providerReference: null }, { orderBy: { id: 'asc' }, limit: 1, skipLocked: true });
-      if (!refund) return false;
-      const payment = await tx.findOneOrFail(Payment, { id: refund.payment.id });
-      const result = await paymentProvider(deps.config, payment.provider).refund({
-        id: refund.id,
-        paymentReference: payment.providerReference ?? '',
-        amount: refund.amount,
-        currency: deps.config.currency,
-      });
-      refund.providerReference = result.reference;
-      if (result.settled) refund.status = RefundStatus.SUCCEEDED;
-      await tx.flush();
-      return true;
-    });
-    if (!done) break;
-    sent += 1;
-  }
-  return sent;
 }

@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import { AuditEntry } from '../../entities';
-import { decodeId } from '../../schema/shared/globalId';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 
 export interface AuditRecord {
@@ -24,6 +23,7 @@ export function recordAudit(ctx: Context, em: EntityManager, record: AuditRecord
   return entry;
 }
 
+/** Filters by database keys: the actor's user id, the target's key. */
 export interface AuditFilter {
   actorId?: string | null;
   action?: string | null;
@@ -37,10 +37,10 @@ export async function listAuditLog(ctx: Context, args: PageArgs & { filter?: Aud
   const f = args.filter ?? {};
   const base = () => {
     const qb = ctx.em.createQueryBuilder(AuditEntry, 'e');
-    if (f.actorId) qb.andWhere({ actor: decodeId('User', f.actorId) });
+    if (f.actorId) qb.andWhere({ actor: f.actorId });
     if (f.action) qb.andWhere({ action: f.action });
     if (f.targetType) qb.andWhere({ targetType: f.targetType });
-    if (f.targetId) qb.andWhere({ targetId: f.targetType ? decodeId(f.targetType, f.targetId) : f.targetId });
+    if (f.targetId) qb.andWhere({ targetId: f.targetId });
     return qb;
   };
   const rows = await applyKeyset(base(), [{ column: 'e.id', direction: 'desc' }], window).getResultList();

@@ -1,7 +1,5 @@
 import type { Context } from '../../context';
 import { InvitationStatus, MerchantApplication, MerchantApplicationStatus, Payment, Refund, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../../entities';
-import { isBigintKey } from '../../db/keyset';
-import { parseGlobalId } from '../../schema/shared/globalId';
 import { visibleProduct } from '../catalog';
 import { visibleAddress } from '../identity';
 import { visibleStocktake } from '../inventory';
@@ -71,9 +69,8 @@ const fetchers: Record<string, NodeFetcher> = {
   ShippingTemplate: (ctx, key) => visibleShippingTemplate(ctx, key),
 };
 
-export async function fetchNode(ctx: Context, id: string): Promise<object | null> {
-  const parsed = parseGlobalId(id);
-  const fetcher = parsed && Object.hasOwn(fetchers, parsed.type) ? fetchers[parsed.type] : undefined;
-  if (!parsed || !fetcher || !isBigintKey(parsed.key)) return null;
-  return fetcher(ctx, parsed.key);
+/** The object of type `type` with database key `key`, or null when no such type can be refetched, it is absent or not visible. */
+export async function fetchNode(ctx: Context, type: string, key: string): Promise<object | null> {
+  const fetcher = Object.hasOwn(fetchers, type) ? fetchers[type] : undefined;
+  return fetcher ? fetcher(ctx, key) : null;
 }

@@ -53,3 +53,8 @@ export function money(minor: number | string, currency: string): Money {
   const amount = digits === 0 ? `${sign}${abs}` : `${sign}${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
   return { amount, currency, amountMinor };
 }
+
+/** Digits after the point of a Decimal string. */
+export function decimalPlaces(value: string): number {
+  return value.includes('.') ? value.split('.')[1].length : 0;
+}

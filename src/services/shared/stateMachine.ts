@@ -1,20 +1,74 @@
-import { Failure, UserErrorCode } from '../../errors';
+import { Failure, ForbiddenError, UserErrorCode } from '../../errors';
 
 /**
- * A state machine as data: each action names the states it may start from and the state it
- * leads to. One table per aggregate; `transition` is the only way a status changes.
+ * A state machine as data: each action names the states it may start from, the state it leads
+ * to and the kinds of actor who may take it (`by`; anyone when a table leaves it out because its
+ * callers check who acts themselves). One table per aggregate; `transition` is the only way a
+ * status changes, and `allowedActions` tells a client what may come next.
  */
-export type TransitionTable<S extends string, A extends string> = Record<A, { from: readonly S[]; to: S }>;
+export interface TransitionRule<S extends string, K extends string = string> {
+  from: readonly S[];
+  to: S;
+  by?: readonly K[];
+}
 
-export function transition<S extends string, A extends string>(table: TransitionTable<S, A>, action: A, current: S, what: string): S {
+export type TransitionTable<S extends string, A extends string, K extends string = string> = Record<A, TransitionRule<S, K>>;
+
+export interface TransitionOptions<A extends string> {
+  /** The error for an actor the action's `by` leaves out; FORBIDDEN unless the domain answers otherwise. */
+  refuse?: (action: A) => Error;
+  /** The action's own conditions (a reason it requires): checked once the actor may act, before the state. */
+  guard?: () => void;
+}
+
+/** Whether one of `actors` may take `rule`. */
+function mayAct<K extends string>(rule: TransitionRule<string, K>, actors: readonly K[]): boolean {
+  return rule.by === undefined || rule.by.some((k) => actors.includes(k));
+}
+
+/**
+ * The state `action` leads to from `current`, taken by someone acting as `actors`. A wrong actor
+ * is refused first (FORBIDDEN, or `options.refuse`), so a person who may not act learns nothing
+ * of the state; then `options.guard` runs; a wrong state is INVALID_TRANSITION. Without `actors`
+ * (the four-argument form) only actions open to anyone are allowed.
+ */
+export function transition<S extends string, A extends string, K extends string>(table: TransitionTable<S, A, K>, action: A, current: S, what: string): S;
+export function transition<S extends string, A extends string, K extends string>(
+  table: TransitionTable<S, A, K>,
+  action: A,
+  current: S,
+  actors: readonly K[],
+  what: string,
+  options?: TransitionOptions<A>,
+): S;
+export function transition<S extends string, A extends string, K extends string>(
+  table: TransitionTable<S, A, K>,
+  action: A,
+  current: S,
+  actorsOrWhat: readonly K[] | string,
+  what?: string,
+  options: TransitionOptions<A> = {},
+): S {
+  const [actors, name] = typeof actorsOrWhat === 'string' ? [[] as readonly K[], actorsOrWhat] : [actorsOrWhat, what!];
   const rule = table[action];
+  if (!mayAct(rule, actors)) throw options.refuse?.(action) ?? new ForbiddenError();
+  options.guard?.();
   if (!rule.from.includes(current)) {
-    throw new Failure(UserErrorCode.INVALID_TRANSITION, `Cannot ${action} a ${what} that is ${current}`);
+    throw new Failure(UserErrorCode.INVALID_TRANSITION, `Cannot ${action} a ${name} that is ${current}`);
   }
   return rule.to;
 }
 
-/** Actions allowed from `current`, for clients that show the next steps. */
-export function allowedActions<S extends string, A extends string>(table: TransitionTable<S, A>, current: S): A[] {
-  return (Object.keys(table) as A[]).filter((a) => table[a].from.includes(current));
+/** Whether someone acting as `actors` may take `action` from `current` (without actors: whether anyone may). */
+export function isAllowed<S extends string, A extends string, K extends string>(table: TransitionTable<S, A, K>, action: A, current: S, actors?: readonly K[]): boolean {
+  const rule = table[action];
+  return rule.from.includes(current) && (actors === undefined || mayAct(rule, actors));
+}
+
+/**
+ * Actions allowed from `current`, in table order, for clients that show the next steps: those
+ * someone acting as `actors` may take, or every action from `current` when `actors` is omitted.
+ */
+export function allowedActions<S extends string, A extends string, K extends string>(table: TransitionTable<S, A, K>, current: S, actors?: readonly K[]): A[] {
+  return (Object.keys(table) as A[]).filter((a) => isAllowed(table, a, current, actors));
 }

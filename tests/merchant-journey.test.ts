@@ -1,46 +1,27 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaffRole } from '../../src/entities';
-import { type TestApp, createTestApp } from '../helpers/app';
-import { createCategory, createUser, signIn, validUscc } from '../helpers/factories';
-import { toGlobalId } from '../../src/schema/shared/globalId';
+import { StaffRole } from '../src/entities';
+import { toGlobalId } from '../src/schema/shared/globalId';
+import { type TestApp, createTestApp } from './helpers/app';
+import { createCategory, createUser, signIn, validUscc } from './helpers/factories';
+import { type HttpClient, listen } from './helpers/kit';
 
 /**
  * The merchant journey of the README, over a real HTTP socket: apply, review with a request for
  * changes, resubmit, approve, accept the agreement, pass training, complete the profile, activate,
- * and invite an operator who registers afterwards.
+ * and invite an operator who registers afterwards. (The shopper's side is buyer-journey.test.ts.)
  */
 let t: TestApp;
-let url: string;
+let http: HttpClient;
 beforeAll(async () => {
   t = await createTestApp();
-  await t.app.http.listen({ port: 0, host: '127.0.0.1' });
-  url = `http://127.0.0.1:${(t.app.http.server.address() as AddressInfo).port}/graphql`;
+  http = await listen(t);
 });
 afterAll(() => t.close());
 
-async function call(token: string | null, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data: any; errors?: unknown[] };
-  expect(res.status).toBe(200);
-  expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-  return body.data;
-}
-
-/** The single payload of a mutation, asserting it reported no errors. */
-async function mutate(token: string | null, query: string, variables: Record<string, unknown> = {}) {
-  const data = await call(token, query, variables);
-  const payload = Object.values(data)[0] as { errors: unknown[] } & Record<string, any>;
-  expect(payload.errors).toEqual([]);
-  return payload;
-}
-
 describe('merchant journey', () => {
   it('takes an applicant from application to an active shop with a team', async () => {
+    // `call` returns an operation's data, `mutate` its single payload; both assert nothing failed.
+    const { call, mutate } = http;
     // Staff and a category exist already (staff:create, createCategory).
     const reviewer = await createUser(t, { roles: [StaffRole.REVIEWER] });
     const ops = await createUser(t, { roles: [StaffRole.OPERATIONS] });
