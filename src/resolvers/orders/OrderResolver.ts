@@ -74,6 +74,7 @@ export class OrderResolver {
     return payload(
       () => orders.checkout(ctx, { ...input, addressId: decodeId('Address', input.addressId), lineIds: input.lineIds && decodeIds('CartLine', input.lineIds) }, idempotencyKey),
       (checkout) => ({ checkout }),
+      { fieldIds: { lines: 'CartLine' } },
     );
   }
 

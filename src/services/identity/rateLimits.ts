@@ -1,4 +1,4 @@
-import type { Knex } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../../config';
@@ -48,4 +48,15 @@ export async function consumeOrThrow(limiter: RateLimiterAbstract, key: string):
     if (rejection instanceof RateLimiterRes) throw new RateLimitedError(retryAfter(rejection));
     throw rejection;
   }
+}
+
+/**
+ * Deletes the PostgreSQL store's expired counters (task `purge-rate-limits`). The store measures
+ * expiry in wall-clock milliseconds, so this compares with the database's clock, not the business one.
+ */
+export async function purgeRateLimits(em: EntityManager): Promise<number> {
+  const rows = await em.execute<{ n: number }[]>(
+    'with gone as (delete from rate_limit where expire is not null and expire < (extract(epoch from now()) * 1000)::bigint returning 1) select count(*)::int as n from gone',
+  );
+  return rows[0]?.n ?? 0;
 }

@@ -3,7 +3,6 @@ import type { Context } from '../../context';
 import { entityWhere, lockKeys, type RowOf, rowShape, selectRows } from '../../db/rows';
 import { Address, CartLine, Checkout, Order, OrderEventType, OrderLine, type ShippingAddress, Shop, User } from '../../entities';
 import { BadInputError, Failure, Problems, UserErrorCode } from '../../errors';
-import { toGlobalId } from '../../schema/shared/globalId';
 import { reserveStock } from '../inventory';
 import { addEvent } from './lifecycle';
 import { quoteShipping } from './shipping';
@@ -60,7 +59,7 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
 
     const problems = new Problems();
     for (const r of rows) {
-      const field = ['lines', toGlobalId('CartLine', r.line_id)];
+      const field = ['lines', r.line_id];
       // `visible`: an approved version on sale in an ACTIVE shop.
       if (!r.visible || r.archived) {
         problems.add(UserErrorCode.PRODUCT_UNAVAILABLE, `${r.product_title} is not on sale`, field);
@@ -139,7 +138,7 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
       throw new Failure(rows.filter((r) => short.has(r.variant_id)).map((r) => ({
         code: UserErrorCode.INSUFFICIENT_STOCK,
         message: `Not enough ${r.sku} available`,
-        field: ['lines', toGlobalId('CartLine', r.line_id)],
+        field: ['lines', r.line_id],
       })));
     }
     return checkoutRow;

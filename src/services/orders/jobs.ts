@@ -63,14 +63,6 @@ export async function completeOrders(deps: SystemDeps, em: EntityManager, batch 
   });
 }
 
-/** Expired rate-limit rows of the PostgreSQL store. */
-export async function purgeRateLimits(_deps: SystemDeps, em: EntityManager): Promise<number> {
-  const rows = await em.execute<{ n: number }[]>(
-    "with gone as (delete from rate_limit where expire is not null and expire < (extract(epoch from now()) * 1000)::bigint returning 1) select count(*)::int as n from gone",
-  );
-  return rows[0]?.n ?? 0;
-}
-
 async function inBatches(em: EntityManager, batch: number, run: (tx: EntityManager) => Promise<number>): Promise<number> {
   let total = 0;
   for (;;) {

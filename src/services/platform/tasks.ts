@@ -5,7 +5,8 @@ import type { Context, SystemDeps } from '../../context';
 import { lockOneWhere } from '../../db/rows';
 import { ScheduledTaskState } from '../../entities';
 import { Failure, UserErrorCode } from '../../errors';
-import { autoConfirmDeliveries, completeOrders, expireCheckouts, purgeRateLimits } from '../orders';
+import { purgeRateLimits } from '../identity';
+import { autoConfirmDeliveries, completeOrders, expireCheckouts } from '../orders';
 import { processRefunds } from '../payments';
 import { recordAudit } from './audit';
 
@@ -81,7 +82,7 @@ export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
     name: 'purge-rate-limits',
     description: 'Deletes expired rate-limit counters from PostgreSQL.',
     schedule: EVERY_MINUTE,
-    run: (deps, em) => purgeRateLimits(deps, em),
+    run: (_deps, em) => purgeRateLimits(em),
   },
 ]);
 
