@@ -254,6 +254,15 @@ describe('creating products', () => {
     expect(await snapshot(id)).toEqual(before);
   });
 
+  it('refuses an edit that lists one variant twice, so its stock count cannot be applied twice', async () => {
+    const id = await draft();
+    const before = await snapshot(id);
+    const [first] = variantInputs(await view(id));
+    const res = await update({ id, variants: [{ ...first, stockOnHand: 15 }, { ...first, sku: `${first.sku}-2`, stockOnHand: 15 }] });
+    expect(failures(res, 'updateProduct')).toEqual([['INVALID_INPUT', 'input.variants.1.id']]);
+    expect(await snapshot(id)).toEqual(before);
+  });
+
   it('frees the SKU of a removed variant for another product of the shop', async () => {
     const id = await draft();
     const current = await view(id);

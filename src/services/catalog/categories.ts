@@ -5,7 +5,7 @@ import { Failure, Problems, UserErrorCode } from '../../errors';
 import { lockById } from '../../db/rows';
 import { recordAudit } from '../platform';
 import { refreshProducts } from './catalogIndex';
-import { charLength, decimalPlaces, guardUnique, isValidSlug, slugify } from '../shared';
+import { checkText, decimalPlaces, guardUnique, isValidSlug, slugify } from '../shared';
 
 export interface AttributeInput {
   name: string;
@@ -39,15 +39,25 @@ export function checkRate(problems: Problems, rate: string, field: string[]): vo
   }
 }
 
+/** Allowed values of an ENUM attribute: at most this many, each as long as a product's attribute value may be. */
+const MAX_ALLOWED_VALUES = 100;
+const MAX_ALLOWED_VALUE_LENGTH = 200;
+
 function checkAttributes(problems: Problems, attributes: AttributeInput[]): CategoryAttribute[] {
   const seen = new Set<string>();
   return attributes.map((a, i) => {
     const field = ['input', 'attributes', String(i)];
-    const name = a.name.trim();
-    if (charLength(name) < 1 || charLength(name) > 40) problems.add(UserErrorCode.INVALID_INPUT, 'Attribute name must be 1 to 40 characters', [...field, 'name']);
+    const name = checkText(problems, a.name, [...field, 'name'], 1, 40, 'Attribute name');
     if (seen.has(name.toLowerCase())) problems.add(UserErrorCode.INVALID_INPUT, `Attribute "${name}" is listed twice`, [...field, 'name']);
     seen.add(name.toLowerCase());
-    const allowedValues = [...new Set((a.allowedValues ?? []).map((v) => v.trim()).filter(Boolean))];
+    const values = a.allowedValues ?? [];
+    if (values.length > MAX_ALLOWED_VALUES) problems.add(UserErrorCode.INVALID_INPUT, `At most ${MAX_ALLOWED_VALUES} allowed values`, [...field, 'allowedValues']);
+    // Blank values are dropped, as before; the others must be proper text.
+    const allowedValues = [
+      ...new Set(
+        values.map((v, j) => (v.trim() ? checkText(problems, v, [...field, 'allowedValues', String(j)], 1, MAX_ALLOWED_VALUE_LENGTH, 'An allowed value') : '')).filter(Boolean),
+      ),
+    ];
     if (a.type === AttributeType.ENUM && allowedValues.length === 0) {
       problems.add(UserErrorCode.INVALID_INPUT, 'An ENUM attribute needs allowed values', [...field, 'allowedValues']);
     }
@@ -79,10 +89,7 @@ async function chooseSlug(em: EntityManager, requested: string | null | undefine
 
 function validate(input: CategoryInput, creating: boolean): { problems: Problems; attributes?: CategoryAttribute[] } {
   const problems = new Problems();
-  if (creating || input.name != null) {
-    const name = (input.name ?? '').trim();
-    if (charLength(name) < 1 || charLength(name) > 60) problems.add(UserErrorCode.INVALID_INPUT, 'Name must be 1 to 60 characters', ['input', 'name']);
-  }
+  if (creating || input.name != null) checkText(problems, input.name ?? '', ['input', 'name'], 1, 60, 'Name');
   if (input.slug != null && !isValidSlug(input.slug)) {
     problems.add(UserErrorCode.INVALID_INPUT, 'Slug may contain lower-case letters, digits and single dashes', ['input', 'slug']);
   }
@@ -111,8 +118,8 @@ async function createCategoryTx(ctx: Context, input: CategoryInput): Promise<Cat
       ownCommissionRate: input.commissionRate ?? null,
       attributes: attributes ?? [],
       position: 0,
-      createdAt: new Date(),
-      updatedAt: new Date(),
+      createdAt: ctx.now(),
+      updatedAt: ctx.now(),
     });
     await em.flush();
     category.path = `${parent?.path ?? '/'}${category.id}/`;

@@ -78,8 +78,14 @@ export function parseVariants(problems: Problems, variants: VariantInputShape[],
     problems.add(UserErrorCode.INVALID_INPUT, `A product has 1 to ${MAX_VARIANTS} variants`, ['input', 'variants']);
   }
   const skus = new Set<string>();
+  const ids = new Set<string>();
   return variants.map((v, i) => {
     const path = ['input', 'variants', String(i)];
+    // One entry per existing variant: its changes (a stock count above all) are made once.
+    if (v.id != null) {
+      if (ids.has(v.id)) problems.add(UserErrorCode.INVALID_INPUT, 'This variant is already listed in this update', [...path, 'id']);
+      ids.add(v.id);
+    }
     const sku = v.sku.trim();
     if (!SKU.test(sku)) problems.add(UserErrorCode.INVALID_INPUT, 'SKU must be 1–64 letters, digits, ".", "-" or "_"', [...path, 'sku']);
     else if (skus.has(sku)) problems.add(UserErrorCode.SKU_TAKEN, `SKU ${sku} is used twice in this product`, [...path, 'sku']);

@@ -33,7 +33,7 @@ export async function submitProduct(ctx: Context, id: string): Promise<Product> 
     checkListingVariants(problems, variants.map((v) => ({ price: v.price, compareAtPrice: v.compareAtPrice, options: v.options })), ['product']);
     problems.throwIfAny();
     product.status = to;
-    product.submittedAt = new Date();
+    product.submittedAt = ctx.now();
     recordStep(ctx, em, product, ProductAction.SUBMIT, from);
     return refreshed(em, product);
   });
@@ -58,6 +58,7 @@ function requireReason(reason: string | null | undefined): string {
  */
 export async function reviewProduct(ctx: Context, input: { productId: string; decision: 'APPROVE' | 'REJECT'; reason?: string | null }): Promise<Product> {
   const reason = input.decision === 'REJECT' ? requireReason(input.reason) : input.reason?.trim() || null;
+  if (reason && charLength(reason) > 1000) throw new Failure(UserErrorCode.INVALID_INPUT, 'A reason has at most 1000 characters', ['input', 'reason']);
   return ctx.em.transactional(async (em) => {
     const product = await lockForStaff(em, input.productId);
     const from = product.status;
@@ -76,7 +77,7 @@ export async function reviewProduct(ctx: Context, input: { productId: string; de
         });
       }
       product.listed = true;
-      product.listedAt ??= new Date();
+      product.listedAt ??= ctx.now();
     } else {
       product.status = transition(PRODUCT_TRANSITIONS, product.listed ? 'rejectRevision' : 'reject', from, 'product');
       product.editedSinceDecision = false;

@@ -263,7 +263,7 @@ async function updateProductTx(ctx: Context, input: UpdateProductInput): Promise
       if (product.status === P.ACTIVE || (product.status === P.PENDING_REVIEW && product.listed)) {
         // The approved version stays on sale while the edit waits for review.
         product.pendingRevision = next;
-        if (product.status === P.ACTIVE) product.submittedAt = new Date();
+        if (product.status === P.ACTIVE) product.submittedAt = ctx.now();
         product.status = transition(PRODUCT_TRANSITIONS, 'revise', product.status, 'product');
         recordStep(ctx, em, product, ProductAction.REVISE, before);
       } else {

@@ -18,7 +18,7 @@ import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../d
 import { lockById } from '../../db/rows';
 import { recordAudit } from '../platform';
 import { checkRate, resolveCategoryIds } from '../catalog';
-import { checkText, guardUnique, isValidEmail, isValidPhone, isValidUscc, slugify, transition, type TransitionTable } from '../shared';
+import { charLength, checkText, guardUnique, isValidEmail, isValidPhone, isValidUscc, slugify, transition, type TransitionTable } from '../shared';
 
 /** The application life cycle (商家入駐 → 審核). Every status change goes through this table. */
 export const APPLICATION_TRANSITIONS: TransitionTable<S, A> = {
@@ -131,8 +131,8 @@ export async function createApplication(ctx: Context, input: ApplicationFields):
         categoryIds,
         applicant: ctx.viewer.userId!,
         status: S.DRAFT,
-        createdAt: new Date(),
-        updatedAt: new Date(),
+        createdAt: ctx.now(),
+        updatedAt: ctx.now(),
       });
       await em.flush();
       return app;
@@ -162,7 +162,7 @@ export async function submitApplication(ctx: Context, id: string): Promise<Merch
   return ctx.em.transactional(async (em) => {
     const app = await ownApplication(ctx, em, id);
     app.status = transition(APPLICATION_TRANSITIONS, A.submit, app.status, 'merchant application');
-    app.submittedAt = new Date();
+    app.submittedAt = ctx.now();
     await em.flush();
     return app;
   });
@@ -229,6 +229,7 @@ export async function reviewApplication(ctx: Context, input: ReviewInput): Promi
   const reason = input.reason?.trim() || null;
   const problems = new Problems();
   if (!reason && input.decision !== ApplicationDecisionType.APPROVE) problems.add(UserErrorCode.REASON_REQUIRED, 'Give the applicant a reason', ['input', 'reason']);
+  if (reason && charLength(reason) > 1000) problems.add(UserErrorCode.INVALID_INPUT, 'A reason has at most 1000 characters', ['input', 'reason']);
   if (input.commissionRate != null) checkRate(problems, input.commissionRate, ['input', 'commissionRate']);
   problems.throwIfAny();
 
@@ -242,7 +243,7 @@ export async function reviewApplication(ctx: Context, input: ReviewInput): Promi
       }
       const before = { status: app.status };
       app.status = next;
-      em.create(ApplicationDecision, { application: app, decision: input.decision, reason, reviewer: ctx.viewer.userId!, at: new Date() });
+      em.create(ApplicationDecision, { application: app, decision: input.decision, reason, reviewer: ctx.viewer.userId!, at: ctx.now() });
       if (input.decision === ApplicationDecisionType.APPROVE) {
         const shop = new Shop(app.shopName, await uniqueSlug(em, app.shopName));
         shop.status = ShopStatus.ONBOARDING;

@@ -6,7 +6,7 @@ import { BadInputError, Failure, ForbiddenError, NotFoundError, Problems, UserEr
 import { assertShopNameFree } from './applications';
 import { recordAudit } from '../platform';
 import { refreshShopVisibility } from '../catalog';
-import { charLength, guardUnique, isHttpUrl, isValidPhone, transition, type TransitionTable } from '../shared';
+import { charLength, checkText, guardUnique, isHttpUrl, isValidPhone, transition, type TransitionTable } from '../shared';
 
 /** The shop life cycle. Staff moderate (suspend, reinstate, close); the OWNER activates. */
 export const SHOP_TRANSITIONS: TransitionTable<S, 'activate' | 'suspend' | 'reinstateActive' | 'reinstateOnboarding' | 'close'> = {
@@ -94,14 +94,8 @@ function validateProfile(input: ProfileInput): Partial<Shop> {
   const problems = new Problems();
   const out: Partial<Shop> = {};
   const field = (name: string) => ['input', name];
-  if (input.name != null) {
-    out.name = input.name.trim();
-    if (charLength(out.name) < 2 || charLength(out.name) > 40) problems.add(UserErrorCode.INVALID_INPUT, 'Shop name must be 2 to 40 characters', field('name'));
-  }
-  if (input.description != null) {
-    out.description = input.description.trim();
-    if (charLength(out.description) > 4000) problems.add(UserErrorCode.INVALID_INPUT, 'Description must be at most 4000 characters', field('description'));
-  }
+  if (input.name != null) out.name = checkText(problems, input.name, field('name'), 2, 40, 'Shop name');
+  if (input.description != null) out.description = checkText(problems, input.description, field('description'), 0, 4000, 'Description');
   if (input.logoUrl != null) {
     out.logoUrl = input.logoUrl.trim();
     if (!isHttpUrl(out.logoUrl)) problems.add(UserErrorCode.INVALID_INPUT, 'Logo must be an http(s) URL', field('logoUrl'));
@@ -110,10 +104,7 @@ function validateProfile(input: ProfileInput): Partial<Shop> {
     out.phone = input.phone.replace(/[\s-]/g, '');
     if (!isValidPhone(out.phone)) problems.add(UserErrorCode.INVALID_INPUT, 'Enter a mainland mobile number or an E.164 number', field('phone'));
   }
-  if (input.address != null) {
-    out.address = input.address.trim();
-    if (charLength(out.address) > 200) problems.add(UserErrorCode.INVALID_INPUT, 'Address must be at most 200 characters', field('address'));
-  }
+  if (input.address != null) out.address = checkText(problems, input.address, field('address'), 0, 200, 'Address');
   if (input.businessHours != null) {
     const seen = new Set<number>();
     input.businessHours.forEach((h, i) => {
@@ -171,7 +162,7 @@ export async function acceptAgreement(ctx: Context, input: { shopId: string; ver
     }
     const existing = await em.findOne(AgreementAcceptance, { shop, version: current.version });
     if (!existing) {
-      em.create(AgreementAcceptance, { shop, acceptedBy: ctx.viewer.userId!, version: current.version, ip: ctx.ip, acceptedAt: new Date() });
+      em.create(AgreementAcceptance, { shop, acceptedBy: ctx.viewer.userId!, version: current.version, ip: ctx.ip, acceptedAt: ctx.now() });
       recordAudit(ctx, em, { action: 'shop.acceptAgreement', targetType: 'Shop', targetId: shop.id, after: { version: current.version, ip: ctx.ip } });
       await em.flush();
     }
@@ -179,12 +170,14 @@ export async function acceptAgreement(ctx: Context, input: { shopId: string; ver
   });
 }
 
+/** The longest merchant agreement, in characters: a long contract, well inside the request body limit. */
+const MAX_AGREEMENT_LENGTH = 100_000;
+
 export async function publishAgreement(ctx: Context, input: { version: string; text: string }): Promise<MerchantAgreement> {
   const version = input.version.trim();
-  const text = input.text.trim();
   const problems = new Problems();
   if (!/^[\w.-]{1,40}$/.test(version)) problems.add(UserErrorCode.INVALID_INPUT, 'Version must be 1 to 40 letters, digits, dots or dashes', ['input', 'version']);
-  if (charLength(text) < 20) problems.add(UserErrorCode.INVALID_INPUT, 'Agreement text must be at least 20 characters', ['input', 'text']);
+  const text = checkText(problems, input.text, ['input', 'text'], 20, MAX_AGREEMENT_LENGTH, 'Agreement text');
   problems.throwIfAny();
   const versionTaken = () => new Failure(UserErrorCode.INVALID_INPUT, 'This version exists already', ['input', 'version']);
   // Two publications of one version at the same moment: the unique index decides.
@@ -192,7 +185,7 @@ export async function publishAgreement(ctx: Context, input: { version: string; t
     () =>
       ctx.em.transactional(async (em) => {
         if (await em.count(MerchantAgreement, { version })) throw versionTaken();
-        const agreement = em.create(MerchantAgreement, { version, text, publishedAt: new Date() });
+        const agreement = em.create(MerchantAgreement, { version, text, publishedAt: ctx.now() });
         await em.flush();
         recordAudit(ctx, em, { action: 'agreement.publish', targetType: 'MerchantAgreement', targetId: agreement.id, after: { version } });
         await em.flush();
@@ -233,7 +226,7 @@ export async function activateShop(ctx: Context, shopId: string): Promise<Shop> 
     }
     problems.throwIfAny();
     shop.status = next;
-    shop.activatedAt ??= new Date();
+    shop.activatedAt ??= ctx.now();
     recordAudit(ctx, em, { action: 'shop.activate', targetType: 'Shop', targetId: shop.id, before: { status: S.ONBOARDING }, after: { status: next } });
     await em.flush();
     await refreshShopVisibility(em, shop.id);
@@ -246,7 +239,7 @@ export type ModerationAction = 'suspend' | 'reinstate' | 'close';
 /** Staff moderation with a reason: suspend, reinstate (to ACTIVE if it had been active, else ONBOARDING) or close. */
 export async function moderateShop(ctx: Context, action: ModerationAction, input: { shopId: string; reason: string }): Promise<Shop> {
   const reason = input.reason.trim();
-  if (charLength(reason) < 3) throw new Failure(UserErrorCode.REASON_REQUIRED, 'Give a reason (at least 3 characters)', ['input', 'reason']);
+  if (charLength(reason) < 3 || charLength(reason) > 1000) throw new Failure(UserErrorCode.REASON_REQUIRED, 'Give a reason (3 to 1000 characters)', ['input', 'reason']);
   return ctx.em.transactional(async (em) => {
     const shop = await lockShop(em, input.shopId);
     const before = { status: shop.status, reason: shop.statusReason ?? null };

@@ -32,7 +32,7 @@ export async function invite(ctx: Context, input: { shopId: string; email: strin
     // A fresh secret each time: re-inviting also invalidates the token sent before.
     const { token, hash: tokenHash } = newRefreshToken();
     if (invitation) Object.assign(invitation, { role: input.role, tokenHash });
-    else invitation = em.create(ShopInvitation, { shop, email, role: input.role, status: InvitationStatus.PENDING, invitedBy: ctx.viewer.userId!, tokenHash, createdAt: new Date(), updatedAt: new Date() });
+    else invitation = em.create(ShopInvitation, { shop, email, role: input.role, status: InvitationStatus.PENDING, invitedBy: ctx.viewer.userId!, tokenHash, createdAt: ctx.now(), updatedAt: ctx.now() });
     await em.flush();
     recordAudit(ctx, em, { action: 'shopMember.invite', targetType: 'Shop', targetId: shop.id, before, after: { email, role: input.role, invitationId: invitation.id } });
     await em.flush();

@@ -7,6 +7,9 @@ import { recordAudit } from '../platform';
 import { lockShopAsMember } from './shops';
 import { checkText } from '../shared';
 
+/** The longest quiz option, in characters. */
+const MAX_OPTION_LENGTH = 200;
+
 /** At most this many quiz attempts per course per shop in any 24 hours. */
 export const MAX_ATTEMPTS_PER_DAY = 5;
 
@@ -30,7 +33,7 @@ export async function createCourse(ctx: Context, input: { title: string; descrip
   }
   problems.throwIfAny();
   return ctx.em.transactional(async (em) => {
-    const course = em.create(TrainingCourse, { title, description, required: input.required, passScore: input.passScore, published: false, createdAt: new Date(), updatedAt: new Date() });
+    const course = em.create(TrainingCourse, { title, description, required: input.required, passScore: input.passScore, published: false, createdAt: ctx.now(), updatedAt: ctx.now() });
     await em.flush();
     recordAudit(ctx, em, { action: 'training.createCourse', targetType: 'TrainingCourse', targetId: course.id, after: { title, required: input.required, passScore: input.passScore } });
     await em.flush();
@@ -60,6 +63,9 @@ export async function addQuestion(ctx: Context, input: { courseId: string; promp
   if (options.length < 2 || options.length > 10 || options.some((o) => o.length === 0) || new Set(options).size !== options.length) {
     problems.add(UserErrorCode.INVALID_INPUT, 'Give 2 to 10 distinct, non-empty options', ['input', 'options']);
   }
+  input.options.forEach((option, i) => {
+    if (option.trim()) checkText(problems, option, ['input', 'options', String(i)], 1, MAX_OPTION_LENGTH, 'An option');
+  });
   const correct = [...new Set(input.correctOptionIndexes)].sort((a, b) => a - b);
   if (correct.length === 0 || correct.some((i) => !Number.isInteger(i) || i < 0 || i >= options.length)) {
     problems.add(UserErrorCode.INVALID_INPUT, 'Mark at least one correct option by its index', ['input', 'correctOptionIndexes']);
@@ -82,7 +88,7 @@ export async function publishCourse(ctx: Context, courseId: string): Promise<Tra
       throw new Failure(UserErrorCode.COURSE_EMPTY, 'Add at least one lesson and one quiz question before publishing');
     }
     course.published = true;
-    course.publishedAt = new Date();
+    course.publishedAt = ctx.now();
     recordAudit(ctx, em, { action: 'training.publishCourse', targetType: 'TrainingCourse', targetId: course.id, after: { published: true } });
     await em.flush();
     return course;
@@ -118,7 +124,7 @@ export async function submitAttempt(ctx: Context, input: AttemptInput): Promise<
     if (shop.status === ShopStatus.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot take training');
     const course = await em.findOne(TrainingCourse, { id: input.courseId, published: true });
     if (!course) throw new NotFoundError('No such training course');
-    const since = new Date(Date.now() - 24 * 3600_000);
+    const since = new Date(ctx.now().getTime() - 24 * 3600_000);
     if ((await em.count(QuizAttempt, { shop, course, createdAt: { $gt: since } })) >= MAX_ATTEMPTS_PER_DAY) {
       throw new Failure(UserErrorCode.TOO_MANY_ATTEMPTS, `At most ${MAX_ATTEMPTS_PER_DAY} attempts per course in 24 hours; try again later`);
     }
@@ -143,7 +149,7 @@ export async function submitAttempt(ctx: Context, input: AttemptInput): Promise<
       score,
       passed: score >= course.passScore,
       answers: [...answers].map(([questionId, optionIndexes]) => ({ questionId, optionIndexes })),
-      createdAt: new Date(),
+      createdAt: ctx.now(),
     });
     await em.flush();
     return attempt;

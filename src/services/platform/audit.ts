@@ -17,7 +17,7 @@ export function recordAudit(ctx: Context, em: EntityManager, record: AuditRecord
     ...record,
     actor: ctx.viewer.userId ? em.getReference('User', ctx.viewer.userId) : undefined,
     requestId: ctx.requestId,
-    createdAt: new Date(),
+    createdAt: ctx.now(),
   } as never);
   em.persist(entry);
   return entry;
