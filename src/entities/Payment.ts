@@ -34,6 +34,8 @@ registerEnumType(PaymentStatus, {
 @Entity({ tableName: 'payment' })
 @Check({ name: 'payment_amount_check', expression: '"amount" >= 0' })
 @Index({ name: 'payment_checkout_idx', properties: ['checkout', 'id'] })
+// The payments the repair-payments task opens: a crash left them without a provider reference.
+@Index({ name: 'payment_unopened_idx', expression: `create index "payment_unopened_idx" on "payment" ("id") where "status" = 'PENDING' and "provider_reference" is null` })
 export class Payment extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;

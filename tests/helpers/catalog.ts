@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Shop, ShopMemberRole, StaffRole, type User } from '../../src/entities';
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import type { TestApp } from './app';
-import { createShop, userWithToken } from './factories';
+import { createCategory, createShop, userWithToken } from './factories';
 
 export const PRODUCT_FIELDS = `id title description status tags imageUrls listedAt
   attributes { name value }
@@ -31,6 +31,23 @@ export async function seller(t: TestApp, status = 'ACTIVE'): Promise<Seller> {
 
 export async function staff(t: TestApp, ...roles: StaffRole[]) {
   return userWithToken(t, { roles: roles.length ? roles : [StaffRole.REVIEWER] });
+}
+
+/** Two ACTIVE shops, a REVIEWER to approve their products and a category to list them in: where the buying tests sell from. */
+export interface Market {
+  reviewer: { token: string };
+  shopA: Seller;
+  shopB: Seller;
+  categoryId: string;
+}
+
+/** Makes a `Market` in that order: the reviewer, shop A, shop B, then the category (named `categoryName`, or a random name). */
+export async function createMarket(t: TestApp, categoryName?: string): Promise<Market> {
+  const reviewer = await staff(t, StaffRole.REVIEWER);
+  const shopA = await seller(t);
+  const shopB = await seller(t);
+  const categoryId = toGlobalId('Category', (await createCategory(t, categoryName)).id);
+  return { reviewer, shopA, shopB, categoryId };
 }
 
 /** A valid product input for `shopId` in `categoryId`; overrides replace top-level fields. */

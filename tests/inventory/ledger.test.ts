@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaffRole, StockMovementReason } from '../../src/entities';
+import { StockMovementReason } from '../../src/entities';
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { applyMoves } from '../../src/services/inventory';
 import { expireCheckouts } from '../../src/services/orders';
 import { ManualClock } from '../../src/services/shared';
 import { type TestApp, createTestApp } from '../helpers/app';
 import { addressFor, CHECKOUT, cartLine, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
-import { listedProduct, productInput, type Seller, seller, staff } from '../helpers/catalog';
-import { createCategory, userWithToken } from '../helpers/factories';
+import { createMarket, listedProduct, type Market, productInput, type Seller } from '../helpers/catalog';
+import { userWithToken } from '../helpers/factories';
 
 const ADJUST = `mutation($input: AdjustStockInput!) { adjustStock(input: $input) { variant { id } errors { code field } } }`;
 const STOCKTAKE = `mutation($input: StocktakeInput!) { submitStocktake(input: $input) { stocktake { id } errors { code field } } }`;
@@ -17,16 +17,11 @@ const VARIANTS = `query($id: ID!) { product(id: $id) { variants { id sku title o
 
 const clock = new ManualClock(new Date('2026-11-23T02:00:00Z'));
 let t: TestApp;
-let reviewer: { token: string };
-let shopA: Seller;
-let shopB: Seller;
-let categoryId: string;
+let market: Market;
 
 beforeAll(async () => {
   t = await createTestApp({ CHECKOUT_TTL_MINUTES: '30' }, { clock });
-  reviewer = await staff(t, StaffRole.REVIEWER);
-  [shopA, shopB] = [await seller(t), await seller(t)];
-  categoryId = toGlobalId('Category', (await createCategory(t, 'Ledger')).id);
+  market = await createMarket(t, 'Ledger');
 });
 afterAll(() => t.close());
 
@@ -34,7 +29,7 @@ afterAll(() => t.close());
 async function product(s: Seller, ...stock: number[]): Promise<{ id: string; variants: string[] }> {
   const sku = `L-${Math.random().toString(36).slice(2, 10)}`;
   const variants = stock.map((units, i) => ({ sku: `${sku}-${i}`, title: `Size ${i}`, options: [{ name: 'Size', value: String(i) }], price: '10.00', stockOnHand: units, lowStockThreshold: 3 }));
-  const id = await listedProduct(t, s, reviewer.token, productInput(s.shopId, categoryId, { variants }));
+  const id = await listedProduct(t, s, market.reviewer.token, productInput(s.shopId, market.categoryId, { variants }));
   return { id, variants: await variantKeys(t, id) };
 }
 
@@ -80,8 +75,8 @@ function unrecorded(): Promise<any[]> {
 
 describe('the stock ledger', () => {
   it('sums to every variant’s on-hand and reserved stock after checkouts, payments, cancellations, expiry, adjustments, a stocktake and product edits', async () => {
-    const a = await product(shopA, 12, 6, 0);
-    const b = await product(shopB, 8);
+    const a = await product(market.shopA, 12, 6, 0);
+    const b = await product(market.shopB, 8);
     const [a0, a1, a2] = a.variants;
     const [b0] = b.variants;
 
@@ -100,7 +95,7 @@ describe('the stock ledger', () => {
     const third = await checkOut(three, [[a1, 3], [b0, 1]]);
     expect(third.errors).toEqual([]);
     await pay(three, third.checkout.id);
-    await cancel(three, third.checkout.orders.find((o: { shop: { id: string } }) => o.shop.id === shopA.shopId).id);
+    await cancel(three, third.checkout.orders.find((o: { shop: { id: string } }) => o.shop.id === market.shopA.shopId).id);
 
     // Short of one variant: nothing is reserved, not even the variant in stock.
     const four = await shopper();
@@ -117,19 +112,19 @@ describe('the stock ledger', () => {
     clock.advance(31 * 60_000);
     expect(await expireCheckouts(t.app.deps, t.orm.em.fork())).toBeGreaterThanOrEqual(1);
 
-    const adjust = (variant: string, delta: number, reason: string) => t.gql(ADJUST, { input: { variantId: variantId(variant), delta, reason } }, { token: (variant === b0 ? shopB : shopA).owner.token });
+    const adjust = (variant: string, delta: number, reason: string) => t.gql(ADJUST, { input: { variantId: variantId(variant), delta, reason } }, { token: (variant === b0 ? market.shopB : market.shopA).owner.token });
     expect((await adjust(a2, 7, 'RESTOCK')).data!.adjustStock.errors).toEqual([]);
     expect((await adjust(a0, -1, 'DAMAGE')).data!.adjustStock.errors).toEqual([]);
     expect((await adjust(b0, -100, 'DAMAGE')).data!.adjustStock.errors).toEqual([{ code: 'INSUFFICIENT_STOCK', field: ['input', 'delta'] }]);
 
     const counts = [{ variantId: variantId(a0), counted: 3 }, { variantId: variantId(a1), counted: 5 }, { variantId: variantId(a2), counted: 9 }];
-    expect((await t.gql(STOCKTAKE, { input: { shopId: shopA.shopId, counts } }, { token: shopA.owner.token })).data!.submitStocktake.errors).toEqual([]);
+    expect((await t.gql(STOCKTAKE, { input: { shopId: market.shopA.shopId, counts } }, { token: market.shopA.owner.token })).data!.submitStocktake.errors).toEqual([]);
 
     // Stock set through the product (a CORRECTION) and a new variant's starting stock (INITIAL).
-    const [current] = (await t.gql(VARIANTS, { id: b.id }, { token: shopB.owner.token })).data!.product.variants;
+    const [current] = (await t.gql(VARIANTS, { id: b.id }, { token: market.shopB.owner.token })).data!.product.variants;
     const kept = { id: current.id, sku: current.sku, title: current.title, options: current.options, price: current.price.amount, compareAtPrice: current.compareAtPrice?.amount ?? null, stockOnHand: 10 };
     const added = { sku: `${current.sku}-new`, title: 'New', options: [{ name: 'Size', value: 'new' }], price: '12.00', stockOnHand: 4 };
-    expect((await t.gql(UPDATE, { input: { id: b.id, variants: [kept, added] } }, { token: shopB.owner.token })).data!.updateProduct.errors).toEqual([]);
+    expect((await t.gql(UPDATE, { input: { id: b.id, variants: [kept, added] } }, { token: market.shopB.owner.token })).data!.updateProduct.errors).toEqual([]);
 
     expect([await stockOf(t, a0), await stockOf(t, a1), await stockOf(t, a2), await stockOf(t, b0)]).toEqual([
       { on_hand: 3, reserved: 0 },
@@ -144,7 +139,7 @@ describe('the stock ledger', () => {
   });
 
   it('never oversells the last units to concurrent checkouts of several variants, and reserves each checkout’s lines all or none', async () => {
-    const { variants: [plenty, last] } = await product(shopA, 100, 5);
+    const { variants: [plenty, last] } = await product(market.shopA, 100, 5);
     const buyers = await Promise.all(Array.from({ length: 20 }, () => shopper()));
     // Half the carts list the variants the other way round: the locks are still taken in one order.
     const results = await Promise.all(buyers.map((buyer, i) => checkOut(buyer, i % 2 ? [[plenty, 1], [last, 1]] : [[last, 1], [plenty, 1]])));
@@ -158,7 +153,7 @@ describe('the stock ledger', () => {
   });
 
   it('moves nothing, writes no ledger row and no alert when the guard refuses one of several moves', async () => {
-    const { variants: [x, y] } = await product(shopA, 10, 2);
+    const { variants: [x, y] } = await product(market.shopA, 10, 2);
     const outcome = await t.orm.em.fork().transactional((em) =>
       applyMoves(em, [{ variantId: x, dOnHand: 0, dReserved: 9 }, { variantId: y, dOnHand: 0, dReserved: 3 }], { reason: StockMovementReason.RESERVE, actorId: null, guard: 'available' }),
     );
@@ -169,7 +164,7 @@ describe('the stock ledger', () => {
   });
 
   it('sums the moves of one variant for its guard and writes one ledger row per move, with its order', async () => {
-    const { variants: [v] } = await product(shopA, 6);
+    const { variants: [v] } = await product(market.shopA, 6);
     // Two orders holding the same variant (the ledger names orders; it does not look them up).
     const orders = ['9000000001', '9000000002'];
     const moves = orders.map((orderId) => ({ variantId: v, dOnHand: 0, dReserved: 3, orderId }));
@@ -177,7 +172,7 @@ describe('the stock ledger', () => {
       t.orm.em.fork().transactional((em) => applyMoves(em, [...moves, ...extra], { reason: StockMovementReason.RESERVE, actorId: null, guard: 'available' }));
     expect((await run([{ variantId: v, dOnHand: 0, dReserved: 1, orderId: orders[0] }])).short).toEqual([v]);
     const done = await run([]);
-    expect(done).toEqual({ short: [], moved: [{ variantId: v, shopId: shopA.shop.id, onHand: 6, reserved: 6, availableBefore: 6 }] });
+    expect(done).toEqual({ short: [], moved: [{ variantId: v, shopId: market.shopA.shop.id, onHand: 6, reserved: 6, availableBefore: 6 }] });
     expect(await t.sql("select order_id, delta_reserved from stock_movement where variant_id = ? and reason = 'RESERVE' order by id", [v])).toEqual(
       orders.map((id) => ({ order_id: id, delta_reserved: 3 })),
     );

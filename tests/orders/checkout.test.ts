@@ -1,26 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaffRole } from '../../src/entities';
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { ManualClock } from '../../src/services/shared';
 import { expireCheckouts } from '../../src/services/orders';
 import { type TestApp, createTestApp } from '../helpers/app';
 import { CHECKOUT, ORDER, PAY, cartLine, keyOf, newKey, stockOf, variantKeys, webhook } from '../helpers/buying';
-import { listedProduct, productInput, type Seller, seller, staff } from '../helpers/catalog';
-import { createCategory } from '../helpers/factories';
+import { createMarket, listedProduct, type Market, productInput, type Seller, seller } from '../helpers/catalog';
 import { code, outcomeOf } from '../helpers/kit';
 import { newShopper, scenario } from '../helpers/scenario';
 
 const clock = new ManualClock(new Date('2026-11-23T02:00:00Z'));
 let t: TestApp;
-let reviewer: { token: string };
-let shopA: Seller;
-let shopB: Seller;
-let categoryId: string;
+let market: Market;
 
 /** A listed product with one variant of `stock` units at `price`; returns the variant key. */
 async function variantWith(s: Seller, stock: number, price = '100.00'): Promise<string> {
   const sku = `V-${Math.random().toString(36).slice(2, 10)}`;
-  const id = await listedProduct(t, s, reviewer.token, productInput(s.shopId, categoryId, { variants: [{ sku, title: 'Only', options: [], price, stockOnHand: stock }] }));
+  const id = await listedProduct(t, s, market.reviewer.token, productInput(s.shopId, market.categoryId, { variants: [{ sku, title: 'Only', options: [], price, stockOnHand: stock }] }));
   return (await variantKeys(t, id))[0];
 }
 
@@ -29,10 +24,7 @@ const shopper = () => newShopper(t);
 
 beforeAll(async () => {
   t = await createTestApp({ CHECKOUT_TTL_MINUTES: '30' }, { clock });
-  reviewer = await staff(t, StaffRole.REVIEWER);
-  shopA = await seller(t);
-  shopB = await seller(t);
-  categoryId = toGlobalId('Category', (await createCategory(t)).id);
+  market = await createMarket(t);
 });
 afterAll(() => t.close());
 
@@ -40,8 +32,8 @@ describe('checkout', () => {
   it('places one order per shop with snapshots, reserves stock and empties the bought lines', async () => {
     const s = await scenario(t)
       .buyer()
-      .shop(shopA).product({ stock: 10, price: '19.90' }).inCart(3)
-      .shop(shopB).product({ stock: 5, price: '250.00' }).inCart(1)
+      .shop(market.shopA).product({ stock: 10, price: '19.90' }).inCart(3)
+      .shop(market.shopB).product({ stock: 5, price: '250.00' }).inCart(1)
       .run();
     const [a, b] = s.products.map((p) => p.variantKeys[0]);
     const buyer = s.buyer;
@@ -74,7 +66,7 @@ describe('checkout', () => {
     const empty = await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token });
     expect(empty.data!.checkout.errors.map((e: { code: string }) => e.code)).toEqual(['EMPTY_CART']);
 
-    const v = await variantWith(shopA, 2);
+    const v = await variantWith(market.shopA, 2);
     const line = await cartLine(t, buyer.user.id, v, 3);
     const foreignAddress = await t.gql(CHECKOUT, { input: { addressId: other.addressId }, key: newKey() }, { token: buyer.token });
     expect(foreignAddress.data!.checkout.errors[0]).toMatchObject({ code: 'ADDRESS_NOT_FOUND', field: ['input', 'addressId'] });
@@ -107,7 +99,7 @@ describe('checkout', () => {
   });
 
   it('never oversells: 50 concurrent checkouts of 1 unit against 10 in stock', async () => {
-    const v = await variantWith(shopA, 10);
+    const v = await variantWith(market.shopA, 10);
     const buyers = await Promise.all(Array.from({ length: 50 }, () => shopper()));
     for (const b of buyers) await cartLine(t, b.user.id, v, 1);
     const results = await Promise.all(buyers.map((b) => t.gql(CHECKOUT, { input: { addressId: b.addressId }, key: newKey() }, { token: b.token })));
@@ -122,7 +114,7 @@ describe('checkout', () => {
 
 describe('idempotency', () => {
   it('returns the first checkout for a repeated key and creates nothing new', async () => {
-    const { variantKeys: [v], buyer } = await scenario(t).shop(shopA).product({ stock: 10 }).buyer().inCart(2).run();
+    const { variantKeys: [v], buyer } = await scenario(t).shop(market.shopA).product({ stock: 10 }).buyer().inCart(2).run();
     const key = newKey();
     const first = await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key }, { token: buyer.token });
     await cartLine(t, buyer.user.id, v, 1);
@@ -133,7 +125,7 @@ describe('idempotency', () => {
   });
 
   it('settles a race on one key to one checkout', async () => {
-    const { variantKeys: [v], buyer } = await scenario(t).shop(shopA).product({ stock: 10 }).buyer().inCart(1).run();
+    const { variantKeys: [v], buyer } = await scenario(t).shop(market.shopA).product({ stock: 10 }).buyer().inCart(1).run();
     const key = newKey();
     const results = await Promise.all(Array.from({ length: 8 }, () => t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key }, { token: buyer.token })));
     const ids = new Set(results.map((r) => r.data!.checkout.checkout?.id));
@@ -143,7 +135,7 @@ describe('idempotency', () => {
   });
 
   it('does not let another buyer’s identical key collide', async () => {
-    const { variantKeys: [v], buyers: [one, two] } = await scenario(t).shop(shopA).product({ stock: 10 }).buyer().inCart(1).buyer().inCart(1).run();
+    const { variantKeys: [v], buyers: [one, two] } = await scenario(t).shop(market.shopA).product({ stock: 10 }).buyer().inCart(1).buyer().inCart(1).run();
     const key = newKey();
     const a = await t.gql(CHECKOUT, { input: { addressId: one.addressId }, key }, { token: one.token });
     const b = await t.gql(CHECKOUT, { input: { addressId: two.addressId }, key }, { token: two.token });
@@ -154,7 +146,7 @@ describe('idempotency', () => {
 
 describe('payment', () => {
   async function placed(stock = 10, quantity = 2) {
-    const { variantKeys: [v], buyer, checkout } = await scenario(t).shop(shopA).product({ stock }).buyer().inCart(quantity).checkout().run();
+    const { variantKeys: [v], buyer, checkout } = await scenario(t).shop(market.shopA).product({ stock }).buyer().inCart(quantity).checkout().run();
     const pay = await t.gql(PAY, { input: { checkoutId: checkout.id, provider: 'MOCK' } }, { token: buyer.token });
     expect(pay.data!.payCheckout.errors).toEqual([]);
     return { v, buyer, checkout, payment: pay.data!.payCheckout.payment };
@@ -231,7 +223,7 @@ describe('found in review', () => {
     await t.sql("select setval('order_number_seq', 999998)");
     const numbers: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const { buyer } = await scenario(t).shop(shopA).product({ stock: 5 }).buyer().inCart(1).run();
+      const { buyer } = await scenario(t).shop(market.shopA).product({ stock: 5 }).buyer().inCart(1).run();
       const res = await t.gql(CHECKOUT, { input: { addressId: buyer.addressId }, key: newKey() }, { token: buyer.token });
       expect(res.errors).toBeUndefined();
       numbers.push(res.data!.checkout.checkout.orders[0].number);
@@ -240,7 +232,7 @@ describe('found in review', () => {
   });
 
   it('refunds a cancelled order from the payment that paid it, not from one already refunded', async () => {
-    const { buyer, checkout } = await scenario(t).shop(shopA).product({ stock: 10 }).buyer().inCart(1).checkout().run();
+    const { buyer, checkout } = await scenario(t).shop(market.shopA).product({ stock: 10 }).buyer().inCart(1).checkout().run();
     const pay = async () => (await t.gql(PAY, { input: { checkoutId: checkout.id, provider: 'MOCK' } }, { token: buyer.token })).data!.payCheckout.payment;
     const first = await pay();
     await webhook(t, { eventId: newKey(), type: 'payment.failed', paymentId: first.id });
@@ -270,7 +262,7 @@ describe('found in review', () => {
   });
 
   it('refetches orders, checkouts and payments by node ID for their buyer only', async () => {
-    const { buyer, checkout } = await scenario(t).shop(shopA).product({ stock: 5 }).buyer().inCart(1).checkout().run();
+    const { buyer, checkout } = await scenario(t).shop(market.shopA).product({ stock: 5 }).buyer().inCart(1).checkout().run();
     const stranger = await shopper();
     const payment = (await t.gql(PAY, { input: { checkoutId: checkout.id, provider: 'MOCK' } }, { token: buyer.token })).data!.payCheckout.payment;
     const ids = [checkout.orders[0].id, checkout.id, payment.id];

@@ -1,4 +1,3 @@
-import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
 import { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LISTENER_NAME } from '../../src/catalogCache';
@@ -6,75 +5,16 @@ import { initOrm, type OrmLogLevel } from '../../src/db/orm';
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { type TestApp, createTestApp } from '../helpers/app';
 import { webhook } from '../helpers/buying';
+import { countBackends, DatabaseProxy, databaseOf, listenerPids, listenSessions, terminateBackends } from '../helpers/databaseFaults';
 import { userWithToken } from '../helpers/factories';
-import { type ServerProcess, freePort, spawnServer } from './serverProcess';
+import { eventually, sleep } from '../helpers/wait';
+import { type ServerProcess, freePort, serverEnv, spawnServer } from './serverProcess';
 
 /**
  * The database going away under a running server: connections terminated by the server, and a
  * period when it refuses connections. A TCP proxy stands between the app and PostgreSQL so a test
  * can cut every connection and refuse new ones, then let them through again.
  */
-class DatabaseProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-        this.sockets.delete(client);
-        this.sockets.delete(upstream);
-      };
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('error', close).on('close', close);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  /**
-   * Cuts every connection and refuses new ones (nothing listens on the port) until `up()`. Returns
-   * once the clients had time to notice their connections closed, as they would have a while into
-   * an outage.
-   */
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await sleep(200);
-  }
-
-  url(databaseUrl: string): string {
-    const url = new URL(databaseUrl);
-    url.hostname = '127.0.0.1';
-    url.port = String(this.port);
-    return url.toString();
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `read` until `done` holds; fails after `ms` with the last value. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms; last value: ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
 
 let admin: Client;
 let database: string;
@@ -82,13 +22,13 @@ let proxy: DatabaseProxy;
 let t: TestApp;
 
 beforeAll(async () => {
-  const direct = new URL(process.env.TEST_DB_URL!);
-  database = direct.pathname.slice(1);
+  database = databaseOf(process.env.TEST_DB_URL!);
   admin = new Client({ connectionString: process.env.TEST_DB_URL });
   await admin.connect();
-  proxy = new DatabaseProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  // down() returns once the clients had time to notice their connections closed, as they would have a while into an outage.
+  proxy = new DatabaseProxy(process.env.TEST_DB_URL!, { settleMs: 200 });
   await proxy.up();
-  t = await createTestApp({ DATABASE_URL: proxy.url(process.env.TEST_DB_URL!), CATALOG_CACHE_ENTRIES: '100' });
+  t = await createTestApp({ DATABASE_URL: proxy.url(), CATALOG_CACHE_ENTRIES: '100' });
 });
 afterAll(async () => {
   await proxy.up().catch(() => undefined);
@@ -99,14 +39,12 @@ afterAll(async () => {
 
 /** Terminates every session of this file's database but the admin one, and waits until they are gone. */
 async function terminateAll(where = 'true'): Promise<void> {
-  const filter = `datname = $1 and pid <> pg_backend_pid() and backend_type = 'client backend' and ${where}`;
-  await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where ${filter}`, [database]);
-  await eventually(async () => (await admin.query(`select count(*)::int as n from pg_stat_activity where ${filter}`, [database])).rows[0].n, (n) => n === 0);
+  await terminateBackends(admin, database, where);
+  await eventually(() => countBackends(admin, database, where), (n) => n === 0);
 }
 
-const listenerPids = async (): Promise<number[]> =>
-  (await admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1 and application_name = $2`, [database, LISTENER_NAME])).rows.map((r) => r.pid);
-const listenerSessions = async (): Promise<number> => (await listenerPids()).length;
+const listeners = () => listenerPids(admin, database);
+const listenerSessions = () => listenSessions(admin, database);
 
 /** `{ __typename }` is an anonymous catalog read: cached once the cache LISTENs. */
 const cached = async (): Promise<boolean> => (await t.gql('{ __typename }')).headers['x-catalog-cache'] === 'hit';
@@ -123,9 +61,9 @@ describe('the catalog cache LISTEN connection', () => {
     await eventually(cached, Boolean);
     expect(await listenerSessions()).toBe(1);
     for (let i = 0; i < 4; i++) {
-      const before = await listenerPids();
+      const before = await listeners();
       await terminateAll(`application_name = '${LISTENER_NAME}'`);
-      await eventually(listenerPids, (pids) => pids.length > 0 && !pids.some((pid) => before.includes(pid)));
+      await eventually(listeners, (pids) => pids.length > 0 && !pids.some((pid) => before.includes(pid)));
       await eventually(cached, Boolean);
     }
     // Retries that are still pending would open more sessions within this time.
@@ -263,15 +201,7 @@ describe('logs when the database drops connections', () => {
 
   it('prints only JSON lines from a server whose connections the database terminated', async () => {
     const port = await freePort();
-    const server = spawnServer({
-      PATH: process.env.PATH!,
-      HOME: process.env.HOME!,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      JWT_SECRET: 'a-test-secret-that-is-at-least-32-bytes',
-      DATABASE_URL: process.env.TEST_DB_URL!,
-    });
+    const server = spawnServer(serverEnv(port, { DATABASE_URL: process.env.TEST_DB_URL! }));
     children.push(server);
     await server.waitFor('marketplace server ready');
     const ask = async () => (await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ products(first: 3) { nodes { id } } }' }) })).status;

@@ -77,6 +77,41 @@ export function spawnServer(env: Record<string, string>, options: { detached?: b
   };
 }
 
+/**
+ * The environment of a server under test: a PATH and HOME, listening on 127.0.0.1:`port`, logging at
+ * info, with a JWT secret. `env` adds to it (a DATABASE_URL, say) and overrides it.
+ */
+export function serverEnv(port: number, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME!,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    JWT_SECRET: 'a-test-secret-that-is-at-least-32-bytes',
+    ...env,
+  };
+}
+
+/** Matches output in which `text` was printed `n` times (once by each of `n` workers, say). */
+export const times = (text: string, n: number): RegExp => new RegExp(Array.from({ length: n }, () => text).join('[\\s\\S]*'));
+
+/**
+ * The server as systemd or a terminal runs it: leading its own process group (so `kill()` is
+ * SIGKILL to all of it), with `workers` worker processes. Resolves once every worker is ready;
+ * a server that is not is killed.
+ */
+export async function startServerGroup(env: Record<string, string>, workers: number): Promise<ServerProcess> {
+  const server = spawnServer({ ...env, WEB_CONCURRENCY: String(workers) }, { detached: true });
+  try {
+    await server.waitFor(times('marketplace server ready', workers), 60_000);
+  } catch (err) {
+    server.kill();
+    throw err;
+  }
+  return server;
+}
+
 export async function gql(port: number, query: string, variables?: object): Promise<{ status: number; body: any }> {
   const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: 'POST',

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REGISTER, type ServerProcess, freePort, registration, slowRequest, spawnServer, tempDir } from './serverProcess';
+import { sleep } from '../helpers/wait';
+import { REGISTER, type ServerProcess, freePort, registration, serverEnv, slowRequest, startServerGroup, tempDir, times } from './serverProcess';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -11,26 +12,10 @@ afterEach(() => {
 /** The server as systemd or a terminal runs it: leading its own process group. */
 async function start(env: Record<string, string>, workers: number): Promise<{ server: ServerProcess; port: number }> {
   const port = await freePort();
-  const server = spawnServer(
-    {
-      PATH: process.env.PATH!,
-      HOME: process.env.HOME!,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      JWT_SECRET: 'a-test-secret-that-is-at-least-32-bytes',
-      WEB_CONCURRENCY: String(workers),
-      ...env,
-    },
-    { detached: true },
-  );
+  const server = await startServerGroup(serverEnv(port, env), workers);
   cleanups.push(() => server.kill());
-  await server.waitFor(times('marketplace server ready', workers));
   return { server, port };
 }
-
-const times = (text: string, n: number) => new RegExp(Array.from({ length: n }, () => text).join('[\\s\\S]*'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Sends `signal` while a registration is in flight, and checks the registration is answered in

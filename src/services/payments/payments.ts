@@ -8,7 +8,7 @@ import { CHECKOUT_TRANSITIONS, PLATFORM, step, stepCheckout } from '../orders';
 import { isAllowed, transition, type TransitionTable } from '../shared';
 import { type PaymentWebhookEvent, paymentProvider } from './providers';
 
-export type PaymentStep = 'succeed' | 'fail';
+export type PaymentStep = 'succeed' | 'fail' | 'abandon';
 
 /**
  * The payment life cycle, moved by the provider's webhook events (the platform records them). A
@@ -17,6 +17,9 @@ export type PaymentStep = 'succeed' | 'fail';
 export const PAYMENT_TRANSITIONS: TransitionTable<PaymentStatus, PaymentStep, 'system'> = {
   succeed: { from: [PaymentStatus.PENDING, PaymentStatus.FAILED], to: PaymentStatus.SUCCEEDED, by: ['system'] },
   fail: { from: [PaymentStatus.PENDING], to: PaymentStatus.FAILED, by: ['system'] },
+  // The `repair-payments` task: a payment never opened with the provider (a crash in between) whose
+  // checkout can no longer be paid. Money that arrives for it anyway still succeeds it, and is refunded.
+  abandon: { from: [PaymentStatus.PENDING], to: PaymentStatus.FAILED, by: ['system'] },
 };
 
 /**
@@ -39,17 +42,88 @@ export async function payCheckout(ctx: Context, input: { checkoutId: string; pro
       checkout.total,
     ]);
     if (pending) return pending;
-    const created = em.create(Payment, { checkout, provider: input.provider, amount: checkout.total });
+    // Created at the business clock's time: the `repair-payments` task measures its grace period on it.
+    const created = em.create(Payment, { checkout, provider: input.provider, amount: checkout.total, createdAt: ctx.now() });
     await em.flush();
     return created;
   });
   if (!payment.providerReference) {
     // Outside the transaction: a real provider is a network call, which must not hold row locks.
+    // A crash before the reference is stored leaves the payment for the buyer's retry or, failing
+    // that, the `repair-payments` task; both open it with the same idempotency key, its id.
     const { reference } = await paymentProvider(ctx.deps.config, payment.provider).createPayment({ id: payment.id, amount: payment.amount, currency: ctx.deps.config.currency });
     payment.providerReference = reference;
     await ctx.em.flush();
   }
   return payment;
+}
+
+/**
+ * How long a new payment is left to `payCheckout`, which opens it with the provider within the
+ * request, before the `repair-payments` task takes it for a crashed one: longer than any request.
+ */
+export const PAYMENT_REPAIR_GRACE_MS = 2 * 60_000;
+
+export interface PaymentRepair {
+  /** Payments opened with their provider, their reference stored. */
+  opened: number;
+  /** Payments of checkouts that can no longer be paid, moved to FAILED without reaching the provider. */
+  abandoned: number;
+  /** Payments whose provider call failed: left as they were, for the next run. */
+  failed: number;
+  /** The first provider failure's message. */
+  firstError?: string;
+}
+
+/**
+ * Finishes what `payCheckout` began when its process died between committing a payment and
+ * storing the provider's reference: PENDING payments without a reference, older than
+ * PAYMENT_REPAIR_GRACE_MS by the business clock. One payment a transaction, claimed with SKIP
+ * LOCKED (a webhook or another worker holding it is passed over) and held while the provider
+ * answers. A payment its checkout can still pay (PENDING_PAYMENT, unexpired, for the checkout's
+ * total: the one the buyer's retry would return) is opened with its id as the idempotency key,
+ * the same call the buyer's retry makes, and the reference stored; any other is abandoned. A
+ * provider failure leaves that payment for the next run and the run goes on past it.
+ */
+export async function repairPayments(deps: SystemDeps, em: EntityManager, limit = 200): Promise<PaymentRepair> {
+  const repair: PaymentRepair = { opened: 0, abandoned: 0, failed: 0 };
+  const now = deps.clock.now();
+  const createdBy = new Date(now.getTime() - PAYMENT_REPAIR_GRACE_MS);
+  let after = '0';
+  for (let seen = 0; seen < limit; seen++) {
+    const claimed = await em.fork().transactional(async (tx): Promise<{ id: string; outcome: 'opened' | 'abandoned' | Error } | null> => {
+      const payment = await lockOneWhere(tx, Payment, 'e.status = ? and e.provider_reference is null and e.created_at <= ? and e.id > ?', [PaymentStatus.PENDING, createdBy, after], {
+        orderBy: 'e.id',
+        skipLocked: true,
+      });
+      if (!payment) return null;
+      // Not locked: every state in which a checkout can no longer be paid is final, and its total only falls.
+      const checkout = (await entityWhere(tx, Checkout, 'e.id = ?', [payment.checkout.id]))!;
+      if (!isAllowed(CHECKOUT_TRANSITIONS, 'pay', checkout.status) || checkout.expiresAt <= now || checkout.total !== payment.amount) {
+        payment.status = transition(PAYMENT_TRANSITIONS, 'abandon', payment.status, ['system'], 'payment');
+        await tx.flush();
+        return { id: payment.id, outcome: 'abandoned' };
+      }
+      let reference: string;
+      try {
+        ({ reference } = await paymentProvider(deps.config, payment.provider).createPayment({ id: payment.id, amount: payment.amount, currency: deps.config.currency }));
+      } catch (err) {
+        return { id: payment.id, outcome: err instanceof Error ? err : new Error(String(err)) };
+      }
+      payment.providerReference = reference;
+      await tx.flush();
+      return { id: payment.id, outcome: 'opened' };
+    });
+    if (claimed === null) break;
+    after = claimed.id;
+    if (claimed.outcome === 'opened') repair.opened += 1;
+    else if (claimed.outcome === 'abandoned') repair.abandoned += 1;
+    else {
+      repair.failed += 1;
+      repair.firstError ??= claimed.outcome.message;
+    }
+  }
+  return repair;
 }
 
 export type WebhookOutcome = 'processed' | 'replayed' | 'unknown-payment';

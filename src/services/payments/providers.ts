@@ -29,7 +29,11 @@ export class WebhookRejected extends Error {
  */
 export interface PaymentProvider {
   readonly name: PaymentProviderName;
-  /** Opens a payment with the provider and returns its reference. */
+  /**
+   * Opens a payment with the provider and returns its reference. `id` (our payment's key) is the
+   * idempotency key: a second call with the same id — the buyer's retry, or the `repair-payments`
+   * task after a crash — returns the same reference and opens nothing new.
+   */
   createPayment(payment: { id: string; amount: number; currency: string }): Promise<{ reference: string }>;
   /** Sends money back; `settled` is false when the provider confirms later by webhook. */
   refund(refund: { id: string; paymentReference: string; amount: number; currency: string }): Promise<{ reference: string; settled: boolean }>;
@@ -48,6 +52,7 @@ export class MockPaymentProvider implements PaymentProvider {
   readonly name = PaymentProviderName.MOCK;
   constructor(private readonly secret: string) {}
 
+  /** Idempotent as the interface requires: the reference is a function of the payment's id alone. */
   async createPayment(payment: { id: string }): Promise<{ reference: string }> {
     return { reference: `mock_pay_${payment.id}` };
   }

@@ -7,7 +7,7 @@ import { ScheduledTaskState } from '../../entities';
 import { Failure, UserErrorCode } from '../../errors';
 import { purgeRateLimits } from '../identity';
 import { autoConfirmDeliveries, completeOrders, expireCheckouts } from '../orders';
-import { processRefunds } from '../payments';
+import { processRefunds, repairPayments } from '../payments';
 import { recordAudit } from './audit';
 
 /** What one run did: how many things it handled, and optionally a short note for operators. */
@@ -77,6 +77,15 @@ export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
     description: 'Sends pending refunds to the payment provider.',
     schedule: EVERY_MINUTE,
     run: (deps, em) => processRefunds(deps, em),
+  },
+  {
+    name: 'repair-payments',
+    description: 'Opens with the provider the payments a crash left without a provider reference (older than two minutes), or abandons those whose checkout can no longer be paid.',
+    schedule: EVERY_MINUTE,
+    run: async (deps, em) => {
+      const { opened, abandoned, failed, firstError } = await repairPayments(deps, em);
+      return { done: opened + abandoned, note: failed > 0 ? `${failed} failed (${firstError}); retried next run` : undefined };
+    },
   },
   {
     name: 'purge-rate-limits',
