@@ -38,7 +38,11 @@ const CONNECTION_ERROR_CODES = new Set([
   'EAI_AGAIN',
 ]);
 /** Messages of the driver (pg) and the pool (knex, through MikroORM) that carry no code. */
-const CONNECTION_ERROR_MESSAGES = /Connection terminated|is not queryable|Timeout acquiring a connection/i;
+// "Transaction query already complete": knex's answer to the next query of a transaction whose
+// connection died before it began (it swallows the first error). Our transactions are scoped by
+// em.transactional and never used after commit, so here it means a lost connection (the fault
+// suite terminating backends mid-storm sees it).
+const CONNECTION_ERROR_MESSAGES = /Connection terminated|is not queryable|Timeout acquiring a connection|Transaction query already complete/i;
 
 /**
  * Whether an error, or anything it wraps, is a lost or refused database connection (SQLSTATE class
@@ -64,7 +68,16 @@ export function isConnectionError(error: unknown): boolean {
 
 /** The code a client sees for an error: its public code, SERVICE_UNAVAILABLE for a lost database, else INTERNAL_SERVER_ERROR. */
 export function errorCode(error: unknown): string {
-  return publicCode(error) ?? clientRefusal(error) ?? (isConnectionError(error) ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR');
+  return publicCode(error) ?? clientRefusal(error) ?? variableErrorLimit(error) ?? (isConnectionError(error) ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR');
+}
+
+/**
+ * graphql-js stops coercing variables after 50 invalid values and appends one bare error saying
+ * so, with no code or location for Apollo to recognise: the client's mistake, like the 50 before it.
+ */
+function variableErrorLimit(error: unknown): 'BAD_USER_INPUT' | undefined {
+  if (!(error instanceof GraphQLError) || error.originalError || error.path) return undefined;
+  return error.message.startsWith('Too many errors processing variables') ? 'BAD_USER_INPUT' : undefined;
 }
 
 /**

@@ -34,9 +34,20 @@ export function encodeCursor(values: SortValue[]): string {
 /** What each sort key of a cursor holds, so a forged cursor is refused before it reaches SQL. */
 export type CursorKind = 'id' | 'timestamp' | 'number' | 'text';
 
+/**
+ * A timestamp exactly as the services write one (`toISOString()`, years 0001–9999). JavaScript
+ * reads what PostgreSQL refuses — year 0000, 2023-02-29 rolled over to March — so anything that
+ * does not survive the round trip is a forged cursor, not a query for the database to fail.
+ */
+function isCursorTimestamp(v: unknown): boolean {
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) || v.startsWith('0000')) return false;
+  const ms = Date.parse(v);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === v;
+}
+
 const KIND_CHECKS: Record<CursorKind, (v: unknown) => boolean> = {
   id: (v) => typeof v === 'string' && isBigintKey(v),
-  timestamp: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v)),
+  timestamp: isCursorTimestamp,
   number: (v) => typeof v === 'number' && Number.isFinite(v),
   text: (v) => typeof v === 'string' && v.length <= 200,
 };

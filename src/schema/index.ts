@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchemaSync } from 'type-graphql';
 import { applyPermissions } from '../permissions';
+import { DateTimeScalar } from './shared/scalars';
+import { applyTextRule } from './shared/textRule';
 import { AddressResolver } from '../resolvers/identity/AddressResolver';
 import { AuditResolver } from '../resolvers/platform/AuditResolver';
 import { CartLineResolver, CartResolver, CartShopGroupResolver } from '../resolvers/orders/CartResolver';
@@ -60,15 +61,17 @@ export const resolvers = [
 
 let cached: GraphQLSchema | undefined;
 
-/** The executable schema without permissions (for printing and rule-coverage checks). */
+/** The executable schema, its inputs checked by the text rule, without permissions (for printing and rule-coverage checks). */
 export function buildBareSchema(): GraphQLSchema {
-  cached ??= buildSchemaSync({
-    resolvers,
-    validate: false,
-    emitSchemaFile: false,
-    // API.md names the time scalar DateTime (ISO-8601, UTC).
-    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
-  });
+  cached ??= applyTextRule(
+    buildSchemaSync({
+      resolvers,
+      validate: false,
+      emitSchemaFile: false,
+      // API.md names the time scalar DateTime (ISO-8601, UTC); inputs only name instants PostgreSQL can store.
+      scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    }),
+  );
   return cached;
 }
 

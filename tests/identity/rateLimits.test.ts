@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, createTestApp } from '../helpers/app';
 import { PASSWORD, createUser } from '../helpers/factories';
@@ -7,6 +9,15 @@ const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToke
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { accessToken errors { code } } }`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function withRedis<T>(use: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: 2 });
+  try {
+    return await use(redis);
+  } finally {
+    await redis.quit();
+  }
+}
 
 // Short windows so the tests can watch the limits recover.
 const LIMITS = {
@@ -63,6 +74,34 @@ describe.each(stores)('rate limits in $name', ({ name, env }) => {
     const ok = await t.gql(LOGIN, { input: { email: user.email, password: PASSWORD } }, { ip: '203.0.113.51' });
     expect(ok.data!.login.errors).toEqual([]);
     expect(ok.data!.login.accessToken).toEqual(expect.any(String));
+  });
+
+  it('counts failed logins of the longest accepted email and of an over-long one, which never answers 500', async () => {
+    const long = await createUser(t, { email: `${'l'.repeat(254 - '@example.com'.length - 8)}${randomBytes(4).toString('hex')}@example.com` });
+    expect(long.email).toHaveLength(254);
+    const overLong = `${'o'.repeat(300)}@example.com`;
+    for (const email of [long.email, overLong]) {
+      for (let i = 0; i < 3; i++) {
+        const res = await t.gql(LOGIN, { input: { email, password: 'wrong password!' } }, { ip: `203.0.113.${100 + i}` });
+        expect(res.errors).toBeUndefined();
+        expect(res.data!.login.errors[0].code).toBe('INVALID_CREDENTIALS');
+      }
+      const locked = await t.gql(LOGIN, { input: { email, password: PASSWORD } }, { ip: '203.0.113.150' });
+      expect(locked.errors![0].extensions!.code).toBe('RATE_LIMITED');
+    }
+    await sleep(2100);
+    const ok = await t.gql(LOGIN, { input: { email: long.email, password: PASSWORD } }, { ip: '203.0.113.151' });
+    expect(ok.data!.login.errors).toEqual([]);
+  });
+
+  it('keys each counter by its limiter and a fixed-length hash of the IP or email', async () => {
+    const keys: string[] =
+      name === 'PostgreSQL'
+        ? (await t.orm.em.fork().getConnection().execute<{ key: string }[]>('select key from rate_limit')).map((r) => r.key)
+        : await withRedis((redis) => redis.keys('*'));
+    const ours = keys.filter((k) => /^(auth_ip|login_fail):/.test(k));
+    expect(ours.length).toBeGreaterThan(0);
+    for (const key of ours) expect(key).toMatch(/^(auth_ip|login_fail):[0-9a-f]{64}$/);
   });
 
   it('keeps the counters in the shared store, not in process memory', async () => {

@@ -72,6 +72,16 @@ describe('client mistakes are client errors, not masked internal ones', () => {
     expect(viaPost.json().errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
+  it('answers more than 50 invalid variable values with 400 BAD_USER_INPUT only, the cut-off notice included', async () => {
+    const query = 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }';
+    const res = await post(JSON.stringify({ query, variables: { ids: Array.from({ length: 60 }, () => [1]) } }));
+    expect(res.statusCode).toBe(400);
+    const { errors } = res.json();
+    expect(errors).toHaveLength(51);
+    expect(new Set(errors.map((e: { extensions: { code: string } }) => e.extensions.code))).toEqual(new Set(['BAD_USER_INPUT']));
+    expect(errors[50].message).toMatch(/too many errors/i);
+  });
+
   it('answers an unknown persisted-query version with 400 BAD_REQUEST', async () => {
     const res = await get({ extensions: JSON.stringify({ persistedQuery: { version: 2, sha256Hash: 'a'.repeat(64) } }) });
     expect(res.statusCode).toBe(400);

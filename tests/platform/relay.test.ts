@@ -73,6 +73,17 @@ describe('keyset connections', () => {
     expect(res.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
   });
 
+  it('refuses a forged timestamp cursor PostgreSQL cannot store (year 0000, 29 February of 2023) with BAD_USER_INPUT', async () => {
+    const query = `query($after: String) { productsForReview(after: $after) { totalCount } }`;
+    const cursor = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+    for (const at of ['0000-01-01T00:00:00Z', '0000-01-01T00:00:00.000Z', '2023-02-29T00:00:00.000Z', '2024-01-01T00:00:00+08:00']) {
+      const res = await t.gql(query, { after: cursor([at, '1']) }, { token: admin.token });
+      expect(res.errors![0].extensions, at).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    }
+    const wellFormed = await t.gql(query, { after: cursor(['2024-02-29T00:00:00.000Z', '1']) }, { token: admin.token });
+    expect(wellFormed.errors).toBeUndefined();
+  });
+
   it('defaults to 20 per page', async () => {
     for (let i = 0; i < 14; i++) await createUser(t);
     const res = await t.gql(USERS, {}, { token: admin.token });

@@ -3,6 +3,7 @@ import { Brand, Category, Product, ProductAttributeValue } from '../../entities'
 import { UserError } from '../shared/common';
 import { connectionTypes } from '../shared/relay';
 import { DecimalScalar } from '../shared/scalars';
+import { Multiline } from '../shared/textRule';
 
 // ---------- brands ----------
 
@@ -96,6 +97,7 @@ export class CreateProductInput {
   @Field({ description: 'Title, at most 120 characters (5 to be listed).' })
   title!: string;
 
+  @Multiline()
   @Field({ defaultValue: '', description: 'Description (at least 20 characters to be listed).' })
   description!: string;
 
@@ -159,6 +161,7 @@ export class UpdateProductInput {
   @Field(() => String, { nullable: true, description: 'Title.' })
   title?: string | null;
 
+  @Multiline()
   @Field(() => String, { nullable: true, description: 'Description.' })
   description?: string | null;
 
@@ -209,7 +212,8 @@ export class ReviewProductInput {
   @Field(() => ProductReviewDecision, { description: 'The decision.' })
   decision!: ProductReviewDecision;
 
-  @Field(() => String, { nullable: true, description: 'Why; required to reject. The shop sees it.' })
+  @Multiline()
+  @Field(() => String, { nullable: true, description: 'Why, at most 1000 characters; required to reject (at least 3). The shop sees it.' })
   reason?: string | null;
 }
 
@@ -218,7 +222,8 @@ export class ProductModerationInput {
   @Field(() => ID, { description: 'The product.' })
   productId!: string;
 
-  @Field({ description: 'Why (required); the shop sees it.' })
+  @Multiline()
+  @Field({ description: 'Why (required, 3 to 1000 characters); the shop sees it.' })
   reason!: string;
 }
 

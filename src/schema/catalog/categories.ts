@@ -11,7 +11,7 @@ export class CategoryAttributeInput {
   @Field(() => AttributeType, { description: 'Value type.' })
   type!: AttributeType;
 
-  @Field(() => [String], { nullable: true, description: 'Allowed values (ENUM only).' })
+  @Field(() => [String], { nullable: true, description: 'Allowed values (ENUM only): at most 100, each at most 200 characters; blank ones are dropped.' })
   allowedValues?: string[];
 
   @Field({ defaultValue: false, description: 'Whether products must give a value.' })

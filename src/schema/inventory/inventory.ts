@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { ProductVariant, StockAlert, StockMovement, StockMovementReason, Stocktake } from '../../entities';
 import { UserError } from '../shared/common';
 import { connectionTypes } from '../shared/relay';
+import { Multiline } from '../shared/textRule';
 
 /** The ledger reasons a shop may give for a manual adjustment; the others are written by the system. */
 export const StockAdjustmentReason = {
@@ -34,6 +35,7 @@ export class AdjustStockInput {
   @Field(() => StockAdjustmentReason, { description: 'Why.' })
   reason!: StockAdjustmentReason;
 
+  @Multiline()
   @Field(() => String, { nullable: true, description: 'Free-text note, at most 500 characters.' })
   note?: string | null;
 }
@@ -64,6 +66,7 @@ export class StocktakeInput {
   @Field(() => [StocktakeCountInput], { description: 'The counts, 1 to 500. Each variant’s on-hand stock is set to its count; differences go to the stock ledger.' })
   counts!: StocktakeCountInput[];
 
+  @Multiline()
   @Field(() => String, { nullable: true, description: 'Free-text note, at most 500 characters.' })
   note?: string | null;
 }

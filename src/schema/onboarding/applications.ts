@@ -3,6 +3,7 @@ import { ApplicationDecisionType, MerchantApplication, MerchantApplicationStatus
 import { UserError } from '../shared/common';
 import { connectionTypes } from '../shared/relay';
 import { DecimalScalar } from '../shared/scalars';
+import { Multiline } from '../shared/textRule';
 
 @InputType({ description: 'A merchant application (商家入駐).' })
 export class MerchantApplicationInput {
@@ -27,6 +28,7 @@ export class MerchantApplicationInput {
   @Field(() => [ID], { description: 'Categories the shop will sell in (at least one).' })
   categoryIds!: string[];
 
+  @Multiline()
   @Field({ description: 'What the shop will sell, and its plan.' })
   description!: string;
 }
@@ -57,6 +59,7 @@ export class UpdateMerchantApplicationInput {
   @Field(() => [ID], { nullable: true, description: 'Categories.' })
   categoryIds?: string[] | null;
 
+  @Multiline()
   @Field(() => String, { nullable: true, description: 'Description.' })
   description?: string | null;
 }
@@ -69,7 +72,8 @@ export class ReviewMerchantApplicationInput {
   @Field(() => ApplicationDecisionType, { description: 'The decision.' })
   decision!: ApplicationDecisionType;
 
-  @Field(() => String, { nullable: true, description: 'Why; required for REJECT and REQUEST_CHANGES. Shown to the applicant.' })
+  @Multiline()
+  @Field(() => String, { nullable: true, description: 'Why, at most 1000 characters; required for REJECT and REQUEST_CHANGES. Shown to the applicant.' })
   reason?: string | null;
 
   @Field(() => DecimalScalar, { nullable: true, description: 'Commission rate for the new shop (APPROVE); defaults to DEFAULT_COMMISSION_RATE.' })

@@ -1,13 +1,15 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { MerchantAgreement, Shop } from '../../entities';
 import { UserError } from '../shared/common';
+import { Multiline } from '../shared/textRule';
 
 @InputType({ description: 'Identifies a shop and states why (staff moderation).' })
 export class ShopModerationInput {
   @Field(() => ID, { description: 'The shop.' })
   shopId!: string;
 
-  @Field({ description: 'Why; shown to the shop and kept in the audit log.' })
+  @Multiline()
+  @Field({ description: 'Why, 3 to 1000 characters; shown to the shop and kept in the audit log.' })
   reason!: string;
 }
 
@@ -25,7 +27,8 @@ export class PublishMerchantAgreementInput {
   @Field({ description: 'New version label, e.g. "2027-01".' })
   version!: string;
 
-  @Field({ description: 'Full text.' })
+  @Multiline()
+  @Field({ description: 'Full text, 20 to 100,000 characters.' })
   text!: string;
 }
 
@@ -58,6 +61,7 @@ export class UpdateShopProfileInput {
   @Field(() => String, { nullable: true, description: 'Display name, 2–40 characters, unique among live shops.' })
   name?: string | null;
 
+  @Multiline()
   @Field(() => String, { nullable: true, description: 'Description.' })
   description?: string | null;
 

@@ -1,12 +1,14 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { QuizAttempt, TrainingCourse } from '../../entities';
 import { UserError } from '../shared/common';
+import { Multiline } from '../shared/textRule';
 
 @InputType({ description: 'A new training course (OPERATIONS staff).' })
 export class TrainingCourseInput {
   @Field({ description: 'Title.' })
   title!: string;
 
+  @Multiline()
   @Field({ description: 'What it covers.' })
   description!: string;
 
@@ -25,6 +27,7 @@ export class TrainingLessonInput {
   @Field({ description: 'Lesson title.' })
   title!: string;
 
+  @Multiline()
   @Field({ description: 'Lesson text (Markdown).' })
   body!: string;
 }
@@ -34,10 +37,11 @@ export class QuizQuestionInput {
   @Field(() => ID, { description: 'The course.' })
   courseId!: string;
 
+  @Multiline()
   @Field({ description: 'The question.' })
   prompt!: string;
 
-  @Field(() => [String], { description: '2 to 10 distinct options.' })
+  @Field(() => [String], { description: '2 to 10 distinct options, each at most 200 characters.' })
   options!: string[];
 
   @Field(() => [Int], { description: 'Indexes of the correct options (one or more).' })

@@ -2,6 +2,7 @@ import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql
 import { Checkout, Order, OrderStatus, Payment, PaymentProviderName } from '../../entities';
 import { UserError } from '../shared/common';
 import { connectionTypes } from '../shared/relay';
+import { Multiline } from '../shared/textRule';
 
 /** What a person may do next with an order through the API (the system's own steps are not listed). */
 export enum OrderAction {
@@ -30,6 +31,7 @@ export class CheckoutInput {
   @Field(() => [ID], { nullable: true, description: 'Cart lines to buy; every line of the cart when omitted.' })
   lineIds?: string[] | null;
 
+  @Multiline()
   @Field(() => String, { nullable: true, description: 'A note to the shops (訂單備註), at most 200 characters.' })
   note?: string | null;
 }
@@ -78,6 +80,7 @@ export class CancelOrderInput {
   @Field(() => ID, { description: 'The order.' })
   orderId!: string;
 
+  @Multiline()
   @Field({ defaultValue: '', description: 'Why; required for the shop and staff (at least 3 characters), optional for the buyer.' })
   reason!: string;
 }

@@ -1,4 +1,5 @@
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
 
 const DECIMAL = /^-?\d{1,12}(\.\d{1,8})?$/;
 
@@ -31,3 +32,33 @@ function parseDecimal(value: unknown): string {
   }
   return text.trim();
 }
+
+/**
+ * The instants a DateTime input may name: years 0001 to 9999 in UTC. PostgreSQL's timestamptz
+ * spans 4713 BC to 294276 AD, but year 0 and five-digit years do not survive the trip through
+ * the driver ("date/time field value out of range"), and no business date lies outside these.
+ */
+const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
+function storable(date: Date, node?: ValueNode): Date {
+  const time = date.getTime();
+  if (time < EARLIEST || time > LATEST) {
+    throw new GraphQLError('DateTime must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (UTC)', {
+      nodes: node,
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  }
+  return date;
+}
+
+/**
+ * DateTime: graphql-scalars' RFC 3339 date-time, serialised as before, whose inputs must also be
+ * instants the database can store (see EARLIEST and LATEST), as variables and as literals.
+ */
+export const DateTimeScalar = new GraphQLScalarType<Date, Date>({
+  ...DateTimeResolver.toConfig(),
+  description: `${DateTimeResolver.description} Inputs lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (UTC).`,
+  parseValue: (value) => storable(DateTimeResolver.parseValue(value)),
+  parseLiteral: (node, variables) => storable(DateTimeResolver.parseLiteral(node, variables), node),
+});

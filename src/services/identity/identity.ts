@@ -8,7 +8,7 @@ import { recordAudit } from '../platform';
 import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { consumeOrThrow } from './rateLimits';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens';
-import { guardUnique, isValidEmail } from '../shared';
+import { charLength, guardUnique, isValidEmail, MAX_EMAIL_LENGTH } from '../shared';
 
 export interface AuthResult {
   accessToken: string;
@@ -53,7 +53,7 @@ export async function register(ctx: Context, input: { email: string; password: s
   const displayName = input.displayName.trim();
   const problems = new Problems();
   checkEmail(problems, email, ['input', 'email']);
-  if (displayName.length < 1 || displayName.length > 80) {
+  if (charLength(displayName) < 1 || charLength(displayName) > 80) {
     problems.add(UserErrorCode.INVALID_INPUT, 'Display name must be 1 to 80 characters', ['input', 'displayName']);
   }
   checkPasswordRules(problems, input.password, email, ['input', 'password']);
@@ -83,7 +83,8 @@ export async function login(ctx: Context, input: { email: string; password: stri
   // a successful login clears the account's counter.
   await consumeOrThrow(rateLimits.loginFailures, email);
 
-  const user = await ctx.em.findOne(User, { email });
+  // No account has an email longer than register accepts: such a sign-in fails like any unknown email.
+  const user = email.length <= MAX_EMAIL_LENGTH ? await ctx.em.findOne(User, { email }) : null;
   const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummy(input.password);
   if (!user || !ok) throw new Failure(UserErrorCode.INVALID_CREDENTIALS, 'Wrong email or password');
   await rateLimits.loginFailures.delete(email);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -16,11 +17,31 @@ export interface RateLimits {
   loginFailures: RateLimiterAbstract;
 }
 
+/**
+ * Counters are stored under `<limiter>:<sha256 hex of the identifier>`: 64 hex digits however long
+ * the identifier (an email of any length, an IP), so every key fits the PostgreSQL store's
+ * varchar(255) column, and no email sits in the store in clear. Every operation of a limiter
+ * (consume, delete, get, block …) names its key through getKey.
+ */
+const hashed = (key: string | number) => createHash('sha256').update(String(key)).digest('hex');
+
+class HashedKeysPostgres extends RateLimiterPostgres {
+  override getKey(key: string | number): string {
+    return super.getKey(hashed(key));
+  }
+}
+
+class HashedKeysRedis extends RateLimiterRedis {
+  override getKey(key: string | number): string {
+    return super.getKey(hashed(key));
+  }
+}
+
 export function createRateLimits(config: Config, store: { knex: Knex } | { redis: Redis }): RateLimits {
   const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract =>
     'redis' in store
-      ? new RateLimiterRedis({ storeClient: store.redis, keyPrefix, points, duration, useRedisPackage: false })
-      : new RateLimiterPostgres({
+      ? new HashedKeysRedis({ storeClient: store.redis, keyPrefix, points, duration, useRedisPackage: false })
+      : new HashedKeysPostgres({
           storeClient: store.knex,
           storeType: 'knex',
           tableName: 'rate_limit',

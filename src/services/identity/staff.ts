@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type StaffRole, User } from '../../entities';
-import { Problems } from '../../errors';
+import { Problems, UserErrorCode } from '../../errors';
+import { checkText, isValidEmail } from '../shared';
 import { normaliseEmail } from './identity';
 import { checkPasswordRules, hashPassword } from './passwords';
 
@@ -14,14 +15,16 @@ export async function upsertStaffUser(
 ): Promise<{ user: User; created: boolean }> {
   const email = normaliseEmail(input.email);
   const problems = new Problems();
+  if (!isValidEmail(email)) problems.add(UserErrorCode.INVALID_INPUT, 'Enter a valid email address of at most 254 characters', ['email']);
   checkPasswordRules(problems, input.password, email, ['password']);
+  const displayName = input.displayName ? checkText(problems, input.displayName, ['displayName'], 1, 80, 'Display name') : undefined;
   problems.throwIfAny();
   const passwordHash = await hashPassword(input.password);
   const existing = await em.findOne(User, { email });
-  const user = existing ?? new User(email, input.displayName ?? email.split('@')[0], passwordHash);
+  const user = existing ?? new User(email, displayName ?? [...email.split('@')[0]].slice(0, 80).join(''), passwordHash);
   user.passwordHash = passwordHash;
   user.staffRoles = [...new Set(input.roles)].sort();
-  if (input.displayName) user.displayName = input.displayName;
+  if (displayName) user.displayName = displayName;
   await em.persistAndFlush(user);
   return { user, created: !existing };
 }

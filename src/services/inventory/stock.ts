@@ -4,7 +4,7 @@ import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { entityWhere, lockWhere, rowShape, selectRows } from '../../db/rows';
 import { lockSellingMembership } from '../onboarding';
-import { charLength, STOCK_ROLES } from '../shared';
+import { checkText, STOCK_ROLES } from '../shared';
 import { applyMoves } from './moves';
 
 /**
@@ -40,9 +40,7 @@ export interface StocktakeInput {
 }
 
 function parseNote(problems: Problems, note: string | null | undefined): string | null {
-  const trimmed = note?.trim() || null;
-  if (trimmed && charLength(trimmed) > MAX_NOTE) problems.add(UserErrorCode.INVALID_INPUT, `A note has at most ${MAX_NOTE} characters`, ['input', 'note']);
-  return trimmed;
+  return note?.trim() ? checkText(problems, note, ['input', 'note'], 1, MAX_NOTE, 'A note') : null;
 }
 
 const STOCK_NOW = rowShape({ on_hand: 'int', reserved: 'int', archived: 'bool' });

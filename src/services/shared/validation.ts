@@ -23,8 +23,14 @@ export function isValidPhone(phone: string): boolean {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/**
+ * The longest email accepted anywhere (register, invitations, staff:create, application contacts):
+ * RFC 5321's 256-octet path less its angle brackets. Sign-in treats a longer one as unknown.
+ */
+export const MAX_EMAIL_LENGTH = 254;
+
 export function isValidEmail(email: string): boolean {
-  return email.length <= 254 && EMAIL.test(email);
+  return email.length <= MAX_EMAIL_LENGTH && EMAIL.test(email);
 }
 
 export function isHttpUrl(value: string): boolean {
@@ -56,15 +62,42 @@ export function charLength(text: string): number {
   return [...text].length;
 }
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+/** A UTF-16 surrogate without its partner: not a character; PostgreSQL's json refuses it, text columns turn it into U+FFFD. */
+const LONE_SURROGATE = /\p{Cs}/u;
+/** Control characters (Unicode Cc: U+0000–U+001F, U+007F–U+009F). */
+const CONTROL = /\p{Cc}/u;
+/** Control characters other than the tab and line breaks a multi-line text may hold. */
+const CONTROL_BUT_LINE_BREAKS = /(?![\t\n\r])\p{Cc}/u;
 
-/** Trims a text field and reports it when its length (in characters) is outside [min, max]. */
+export type TextFault = 'surrogate' | 'control';
+
+/**
+ * The text rule every string input obeys: no lone surrogate and no control character, except
+ * that `multiline` text may hold tabs and line breaks (\t, \n, \r). Undefined when `value` obeys it.
+ */
+export function textFault(value: string, multiline: boolean): TextFault | undefined {
+  if (LONE_SURROGATE.test(value)) return 'surrogate';
+  if ((multiline ? CONTROL_BUT_LINE_BREAKS : CONTROL).test(value)) return 'control';
+  return undefined;
+}
+
+/** Explains a text-rule fault of the field called `label`. */
+export function textFaultMessage(label: string, fault: TextFault, multiline: boolean): string {
+  if (fault === 'surrogate') return `${label} contains an unpaired UTF-16 surrogate, which is not a character`;
+  return multiline ? `${label} contains control characters other than tabs and line breaks` : `${label} must be one line without tabs or other control characters`;
+}
+
+/**
+ * Trims a text field and reports it when it breaks the text rule (here, for any field, tabs and
+ * line breaks pass: the API boundary refuses them in single-line fields) or when its length (in
+ * characters) is outside [min, max]. For services called directly, by seeds and jobs, too.
+ */
 export function checkText(problems: Problems, value: string, path: string[], min: number, max: number, label: string): string {
   const trimmed = value.trim();
-  // PostgreSQL cannot store NUL, and no other control character belongs in a text field.
-  if (CONTROL.test(trimmed)) {
-    problems.add(UserErrorCode.INVALID_INPUT, `${label} contains control characters`, path);
+  // PostgreSQL cannot store NUL nor a lone surrogate, and no other control character belongs in a text field.
+  const fault = textFault(trimmed, true);
+  if (fault) {
+    problems.add(UserErrorCode.INVALID_INPUT, textFaultMessage(label, fault, true), path);
     return trimmed;
   }
   if (charLength(trimmed) < min || charLength(trimmed) > max) problems.add(UserErrorCode.INVALID_INPUT, `${label} must be ${min} to ${max} characters`, path);
