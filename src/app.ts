@@ -63,6 +63,42 @@ function jsonProblem(value: unknown): 'nul' | 'too-deep' | undefined {
   return undefined;
 }
 
+/**
+ * Deepest nesting of braces, parentheses and brackets accepted in a GraphQL document's text:
+ * beyond any query the depth limit (MAX_QUERY_DEPTH ≤ 100) and the JSON depth allow, and shallow
+ * enough that graphql-js's recursive parser cannot overflow the stack before the limits run.
+ */
+const MAX_DOCUMENT_NESTING = 256;
+
+/** Whether a document's text nests deeper than MAX_DOCUMENT_NESTING, strings and comments aside. One pass. */
+function documentTooDeep(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '#') {
+      while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
+    } else if (c === '"') {
+      if (text.startsWith('"""', i)) {
+        const end = text.indexOf('"""', i + 3);
+        i = end < 0 ? text.length : end + 2;
+      } else {
+        for (i++; i < text.length && text[i] !== '"' && text[i] !== '\n'; i++) if (text[i] === '\\') i++;
+      }
+    } else if (c === '{' || c === '(' || c === '[') {
+      if (++depth > MAX_DOCUMENT_NESTING) return true;
+    } else if (c === '}' || c === ')' || c === ']') {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** The `query` texts of a request: one, or one per operation of a batch. */
+function documentsOf(params: unknown): string[] {
+  const list = Array.isArray(params) ? params : [params];
+  return list.map((p) => (p as { query?: unknown } | null)?.query).filter((q): q is string => typeof q === 'string');
+}
+
 /** A GET request's parameters, with `variables` and `extensions` parsed as Apollo will parse them. */
 function getParameters(query: unknown): unknown[] {
   const values: unknown[] = [query];
@@ -180,6 +216,9 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
       const refuse = (code: string, message: string) => reply.code(400).send({ errors: [{ message, extensions: { code, requestId: request.id } }] });
       const problems = [request.body, ...(request.method === 'GET' ? getParameters(request.query) : [request.query])].map(jsonProblem);
       if (problems.includes('too-deep')) return refuse('BAD_REQUEST', `JSON may not be nested more than ${MAX_JSON_DEPTH} levels deep`);
+      if (documentsOf(request.method === 'GET' ? request.query : request.body).some(documentTooDeep)) {
+        return refuse('QUERY_TOO_COMPLEX', `A query may not nest braces, parentheses or brackets more than ${MAX_DOCUMENT_NESTING} levels deep`);
+      }
       // PostgreSQL cannot store NUL characters: refuse them up front rather than fail mid-request.
       if (problems.includes('nul')) return refuse('BAD_USER_INPUT', 'Strings may not contain NUL characters');
       if (Array.isArray(request.body) && request.body.length > config.limits.maxBatchOperations) {

@@ -52,6 +52,29 @@ describe('deeply nested JSON', () => {
   });
 });
 
+describe('deeply nested documents', () => {
+  const deepQuery = (levels: number) => `{ ${'products { nodes { shop '.repeat(levels)}{ id }${' } }'.repeat(levels)} }`;
+
+  it('refuses a query nested 3,000 levels deep before parsing it, saying nothing of stacks', async () => {
+    for (const res of [await post(JSON.stringify({ query: deepQuery(1_500) })), await get({ query: deepQuery(1_500) })]) {
+      expect(res.statusCode).toBe(400);
+      const [error] = res.json().errors;
+      expect(error.extensions.code).toBe('QUERY_TOO_COMPLEX');
+      expect(error.message).not.toMatch(/stack/i);
+    }
+    const batch = await post(JSON.stringify([{ query: '{ __typename }' }, { query: `{ __typename ${'('.repeat(300)}` }]));
+    expect(batch.statusCode).toBe(400);
+    expect(batch.json().errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('counts no brackets inside strings and comments', async () => {
+    const query = `query($q: String = "${'{'.repeat(400)}") { # ${'('.repeat(400)}\n category(slug: $q) { id } }`;
+    const res = await post(JSON.stringify({ query }));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ data: { category: null } });
+  });
+});
+
 describe('client mistakes are client errors, not masked internal ones', () => {
   it('answers a subscription over HTTP with 400 BAD_REQUEST', async () => {
     const res = await post(JSON.stringify({ query: 'subscription { __typename }' }));
