@@ -23,8 +23,13 @@ export function publicCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** SQLSTATEs and socket errors meaning the database connection, not the statement, failed. */
+/**
+ * SQLSTATEs and socket errors meaning the database connection, not the statement, failed; and the
+ * two rollbacks PostgreSQL asks clients to retry (the whole transaction was undone, nothing applied).
+ */
 const CONNECTION_ERROR_CODES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
   '57P01', // admin_shutdown: the backend was terminated (pg_terminate_backend, a restart)
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now: starting up or shutting down
@@ -46,8 +51,9 @@ const CONNECTION_ERROR_MESSAGES = /Connection terminated|is not queryable|Timeou
 
 /**
  * Whether an error, or anything it wraps, is a lost or refused database connection (SQLSTATE class
- * 08 and the codes above) or a pool that could not hand out a connection in time. Such failures are
- * transient: the same request succeeds once the database is back.
+ * 08 and the codes above), a pool that could not hand out a connection in time, or a transaction
+ * PostgreSQL rolled back as a deadlock victim or a serialization failure. Such failures are
+ * transient: the same request succeeds once the database is back or the conflict has passed.
  */
 export function isConnectionError(error: unknown): boolean {
   const seen = new Set<unknown>();

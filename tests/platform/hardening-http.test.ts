@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode } from '../../src/apollo';
 import { type TestApp, createTestApp } from '../helpers/app';
 
 /** Request-shape limits and client mistakes at the HTTP edge, with the default limits of config.ts. */
@@ -134,5 +135,16 @@ describe('alias limit', () => {
     expect(t.config.limits.maxQueryAliases).toBe(30);
     expect((await t.gql(aliases(30))).status).toBe(200);
     expect((await t.gql(aliases(31))).errors![0].extensions!.code).toBe('QUERY_TOO_COMPLEX');
+  });
+});
+
+describe('transient database failures', () => {
+  it('answers a deadlock victim or a serialization failure as retryable SERVICE_UNAVAILABLE: the transaction was rolled back whole', () => {
+    for (const code of ['40P01', '40001']) {
+      const driverError = Object.assign(new Error('deadlock detected'), { code });
+      expect(errorCode(driverError)).toBe('SERVICE_UNAVAILABLE');
+      expect(errorCode(new Error('wrapped', { cause: driverError }))).toBe('SERVICE_UNAVAILABLE');
+    }
+    expect(errorCode(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe('INTERNAL_SERVER_ERROR');
   });
 });
