@@ -5,7 +5,7 @@ import { applyMoves } from '../../src/services/inventory';
 import { expireCheckouts } from '../../src/services/orders';
 import { ManualClock } from '../../src/services/shared';
 import { type TestApp, createTestApp } from '../helpers/app';
-import { addressFor, CHECKOUT, cartLine, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
+import { addressFor, CHECKOUT, cartLine, keyOf, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
 import { createMarket, listedProduct, type Market, productInput, type Seller } from '../helpers/catalog';
 import { userWithToken } from '../helpers/factories';
 
@@ -155,7 +155,7 @@ describe('the stock ledger', () => {
   it('moves nothing, writes no ledger row and no alert when the guard refuses one of several moves', async () => {
     const { variants: [x, y] } = await product(market.shopA, 10, 2);
     const outcome = await t.orm.em.fork().transactional((em) =>
-      applyMoves(em, [{ variantId: x, dOnHand: 0, dReserved: 9 }, { variantId: y, dOnHand: 0, dReserved: 3 }], { reason: StockMovementReason.RESERVE, actorId: null, guard: 'available' }),
+      applyMoves(em, [{ variantId: x, dOnHand: 0, dReserved: 9 }, { variantId: y, dOnHand: 0, dReserved: 3 }], { reason: StockMovementReason.RESERVE, actorId: null, guard: 'available', at: clock.now() }),
     );
     expect(outcome).toEqual({ short: [y], moved: [] });
     expect([await stockOf(t, x), await stockOf(t, y)]).toEqual([{ on_hand: 10, reserved: 0 }, { on_hand: 2, reserved: 0 }]);
@@ -169,7 +169,7 @@ describe('the stock ledger', () => {
     const orders = ['9000000001', '9000000002'];
     const moves = orders.map((orderId) => ({ variantId: v, dOnHand: 0, dReserved: 3, orderId }));
     const run = (extra: typeof moves) =>
-      t.orm.em.fork().transactional((em) => applyMoves(em, [...moves, ...extra], { reason: StockMovementReason.RESERVE, actorId: null, guard: 'available' }));
+      t.orm.em.fork().transactional((em) => applyMoves(em, [...moves, ...extra], { reason: StockMovementReason.RESERVE, actorId: null, guard: 'available', at: clock.now() }));
     expect((await run([{ variantId: v, dOnHand: 0, dReserved: 1, orderId: orders[0] }])).short).toEqual([v]);
     const done = await run([]);
     expect(done).toEqual({ short: [], moved: [{ variantId: v, shopId: market.shopA.shop.id, onHand: 6, reserved: 6, availableBefore: 6 }] });
@@ -179,5 +179,54 @@ describe('the stock ledger', () => {
     // Available fell from 6 (above the line of 3) to 0: one alert.
     expect(await t.sql('select available, threshold from stock_alert where variant_id = ?', [v])).toEqual([{ available: 0, threshold: 3 }]);
     expect(await unrecorded()).toEqual([]);
+  });
+
+  it('stamps its rows and alerts with the business clock, as the order events of the same steps', async () => {
+    // Far from the wall clock and from the other tests' times, so a time taken from the database shows.
+    clock.set(new Date('2032-05-10T06:00:00Z'));
+    const times: string[] = [];
+    const tick = () => {
+      clock.advance(7 * 60_000 + 1_234);
+      times.push(clock.now().toISOString());
+    };
+    tick();
+    const { variants: [v] } = await product(market.shopA, 5);
+    tick();
+    const buyer = await shopper();
+    const placed = await checkOut(buyer, [[v, 3]]);
+    expect(placed.errors).toEqual([]);
+    tick();
+    await pay(buyer, placed.checkout.id);
+    tick();
+    expect((await t.gql(ADJUST, { input: { variantId: variantId(v), delta: 5, reason: 'RESTOCK' } }, { token: market.shopA.owner.token })).data!.adjustStock.errors).toEqual([]);
+    tick();
+    const counts = [{ variantId: variantId(v), counted: 1 }];
+    expect((await t.gql(STOCKTAKE, { input: { shopId: market.shopA.shopId, counts } }, { token: market.shopA.owner.token })).data!.submitStocktake.errors).toEqual([]);
+    tick();
+    await cancel(buyer, placed.checkout.orders[0].id);
+
+    const [created, checkedOut, paid, adjusted, counted, cancelled] = times;
+    const stamped = async (sql: string, params: unknown[]) => (await t.sql(sql, params)).map((r) => [r.what, new Date(r.at).toISOString()]);
+    expect(await stamped('select reason as what, created_at as at from stock_movement where variant_id = ? order by id', [v])).toEqual([
+      ['INITIAL', created],
+      ['RESERVE', checkedOut],
+      ['SALE', paid],
+      ['RESTOCK', adjusted],
+      ['STOCKTAKE', counted],
+      ['RELEASE', cancelled],
+    ]);
+    // Available fell from 5 to 2 at the checkout and from 7 to 1 at the stocktake, past the line of 3.
+    expect(await stamped('select available as what, created_at as at from stock_alert where variant_id = ? order by id', [v])).toEqual([
+      [2, checkedOut],
+      [1, counted],
+    ]);
+    expect(await stamped('select type as what, at from order_event where order_id = ? order by id', [keyOf(placed.checkout.orders[0].id)])).toEqual([
+      ['PLACED', checkedOut],
+      ['PAID', paid],
+      ['CANCELLED', cancelled],
+      ['REFUND_REQUESTED', cancelled],
+    ]);
+    expect(await stockOf(t, v)).toEqual({ on_hand: 4, reserved: 0 });
+    expect(Math.abs(Date.parse(created) - Date.now())).toBeGreaterThan(86_400_000);
   });
 });

@@ -440,7 +440,7 @@ describe('stock updates and the variant indexes', () => {
 
   it('reserves and sells without new index entries (HOT updates) while the variant stays in stock and above its warning line', async () => {
     const v = await variant(shop, 100, 5);
-    expect(await updatesOf(async (em) => void (await reserveStock(em, [{ variantId: v.key, quantity: 3 }])))).toEqual({ updated: 1, hot: 1 });
+    expect(await updatesOf(async (em) => void (await reserveStock(em, [{ variantId: v.key, quantity: 3 }], new Date())))).toEqual({ updated: 1, hot: 1 });
   });
 
   it('updates the in-stock and low-stock flags when stock crosses them', async () => {

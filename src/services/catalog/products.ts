@@ -117,10 +117,10 @@ async function checkSkusFree(em: EntityManager, shopId: string, variants: Parsed
   });
 }
 
-/** Changes the on-hand stock of stored variants through the inventory's one writer, recorded as `reason`. */
+/** Changes the on-hand stock of stored variants through the inventory's one writer, recorded as `reason` at the business time. */
 async function moveStock(ctx: Context, em: EntityManager, reason: StockMovementReason, moves: StockMove[]): Promise<void> {
   // A count below the reserved units was refused under the variants' locks; new variants reserve none.
-  const { short } = await applyMoves(em, moves, { reason, actorId: ctx.viewer.userId, guard: 'available' });
+  const { short } = await applyMoves(em, moves, { reason, actorId: ctx.viewer.userId, guard: 'available', at: ctx.now() });
   if (short.length > 0) throw new Error(`Stock of variants ${short.join(', ')} refused`);
 }
 

@@ -36,6 +36,11 @@ export interface MoveOptions {
   /** Who moved the stock; null for the system (jobs, payment webhooks). */
   actorId: string | null;
   guard: MoveGuard;
+  /**
+   * The business time of the moves (`ctx.now()`, or the clock of a job or webhook): the ledger
+   * rows and alerts are stamped with it, so they agree with the order events of the same step.
+   */
+  at: Date;
   stocktakeId?: string | null;
   note?: string | null;
 }
@@ -76,6 +81,8 @@ const OUTCOME = rowShape({
  * `upd`: the variants, setting only on_hand, reserved and updated_at, so a move that flips neither
  * generated stock flag is a HOT update; `ins`: one ledger row per move; `alert`: a low-stock alert
  * for each live variant whose available units crossed from above its warning line to at or below it.
+ * The ledger rows and alerts are stamped with the moves' business time (`at`); the variants'
+ * `updated_at` is record bookkeeping and stays the database's `now()`.
  * The inserts read the variants' new state from `upd` (the statement's snapshot still shows the old).
  */
 function movesStatement(guard: string): string {
@@ -93,12 +100,12 @@ function movesStatement(guard: string): string {
                 v.on_hand - a.d_on_hand - (v.reserved - a.d_reserved) as available_before
     ), ins as (
       insert into stock_movement (shop_id, variant_id, delta_on_hand, delta_reserved, reason, note, actor_id, order_id, stocktake_id, created_at)
-      select u.shop_id, m.variant_id, m.d_on_hand, m.d_reserved, ?::text, ?::text, ?::bigint, m.order_id, ?::bigint, now()
+      select u.shop_id, m.variant_id, m.d_on_hand, m.d_reserved, ?::text, ?::text, ?::bigint, m.order_id, ?::bigint, ?::timestamptz
       from m join upd u on u.id = m.variant_id
       order by m.n
     ), alert as (
       insert into stock_alert (shop_id, variant_id, available, threshold, created_at)
-      select u.shop_id, u.id, u.on_hand - u.reserved, u.low_stock_threshold, now()
+      select u.shop_id, u.id, u.on_hand - u.reserved, u.low_stock_threshold, ?::timestamptz
       from upd u
       where not u.archived and u.available_before > u.low_stock_threshold and u.on_hand - u.reserved <= u.low_stock_threshold
       order by u.id
@@ -136,6 +143,8 @@ export async function applyMoves(em: EntityManager, moves: readonly StockMove[],
     options.note ?? null,
     options.actorId,
     options.stocktakeId ?? null,
+    options.at,
+    options.at,
   ]);
 
   const moved = rows.filter((r) => r.shop_id !== null);

@@ -13,16 +13,16 @@ export interface Wanted {
 }
 
 /**
- * Reserves every wanted quantity or none (RESERVE movements): the guard (`on_hand - reserved >= n`
- * under the variants' locks) means concurrent checkouts can never oversell. Returns the variants
- * that lacked stock (empty on success) and, on success, each variant's available units before the
- * reservation.
+ * Reserves every wanted quantity or none (RESERVE movements, stamped `at`): the guard
+ * (`on_hand - reserved >= n` under the variants' locks) means concurrent checkouts can never
+ * oversell. Returns the variants that lacked stock (empty on success) and, on success, each
+ * variant's available units before the reservation.
  */
-export async function reserveStock(em: EntityManager, wanted: Wanted[], actorId: string | null = null): Promise<{ short: string[]; availableBefore: Map<string, number> }> {
+export async function reserveStock(em: EntityManager, wanted: Wanted[], at: Date, actorId: string | null = null): Promise<{ short: string[]; availableBefore: Map<string, number> }> {
   const { short, moved } = await applyMoves(
     em,
     wanted.map((w) => ({ variantId: w.variantId, dOnHand: 0, dReserved: w.quantity, orderId: w.orderId })),
-    { reason: StockMovementReason.RESERVE, actorId, guard: 'available' },
+    { reason: StockMovementReason.RESERVE, actorId, guard: 'available', at },
   );
   return { short, availableBefore: new Map(moved.map((v) => [v.variantId, v.availableBefore])) };
 }
@@ -41,10 +41,11 @@ const MOVES: Record<OrderStockMove, { move: (n: number) => Pick<StockMove, 'dOnH
 const ORDER_UNITS = rowShape({ order_id: 'key', variant_id: 'key', n: 'int' });
 
 /**
- * Applies one stock move for every line of the given orders: one ledger row per order and variant.
- * The moves carry out what the orders already hold, so no guard refuses them.
+ * Applies one stock move for every line of the given orders: one ledger row per order and variant,
+ * stamped `at` (the business time of the order step that moves the stock). The moves carry out
+ * what the orders already hold, so no guard refuses them.
  */
-export async function moveOrderStock(em: EntityManager, orderIds: string[], move: OrderStockMove, actorId: string | null): Promise<void> {
+export async function moveOrderStock(em: EntityManager, orderIds: string[], move: OrderStockMove, at: Date, actorId: string | null): Promise<void> {
   if (orderIds.length === 0) return;
   const { move: units, reason } = MOVES[move];
   const lines = await selectRows(
@@ -55,6 +56,6 @@ export async function moveOrderStock(em: EntityManager, orderIds: string[], move
   );
   // The variants are locked last, in id order (by applyMoves): other buyers of them wait for as
   // little of this transaction as possible.
-  const { short } = await applyMoves(em, lines.map((l) => ({ variantId: l.variant_id, orderId: l.order_id, ...units(l.n) })), { reason, actorId, guard: 'none' });
+  const { short } = await applyMoves(em, lines.map((l) => ({ variantId: l.variant_id, orderId: l.order_id, ...units(l.n) })), { reason, actorId, guard: 'none', at });
   if (short.length > 0) throw new Error(`Order stock of missing variants ${short.join(', ')}`);
 }

@@ -61,7 +61,7 @@ export async function adjustStock(ctx: Context, input: AdjustStockInput): Promis
     const variant = await entityWhere(em, ProductVariant, 'e.id = ?', [variantId]);
     if (!variant || variant.archived) throw new NotFoundError('No such variant');
     await lockSellingMembership(ctx, em, variant.shop.id, STOCK_ROLES, 'No such variant');
-    const { short } = await applyMoves(em, [{ variantId, dOnHand: delta, dReserved: 0 }], { reason: input.reason, actorId: ctx.viewer.userId, note, guard: 'available' });
+    const { short } = await applyMoves(em, [{ variantId, dOnHand: delta, dReserved: 0 }], { reason: input.reason, actorId: ctx.viewer.userId, note, guard: 'available', at: ctx.now() });
     if (short.length > 0) {
       // Archived while we waited for the row, or too little stock: tell which.
       const [now] = await selectRows(em, STOCK_NOW, 'select on_hand, reserved, archived from product_variant where id = ?', [variantId]);
@@ -121,7 +121,7 @@ export async function submitStocktake(ctx: Context, input: StocktakeInput): Prom
     const { short } = await applyMoves(
       em,
       lines.map((l) => ({ variantId: l.variantId, dOnHand: l.difference, dReserved: 0 })),
-      { reason: StockMovementReason.STOCKTAKE, actorId, stocktakeId: stocktake.id, note, guard: 'available' },
+      { reason: StockMovementReason.STOCKTAKE, actorId, stocktakeId: stocktake.id, note, guard: 'available', at: ctx.now() },
     );
     // The counts were checked against the reserved units under the variants' locks.
     if (short.length > 0) throw new Error(`Stocktake ${stocktake.id} refused for variants ${short.join(', ')}`);

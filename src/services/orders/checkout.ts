@@ -130,7 +130,7 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
     // The reservation comes last: it locks the variants, which every other buyer of them waits
     // for, so they stay locked only for its one statement (update, ledger, alerts) and the commit.
     const wanted = groups.flatMap((g, i) => g.rows.map((r) => ({ variantId: r.variant_id, quantity: r.quantity, orderId: orders[i].id })));
-    const reservation = await reserveStock(em, wanted, buyerId);
+    const reservation = await reserveStock(em, wanted, now, buyerId);
     if (reservation.short.length > 0) {
       // Someone bought the last units between the read and the reservation: nothing was reserved,
       // and the rollback undoes the orders above.

@@ -24,7 +24,7 @@ export async function expireCheckouts(deps: SystemDeps, em: EntityManager, batch
     for (const order of orders) step(tx, order, 'expire', PLATFORM, now, 'Not paid in time');
     for (const checkout of checkouts) stepCheckout(checkout, 'expire');
     await tx.flush();
-    await moveOrderStock(tx, orders.map((o) => o.id), 'release', null);
+    await moveOrderStock(tx, orders.map((o) => o.id), 'release', now, null);
     return checkouts.length;
   });
 }

@@ -110,14 +110,14 @@ async function lockCheckoutOf(em: EntityManager, orderKey: string): Promise<Chec
 export async function settleCancellation(ctx: Context, em: EntityManager, order: Order, checkout: Checkout, from: O, at: Date): Promise<void> {
   const actorId = ctx.viewer.userId;
   if (from === O.PENDING_PAYMENT) {
-    await moveOrderStock(em, [order.id], 'release', actorId);
+    await moveOrderStock(em, [order.id], 'release', at, actorId);
     checkout.total -= order.total;
     const [{ open }] = await selectRows(em, rowShape({ open: 'int' }), "select count(*) as open from orders where checkout_id = ? and status <> 'CANCELLED'", [checkout.id]);
     if (open === 0 && isAllowed(CHECKOUT_TRANSITIONS, 'cancel', checkout.status)) stepCheckout(checkout, 'cancel');
     return;
   }
   // Paid: goods not yet shipped go back on hand; shipped goods come back through after-sales.
-  if (from === O.PAID || from === O.PROCESSING) await moveOrderStock(em, [order.id], 'restock', actorId);
+  if (from === O.PAID || from === O.PROCESSING) await moveOrderStock(em, [order.id], 'restock', at, actorId);
   const reason = order.cancelReason ?? 'Order cancelled';
   if (await refundOrder(em, order, reason)) addEvent(em, order, OrderEventType.REFUND_REQUESTED, at, reason);
 }

@@ -163,7 +163,7 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
     for (const order of orders) step(tx, order, 'pay', PLATFORM, now);
     stepCheckout(checkout, 'pay');
     await tx.flush();
-    await moveOrderStock(tx, orders.map((o) => o.id), 'sale', null);
+    await moveOrderStock(tx, orders.map((o) => o.id), 'sale', now, null);
     const due = orders.reduce((sum, o) => sum + o.total, 0);
     if (payment.amount > due) {
       // An order was cancelled after the payment was opened: the difference goes back.
