@@ -15,16 +15,15 @@ export interface Wanted {
 /**
  * Reserves every wanted quantity or none (RESERVE movements, stamped `at`): the guard
  * (`on_hand - reserved >= n` under the variants' locks) means concurrent checkouts can never
- * oversell. Returns the variants that lacked stock (empty on success) and, on success, each
- * variant's available units before the reservation.
+ * oversell. Returns the variants that lacked stock (empty on success).
  */
-export async function reserveStock(em: EntityManager, wanted: Wanted[], at: Date, actorId: string | null = null): Promise<{ short: string[]; availableBefore: Map<string, number> }> {
-  const { short, moved } = await applyMoves(
+export async function reserveStock(em: EntityManager, wanted: Wanted[], at: Date, actorId: string | null = null): Promise<{ short: string[] }> {
+  const { short } = await applyMoves(
     em,
     wanted.map((w) => ({ variantId: w.variantId, dOnHand: 0, dReserved: w.quantity, orderId: w.orderId })),
     { reason: StockMovementReason.RESERVE, actorId, guard: 'available', at },
   );
-  return { short, availableBefore: new Map(moved.map((v) => [v.variantId, v.availableBefore])) };
+  return { short };
 }
 
 type OrderStockMove = 'sale' | 'release' | 'restock';
