@@ -119,7 +119,8 @@ function stamp(order: Order, at: Date, note: string | null): void {
  */
 export function step(em: EntityManager, order: Order, action: OrderStep, who: OrderActorRef, at: Date, note: string | null = null): void {
   const rule = ORDER_TRANSITIONS[action];
-  order.status = transition(ORDER_TRANSITIONS, action, order.status, who.kinds, 'order', {
+  order.status = transition(ORDER_TRANSITIONS, action, order.status, 'order', {
+    actors: who.kinds,
     refuse: (refused) => (ORDER_TRANSITIONS[refused].by.includes('shop') && !who.inShop ? new NotFoundError('No such order') : new ForbiddenError(`You may not ${refused} this order`)),
     guard: () => {
       if (rule.reasonRequired && (note ?? '').length < 3) throw new Failure(UserErrorCode.REASON_REQUIRED, 'Give a reason (at least 3 characters)', ['input', 'reason']);
@@ -132,7 +133,7 @@ export function step(em: EntityManager, order: Order, action: OrderStep, who: Or
 
 /** Moves a checkout one step through its table (the platform's). */
 export function stepCheckout(checkout: Checkout, action: CheckoutStep): void {
-  checkout.status = transition(CHECKOUT_TRANSITIONS, action, checkout.status, ['system'], 'checkout');
+  checkout.status = transition(CHECKOUT_TRANSITIONS, action, checkout.status, 'checkout', { actors: ['system'] });
 }
 
 /**

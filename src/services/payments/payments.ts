@@ -100,7 +100,7 @@ export async function repairPayments(deps: SystemDeps, em: EntityManager, limit 
       // Not locked: every state in which a checkout can no longer be paid is final, and its total only falls.
       const checkout = (await entityWhere(tx, Checkout, 'e.id = ?', [payment.checkout.id]))!;
       if (!isAllowed(CHECKOUT_TRANSITIONS, 'pay', checkout.status) || checkout.expiresAt <= now || checkout.total !== payment.amount) {
-        payment.status = transition(PAYMENT_TRANSITIONS, 'abandon', payment.status, ['system'], 'payment');
+        payment.status = transition(PAYMENT_TRANSITIONS, 'abandon', payment.status, 'payment', { actors: ['system'] });
         await tx.flush();
         return { id: payment.id, outcome: 'abandoned' };
       }
@@ -145,13 +145,13 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
     );
     if (inserted.length === 0) return 'replayed';
     if (event.type === 'payment.failed') {
-      if (isAllowed(PAYMENT_TRANSITIONS, 'fail', payment.status)) payment.status = transition(PAYMENT_TRANSITIONS, 'fail', payment.status, ['system'], 'payment');
+      if (isAllowed(PAYMENT_TRANSITIONS, 'fail', payment.status)) payment.status = transition(PAYMENT_TRANSITIONS, 'fail', payment.status, 'payment', { actors: ['system'] });
       await tx.flush();
       return 'processed';
     }
     // Already succeeded: a second success event for the same money changes nothing.
     if (!isAllowed(PAYMENT_TRANSITIONS, 'succeed', payment.status)) return 'processed';
-    payment.status = transition(PAYMENT_TRANSITIONS, 'succeed', payment.status, ['system'], 'payment');
+    payment.status = transition(PAYMENT_TRANSITIONS, 'succeed', payment.status, 'payment', { actors: ['system'] });
     const checkout = (await lockById(tx, Checkout, payment.checkout.id))!;
     if (!isAllowed(CHECKOUT_TRANSITIONS, 'pay', checkout.status)) {
       payment.refundRequired = true;

@@ -56,7 +56,7 @@ export async function processRefunds(deps: SystemDeps, em: EntityManager, limit 
         currency: deps.config.currency,
       });
       refund.providerReference = result.reference;
-      if (result.settled) refund.status = transition(REFUND_TRANSITIONS, 'settle', refund.status, ['system'], 'refund');
+      if (result.settled) refund.status = transition(REFUND_TRANSITIONS, 'settle', refund.status, 'refund', { actors: ['system'] });
       await tx.flush();
       return true;
     });

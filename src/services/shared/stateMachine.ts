@@ -14,7 +14,9 @@ export interface TransitionRule<S extends string, K extends string = string> {
 
 export type TransitionTable<S extends string, A extends string, K extends string = string> = Record<A, TransitionRule<S, K>>;
 
-export interface TransitionOptions<A extends string> {
+export interface TransitionOptions<A extends string, K extends string> {
+  /** The kinds the one acting acts as; when omitted, only actions open to anyone (no `by`) are allowed. */
+  actors?: readonly K[];
   /** The error for an actor the action's `by` leaves out; FORBIDDEN unless the domain answers otherwise. */
   refuse?: (action: A) => Error;
   /** The action's own conditions (a reason it requires): checked once the actor may act, before the state. */
@@ -27,34 +29,22 @@ function mayAct<K extends string>(rule: TransitionRule<string, K>, actors: reado
 }
 
 /**
- * The state `action` leads to from `current`, taken by someone acting as `actors`. A wrong actor
- * is refused first (FORBIDDEN, or `options.refuse`), so a person who may not act learns nothing
- * of the state; then `options.guard` runs; a wrong state is INVALID_TRANSITION. Without `actors`
- * (the four-argument form) only actions open to anyone are allowed.
+ * The state `action` leads to from `current`, taken by someone acting as `options.actors`. A wrong
+ * actor is refused first (FORBIDDEN, or `options.refuse`), so a person who may not act learns
+ * nothing of the state; then `options.guard` runs; a wrong state is INVALID_TRANSITION.
  */
-export function transition<S extends string, A extends string, K extends string>(table: TransitionTable<S, A, K>, action: A, current: S, what: string): S;
 export function transition<S extends string, A extends string, K extends string>(
   table: TransitionTable<S, A, K>,
   action: A,
   current: S,
-  actors: readonly K[],
   what: string,
-  options?: TransitionOptions<A>,
-): S;
-export function transition<S extends string, A extends string, K extends string>(
-  table: TransitionTable<S, A, K>,
-  action: A,
-  current: S,
-  actorsOrWhat: readonly K[] | string,
-  what?: string,
-  options: TransitionOptions<A> = {},
+  options: TransitionOptions<A, K> = {},
 ): S {
-  const [actors, name] = typeof actorsOrWhat === 'string' ? [[] as readonly K[], actorsOrWhat] : [actorsOrWhat, what!];
   const rule = table[action];
-  if (!mayAct(rule, actors)) throw options.refuse?.(action) ?? new ForbiddenError();
+  if (!mayAct(rule, options.actors ?? [])) throw options.refuse?.(action) ?? new ForbiddenError();
   options.guard?.();
   if (!rule.from.includes(current)) {
-    throw new Failure(UserErrorCode.INVALID_TRANSITION, `Cannot ${action} a ${name} that is ${current}`);
+    throw new Failure(UserErrorCode.INVALID_TRANSITION, `Cannot ${action} a ${what} that is ${current}`);
   }
   return rule.to;
 }
