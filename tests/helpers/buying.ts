@@ -5,8 +5,6 @@ import { MockPaymentProvider } from '../../src/services/payments';
 import type { TestApp } from './app';
 import { keyOf } from './kit';
 
-export { keyOf };
-
 export const CHECKOUT = `mutation($input: CheckoutInput!, $key: String!) { checkout(input: $input, idempotencyKey: $key) {
   checkout { id status expiresAt total { amount amountMinor } orders { id number status subtotal { amountMinor } shippingFee { amountMinor } discountTotal { amountMinor } total { amountMinor }
     shop { id } lines { productTitle sku quantity unitPrice { amountMinor } lineTotal { amountMinor } } shippingAddress { province recipientName } } }

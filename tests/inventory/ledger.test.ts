@@ -5,7 +5,8 @@ import { applyMoves } from '../../src/services/inventory';
 import { expireCheckouts } from '../../src/services/orders';
 import { ManualClock } from '../../src/services/shared';
 import { type TestApp, createTestApp } from '../helpers/app';
-import { addressFor, CHECKOUT, cartLine, keyOf, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
+import { addressFor, CHECKOUT, cartLine, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
+import { keyOf } from '../helpers/kit';
 import { createMarket, listedProduct, type Market, productInput, type Seller } from '../helpers/catalog';
 import { userWithToken } from '../helpers/factories';
 

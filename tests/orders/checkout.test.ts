@@ -3,9 +3,9 @@ import { toGlobalId } from '../../src/schema/shared/globalId';
 import { ManualClock } from '../../src/services/shared';
 import { expireCheckouts } from '../../src/services/orders';
 import { type TestApp, createTestApp } from '../helpers/app';
-import { CHECKOUT, ORDER, PAY, cartLine, keyOf, newKey, stockOf, variantKeys, webhook } from '../helpers/buying';
+import { CHECKOUT, ORDER, PAY, cartLine, newKey, stockOf, variantKeys, webhook } from '../helpers/buying';
 import { createMarket, listedProduct, type Market, productInput, type Seller, seller } from '../helpers/catalog';
-import { code, outcomeOf } from '../helpers/kit';
+import { code, outcomeOf, keyOf } from '../helpers/kit';
 import { newShopper, scenario } from '../helpers/scenario';
 
 const clock = new ManualClock(new Date('2026-11-23T02:00:00Z'));

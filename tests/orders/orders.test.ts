@@ -5,10 +5,10 @@ import { ManualClock } from '../../src/services/shared';
 import { autoConfirmDeliveries, completeOrders, expireCheckouts } from '../../src/services/orders';
 import { paymentProvider, processRefunds } from '../../src/services/payments';
 import { createTestApp, type GqlResult, type TestApp } from '../helpers/app';
-import { keyOf, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
+import { newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
 import { listedProduct, productInput, seller, type Seller, staff } from '../helpers/catalog';
 import { createCategory } from '../helpers/factories';
-import { code as thrown, okPayload as ok } from '../helpers/kit';
+import { code as thrown, okPayload as ok, keyOf } from '../helpers/kit';
 import { newShopper, scenario } from '../helpers/scenario';
 
 const DAY = 86_400_000;

@@ -6,7 +6,8 @@ import { toGlobalId } from '../../src/schema/shared/globalId';
 import { runTask, SCHEDULED_TASKS, type ScheduledTaskDefinition } from '../../src/services/platform';
 import { ManualClock } from '../../src/services/shared';
 import { type GqlResult, type TestApp, createTestApp } from '../helpers/app';
-import { addressFor, CHECKOUT, cartLine, keyOf, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
+import { addressFor, CHECKOUT, cartLine, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
+import { keyOf } from '../helpers/kit';
 import { listedProduct, productInput, type Seller, seller, staff } from '../helpers/catalog';
 import { createCategory, userWithToken } from '../helpers/factories';
 
