@@ -210,3 +210,18 @@ export function mapRows<S extends RowShape>(shape: S, rows: Record<string, unkno
 export async function selectRows<S extends RowShape>(em: EntityManager, shape: S, sql: string, params: unknown[] = []): Promise<RowOf<S>[]> {
   return mapRows(shape, await em.execute<Record<string, unknown>[]>(sql, params));
 }
+
+/**
+ * `selectRows` of a query joining several tables, locking only the rows of the table aliased `of`
+ * (`FOR … OF alias`): one statement reads what a check needs and takes the lock, where `lockWhere`
+ * and a second select would cost two.
+ */
+export async function lockRowsOf<S extends RowShape>(
+  em: EntityManager,
+  shape: S,
+  sql: string,
+  params: unknown[],
+  options: Pick<LockOptions, 'lock' | 'skipLocked'> & { of: string },
+): Promise<RowOf<S>[]> {
+  return selectRows(em, shape, `${sql} ${lockClause(options, options.of)}`, params);
+}

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { lockById, lockWhere, rowShape, selectRows } from '../../db/rows';
-import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopMember, ShopMemberRole, ShopStatus as S, TrainingCourse } from '../../entities';
+import { lockById, lockRowsOf, rowShape } from '../../db/rows';
+import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt, Shop, ShopMemberRole, ShopStatus as S, TrainingCourse } from '../../entities';
 import { BadInputError, Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { assertShopNameFree } from './applications';
 import { recordAudit } from '../platform';
@@ -59,7 +59,7 @@ export async function lockShopAsMember(ctx: Context, em: EntityManager, key: str
   return shop;
 }
 
-const SHOP_STATUS = rowShape({ status: 'text' });
+const SELLING_MEMBER = rowShape({ role: 'text', status: 'text' });
 
 /**
  * Re-reads the caller's role in the shop under a share lock on the membership row (the shield rule
@@ -68,10 +68,16 @@ const SHOP_STATUS = rowShape({ status: 'text' });
  * SHOP_NOT_ACTIVE. A non-member gets NOT_FOUND with `notFound`, another role FORBIDDEN.
  */
 export async function lockSellingMembership(ctx: Context, em: EntityManager, shopKey: string, roles: readonly ShopMemberRole[], notFound: string): Promise<void> {
-  const [member] = await lockWhere(em, ShopMember, 'e.shop_id = ? and e.user_id = ?', [shopKey, ctx.viewer.userId], { lock: 'share' });
+  const [member] = await lockRowsOf(
+    em,
+    SELLING_MEMBER,
+    'select m.role, s.status from shop_member m join shop s on s.id = m.shop_id where m.shop_id = ? and m.user_id = ?',
+    [shopKey, ctx.viewer.userId],
+    { lock: 'share', of: 'm' },
+  );
   if (!member) throw new NotFoundError(notFound);
-  if (!roles.includes(member.role)) throw new ForbiddenError();
-  const [{ status }] = await selectRows(em, SHOP_STATUS, 'select status from shop where id = ?', [shopKey]);
+  if (!roles.includes(member.role as ShopMemberRole)) throw new ForbiddenError();
+  const { status } = member;
   if (status !== S.ACTIVE && status !== S.ONBOARDING) {
     throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${status}: its products and stock cannot change`);
   }

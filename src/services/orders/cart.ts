@@ -1,6 +1,6 @@
 import type { Context } from '../../context';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { columnsOf, lockOneWhere, mapAliased, type RowOf, rowShape, selectRows } from '../../db/rows';
+import { columnsOf, lockRowsOf, mapAliased, type RowOf, rowShape, selectRows } from '../../db/rows';
 import { CartLine, Product, ProductVariant, type Shop } from '../../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../../errors';
 import { Cart, CartLineProblem, CartShopGroup } from '../../schema/orders/cart';
@@ -104,6 +104,7 @@ function checkQuantity(quantity: number, min: number): void {
 
 /** Whether a variant is on sale, and how many of its units are available now. */
 const AVAILABILITY = rowShape({ archived: 'bool', visible: 'bool', available: 'number' });
+const LINE_AVAILABILITY = rowShape({ ...AVAILABILITY, quantity: 'int' });
 
 async function availabilityOf(em: EntityManager, variantKey: string): Promise<RowOf<typeof AVAILABILITY> | undefined> {
   const [row] = await selectRows(
@@ -158,17 +159,25 @@ export async function updateCartLine(ctx: Context, input: UpdateCartLineInput): 
   const key = input.lineId;
   const userId = ctx.viewer.userId!;
   await ctx.em.transactional(async (em) => {
-    const line = await lockOneWhere(em, CartLine, 'e.id = ? and e.user_id = ?', [key, userId]);
+    // The line locked and its variant's availability read in one statement.
+    const [line] = await lockRowsOf(
+      em,
+      LINE_AVAILABILITY,
+      `select c.quantity, v.archived, p.visible, v.on_hand - v.reserved as available
+       from cart_line c join product_variant v on v.id = c.variant_id join product p on p.id = v.product_id
+       where c.id = ? and c.user_id = ?`,
+      [key, userId],
+      { of: 'c' },
+    );
     if (!line) throw new NotFoundError('No such cart line');
     if (input.quantity === 0) {
       await em.execute('delete from cart_line where id = ?', [key]);
       return;
     }
     if (input.quantity > line.quantity) {
-      const variant = (await availabilityOf(em, line.variant.id))!;
-      if (!variant.visible || variant.archived) throw new Failure(UserErrorCode.PRODUCT_UNAVAILABLE, 'This product is not on sale', ['input', 'lineId']);
-      if (input.quantity > variant.available) {
-        throw new Failure(UserErrorCode.INSUFFICIENT_STOCK, `Only ${Math.max(variant.available, 0)} available`, ['input', 'quantity']);
+      if (!line.visible || line.archived) throw new Failure(UserErrorCode.PRODUCT_UNAVAILABLE, 'This product is not on sale', ['input', 'lineId']);
+      if (input.quantity > line.available) {
+        throw new Failure(UserErrorCode.INSUFFICIENT_STOCK, `Only ${Math.max(line.available, 0)} available`, ['input', 'quantity']);
       }
     }
     await em.execute('update cart_line set quantity = ?, updated_at = now() where id = ?', [input.quantity, key]);

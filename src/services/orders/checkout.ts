@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { entityWhere, lockKeys, type RowOf, rowShape, selectRows } from '../../db/rows';
-import { Address, CartLine, Checkout, Order, OrderEventType, OrderLine, type ShippingAddress, Shop, User } from '../../entities';
+import { entityWhere, lockRowsOf, type RowOf, rowShape } from '../../db/rows';
+import { Address, Checkout, Order, OrderEventType, OrderLine, type ShippingAddress, Shop, User } from '../../entities';
 import { BadInputError, Failure, Problems, UserErrorCode } from '../../errors';
 import { reserveStock } from '../inventory';
 import { addEvent } from './lifecycle';
@@ -151,13 +151,7 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
  */
 async function lockCartLines(em: EntityManager, buyerId: string, keys: string[] | null | undefined): Promise<LineRow[]> {
   if (keys && keys.length === 0) return [];
-  const locked = await lockKeys(em, CartLine, {
-    subquery: `select id from cart_line where user_id = ? ${keys ? 'and id in (?)' : ''}`,
-    params: keys ? [buyerId, keys] : [buyerId],
-  });
-  if (keys && locked.length !== new Set(keys).size) throw new Failure(UserErrorCode.INVALID_INPUT, 'A line is not in your cart', ['input', 'lineIds']);
-  if (locked.length === 0) return [];
-  return selectRows(
+  const rows = await lockRowsOf(
     em,
     LINE_ROW,
     `select c.id as line_id, c.quantity, v.id as variant_id, v.sku, v.title as variant_title, v.price, v.archived,
@@ -166,10 +160,13 @@ async function lockCartLines(em: EntityManager, buyerId: string, keys: string[] 
      from cart_line c
      join product_variant v on v.id = c.variant_id
      join product p on p.id = v.product_id
-     where c.id in (?)
+     where c.user_id = ? ${keys ? 'and c.id in (?)' : ''}
      order by c.id`,
-    [locked],
+    keys ? [buyerId, keys] : [buyerId],
+    { of: 'c' },
   );
+  if (keys && rows.length !== new Set(keys).size) throw new Failure(UserErrorCode.INVALID_INPUT, 'A line is not in your cart', ['input', 'lineIds']);
+  return rows;
 }
 
 function groupByShop(rows: LineRow[]): { shopId: string; rows: LineRow[]; subtotal: number }[] {
