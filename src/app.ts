@@ -13,7 +13,8 @@ import { type Clock, systemClock } from './services/shared';
 import type { RateLimits } from './services/identity';
 import { CatalogCache } from './catalogCache';
 import { buildSchema } from './schema';
-import { paymentWebhooks } from './webhooks';
+import { webhooks } from './webhooks';
+import { exportRoutes } from './exports';
 
 export interface App {
   http: FastifyInstance;
@@ -253,7 +254,8 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
   });
 
   // After the error handler, so the webhook scope inherits it.
-  await http.register(paymentWebhooks, { orm, deps });
+  await http.register(webhooks, { orm, deps });
+  await http.register(exportRoutes, { orm, deps });
 
   http.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -24,6 +24,8 @@ export interface Config {
   jwt: { secret: string; issuer: string; audience: string; accessTokenTtlSeconds: number };
   refreshTokenTtlDays: number;
   paymentWebhookSecret: string;
+  /** Signs the payout provider's webhooks (`POST /webhooks/payouts/mock`). */
+  payoutWebhookSecret: string;
   redisUrl: string | undefined;
   rateLimit: {
     authPerMinute: number;
@@ -40,6 +42,8 @@ export interface Config {
   };
   currency: string;
   defaultCommissionRate: string;
+  /** How often shops are settled: WEEKLY (Monday 00:00 Asia/Shanghai), DAILY (00:00 Asia/Shanghai) or CONTINUOUS (every run of close-settlements). */
+  settlementPeriod: SettlementPeriod;
   /** Low-stock warning line of a variant when the shop gives none. */
   defaultLowStockThreshold: number;
   /** Anonymous catalog responses kept per process (0 turns the cache off). */
@@ -107,6 +111,10 @@ class Reader {
 }
 
 const DEV_WEBHOOK_SECRET = 'dev-payment-webhook-secret-change-me';
+const DEV_PAYOUT_WEBHOOK_SECRET = 'dev-payout-webhook-secret-change-me';
+
+export const SETTLEMENT_PERIODS = ['WEEKLY', 'DAILY', 'CONTINUOUS'] as const;
+export type SettlementPeriod = (typeof SETTLEMENT_PERIODS)[number];
 
 /** Development convenience: a JWT secret generated once and kept under the data directory. */
 function devJwtSecret(dataDir: string): string {
@@ -151,6 +159,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     r.problems.push('PAYMENT_WEBHOOK_SECRET must not be the development default when NODE_ENV=production');
   }
 
+  let payoutWebhookSecret = r.str('PAYOUT_WEBHOOK_SECRET');
+  if (payoutWebhookSecret === undefined) {
+    if (isProduction) r.problems.push('PAYOUT_WEBHOOK_SECRET is required when NODE_ENV=production');
+    payoutWebhookSecret = DEV_PAYOUT_WEBHOOK_SECRET;
+  } else if (isProduction && payoutWebhookSecret === DEV_PAYOUT_WEBHOOK_SECRET) {
+    r.problems.push('PAYOUT_WEBHOOK_SECRET must not be the development default when NODE_ENV=production');
+  }
+
   const redisUrl = r.str('REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     r.problems.push('REDIS_URL must be a redis:// or rediss:// URL');
@@ -184,6 +200,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     refreshTokenTtlDays: r.int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
     paymentWebhookSecret,
+    payoutWebhookSecret,
     redisUrl,
     rateLimit: {
       authPerMinute: r.int('RATE_LIMIT_AUTH_PER_MINUTE', 30, 1),
@@ -200,6 +217,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     currency,
     defaultCommissionRate,
+    settlementPeriod: r.oneOf('SETTLEMENT_PERIOD', SETTLEMENT_PERIODS, 'WEEKLY'),
     defaultLowStockThreshold: r.int('LOW_STOCK_THRESHOLD', 5, 0, 1_000_000),
     catalogCacheEntries: r.int('CATALOG_CACHE_ENTRIES', 1000, 0, 100_000),
     jobsEnabled: r.bool('JOBS_ENABLED', true),

@@ -55,6 +55,11 @@ export enum UserErrorCode {
   CHECKOUT_EXPIRED = 'CHECKOUT_EXPIRED',
   // platform
   TASK_NOT_FOUND = 'TASK_NOT_FOUND',
+  // money
+  SHOP_NOT_FOUND = 'SHOP_NOT_FOUND',
+  SETTLEMENT_NOT_CLOSED = 'SETTLEMENT_NOT_CLOSED',
+  NOTHING_TO_PAY = 'NOTHING_TO_PAY',
+  PAYOUT_ALREADY_EXISTS = 'PAYOUT_ALREADY_EXISTS',
 }
 
 registerEnumType(UserErrorCode, {
@@ -103,6 +108,10 @@ registerEnumType(UserErrorCode, {
     ADDRESS_NOT_FOUND: { description: 'No such address in your address book.' },
     CHECKOUT_EXPIRED: { description: 'The checkout was not paid in time; its stock was released. Check out again.' },
     TASK_NOT_FOUND: { description: 'No scheduled task has this name (`scheduledTasks` lists them).' },
+    SHOP_NOT_FOUND: { description: 'No shop has this ID.' },
+    SETTLEMENT_NOT_CLOSED: { description: 'The settlement is still OPEN: `close-settlements` closes it when its period ends.' },
+    NOTHING_TO_PAY: { description: 'The settlement’s payable amount (its net plus any negative balance carried over) is zero or less.' },
+    PAYOUT_ALREADY_EXISTS: { description: 'The settlement already has a payout; retry a FAILED one with `retryPayout`.' },
   },
 });
 

@@ -106,6 +106,7 @@ export class ShippingAddress {
 @ObjectType({ implements: Node, description: 'An order of one shop.' })
 @Entity({ tableName: 'orders' })
 @Check({ name: 'orders_amounts_check', expression: '"subtotal" >= 0 and "shipping_fee" >= 0 and "discount_total" >= 0 and "total" = "subtotal" + "shipping_fee" - "discount_total" and "total" >= 0' })
+@Check({ name: 'orders_money_check', expression: '"commission" >= 0 and "platform_discount" >= 0 and "platform_discount" <= "discount_total"' })
 @Index({ name: 'orders_shop_idx', properties: ['shop', 'placedAt', 'id'] })
 @Index({ name: 'orders_shop_status_idx', properties: ['shop', 'status', 'placedAt', 'id'] })
 @Index({ name: 'orders_buyer_idx', properties: ['buyer', 'placedAt', 'id'] })
@@ -148,6 +149,14 @@ export class Order extends TimestampedNode {
   @Property({ type: new BigIntType('number') })
   total!: number;
 
+  /** Σ of the lines' commissions, snapshotted at checkout and never recomputed (minor units). */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  commission: Opt<number> = 0;
+
+  /** The part of discountTotal the platform funds (it pays the shop that much on top); minor units. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  platformDiscount: Opt<number> = 0;
+
   @Field(() => ShippingAddress, { description: 'Where it goes, as given at checkout.' })
   @Property({ type: 'jsonb' })
   shippingAddress!: ShippingAddress;
@@ -189,6 +198,7 @@ export class Order extends TimestampedNode {
 @ObjectType({ description: 'A line of an order: a snapshot of what was bought.' })
 @Entity({ tableName: 'order_line' })
 @Check({ name: 'order_line_amounts_check', expression: '"quantity" > 0 and "unit_price" >= 0 and "line_total" = "unit_price" * "quantity"' })
+@Check({ name: 'order_line_commission_check', expression: '"commission_rate" between 0 and 1 and "commission" between 0 and "line_total"' })
 export class OrderLine {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
@@ -225,6 +235,14 @@ export class OrderLine {
 
   @Property({ type: new BigIntType('number') })
   lineTotal!: number;
+
+  /** The commission rate that applied at checkout: the shop's own, else the category's, else the default. */
+  @Property({ type: 'decimal', precision: 5, scale: 4, default: '0' })
+  commissionRate: Opt<string> = '0';
+
+  /** round_half_even(lineTotal × commissionRate), minor units; never recomputed. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  commission: Opt<number> = 0;
 }
 
 export enum OrderEventType {

@@ -35,6 +35,8 @@ registerEnumType(PaymentStatus, {
 @Check({ name: 'payment_amount_check', expression: '"amount" >= 0' })
 @Index({ name: 'payment_checkout_idx', properties: ['checkout', 'id'] })
 // The payments the repair-payments task opens: a crash left them without a provider reference.
+// Reconciliation matches the provider's records by reference.
+@Index({ name: 'payment_reference_idx', expression: `create index "payment_reference_idx" on "payment" ("provider_reference") where "provider_reference" is not null` })
 @Index({ name: 'payment_unopened_idx', expression: `create index "payment_unopened_idx" on "payment" ("id") where "status" = 'PENDING' and "provider_reference" is null` })
 export class Payment extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
@@ -114,6 +116,7 @@ registerEnumType(RefundStatus, {
 /** Money returned for an order (a cancelled paid order, or a late payment). */
 @ObjectType({ implements: Node, description: 'A refund of an order’s payment.' })
 @Entity({ tableName: 'refund' })
+@Index({ name: 'refund_reference_idx', expression: `create index "refund_reference_idx" on "refund" ("provider_reference") where "provider_reference" is not null` })
 @Index({ name: 'refund_pending_idx', expression: `create index "refund_pending_idx" on "refund" ("id") where "status" = 'PENDING' and "provider_reference" is null` })
 @Check({ name: 'refund_amount_check', expression: '"amount" > 0' })
 export class Refund extends TimestampedNode {
@@ -142,4 +145,8 @@ export class Refund extends TimestampedNode {
 
   @Property({ type: 'text', nullable: true })
   providerReference?: string | null;
+
+  /** When `send-refunds` last handed it to the provider: a lease, so no other worker sends it meanwhile. */
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  sendingAt?: Date | null;
 }

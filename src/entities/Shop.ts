@@ -63,9 +63,12 @@ export class Shop extends TimestampedNode {
   @Property({ type: 'jsonb', default: '[]' })
   photoUrls: string[] = [];
 
-  @Field(() => DecimalScalar, { description: "Platform commission on this shop's sales (0–1). Visible to its members and staff." })
-  @Property({ type: 'decimal', precision: 5, scale: 4, defaultRaw: '0.0500' })
-  commissionRate: string = '0.0500';
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description: "The shop's own commission rate (0–1), set by staff; null when the category rates apply (else DEFAULT_COMMISSION_RATE). Visible to its members and staff.",
+  })
+  @Property({ type: 'decimal', precision: 5, scale: 4, nullable: true })
+  commissionRate?: string | null = null;
 
   /** When the shop first became ACTIVE; reinstating a suspended shop returns it there. */
   @Property({ type: 'timestamptz', length: 3, nullable: true })

@@ -7,7 +7,9 @@ import { CartLine } from './Cart';
 import { Category } from './Category';
 import { ApplicationDecision, MerchantApplication } from './MerchantApplication';
 import { Checkout, Order, OrderEvent, OrderLine, Shipment } from './Order';
+import { LedgerEntry, LedgerPosting } from './Ledger';
 import { Payment, PaymentEvent, Refund } from './Payment';
+import { MockProviderRecord, Payout, PayoutEvent, Settlement } from './Settlement';
 import { Product, ProductStatusChange, ProductVariant } from './Product';
 import { ShippingTemplate } from './ShippingTemplate';
 import { RefreshToken } from './RefreshToken';
@@ -30,13 +32,18 @@ export {
   CartLine,
   Category,
   Checkout,
+  LedgerEntry,
+  LedgerPosting,
   MerchantAgreement,
   MerchantApplication,
+  MockProviderRecord,
   Order,
   OrderEvent,
   OrderLine,
   Payment,
   PaymentEvent,
+  Payout,
+  PayoutEvent,
   Product,
   ProductStatusChange,
   ProductVariant,
@@ -45,6 +52,7 @@ export {
   RefreshToken,
   Refund,
   ScheduledTaskState,
+  Settlement,
   Shipment,
   ShippingTemplate,
   Shop,
@@ -67,6 +75,8 @@ export { ProductAction, ProductAttributeValue, type ProductContent, ProductStatu
 export { StockMovementReason } from './StockMovement';
 export { CheckoutStatus, OrderEventType, OrderStatus, ShippingAddress } from './Order';
 export { PaymentProviderName, PaymentStatus, RefundStatus } from './Payment';
+export { LedgerAccount, PostingKind, SETTLED_KINDS, SHOP_ACCOUNTS } from './Ledger';
+export { PayoutProviderName, PayoutStatus, ProviderRecordKind, SettlementStatus } from './Settlement';
 export type { RegionRuleData, ShippingRuleData } from './ShippingTemplate';
 
 /** Every entity the ORM knows; add new ones here. */
@@ -107,4 +117,10 @@ export const entities = [
   StocktakeLine,
   StockAlert,
   ScheduledTaskState,
+  LedgerPosting,
+  LedgerEntry,
+  Settlement,
+  Payout,
+  PayoutEvent,
+  MockProviderRecord,
 ];

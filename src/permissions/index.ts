@@ -1,16 +1,54 @@
 import { type GraphQLFieldResolver, type GraphQLSchema, isObjectType } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import type { IRules } from 'graphql-shield';
-import { allow, deny, or, shield } from 'graphql-shield';
-import { StaffRole } from '../entities';
-import { CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
-import { ForbiddenError } from '../errors';
+import { allow, deny, or, rule, shield } from 'graphql-shield';
+import type { Context } from '../context';
+import { Order, type OrderLine, StaffRole } from '../entities';
+import { CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
+import { moneyAccess, shopOfOrderLine } from '../services/money';
+import { decodeId } from '../schema/shared/globalId';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import { isAnyStaff, isMemberOfShopOwning, isSelfOrStaff, isShopMember, isShopMemberOfInputId, isSignedIn, isStaff } from './rules';
 
 const { OPERATIONS, REVIEWER, RISK, ADMIN } = StaffRole;
 
 /** Members of the shop (any role) or staff: a shop's private fields. */
 const shopInsider = or(isShopMember(), isAnyStaff);
+
+type MoneyArgs = { shopId?: unknown; filter?: { shopId?: unknown } | null };
+
+/**
+ * A shop's money (settlements, balance): staff FINANCE, or the shop's OWNER and FINANCE members.
+ * Another role is FORBIDDEN; another shop's money is NOT_FOUND. `locate` names the shop (a global
+ * ID), or null for "any shop of mine" (the service then lists only those).
+ */
+function moneyReader(name: string, locate: (args: MoneyArgs) => unknown) {
+  return rule(name, { cache: 'no_cache' })(async (_parent, args: MoneyArgs, ctx: Context) => {
+    if (!ctx.viewer.isSignedIn) return new UnauthenticatedError();
+    try {
+      const shopId = locate(args);
+      const access = await moneyAccess(ctx.viewer, typeof shopId === 'string' ? decodeId('Shop', shopId) : null);
+      return access === 'ALLOWED' ? true : access === 'FORBIDDEN' ? new ForbiddenError() : new NotFoundError();
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  });
+}
+
+/**
+ * Commission of an order or order line: its shop's OWNER and FINANCE members and staff FINANCE;
+ * FORBIDDEN on the field for everyone else who sees the order (the buyer, other roles, other staff).
+ * An order line's shop is its order's, found in the identity map or by one batched load.
+ */
+const seesCommission = rule('seesCommission', { cache: 'no_cache' })(async (parent: Order | OrderLine, _args, ctx: Context) => {
+  if (!ctx.viewer.isSignedIn) return new UnauthenticatedError();
+  try {
+    const shopId = parent instanceof Order ? parent.shop.id : await shopOfOrderLine(ctx, parent);
+    return shopId !== undefined && (await moneyAccess(ctx.viewer, shopId)) === 'ALLOWED' ? true : new ForbiddenError();
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+});
 
 /**
  * The one permission tree. Every root field has an explicit rule (a test enforces it); everything
@@ -46,6 +84,12 @@ export const rootRules = {
     merchantApplications: isStaff(REVIEWER),
     auditLog: isStaff(RISK),
     scheduledTasks: isStaff(OPERATIONS),
+    payouts: moneyReader('moneyReader(payouts:filter.shopId)', (args) => args.filter?.shopId),
+    reconciliation: isStaff(...MONEY_STAFF),
+    shopBalance: moneyReader('moneyReader(shopId)', (args) => args.shopId),
+    settlements: moneyReader('moneyReader(filter.shopId)', (args) => args.filter?.shopId),
+    ledgerEntries: isStaff(...MONEY_STAFF),
+    ledgerBalances: isStaff(...MONEY_STAFF),
   },
   Mutation: {
     register: allow,
@@ -107,6 +151,10 @@ export const rootRules = {
     changeShopMemberRole: isMemberOfShopOwning('ShopMember', 'memberId', ...OWNER_ROLES),
     removeShopMember: isMemberOfShopOwning('ShopMember', 'memberId', ...OWNER_ROLES),
     runScheduledTask: isStaff(ADMIN),
+    createPayout: isStaff(...MONEY_STAFF),
+    retryPayout: isStaff(...MONEY_STAFF),
+    adjustSettlement: isStaff(...MONEY_STAFF),
+    setShopCommissionRate: isStaff(...MONEY_STAFF),
   },
 } satisfies IRules;
 
@@ -131,6 +179,8 @@ const typeRules = {
   ProductVariant: { '*': allow, stock: shopInsider, lowStockThreshold: shopInsider, stockMovements: shopInsider },
   // Reached only through ProductVariant.stockMovements; the actor is guarded again, being a person.
   StockMovement: { '*': allow, actor: shopInsider },
+  Order: { '*': allow, commission: seesCommission },
+  OrderLine: { '*': allow, commissionRate: seesCommission, commission: seesCommission },
 } satisfies IRules;
 
 /**
@@ -153,8 +203,6 @@ const PUBLIC_TYPES = new Set([
   'QuizAttempt',
   'ShopInvitation',
   'AuditEntry',
-  'Order',
-  'OrderLine',
   'OrderEvent',
   'Shipment',
   'ShippingAddress',
@@ -185,6 +233,20 @@ const PUBLIC_TYPES = new Set([
   'ShippingRegionRule',
   // Reached only through scheduledTasks and runScheduledTask (staff).
   'ScheduledTask',
+  // Reached only through payouts, createPayout, retryPayout and node(id) (finance staff, the shop's
+  // OWNER and FINANCE members) and reconciliation (finance staff).
+  'Payout',
+  'ReconciliationReport',
+  'ReconciliationItem',
+  'ReconciliationTotal',
+  // Reached only through the money roots (settlements, shopBalance, ledger*, adjustSettlement) and
+  // node(id), whose rules and services decide who sees which shop's money.
+  'Settlement',
+  'SettlementLine',
+  'ShopBalance',
+  'LedgerEntry',
+  'LedgerPosting',
+  'LedgerBalance',
 ]);
 
 /**

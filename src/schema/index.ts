@@ -12,6 +12,8 @@ import { CategoryResolver } from '../resolvers/catalog/CategoryResolver';
 import { IdentityResolver } from '../resolvers/identity/IdentityResolver';
 import { ApplicationDecisionResolver, MerchantApplicationResolver } from '../resolvers/onboarding/MerchantApplicationResolver';
 import { NodeResolver } from '../resolvers/platform/NodeResolver';
+import { PayoutResolver } from '../resolvers/money/PayoutResolver';
+import { ReconciliationResolver } from '../resolvers/money/ReconciliationResolver';
 import { CheckoutResolver, OrderLineResolver, OrderResolver, PaymentResolver, RefundResolver, ShopOrdersResolver } from '../resolvers/orders/OrderResolver';
 import { ProductResolver, ProductVariantResolver, ShopProductsResolver } from '../resolvers/catalog/ProductResolver';
 import { ShopMemberResolver } from '../resolvers/onboarding/ShopMemberResolver';
@@ -21,6 +23,8 @@ import { ShopStockResolver, StockAlertResolver, StockMovementResolver, StockReso
 import { TeamResolver } from '../resolvers/onboarding/TeamResolver';
 import { TaskResolver } from '../resolvers/platform/TaskResolver';
 import { TrainingResolver } from '../resolvers/onboarding/TrainingResolver';
+import { SettlementLineResolver, SettlementResolver } from '../resolvers/money/SettlementResolver';
+import { LedgerResolver } from '../resolvers/money/LedgerResolver';
 
 export const resolvers = [
   NodeResolver,
@@ -57,6 +61,11 @@ export const resolvers = [
   RefundResolver,
   ShopOrdersResolver,
   TaskResolver,
+  PayoutResolver,
+  ReconciliationResolver,
+  SettlementResolver,
+  SettlementLineResolver,
+  LedgerResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

@@ -58,6 +58,6 @@ describe('the database going away mid-storm', () => {
     expect(retried).toBeGreaterThan(0);
     expect(left.unopened_payments).toBe(0);
     expect(left.checkouts).toBeGreaterThan(20);
-    for (const what of ['paid_orders', 'cancelled_unpaid', 'events', 'refunds'] as const) expect(left[what], what).toBeGreaterThan(0);
+    for (const what of ['paid_orders', 'cancelled_unpaid', 'events', 'refunds', 'payment_postings', 'refund_postings'] as const) expect(left[what], what).toBeGreaterThan(0);
   }, 150_000);
 });

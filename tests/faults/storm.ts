@@ -6,6 +6,7 @@ import { type TestApp, createTestApp } from '../helpers/app';
 import { staff } from '../helpers/catalog';
 import { DatabaseProxy, databaseOf } from '../helpers/databaseFaults';
 import { idOf, keyOf } from '../helpers/kit';
+import { LEDGER_INVARIANTS } from '../helpers/ledger';
 import { newShopper, scenario, type Shopper } from '../helpers/scenario';
 import { sleep } from '../helpers/wait';
 import { type ServerProcess, serverEnv, startServerGroup } from '../platform/serverProcess';
@@ -575,6 +576,9 @@ export const INVARIANTS: Record<string, string> = {
         or (c.status = 'PENDING_PAYMENT' and c.total <> coalesce(sum(o.total) filter (where o.status <> 'CANCELLED'), 0))`,
   'at most one pending payment per checkout and amount': `
     select checkout_id, amount, count(*)::int as n from payment where status = 'PENDING' group by checkout_id, amount having count(*) > 1`,
+  // The double-entry ledger (tests/helpers/ledger.ts): every posting balanced and the whole at zero,
+  // each succeeded payment posted once, no order refunded beyond its total, refunds posted once.
+  ...LEDGER_INVARIANTS,
 };
 
 /** The rows breaking each invariant, all read in one snapshot (so it may run while the server works). */
@@ -607,6 +611,8 @@ export async function tally(admin: Client): Promise<Record<string, number>> {
     (select count(*) from payment where refund_required)::int as refund_required,
     (select count(*) from payment_event)::int as events,
     (select count(*) from refund)::int as refunds,
-    (select count(*) from payment where status = 'PENDING' and provider_reference is null)::int as unopened_payments`);
+    (select count(*) from payment where status = 'PENDING' and provider_reference is null)::int as unopened_payments,
+    (select count(*) from ledger_posting where kind = 'PAYMENT')::int as payment_postings,
+    (select count(*) from ledger_posting where kind = 'REFUND')::int as refund_postings`);
   return rows[0];
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Address, User } from '../../src/entities';
 import { toGlobalId } from '../../src/schema/shared/globalId';
+import { MockPayoutProvider } from '../../src/services/money';
 import { MockPaymentProvider } from '../../src/services/payments';
 import type { TestApp } from './app';
 import { keyOf } from './kit';
@@ -53,6 +54,18 @@ export async function webhook(t: TestApp, event: Record<string, unknown> | strin
   return t.app.http.inject({
     method: 'POST',
     url: '/webhooks/payments/mock',
+    headers: { 'content-type': 'application/json', 'x-signature': signature ?? provider.sign(body) },
+    payload: body,
+  });
+}
+
+/** Posts a payout event to the mock payout webhook, signed with PAYOUT_WEBHOOK_SECRET unless `signature` is given. */
+export async function payoutWebhook(t: TestApp, event: Record<string, unknown> | string, signature?: string) {
+  const body = typeof event === 'string' ? event : JSON.stringify(event);
+  const provider = new MockPayoutProvider(t.config.payoutWebhookSecret);
+  return t.app.http.inject({
+    method: 'POST',
+    url: '/webhooks/payouts/mock',
     headers: { 'content-type': 'application/json', 'x-signature': signature ?? provider.sign(body) },
     payload: body,
   });

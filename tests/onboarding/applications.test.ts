@@ -258,13 +258,13 @@ describe('reviewing', () => {
     expect(mine.data!.myMerchantApplications[0].shop.slug).toMatch(/^shop-[0-9a-f]{8}(-\d+)?$/);
   });
 
-  it('uses DEFAULT_COMMISSION_RATE when the decision names none, and a unique slug for a Chinese name', async () => {
+  it('gives the shop no rate of its own when the decision names none (category rates apply), and a unique slug for a Chinese name', async () => {
     const me = await applicant();
     const app = await inReview(me.token);
     await t.orm.em.fork().getConnection().execute('update merchant_application set shop_name = ? where id = ?', ['藍牙耳機專賣', app.id ? keyOf(app.id) : '0']);
     await t.gql(REVIEW, { input: { applicationId: app.id, decision: 'APPROVE' } }, { token: reviewer.token });
     const [shop] = await t.orm.em.fork().getConnection().execute("select slug, commission_rate from shop where name = '藍牙耳機專賣'");
-    expect(shop.commission_rate).toBe('0.0500');
+    expect(shop.commission_rate).toBeNull();
     expect(shop.slug).toMatch(/^shop(-\d+)?$/);
   });
 

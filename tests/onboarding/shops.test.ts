@@ -396,7 +396,7 @@ describe('shop visibility', () => {
       expect(res.data!.shop).toHaveProperty(field);
     }
     expect((await t.gql(query, { id: gid(shop) }, { token: owner.token })).data!.shop[field]).toEqual(
-      { commissionRate: '0.0500', statusReason: null, members: [{ role: 'OWNER' }] }[field],
+      { commissionRate: null, statusReason: null, members: [{ role: 'OWNER' }] }[field],
     );
     const outsider = await t.gql(query, { id: gid(shop) }, { token: other.token });
     expect(['FORBIDDEN', 'NOT_FOUND']).toContain(code(outsider));

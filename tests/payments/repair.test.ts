@@ -77,7 +77,7 @@ describe('repair-payments', () => {
     clock.advance(PAYMENT_REPAIR_GRACE_MS);
     const provider = createPayment();
     expect(await runRepair()).toBe('done: 1');
-    expect(provider.mock.calls).toEqual([[{ id: key, amount: s.checkout.total.amountMinor, currency: t.config.currency }]]);
+    expect(provider.mock.calls.map(([p]) => p)).toEqual([{ id: key, amount: s.checkout.total.amountMinor, currency: t.config.currency }]);
     const repaired = await paymentRow(key);
     expect(repaired).toMatchObject({ status: 'PENDING', provider_reference: `mock_pay_${key}` });
 

@@ -6,6 +6,7 @@ const PROD = {
   DATABASE_URL: 'postgres://app@db.internal:5432/marketplace',
   JWT_SECRET: 'x'.repeat(40),
   PAYMENT_WEBHOOK_SECRET: 'a-real-production-webhook-secret',
+  PAYOUT_WEBHOOK_SECRET: 'a-real-production-payout-secret',
 };
 
 function problems(env: Record<string, string>): string[] {
@@ -26,7 +27,7 @@ describe('config', () => {
     expect(config.jwt.accessTokenTtlSeconds).toBe(900);
   });
 
-  it.each(['DATABASE_URL', 'JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET'])('refuses to start in production without %s, naming it', (name) => {
+  it.each(['DATABASE_URL', 'JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET', 'PAYOUT_WEBHOOK_SECRET'])('refuses to start in production without %s, naming it', (name) => {
     const env: Record<string, string> = { ...PROD };
     delete env[name];
     expect(problems(env).join('\n')).toContain(name);
@@ -37,8 +38,15 @@ describe('config', () => {
     expect(found.map((p) => p.split(' ')[0]).sort()).toEqual(['CURRENCY', 'JWT_SECRET', 'MAX_QUERY_DEPTH', 'PORT', 'REDIS_URL']);
   });
 
-  it('refuses the development webhook secret in production', () => {
+  it('refuses the development webhook secrets in production', () => {
     expect(problems({ ...PROD, PAYMENT_WEBHOOK_SECRET: 'dev-payment-webhook-secret-change-me' })[0]).toContain('PAYMENT_WEBHOOK_SECRET');
+    expect(problems({ ...PROD, PAYOUT_WEBHOOK_SECRET: 'dev-payout-webhook-secret-change-me' })[0]).toContain('PAYOUT_WEBHOOK_SECRET');
+  });
+
+  it('settles weekly unless SETTLEMENT_PERIOD says DAILY or CONTINUOUS, and names a bad value', () => {
+    expect(loadConfig(PROD, '/tmp').settlementPeriod).toBe('WEEKLY');
+    expect(loadConfig({ ...PROD, SETTLEMENT_PERIOD: 'CONTINUOUS' }, '/tmp').settlementPeriod).toBe('CONTINUOUS');
+    expect(problems({ ...PROD, SETTLEMENT_PERIOD: 'MONTHLY' })[0]).toContain('SETTLEMENT_PERIOD');
   });
 
   it('lets development run with nothing set: embedded database and a generated secret', () => {

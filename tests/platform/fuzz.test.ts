@@ -209,6 +209,10 @@ const SHOP_PARTS: Record<string, string> = {
   shippingTemplates: 'select id, to_jsonb(x) as j from shipping_template x where shop_id = ?',
   agreements: 'select id, to_jsonb(x) as j from agreement_acceptance x where shop_id = ?',
   quizAttempts: 'select id, to_jsonb(x) as j from quiz_attempt x where shop_id = ?',
+  // The shop's money: adjustments, settlements and payouts are finance staff's alone.
+  ledger: "select id, to_jsonb(x) as j from ledger_entry x where shop_id = ? and kind not in ('PAYMENT', 'REFUND', 'REFUND_SENT')",
+  settlements: 'select id, to_jsonb(x) as j from settlement x where shop_id = ?',
+  payouts: 'select id, to_jsonb(x) as j from payout x where shop_id = ?',
 };
 
 const BUYER_PARTS: Record<string, string> = {

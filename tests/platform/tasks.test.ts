@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
 import { StaffRole } from '../../src/entities';
 import { toGlobalId } from '../../src/schema/shared/globalId';
-import { runTask, SCHEDULED_TASKS, type ScheduledTaskDefinition } from '../../src/services/platform';
+import { nextRunAfter, runTask, SCHEDULED_TASKS, type ScheduledTaskDefinition } from '../../src/services/platform';
 import { ManualClock } from '../../src/services/shared';
 import { type GqlResult, type TestApp, createTestApp } from '../helpers/app';
 import { addressFor, CHECKOUT, cartLine, newKey, PAY, stockOf, variantKeys, webhook } from '../helpers/buying';
@@ -85,12 +85,13 @@ describe('scheduledTasks', () => {
       const tasks = res.data!.scheduledTasks;
       expect(tasks.map((task: { name: string }) => task.name)).toEqual(SCHEDULED_TASKS.map((task) => task.name));
       expect(tasks.map((task: { name: string }) => task.name)).toEqual(
-        expect.arrayContaining(['expire-checkouts', 'auto-confirm-deliveries', 'complete-orders', 'send-refunds', 'purge-rate-limits']),
+        expect.arrayContaining(['expire-checkouts', 'auto-confirm-deliveries', 'complete-orders', 'send-refunds', 'close-settlements', 'send-payouts', 'purge-rate-limits']),
       );
       for (const task of tasks) {
         expect(task.name).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
         expect(task.description).not.toBe('');
-        expect(task).toMatchObject({ schedule: '* * * * *', nextRunAt: nextMinute(clock.now()) });
+        const schedule = SCHEDULED_TASKS.find((d) => d.name === task.name)!.schedule;
+        expect(task).toMatchObject({ schedule, nextRunAt: nextRunAfter(schedule, clock.now()).toISOString() });
       }
     }
   });

@@ -14,6 +14,7 @@ import {
   UpdateShopProfileInput,
 } from '../../schema/onboarding/shops';
 import { TrainingProgress } from '../../schema/onboarding/training';
+import { SetShopCommissionRateInput } from '../../schema/money/commission';
 import { payload } from '../shared/payload';
 
 const wrap = (shop: Shop) => ({ shop });
@@ -72,6 +73,11 @@ export class ShopResolver {
   @Mutation(() => ShopPayload, { description: 'Close a shop for good, with a reason (OPERATIONS, RISK).' })
   closeShop(@Arg('input', { description: INPUT_DESCRIPTION }) input: ShopModerationInput, @Ctx() ctx: Context): Promise<ShopPayload> {
     return payload(() => shops.moderateShop(ctx, 'close', decodeInput(input, { shopId: 'Shop' })), wrap);
+  }
+
+  @Mutation(() => ShopPayload, { description: "Set or clear a shop's own commission rate (staff FINANCE); applies to orders checked out afterwards. Audited." })
+  setShopCommissionRate(@Arg('input', { description: INPUT_DESCRIPTION }) input: SetShopCommissionRateInput, @Ctx() ctx: Context): Promise<ShopPayload> {
+    return payload(() => shops.setShopCommissionRate(ctx, decodeInput(input, { shopId: 'Shop' })), wrap);
   }
 
   @FieldResolver(() => [ShopMember], { description: "The shop's team with their roles. Visible to the shop's members and to staff." })

@@ -7,6 +7,7 @@ import * as payments from '../../services/payments';
 import { IdInput, INPUT_DESCRIPTION } from '../../schema/shared/common';
 import { decodeId, decodeIds } from '../../schema/shared/globalId';
 import { Money } from '../../schema/shared/money';
+import { DecimalScalar } from '../../schema/shared/scalars';
 import {
   CancelOrderInput,
   CheckoutInput,
@@ -138,6 +139,14 @@ export class OrderResolver {
     return money(order.total, ctx.deps.config.currency);
   }
 
+  @FieldResolver(() => Money, {
+    nullable: true,
+    description: 'The platform’s commission on the order: the sum of its lines’, snapshotted at checkout. For the shop’s OWNER and FINANCE members and FINANCE staff; null with a FORBIDDEN error for anyone else.',
+  })
+  commission(@Root() order: Order, @Ctx() ctx: Context): Money {
+    return money(order.commission, ctx.deps.config.currency);
+  }
+
   @FieldResolver(() => [Shipment], { description: 'Parcels handed to carriers.' })
   shipments(@Root() order: Order, @Ctx() ctx: Context): Promise<Shipment[]> {
     return ctx.loaders.shipmentsByOrderId.load(order.id);
@@ -172,6 +181,22 @@ export class OrderLineResolver {
   @FieldResolver(() => Money, { description: 'unitPrice × quantity.' })
   lineTotal(@Root() line: OrderLine, @Ctx() ctx: Context): Money {
     return money(line.lineTotal, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => DecimalScalar, {
+    nullable: true,
+    description: 'The commission rate that applied at checkout (the shop’s own, else the category’s, else the default). For the shop’s OWNER and FINANCE members and FINANCE staff; null with a FORBIDDEN error for anyone else.',
+  })
+  commissionRate(@Root() line: OrderLine): string {
+    return line.commissionRate;
+  }
+
+  @FieldResolver(() => Money, {
+    nullable: true,
+    description: 'round_half_even(lineTotal × commissionRate), snapshotted at checkout and never recomputed. For the shop’s OWNER and FINANCE members and FINANCE staff; null with a FORBIDDEN error for anyone else.',
+  })
+  commission(@Root() line: OrderLine, @Ctx() ctx: Context): Money {
+    return money(line.commission, ctx.deps.config.currency);
   }
 }
 

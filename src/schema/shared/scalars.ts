@@ -1,5 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-import { DateTimeResolver } from 'graphql-scalars';
+import { DateResolver, DateTimeResolver } from 'graphql-scalars';
 
 const DECIMAL = /^-?\d{1,12}(\.\d{1,8})?$/;
 
@@ -61,4 +61,26 @@ export const DateTimeScalar = new GraphQLScalarType<Date, Date>({
   description: `${DateTimeResolver.description} Inputs lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (UTC).`,
   parseValue: (value) => storable(DateTimeResolver.parseValue(value)),
   parseLiteral: (node, variables) => storable(DateTimeResolver.parseLiteral(node, variables), node),
+});
+
+/** A calendar day as a service reads it: "YYYY-MM-DD", years 0001 to 9999. */
+function calendarDay(date: Date, node?: ValueNode): string {
+  const day = date.toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || day.startsWith('0000')) {
+    throw new GraphQLError('Date must lie between 0001-01-01 and 9999-12-31', { nodes: node, extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return day;
+}
+
+/**
+ * Date: a calendar day, graphql-scalars' RFC 3339 full-date ("2026-12-06"), with no time or zone of
+ * its own (the field that takes it says which zone's day it means). Services receive it as the
+ * "YYYY-MM-DD" string, never as a Date, so no zone creeps in.
+ */
+export const CalendarDateScalar = new GraphQLScalarType<string, string>({
+  name: 'Date',
+  description: `${DateResolver.description} Years 0001 to 9999.`,
+  serialize: (value) => DateResolver.serialize(value),
+  parseValue: (value) => calendarDay(DateResolver.parseValue(value)),
+  parseLiteral: (node, variables) => calendarDay(DateResolver.parseLiteral(node, variables), node),
 });

@@ -247,7 +247,7 @@ export async function reviewApplication(ctx: Context, input: ReviewInput): Promi
       if (input.decision === ApplicationDecisionType.APPROVE) {
         const shop = new Shop(app.shopName, await uniqueSlug(em, app.shopName));
         shop.status = ShopStatus.ONBOARDING;
-        shop.commissionRate = input.commissionRate ?? ctx.deps.config.defaultCommissionRate;
+        shop.commissionRate = input.commissionRate ?? null;
         em.persist(shop);
         em.persist(new ShopMember(shop, app.applicant, ShopMemberRole.OWNER));
         app.shop = shop;

@@ -5,7 +5,7 @@ import { AgreementAcceptance, type BusinessHours, MerchantAgreement, QuizAttempt
 import { BadInputError, Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { assertShopNameFree } from './applications';
 import { recordAudit } from '../platform';
-import { refreshShopVisibility } from '../catalog';
+import { checkRate, refreshShopVisibility } from '../catalog';
 import { charLength, checkText, guardUnique, isHttpUrl, isValidPhone, transition, type TransitionTable } from '../shared';
 
 /** The shop life cycle. Staff moderate (suspend, reinstate, close); the OWNER activates. */
@@ -255,6 +255,27 @@ export async function moderateShop(ctx: Context, action: ModerationAction, input
     recordAudit(ctx, em, { action: `shop.${action}`, targetType: 'Shop', targetId: shop.id, before, after: { status: shop.status, reason } });
     await em.flush();
     await refreshShopVisibility(em, shop.id);
+    return shop;
+  });
+}
+
+/**
+ * Staff FINANCE: the shop's own commission rate (0–1, at most 4 decimals), or null to clear it so
+ * its categories' rates (else DEFAULT_COMMISSION_RATE) apply. Orders checked out afterwards use it;
+ * earlier orders keep the rate snapshotted on their lines. Audited.
+ */
+export async function setShopCommissionRate(ctx: Context, input: { shopId: string; commissionRate?: string | null }): Promise<Shop> {
+  const rate = input.commissionRate ?? null;
+  const problems = new Problems();
+  if (rate !== null) checkRate(problems, rate, ['input', 'commissionRate']);
+  problems.throwIfAny();
+  return ctx.em.transactional(async (em) => {
+    const shop = await lockById(em, Shop, input.shopId);
+    if (!shop) throw new Failure(UserErrorCode.SHOP_NOT_FOUND, 'No such shop', ['input', 'shopId']);
+    const before = { commissionRate: shop.commissionRate ?? null };
+    shop.commissionRate = rate;
+    recordAudit(ctx, em, { action: 'shop.setCommissionRate', targetType: 'Shop', targetId: shop.id, before, after: { commissionRate: rate } });
+    await em.flush();
     return shop;
   });
 }

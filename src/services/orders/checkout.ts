@@ -4,6 +4,7 @@ import { entityWhere, lockRowsOf, type RowOf, rowShape } from '../../db/rows';
 import { Address, Checkout, Order, OrderEventType, OrderLine, type ShippingAddress, Shop, User } from '../../entities';
 import { BadInputError, Failure, Problems, UserErrorCode } from '../../errors';
 import { reserveStock } from '../inventory';
+import { commissionOn } from '../shared';
 import { addEvent } from './lifecycle';
 import { quoteShipping } from './shipping';
 
@@ -32,6 +33,7 @@ const LINE_ROW = rowShape({
   visible: 'bool',
   shipping_template_id: 'key?',
   shop_id: 'key',
+  commission_rate: 'text',
 });
 type LineRow = RowOf<typeof LINE_ROW>;
 
@@ -54,7 +56,7 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
 
     const address = await entityWhere(em, Address, 'e.id = ? and e.user_id = ?', [input.addressId, buyerId]);
     if (!address) throw new Failure(UserErrorCode.ADDRESS_NOT_FOUND, 'No such address in your address book', ['input', 'addressId']);
-    const rows = await lockCartLines(em, buyerId, input.lineIds);
+    const rows = await lockCartLines(em, buyerId, input.lineIds, ctx.deps.config.defaultCommissionRate);
     if (rows.length === 0) throw new Failure(UserErrorCode.EMPTY_CART, 'Your cart has nothing to check out', ['input', 'lineIds']);
 
     const problems = new Problems();
@@ -108,6 +110,9 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
         placedAt: now,
       });
       for (const r of g.rows) {
+        const lineTotal = r.price * r.quantity;
+        const commission = commissionOn(lineTotal, r.commission_rate);
+        order.commission += commission;
         em.create(OrderLine, {
           order,
           variant: r.variant_id,
@@ -117,7 +122,9 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
           sku: r.sku,
           unitPrice: r.price,
           quantity: r.quantity,
-          lineTotal: r.price * r.quantity,
+          lineTotal,
+          commissionRate: r.commission_rate,
+          commission,
         });
       }
       addEvent(em, order, OrderEventType.PLACED, now);
@@ -149,20 +156,29 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
  * The buyer's cart lines to buy (`keys`, or all), locked in id order (a concurrent checkout of the
  * same lines waits, then finds them gone), with their variants and products as they are now.
  */
-async function lockCartLines(em: EntityManager, buyerId: string, keys: string[] | null | undefined): Promise<LineRow[]> {
+async function lockCartLines(em: EntityManager, buyerId: string, keys: string[] | null | undefined, defaultRate: string): Promise<LineRow[]> {
   if (keys && keys.length === 0) return [];
   const rows = await lockRowsOf(
     em,
     LINE_ROW,
     `select c.id as line_id, c.quantity, v.id as variant_id, v.sku, v.title as variant_title, v.price, v.archived,
             v.on_hand - v.reserved as available, p.id as product_id, p.title as product_title,
-            p.visible, p.shipping_template_id, p.shop_id
+            p.visible, p.shipping_template_id, p.shop_id,
+            -- The commission rate: the shop's own, else the nearest category up the product's path that has one, else the default.
+            coalesce(
+              s.commission_rate,
+              (select cat.own_commission_rate from category cat
+               where cat.id = any(string_to_array(trim(both '/' from p.category_path), '/')::bigint[]) and cat.own_commission_rate is not null
+               order by cat.depth desc limit 1),
+              ?::numeric
+            )::text as commission_rate
      from cart_line c
      join product_variant v on v.id = c.variant_id
      join product p on p.id = v.product_id
+     join shop s on s.id = p.shop_id
      where c.user_id = ? ${keys ? 'and c.id in (?)' : ''}
      order by c.id`,
-    keys ? [buyerId, keys] : [buyerId],
+    keys ? [defaultRate, buyerId, keys] : [defaultRate, buyerId],
     { of: 'c' },
   );
   if (keys && rows.length !== new Set(keys).size) throw new Failure(UserErrorCode.INVALID_INPUT, 'A line is not in your cart', ['input', 'lineIds']);

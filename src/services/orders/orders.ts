@@ -119,5 +119,5 @@ export async function settleCancellation(ctx: Context, em: EntityManager, order:
   // Paid: goods not yet shipped go back on hand; shipped goods come back through after-sales.
   if (from === O.PAID || from === O.PROCESSING) await moveOrderStock(em, [order.id], 'restock', at, actorId);
   const reason = order.cancelReason ?? 'Order cancelled';
-  if (await refundOrder(em, order, reason)) addEvent(em, order, OrderEventType.REFUND_REQUESTED, at, reason);
+  if (await refundOrder(em, order, reason, at)) addEvent(em, order, OrderEventType.REFUND_REQUESTED, at, reason);
 }

@@ -4,6 +4,8 @@ import { entityWhere, lockById, lockOneWhere, lockWhere } from '../../db/rows';
 import { Checkout, Order, OrderStatus, Payment, type PaymentProviderName, PaymentStatus, Refund } from '../../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../../errors';
 import { moveOrderStock } from '../inventory';
+// The ledger module alone (not the money index), like the orders domain's use of refunds.
+import { postPayment } from '../money/ledger';
 import { CHECKOUT_TRANSITIONS, PLATFORM, step, stepCheckout } from '../orders';
 import { isAllowed, transition, type TransitionTable } from '../shared';
 import { type PaymentWebhookEvent, paymentProvider } from './providers';
@@ -51,7 +53,10 @@ export async function payCheckout(ctx: Context, input: { checkoutId: string; pro
     // Outside the transaction: a real provider is a network call, which must not hold row locks.
     // A crash before the reference is stored leaves the payment for the buyer's retry or, failing
     // that, the `repair-payments` task; both open it with the same idempotency key, its id.
-    const { reference } = await paymentProvider(ctx.deps.config, payment.provider).createPayment({ id: payment.id, amount: payment.amount, currency: ctx.deps.config.currency });
+    const { reference } = await paymentProvider(ctx.deps.config, payment.provider).createPayment(
+      { id: payment.id, amount: payment.amount, currency: ctx.deps.config.currency },
+      { em: ctx.em.fork(), now: ctx.now() },
+    );
     payment.providerReference = reference;
     await ctx.em.flush();
   }
@@ -106,7 +111,7 @@ export async function repairPayments(deps: SystemDeps, em: EntityManager, limit 
       }
       let reference: string;
       try {
-        ({ reference } = await paymentProvider(deps.config, payment.provider).createPayment({ id: payment.id, amount: payment.amount, currency: deps.config.currency }));
+        ({ reference } = await paymentProvider(deps.config, payment.provider).createPayment({ id: payment.id, amount: payment.amount, currency: deps.config.currency }, { em: em.fork(), now }));
       } catch (err) {
         return { id: payment.id, outcome: err instanceof Error ? err : new Error(String(err)) };
       }
@@ -155,8 +160,10 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
     const checkout = (await lockById(tx, Checkout, payment.checkout.id))!;
     if (!isAllowed(CHECKOUT_TRANSITIONS, 'pay', checkout.status)) {
       payment.refundRequired = true;
-      tx.persist(tx.create(Refund, { payment, order: null, amount: payment.amount, reason: `Payment arrived for a checkout that is ${checkout.status}` }));
+      tx.persist(tx.create(Refund, { payment, order: null, amount: payment.amount, reason: `Payment arrived for a checkout that is ${checkout.status}`, createdAt: now }));
       await tx.flush();
+      // All of it is owed back: BUYER_PAYMENTS to REFUNDS_PAYABLE.
+      await postPayment(tx, { paymentId: payment.id, amount: payment.amount, orders: [], at: now });
       return 'processed';
     }
     const orders = await lockWhere(tx, Order, 'e.checkout_id = ? and e.status = ?', [checkout.id, OrderStatus.PENDING_PAYMENT], { orderBy: 'e.id' });
@@ -167,9 +174,15 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
     const due = orders.reduce((sum, o) => sum + o.total, 0);
     if (payment.amount > due) {
       // An order was cancelled after the payment was opened: the difference goes back.
-      tx.persist(tx.create(Refund, { payment, order: null, amount: payment.amount - due, reason: 'Paid more than the orders still open' }));
+      tx.persist(tx.create(Refund, { payment, order: null, amount: payment.amount - due, reason: 'Paid more than the orders still open', createdAt: now }));
     }
     await tx.flush();
+    await postPayment(tx, {
+      paymentId: payment.id,
+      amount: payment.amount,
+      orders: orders.map((o) => ({ id: o.id, shopId: o.shop.id, total: o.total, commission: o.commission, platformDiscount: o.platformDiscount })),
+      at: now,
+    });
     return 'processed';
   });
 }

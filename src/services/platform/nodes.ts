@@ -2,6 +2,7 @@ import type { Context } from '../../context';
 import { InvitationStatus, MerchantApplication, MerchantApplicationStatus, Payment, Refund, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../../entities';
 import { visibleProduct } from '../catalog';
 import { visibleAddress } from '../identity';
+import { visiblePayout, visiblePosting, visibleSettlement } from '../money';
 import { visibleStocktake } from '../inventory';
 import { visibleCourse, visibleShop } from '../onboarding';
 import { visibleCart, visibleCartLine, visibleCheckout, visibleOrder, visibleShippingTemplate } from '../orders';
@@ -67,6 +68,12 @@ const fetchers: Record<string, NodeFetcher> = {
   CartLine: (ctx, key) => visibleCartLine(ctx, key),
   // The shop's members and staff.
   ShippingTemplate: (ctx, key) => visibleShippingTemplate(ctx, key),
+  // Finance staff and the shop's OWNER and FINANCE members.
+  Payout: (ctx, key) => visiblePayout(ctx, key),
+  // The shop's OWNER and FINANCE members and FINANCE staff.
+  Settlement: (ctx, key) => visibleSettlement(ctx, key),
+  // FINANCE staff.
+  LedgerPosting: (ctx, key) => visiblePosting(ctx, key),
 };
 
 /** The object of type `type` with database key `key`, or null when no such type can be refetched, it is absent or not visible. */

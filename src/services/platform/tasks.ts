@@ -6,6 +6,7 @@ import { lockOneWhere } from '../../db/rows';
 import { ScheduledTaskState } from '../../entities';
 import { Failure, UserErrorCode } from '../../errors';
 import { purgeRateLimits } from '../identity';
+import { closeSettlements, sendPayouts } from '../money';
 import { autoConfirmDeliveries, completeOrders, expireCheckouts } from '../orders';
 import { processRefunds, repairPayments } from '../payments';
 import { recordAudit } from './audit';
@@ -85,6 +86,24 @@ export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
     run: async (deps, em) => {
       const { opened, abandoned, failed, firstError } = await repairPayments(deps, em);
       return { done: opened + abandoned, note: failed > 0 ? `${failed} failed (${firstError}); retried next run` : undefined };
+    },
+  },
+  {
+    name: 'close-settlements',
+    description: "Closes each shop's settlement of every period that has ended (SETTLEMENT_PERIOD; under CONTINUOUS, everything final so far): the entries of its completed and cancelled orders and its adjustments, summed and frozen.",
+    schedule: '5 * * * *',
+    run: async (deps, em) => {
+      const { closed, entries } = await closeSettlements(deps, em);
+      return { done: closed, note: entries > 0 ? `${entries} ledger entries settled` : undefined };
+    },
+  },
+  {
+    name: 'send-payouts',
+    description: 'Sends to the payout provider the pending payouts a crash or a failed provider call left unsent (once their five-minute lease has lapsed), with the same idempotency key, so nothing is paid twice.',
+    schedule: EVERY_MINUTE,
+    run: async (deps, em) => {
+      const { sent, failed, firstError } = await sendPayouts(deps, em);
+      return { done: sent, note: failed > 0 ? `${failed} failed (${firstError}); retried next run` : undefined };
     },
   },
   {

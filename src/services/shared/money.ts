@@ -58,3 +58,32 @@ export function money(minor: number | string, currency: string): Money {
 export function decimalPlaces(value: string): number {
   return value.includes('.') ? value.split('.')[1].length : 0;
 }
+
+/** `numerator / denominator` rounded half to even, in integers (BigInt: products of minor units and rates can pass 2^53). */
+export function divideHalfEven(numerator: bigint, denominator: bigint): bigint {
+  if (denominator <= 0n) throw new Error('divideHalfEven: the denominator must be positive');
+  const negative = numerator < 0n;
+  const n = negative ? -numerator : numerator;
+  let quotient = n / denominator;
+  const twice = (n % denominator) * 2n;
+  if (twice > denominator || (twice === denominator && quotient % 2n === 1n)) quotient += 1n;
+  return negative ? -quotient : quotient;
+}
+
+/** A rate with at most 4 decimals ("0.0500", "0.05", "1") in ten-thousandths (500). */
+export function rateInBasisPoints(rate: string): bigint {
+  const match = /^(\d+)(?:\.(\d{1,4}))?$/.exec(rate.trim());
+  if (!match) throw new Error(`not a rate: ${rate}`);
+  return BigInt(match[1]) * 10_000n + BigInt((match[2] ?? '').padEnd(4, '0'));
+}
+
+/** Commission on `base` minor units at `rate`: round_half_even(base × rate), in minor units. */
+export function commissionOn(base: number, rate: string): number {
+  return Number(divideHalfEven(BigInt(base) * rateInBasisPoints(rate), 10_000n));
+}
+
+/** `part` of `whole` scaled by `of`: round_half_even(whole × part / of), the proportional share of a refund. */
+export function shareOf(whole: number, part: number, of: number): number {
+  if (of === 0) return 0;
+  return Number(divideHalfEven(BigInt(whole) * BigInt(part), BigInt(of)));
+}

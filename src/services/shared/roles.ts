@@ -24,3 +24,7 @@ export const ORDER_STAFF: readonly S[] = [S.CUSTOMER_SERVICE, S.OPERATIONS];
 export const PRODUCT_REVIEW_STAFF: readonly S[] = [S.REVIEWER, S.OPERATIONS];
 /** Staff who moderate shops and products (suspend, ban). */
 export const MODERATION_STAFF: readonly S[] = [S.OPERATIONS, S.RISK];
+/** Shop roles that see the shop's money: its settlements, balance and payouts. */
+export const SHOP_MONEY_ROLES: readonly M[] = [M.OWNER, M.FINANCE];
+/** Staff who run the platform's money: payouts, adjustments, the ledger and reconciliation. */
+export const MONEY_STAFF: readonly S[] = [S.FINANCE];
