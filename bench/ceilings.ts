@@ -33,6 +33,7 @@ export async function captureStatements(db: BenchDatabase, requests: Record<stri
     DATABASE_URL: db.url,
     JWT_SECRET: randomBytes(48).toString('base64url'),
     PAYMENT_WEBHOOK_SECRET: randomBytes(32).toString('hex'),
+    PAYOUT_WEBHOOK_SECRET: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'silent',
   });
   const logger = createLogger(config);

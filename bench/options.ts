@@ -2,9 +2,16 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-/** Every scenario, in the order a full run drives them. */
+/** Every load scenario (requests over HTTP, reported as req/s), in the order a full run drives them. */
 export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'cart', 'checkout', 'merchant-orders'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/**
+ * Scenarios that are no request load: measured in-process after the load scenarios and reported
+ * in their own section (`settle`: the settlement close of a week of orders, bench/settle.ts).
+ */
+export const JOB_SCENARIOS = ['settle'] as const;
+/** What --scenarios accepts. */
+export const ALL_SCENARIOS = [...SCENARIOS, ...JOB_SCENARIOS] as const;
 
 export interface BenchOptions {
   smoke: boolean;
@@ -14,7 +21,14 @@ export interface BenchOptions {
   connections: number;
   workers: number;
   poolMax: number;
+  /** The load scenarios to drive (empty when --scenarios names only `settle`). */
   scenarios: ScenarioName[];
+  /** Run the `settle` scenario. */
+  settle: boolean;
+  /** Completed orders of the week the settle scenario closes. */
+  settleOrders: number;
+  /** Shops they are spread over (each gets at least one). */
+  settleShops: number;
   /** Units of the limited-stock variant the checkout scenario sells out. */
   stock: number;
   ceilings: boolean;
@@ -46,7 +60,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --connections N     concurrent connections (default 32; --smoke 4)
   --workers N         server worker processes, WEB_CONCURRENCY (default: cores; --smoke 1)
   --pool-max N        DATABASE_POOL_MAX per worker (default 10)
-  --scenarios a,b     some of: ${SCENARIOS.join(', ')}
+  --scenarios a,b     some of: ${ALL_SCENARIOS.join(', ')} (settle alone starts no server)
+  --settle-orders N   completed orders the settle scenario closes (default 100000; --smoke 2000)
+  --settle-shops N    shops they belong to, each one settlement (default 1000; --smoke 50)
   --stock N           units of the limited-stock variant the checkout loop sells out (default 500; --smoke 30)
   --no-ceilings       skip the bare Fastify and bare pg reference runs
   --compare FILE      print the change against an earlier result JSON
@@ -88,6 +104,8 @@ export function parseOptions(argv: string[]): BenchOptions {
         workers: { type: 'string' },
         'pool-max': { type: 'string' },
         scenarios: { type: 'string' },
+        'settle-orders': { type: 'string' },
+        'settle-shops': { type: 'string' },
         stock: { type: 'string' },
         'no-ceilings': { type: 'boolean' },
         compare: { type: 'string' },
@@ -115,12 +133,17 @@ export function parseOptions(argv: string[]): BenchOptions {
   const smoke = values.smoke === true;
   const str = (name: string) => values[name] as string | undefined;
   let scenarios: ScenarioName[] = [...SCENARIOS];
+  let settle = true;
   if (str('scenarios') !== undefined) {
     const asked = str('scenarios')!.split(',').map((s) => s.trim()).filter(Boolean);
-    const unknown = asked.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
-    if (unknown.length || !asked.length) throw new Error(`--scenarios takes a comma-separated list of: ${SCENARIOS.join(', ')} (unknown: ${unknown.join(', ') || 'none given'})`);
+    const unknown = asked.filter((s) => !(ALL_SCENARIOS as readonly string[]).includes(s));
+    if (unknown.length || !asked.length) throw new Error(`--scenarios takes a comma-separated list of: ${ALL_SCENARIOS.join(', ')} (unknown: ${unknown.join(', ') || 'none given'})`);
     scenarios = SCENARIOS.filter((s) => asked.includes(s));
+    settle = asked.includes('settle');
   }
+  const settleOrders = int('settle-orders', str('settle-orders'), smoke ? 2000 : 100_000, 1, 10_000_000);
+  const settleShops = int('settle-shops', str('settle-shops'), smoke ? 50 : 1000, 1, 1_000_000);
+  if (settleShops > settleOrders) throw new Error(`--settle-shops (${settleShops}) must not exceed --settle-orders (${settleOrders}): every shop gets an order\n\n${USAGE}`);
   const server = str('server') ?? (smoke ? 'source' : 'dist');
   if (server !== 'dist' && server !== 'source') throw new Error('--server is dist or source');
   const catalogCache = str('catalog-cache') ?? 'on';
@@ -135,6 +158,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     workers: int('workers', str('workers'), smoke ? 1 : availableParallelism(), 1, 64),
     poolMax: int('pool-max', str('pool-max'), 10, 1, 200),
     scenarios,
+    settle,
+    settleOrders,
+    settleShops,
     stock: int('stock', str('stock'), smoke ? 30 : 500, 1, 1_000_000),
     ceilings: values['no-ceilings'] !== true,
     compare: str('compare'),

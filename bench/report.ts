@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { StockProof } from './checkout';
 import type { CpuUse } from './cpu';
 import type { LoadResult } from './load';
+import type { SettleResult } from './settle';
 import type { LatencySummary } from './stats';
 
 export interface ScenarioResult extends LoadResult {
@@ -42,6 +43,8 @@ export interface BenchResult {
   catalog: { products: number; variants: number; categories: number; shops: number; seeded: string; seedSeconds: number };
   ceilings: { bareFastify?: LoadResult & { bodyBytes: number }; pg: Record<string, LoadResult & { statements: number; cpu?: CpuUse }> };
   scenarios: ScenarioResult[];
+  /** The `settle` scenario (no request load: its own section), when it ran. */
+  settle?: SettleResult;
   targets: Target[];
   failures: string[];
   seconds: number;
@@ -74,6 +77,17 @@ export function markdownTable(result: BenchResult): string {
     rows.push(`| *ceiling: bare pg loop, ${name} SQL (${p.statements} statements)* | ${f(p.rps, 0)} | ${f(p.latency.p50)} | ${f(p.latency.p90)} | ${f(p.latency.p99)} | ${p.errors} | – | – | ${p.statements} | ${p.cpu?.postgresMsPerRequest != null ? `PG ${f(p.cpu.postgresMsPerRequest)}` : '–'} | – | 100% | – |`);
   }
   return rows.join('\n');
+}
+
+/** The `settle` scenario's own table: one close of a week of orders, and the idempotent second close. */
+export function settleTable(s: SettleResult): string {
+  const n = (x: number) => x.toLocaleString('en');
+  const agree = s.totals.net === s.totals.shopPayable ? 'yes' : `**no** (${n(s.totals.net)} vs ${n(s.totals.shopPayable)})`;
+  return [
+    '| job scenario | orders | shops | data generated in s | close ms | SQL statements | ledger entries settled | settlements closed | second close ms (closed) | Σ net = −Σ SHOP_PAYABLE |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|',
+    `| ${s.title} | ${n(s.orders)} | ${n(s.shops)} | ${f(s.generation.ms / 1000)} | ${n(s.close.ms)} | ${s.close.statements} | ${n(s.close.entries)} | ${n(s.close.closed)} | ${n(s.again.ms)} (${s.again.closed}) | ${agree} |`,
+  ].join('\n');
 }
 
 export function targetsTable(targets: Target[]): string {
@@ -126,6 +140,10 @@ export function compareWith(file: string, now: BenchResult): string {
   for (const [name, p] of Object.entries(now.ceilings.pg)) {
     const b = before.ceilings.pg?.[name];
     if (b) rows.push(`| *bare pg, ${name}* | ${f(b.rps, 0)} → ${f(p.rps, 0)} | ${delta(b.rps, p.rps)} | | | | |`);
+  }
+  if (before.settle && now.settle) {
+    const [b, s] = [before.settle, now.settle];
+    rows.push('', `Settle (${f(b.orders, 0)} → ${f(s.orders, 0)} orders): close ${f(b.close.ms, 0)} → ${f(s.close.ms, 0)} ms (${delta(b.close.ms, s.close.ms)}), SQL statements ${b.close.statements} → ${s.close.statements}.`);
   }
   return rows.join('\n');
 }

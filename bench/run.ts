@@ -3,25 +3,29 @@
  * seeded database, starts the built server in production mode as a separate process, prepares
  * shoppers, carts and stock through the API, drives every scenario over HTTP on 127.0.0.1, measures
  * the bare Fastify and bare pg ceilings in the same run, and prints a Markdown table (JSON under
- * bench/results/). `--help` lists the flags; `--smoke` is the few-second version the tests run.
+ * bench/results/). Then the `settle` job scenario (bench/settle.ts), no request load: the
+ * settlement close of a week of orders in a fresh database beside the bench one, in its own table.
+ * `--help` lists the flags; `--smoke` is the few-second version the tests run.
  */
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, platform, totalmem } from 'node:os';
 import path from 'node:path';
 import type autocannon from 'autocannon';
+import { startEmbeddedPostgres } from '../src/db/embedded';
 import { bareFastify, type Captured, captureStatements, explainStatements, pgLoop } from './ceilings';
 import { checkoutLoop, proveStock, stockBefore } from './checkout';
 import { CpuMeter } from './cpu';
 import { gqlBody } from './client';
-import { type BenchDatabase, prepareDatabase } from './database';
+import { BENCH_DATA_DIR, type BenchDatabase, prepareDatabase } from './database';
 import { type Fixtures, prepareFixtures, setAvailable } from './fixtures';
 import { Cleanup, sleep, withTimeout } from './lifecycle';
 import { cleanGraphql, drive, type LoadResult } from './load';
 import { CART, PRODUCT, PRODUCTS, SHOP_ORDERS } from './operations';
 import { type BenchOptions, parseOptions, type ScenarioName } from './options';
-import { type BenchResult, checkoutDetail, compareWith, markdownTable, type ScenarioResult, type Target, targetsTable } from './report';
+import { type BenchResult, checkoutDetail, compareWith, markdownTable, type ScenarioResult, settleTable, type Target, targetsTable } from './report';
 import { buildIfStale, type RunningServer, startServer } from './server';
+import { runSettle, SETTLE_MAX_STATEMENTS, SETTLE_TARGET_MS, type SettleResult } from './settle';
 
 const TITLES: Record<ScenarioName, string> = {
   listing: 'anonymous listing, 20 per page',
@@ -221,6 +225,19 @@ function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections:
   }
   const rss = result.scenarios.flatMap((s) => s.rss.workersMb);
   if (rss.length) targets.push({ name: 'RSS per worker < 300 MB', scenario: 'all', measured: `${Math.max(...rss).toFixed(0)} MB`, target: '< 300 MB', met: Math.max(...rss) < 300 });
+  const settle = result.settle;
+  if (settle) {
+    targets.push({ name: `settle ${settle.orders.toLocaleString('en')} orders < ${SETTLE_TARGET_MS / 1000} s`, scenario: 'settle', measured: `${(settle.close.ms / 1000).toFixed(1)} s`, target: `< ${SETTLE_TARGET_MS / 1000} s`, met: settle.close.ms < SETTLE_TARGET_MS });
+    // closeSettlements sends 6 statements and one per period it closes, however many orders: a
+    // count above the constant means some work became per order or per shop.
+    targets.push({
+      name: 'SQL statements per close independent of order count',
+      scenario: 'settle',
+      measured: `${settle.close.statements} for ${settle.orders.toLocaleString('en')} orders (second close ${settle.again.statements})`,
+      target: `≤ ${SETTLE_MAX_STATEMENTS}, any size`,
+      met: settle.close.statements <= SETTLE_MAX_STATEMENTS,
+    });
+  }
   return targets;
 }
 
@@ -243,7 +260,44 @@ async function main(): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
   const serverLog = path.join(RESULTS, `${stamp}-server.log`);
 
+  const runSettleScenario = (benchUrl: string): Promise<SettleResult> =>
+    runSettle({ benchUrl, orders: opts.settleOrders, shops: opts.settleShops }, cleanup, log);
+
+  /** `--scenarios settle` alone: no catalog, no server; only a PostgreSQL to create the settle database on. */
+  const settleOnly = async (): Promise<BenchResult> => {
+    const external = process.env.BENCH_DATABASE_URL?.trim();
+    let url: string;
+    let where: string;
+    if (external) {
+      url = external;
+      where = 'BENCH_DATABASE_URL';
+    } else {
+      const pg = await startEmbeddedPostgres({ dataDir: BENCH_DATA_DIR, port: opts.pgPort, database: 'postgres' });
+      cleanup.add('embedded PostgreSQL', () => pg.stop());
+      url = pg.url;
+      where = `embedded PostgreSQL under .bench/ (port ${new URL(pg.url).port}${pg.owned ? '' : ', joined a running one'})`;
+    }
+    const settle = await runSettleScenario(url);
+    const result: BenchResult = {
+      version: 1,
+      date: new Date().toISOString(),
+      machine: { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: settle.postgresVersion, platform: platform() },
+      options: { ...opts },
+      database: { where, sqlCounting: 'in-process (withQueryCount)' },
+      catalog: { products: 0, variants: 0, categories: 0, shops: 0, seeded: 'not prepared (settle only)', seedSeconds: 0 },
+      ceilings: { pg: {} },
+      scenarios: [],
+      settle,
+      targets: [],
+      failures: settle.failures.map((m) => `settle: ${m}`),
+      seconds: 0,
+    };
+    result.targets = evaluateTargets(result, false, opts.connections);
+    return result;
+  };
+
   const run = async (): Promise<BenchResult> => {
+    if (!opts.scenarios.length) return settleOnly();
     if (opts.serverFrom === 'dist') buildIfStale(log);
     const db = await prepareDatabase({ products: opts.products, pgPort: opts.pgPort, poolMax: 4 }, cleanup, log);
     const server = await startServer(
@@ -297,6 +351,8 @@ async function main(): Promise<number> {
         log(`  ${pg.rps} req/s, p99 ${pg.latency.p99} ms${pg.cpu?.postgresMsPerRequest != null ? `, PostgreSQL CPU ${pg.cpu.postgresMsPerRequest} ms per iteration` : ''}`);
       }
     }
+    // Last, on its own database: its data generation and close would disturb the load figures.
+    const settle = opts.settle ? await runSettleScenario(db.url) : undefined;
     for (const s of scenarios) {
       if (ceilings.bareFastify) s.ratio.fastify = Math.round((s.rps / ceilings.bareFastify.rps) * 1000) / 1000;
       const pg = ceilings.pg[s.name];
@@ -311,9 +367,11 @@ async function main(): Promise<number> {
       catalog: db.catalog,
       ceilings,
       scenarios,
+      settle,
       targets: [],
       failures: [
         ...scenarios.flatMap((s) => s.failures.map((m) => `${s.name}: ${m}`)),
+        ...(settle?.failures.map((m) => `settle: ${m}`) ?? []),
         ...Object.entries(ceilings.pg).flatMap(([n, p]) => (p.errors ? [`pg ceiling ${n}: ${p.errors} errors (${p.sample})`] : [])),
         ...(ceilings.bareFastify && failuresOf(ceilings.bareFastify).length ? [`bare Fastify: ${failuresOf(ceilings.bareFastify).join('; ')}`] : []),
       ],
@@ -339,19 +397,25 @@ async function main(): Promise<number> {
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 
   const c = result.catalog;
+  const machine = `${result.date.slice(0, 10)}: ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}, PostgreSQL ${result.machine.postgres}`;
   console.log('');
-  console.log(
-    `## Benchmark ${result.date.slice(0, 10)}: ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}, PostgreSQL ${result.machine.postgres}; ` +
-      `${c.products.toLocaleString('en')} products on sale (${c.variants.toLocaleString('en')} variants, ${c.categories} categories, ${c.shops} shops); ` +
-      `${opts.workers} worker${opts.workers > 1 ? 's' : ''} × pool ${opts.poolMax}; catalog cache ${opts.catalogCache}; ${opts.connections} connections; ${opts.warmup} s warm-up + ${opts.duration} s per scenario; SQL counted by ${result.database.sqlCounting}`,
-  );
-  console.log('');
-  console.log(markdownTable(result));
+  if (result.scenarios.length) {
+    console.log(
+      `## Benchmark ${machine}; ` +
+        `${c.products.toLocaleString('en')} products on sale (${c.variants.toLocaleString('en')} variants, ${c.categories} categories, ${c.shops} shops); ` +
+        `${opts.workers} worker${opts.workers > 1 ? 's' : ''} × pool ${opts.poolMax}; catalog cache ${opts.catalogCache}; ${opts.connections} connections; ${opts.warmup} s warm-up + ${opts.duration} s per scenario; SQL counted by ${result.database.sqlCounting}`,
+    );
+    console.log('');
+    console.log(markdownTable(result));
+  } else {
+    console.log(`## Benchmark ${machine}; settle only, on ${result.database.where}`);
+  }
   const detail = checkoutDetail(result);
   if (detail) console.log(`\n${detail}`);
+  if (result.settle) console.log(`${result.scenarios.length ? '\n' : ''}${settleTable(result.settle)}`);
   if (result.targets.length) console.log(`\n${targetsTable(result.targets)}`);
   if (opts.compare) console.log(`\n${compareWith(opts.compare, result)}`);
-  console.log(`\nresult: ${path.relative(process.cwd(), out)} (${result.seconds} s in all); server log: ${path.relative(process.cwd(), serverLog)}`);
+  console.log(`\nresult: ${path.relative(process.cwd(), out)} (${result.seconds} s in all)${result.scenarios.length ? `; server log: ${path.relative(process.cwd(), serverLog)}` : ''}`);
   if (opts.cpuProf) console.log(`CPU profiles: ${path.relative(process.cwd(), path.join(RESULTS, 'profiles', stamp))}`);
   if (result.failures.length) {
     console.error(`\n[bench] FAILED:\n  - ${result.failures.join('\n  - ')}`);

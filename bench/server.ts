@@ -102,6 +102,7 @@ export async function startServer(
     WEB_CONCURRENCY: String(opts.workers),
     JWT_SECRET: randomBytes(48).toString('base64url'),
     PAYMENT_WEBHOOK_SECRET: webhookSecret,
+    PAYOUT_WEBHOOK_SECRET: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'warn',
     // Shoppers sign in many at once from one address; the run outlives the default 15-minute token.
     RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
