@@ -5,7 +5,7 @@ import { isBigintKey } from './db/keyset';
 import { PaymentProviderName, PayoutProviderName } from './entities';
 import { parseGlobalId } from './schema/shared/globalId';
 import { payoutProvider, receivePayoutEvent } from './services/money';
-import { applyPaymentEvent, paymentProvider, WebhookRejected } from './services/payments';
+import { paymentProvider, receivePaymentEvent, WebhookRejected } from './services/payments';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -78,9 +78,7 @@ export async function webhooks(http: FastifyInstance, opts: { orm: MikroORM; dep
     parse: (name, raw, headers) => paymentProvider(deps.config, name).parseWebhook(raw, headers),
     objectId: (event) => event.paymentId,
     async apply(name, event, key) {
-      // The provider's side first: it charged (or failed) whatever we make of the event.
-      await paymentProvider(deps.config, name).recordEvent(event, key, { em: orm.em.fork(), now: deps.clock.now() });
-      const outcome = await applyPaymentEvent(deps, orm.em.fork(), name, event, key);
+      const outcome = await receivePaymentEvent(deps, orm.em.fork(), name, event, key);
       return outcome === 'unknown-payment' ? 'unknown' : outcome;
     },
   });

@@ -2,24 +2,28 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import pino from 'pino';
 import type { Config } from '../config';
 import { type Context, contextAs } from '../context';
-import { Address, Order, PaymentProviderName, ProductStatus, User } from '../entities';
+import { Address, Order, PaymentProviderName, PayoutProviderName, ProductStatus, Settlement, SettlementStatus, Shop, User } from '../entities';
 import { toGlobalId } from '../schema/shared/globalId';
 import { acceptOrder, cancelOrder, checkout, completeOrders, confirmDelivery, expireCheckouts, shipOrder } from '../services/orders';
+import { adjustSettlement, closeSettlements, createPayout, receivePayoutEvent } from '../services/money';
 import { ManualClock } from '../services/shared';
-import { applyPaymentEvent, payCheckout } from '../services/payments';
+import { payCheckout, receivePaymentEvent } from '../services/payments';
 import { Viewer } from '../viewer';
 
 /**
  * Demo orders in every status, placed and moved through the real services (checkout, payment
  * webhook, shop and buyer steps, the jobs), so stock, ledger and timelines are what production
  * would hold. Alice buys from blue-sea-digital (so merchant@demo.test sees them) and from another
- * demo shop. Skipped when Alice already has orders.
+ * demo shop. The completed and cancelled orders are placed weeks ago, so `close-settlements` has
+ * closed their weeks: one settlement is paid out, the next one's payout is in transit, and an
+ * adjustment waits in the open period. Skipped when Alice already has orders.
  */
 export async function seedDemoOrders(em: EntityManager, config: Config): Promise<number> {
   const alice = await em.findOneOrFail(User, { email: 'alice@demo.test' });
   if ((await em.count(Order, { buyer: alice })) > 0) return 0;
   const merchant = await em.findOneOrFail(User, { email: 'merchant@demo.test' });
   const support = await em.findOneOrFail(User, { email: 'support@demo.test' });
+  const finance = await em.findOneOrFail(User, { email: 'finance@demo.test' });
 
   const variants = await em.execute<{ id: string; shop_slug: string }[]>(
     `select distinct on (p.shop_id) v.id, s.slug as shop_slug
@@ -65,27 +69,48 @@ export async function seedDemoOrders(em: EntityManager, config: Config): Promise
   };
   const pay = async (checkoutId: string, label: string) => {
     const payment = await payCheckout(as(alice), { checkoutId, provider: PaymentProviderName.MOCK });
-    await applyPaymentEvent(deps, em.fork(), PaymentProviderName.MOCK, { eventId: `demo-${label}`, type: 'payment.succeeded', paymentId: toGlobalId('Payment', payment.id) }, payment.id);
+    await receivePaymentEvent(deps, em.fork(), PaymentProviderName.MOCK, { eventId: `demo-${label}`, type: 'payment.succeeded', paymentId: toGlobalId('Payment', payment.id) }, payment.id);
   };
   const ship = (orderId: string, tracking: string) => shipOrder(as(merchant), { orderId, carrier: 'SF Express 順豐', trackingNumber: tracking });
 
-  // COMPLETED: delivered long enough ago for the after-sales window to pass.
-  const completed = await place('completed', [own.id]);
-  await pay(completed.checkout.id, 'completed');
-  await ship(completed.orders[0], 'SF1000000001');
-  await confirmDelivery(as(alice), completed.orders[0]);
-  clock.advance((config.orders.afterSalesDays + 1) * 86_400_000);
-  await completeOrders(deps, em.fork());
-  clock.set(new Date());
+  const DAY = 86_400_000;
+  const startedAt = new Date();
+  const complete = async (label: string, weeksAgo: number) => {
+    clock.set(new Date(startedAt.getTime() - weeksAgo * 7 * DAY));
+    const done = await place(label, [own.id]);
+    await pay(done.checkout.id, label);
+    await ship(done.orders[0], `SF10000000${weeksAgo}${label.length}`);
+    await confirmDelivery(as(alice), done.orders[0]);
+    clock.advance((config.orders.afterSalesDays + 1) * DAY);
+    await completeOrders(deps, em.fork());
+  };
+  // COMPLETED: two orders, delivered long enough ago for the after-sales window to pass, in weeks
+  // that have ended since.
+  await complete('completed', 5);
+  await complete('completed-again', 3);
 
   // CANCELLED twice: an unpaid checkout that expired, and a paid order the buyer cancelled (refunded).
+  clock.set(new Date(startedAt.getTime() - 3 * 7 * DAY));
   await place('expired', [own.id]);
   clock.advance((config.orders.checkoutTtlMinutes + 1) * 60_000);
   await expireCheckouts(deps, em.fork());
-  clock.set(new Date());
   const cancelled = await place('cancelled', [own.id]);
   await pay(cancelled.checkout.id, 'cancelled');
   await cancelOrder(as(alice), { orderId: cancelled.orders[0], reason: 'Ordered the wrong colour' });
+  clock.set(startedAt);
+
+  // Money: the ended weeks close; finance pays the older settlement out (the provider confirms)
+  // and sends the newer one (in transit); a compensation waits in the open period.
+  await closeSettlements(deps, em.fork());
+  const shop = await em.findOneOrFail(Shop, { slug: 'blue-sea-digital' });
+  const closed = await em.fork().find(Settlement, { shop, status: SettlementStatus.CLOSED, payable: { $gt: 0 } }, { orderBy: { periodStart: 'asc' } });
+  for (const [i, settlement] of closed.entries()) {
+    const payout = await createPayout(as(finance), { settlementId: settlement.id });
+    if (i === 0) {
+      await receivePayoutEvent(deps, em.fork(), PayoutProviderName.MOCK, { eventId: `demo-payout-${payout.id}`, type: 'payout.paid', payoutId: toGlobalId('Payout', payout.id) }, payout.id);
+    }
+  }
+  await adjustSettlement(as(finance), { shopId: shop.id, amount: '5.00', reason: 'Compensation for a late courier pick-up' });
 
   // DELIVERED, SHIPPED, PROCESSING and PAID: two shops each; PENDING_PAYMENT: waiting to be paid.
   const delivered = await place('delivered', [own.id, other.id]);

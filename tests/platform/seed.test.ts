@@ -65,6 +65,14 @@ describe('seed:demo', () => {
       "select coalesce(sum(l.quantity), 0)::int as pending from order_line l join orders o on o.id = l.order_id where o.status = 'PENDING_PAYMENT'",
     );
     expect(reserved).toBe(pending);
+    // Money: closed settlements, one paid out and one in transit, an adjustment in the open period, and a ledger that balances.
+    expect(await sql("select status, count(*)::int as n from settlement group by status order by status")).toEqual([
+      { status: 'CLOSED', n: expect.any(Number) },
+      { status: 'OPEN', n: 1 },
+    ]);
+    expect((await sql('select status from payout order by id')).map((r) => r.status)).toEqual(['PAID', 'PENDING']);
+    expect(await sql('select posting_id from ledger_entry group by posting_id having sum(amount) <> 0')).toEqual([]);
+    expect(await sql('select coalesce(sum(amount), 0)::int as total from ledger_entry')).toEqual([{ total: 0 }]);
   });
 
   it('lets the demo merchant sign in and see an active shop, and the demo reviewer see the queue', async () => {

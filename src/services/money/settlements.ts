@@ -136,13 +136,13 @@ export async function closeSettlements(deps: SystemDeps, em: EntityManager): Pro
            from settlement s where s.id in (?)
          )
          update settlement s set
-           status = 'CLOSED', closed_at = ?, updated_at = ?, period_end = coalesce(s.period_end, ?),
+           status = 'CLOSED', closed_at = ?, updated_at = ?, period_end = least(coalesce(s.period_end, ?), ?),
            gross = coalesce(f.gross, 0), commission = coalesce(f.commission, 0), refunds = coalesce(f.refunds, 0),
            adjustments = coalesce(f.adjustments, 0), net = coalesce(f.net, 0), order_count = coalesce(f.order_count, 0),
            carried_over = c.carried, payable = coalesce(f.net, 0) + c.carried
          from carry c left join f on f.key = c.id
          where s.id = c.id`,
-        [ids, ids, now, now, now],
+        [ids, ids, now, now, cutoff, cutoff],
       );
     }
     return { closed: due.length, entries };

@@ -134,6 +134,16 @@ export async function repairPayments(deps: SystemDeps, em: EntityManager, limit 
 export type WebhookOutcome = 'processed' | 'replayed' | 'unknown-payment';
 
 /**
+ * A verified payment event, end to end: the provider's own record of it first (it charged, or
+ * failed, whatever we make of the event), then ours (`applyPaymentEvent`). The webhook route and
+ * the demo seed take this path.
+ */
+export async function receivePaymentEvent(deps: SystemDeps, em: EntityManager, provider: PaymentProviderName, event: PaymentWebhookEvent, paymentKey: string): Promise<WebhookOutcome> {
+  await paymentProvider(deps.config, provider).recordEvent(event, paymentKey, { em: em.fork(), now: deps.clock.now() });
+  return applyPaymentEvent(deps, em, provider, event, paymentKey);
+}
+
+/**
  * Applies a verified provider event about the payment with database key `paymentKey`, once: the
  * event id is recorded in the same transaction, so a replay changes nothing. A success pays every
  * unpaid order of the checkout and turns their reservations into sales. Money that arrives for a
