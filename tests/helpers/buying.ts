@@ -47,28 +47,25 @@ export async function cartLine(t: TestApp, userId: string, variantKey: string, q
 
 export const newKey = () => randomUUID();
 
-/** Posts a payment event to the mock webhook, signed unless `signature` is given. */
-export async function webhook(t: TestApp, event: Record<string, unknown> | string, signature?: string) {
+/** Posts a body to a mock provider's webhook, signed by `provider` unless `signature` is given. */
+function postSigned(t: TestApp, url: string, provider: { sign(body: string): string }, event: Record<string, unknown> | string, signature?: string) {
   const body = typeof event === 'string' ? event : JSON.stringify(event);
-  const provider = new MockPaymentProvider(t.config.paymentWebhookSecret);
   return t.app.http.inject({
     method: 'POST',
-    url: '/webhooks/payments/mock',
+    url,
     headers: { 'content-type': 'application/json', 'x-signature': signature ?? provider.sign(body) },
     payload: body,
   });
 }
 
+/** Posts a payment event to the mock webhook, signed unless `signature` is given. */
+export function webhook(t: TestApp, event: Record<string, unknown> | string, signature?: string) {
+  return postSigned(t, '/webhooks/payments/mock', new MockPaymentProvider(t.config.paymentWebhookSecret), event, signature);
+}
+
 /** Posts a payout event to the mock payout webhook, signed with PAYOUT_WEBHOOK_SECRET unless `signature` is given. */
-export async function payoutWebhook(t: TestApp, event: Record<string, unknown> | string, signature?: string) {
-  const body = typeof event === 'string' ? event : JSON.stringify(event);
-  const provider = new MockPayoutProvider(t.config.payoutWebhookSecret);
-  return t.app.http.inject({
-    method: 'POST',
-    url: '/webhooks/payouts/mock',
-    headers: { 'content-type': 'application/json', 'x-signature': signature ?? provider.sign(body) },
-    payload: body,
-  });
+export function payoutWebhook(t: TestApp, event: Record<string, unknown> | string, signature?: string) {
+  return postSigned(t, '/webhooks/payouts/mock', new MockPayoutProvider(t.config.payoutWebhookSecret), event, signature);
 }
 
 export async function stockOf(t: TestApp, variantKey: string): Promise<{ on_hand: number; reserved: number }> {

@@ -42,6 +42,16 @@ export async function shopPayable(t: TestApp, shopId: string): Promise<number> {
   return Number(row.balance);
 }
 
+/** The shop's SHOP_PAYABLE and PAYOUTS_IN_TRANSIT balances (credit balances are negative). */
+export async function shopAccounts(t: TestApp, shopKey: string): Promise<{ payable: number; inTransit: number }> {
+  const [row] = await t.sql(
+    `select coalesce(sum(amount) filter (where account = 'SHOP_PAYABLE'), 0)::text as payable, coalesce(sum(amount) filter (where account = 'PAYOUTS_IN_TRANSIT'), 0)::text as in_transit
+     from ledger_entry where shop_id = ?`,
+    [shopKey],
+  );
+  return { payable: Number(row.payable), inTransit: Number(row.in_transit) };
+}
+
 export interface PostedEntry {
   account: string;
   amount: number;

@@ -6,7 +6,7 @@ import { createTestApp, type TestApp } from '../helpers/app';
 import { payoutWebhook } from '../helpers/buying';
 import { staff } from '../helpers/catalog';
 import { idOf, keyOf, okPayload } from '../helpers/kit';
-import { accountBalances, expectLedgerInvariants, postings } from '../helpers/ledger';
+import { accountBalances, expectLedgerInvariants, postings, shopAccounts } from '../helpers/ledger';
 import { type ScenarioShop, scenario } from '../helpers/scenario';
 
 /**
@@ -46,16 +46,6 @@ const payoutRow = async (key: string) => (await t.sql('select status, attempt, p
 const payoutPostings = (key: string) => t.sql('select kind, payout_attempt from ledger_posting where payout_id = ? order by id', [key]);
 const events = (key: string) => t.sql('select event_id, type from payout_event where payout_id = ? order by id', [key]);
 const mockBooks = (key: string) => t.sql(`select reference, status from mock_provider_record where kind = 'PAYOUT' and reference like ? order by reference`, [`mock_payout_${key}_%`]);
-
-/** The shop's SHOP_PAYABLE and PAYOUTS_IN_TRANSIT balances (credit balances are negative). */
-async function shopAccounts(shopKey: string): Promise<{ payable: number; inTransit: number }> {
-  const [row] = await t.sql(
-    `select coalesce(sum(amount) filter (where account = 'SHOP_PAYABLE'), 0)::text as payable, coalesce(sum(amount) filter (where account = 'PAYOUTS_IN_TRANSIT'), 0)::text as in_transit
-     from ledger_entry where shop_id = ?`,
-    [shopKey],
-  );
-  return { payable: Number(row.payable), inTransit: Number(row.in_transit) };
-}
 
 describe('POST /webhooks/payouts/mock', () => {
   it('refuses a bad signature with 401 and changes nothing', async () => {
@@ -146,7 +136,7 @@ describe('POST /webhooks/payouts/mock', () => {
   it('takes a payout through failed → retried → paid, the shop’s accounts right after each step', async () => {
     const p = await pendingPayout(12_000);
     const shopKey = p.shop.shop.id;
-    expect(await shopAccounts(shopKey)).toEqual({ payable: 0, inTransit: -p.amount });
+    expect(await shopAccounts(t, shopKey)).toEqual({ payable: 0, inTransit: -p.amount });
 
     // Failed: the money is back in SHOP_PAYABLE.
     const failed = await payoutWebhook(t, { eventId: `evt-${p.key}-failed`, type: 'payout.failed', payoutId: p.id, reason: 'Account closed' });
@@ -160,14 +150,14 @@ describe('POST /webhooks/payouts/mock', () => {
       paidAt: null,
       failedAt,
     });
-    expect(await shopAccounts(shopKey)).toEqual({ payable: -p.amount, inTransit: 0 });
+    expect(await shopAccounts(t, shopKey)).toEqual({ payable: -p.amount, inTransit: 0 });
     expect(await mockBooks(p.key)).toEqual([{ reference: `mock_payout_${p.key}_1`, status: 'FAILED' }]);
 
     // Retried: attempt 2, in transit again, sent with a new key.
     clock.advance(3_600_000);
     const retried = okPayload(await t.gql(RETRY, { input: { id: p.id } }, { token: finance.token }), 'retryPayout', 'payout');
     expect(retried).toEqual({ id: p.id, status: 'PENDING', attempt: 2, providerReference: `mock_payout_${p.key}_2`, failureReason: 'Account closed', failedAt, paidAt: null });
-    expect(await shopAccounts(shopKey)).toEqual({ payable: 0, inTransit: -p.amount });
+    expect(await shopAccounts(t, shopKey)).toEqual({ payable: 0, inTransit: -p.amount });
     expect(await mockBooks(p.key)).toEqual([
       { reference: `mock_payout_${p.key}_1`, status: 'FAILED' },
       { reference: `mock_payout_${p.key}_2`, status: 'OPEN' },
@@ -178,7 +168,7 @@ describe('POST /webhooks/payouts/mock', () => {
     // Paid: out of the platform.
     const paid = await payoutWebhook(t, { eventId: `evt-${p.key}-paid`, type: 'payout.paid', payoutId: p.id });
     expect(paid.json()).toEqual({ ok: true, outcome: 'processed' });
-    expect(await shopAccounts(shopKey)).toEqual({ payable: 0, inTransit: 0 });
+    expect(await shopAccounts(t, shopKey)).toEqual({ payable: 0, inTransit: 0 });
     expect(await payoutRow(p.key)).toMatchObject({ status: 'PAID', attempt: 2, provider_reference: `mock_payout_${p.key}_2` });
     expect(await payoutPostings(p.key)).toEqual([
       { kind: 'PAYOUT_CREATED', payout_attempt: 1 },

@@ -7,7 +7,7 @@ import { payoutWebhook } from '../helpers/buying';
 import { staff } from '../helpers/catalog';
 import { userWithToken } from '../helpers/factories';
 import { code, idOf, keyOf, okPayload, outcomeOf, payloadOf } from '../helpers/kit';
-import { expectLedgerInvariants, postings } from '../helpers/ledger';
+import { expectLedgerInvariants, postings, shopAccounts } from '../helpers/ledger';
 import { type Scenario, type ScenarioShop, scenario } from '../helpers/scenario';
 
 /**
@@ -69,16 +69,6 @@ async function lastSettlement(shop: ScenarioShop): Promise<{ settlementId: strin
 const create = (settlementId: string, token = finance.token) => t.gql(CREATE, { input: { settlementId } }, { token });
 const retry = (payoutId: string, token = finance.token) => t.gql(RETRY, { input: { id: payoutId } }, { token });
 
-/** The shop's SHOP_PAYABLE and PAYOUTS_IN_TRANSIT balances (credit balances are negative). */
-async function shopAccounts(shopKey: string): Promise<{ payable: number; inTransit: number }> {
-  const [row] = await t.sql(
-    `select coalesce(sum(amount) filter (where account = 'SHOP_PAYABLE'), 0)::text as payable, coalesce(sum(amount) filter (where account = 'PAYOUTS_IN_TRANSIT'), 0)::text as in_transit
-     from ledger_entry where shop_id = ?`,
-    [shopKey],
-  );
-  return { payable: Number(row.payable), inTransit: Number(row.in_transit) };
-}
-
 const payoutRows = (settlementId: string) => t.sql('select id::text, status, attempt, amount, provider_reference, sending_at from payout where settlement_id = ?', [keyOf(settlementId)]);
 const mockPayouts = (payoutKey: string) => t.sql(`select reference, amount, status from mock_provider_record where kind = 'PAYOUT' and reference like ? order by reference`, [`mock_payout_${payoutKey}_%`]);
 
@@ -86,7 +76,7 @@ describe('createPayout', () => {
   it('pays a closed settlement’s payable amount: PENDING, sent with key payout_<id>_1, SHOP_PAYABLE moved to PAYOUTS_IN_TRANSIT, audited', async () => {
     const { shop, settlementId, payable } = await closedSettlement(10_000);
     expect(payable).toBe(10_000 - 500);
-    expect(await shopAccounts(shop.shop.id)).toEqual({ payable: -payable, inTransit: 0 });
+    expect(await shopAccounts(t, shop.shop.id)).toEqual({ payable: -payable, inTransit: 0 });
     const send = vi.spyOn(MockPayoutProvider.prototype, 'sendPayout');
 
     const payout = okPayload(await create(settlementId), 'createPayout', 'payout');
@@ -110,7 +100,7 @@ describe('createPayout', () => {
       { account: 'PAYOUTS_IN_TRANSIT', amount: -payable, shop: shop.shop.id, order: null },
       { account: 'SHOP_PAYABLE', amount: payable, shop: shop.shop.id, order: null },
     ]);
-    expect(await shopAccounts(shop.shop.id)).toEqual({ payable: 0, inTransit: -payable });
+    expect(await shopAccounts(t, shop.shop.id)).toEqual({ payable: 0, inTransit: -payable });
     const [audit] = await t.sql(`select action, actor_id::text, after from audit_entry where target_type = 'Payout' and target_id = ?`, [key]);
     expect(audit).toMatchObject({ action: 'payout.create', actor_id: finance.user.id, after: { settlementId: keyOf(settlementId), amountMinor: payable } });
     await expectLedgerInvariants(t, 'after createPayout');
@@ -139,7 +129,7 @@ describe('createPayout', () => {
     expect(rows).toHaveLength(1);
     expect(await t.sql(`select kind, payout_attempt from ledger_posting where payout_id = ?`, [rows[0].id])).toEqual([{ kind: 'PAYOUT_CREATED', payout_attempt: 1 }]);
     expect(await mockPayouts(rows[0].id)).toHaveLength(1);
-    expect(await shopAccounts(shop.shop.id)).toEqual({ payable: 0, inTransit: -payable });
+    expect(await shopAccounts(t, shop.shop.id)).toEqual({ payable: 0, inTransit: -payable });
     await expectLedgerInvariants(t, 'after racing creates');
   });
 
