@@ -32,7 +32,8 @@ export function encodeCursor(values: SortValue[]): string {
 }
 
 /** What each sort key of a cursor holds, so a forged cursor is refused before it reaches SQL. */
-export type CursorKind = 'id' | 'timestamp' | 'number' | 'text';
+/** `int`: a safe integer (a bigint column's value: PostgreSQL refuses 1.5 or 1e20 for it); `number`: any finite number. */
+export type CursorKind = 'id' | 'timestamp' | 'int' | 'number' | 'text';
 
 /**
  * A timestamp exactly as the services write one (`toISOString()`, years 0001–9999). JavaScript
@@ -48,6 +49,7 @@ function isCursorTimestamp(v: unknown): boolean {
 const KIND_CHECKS: Record<CursorKind, (v: unknown) => boolean> = {
   id: (v) => typeof v === 'string' && isBigintKey(v),
   timestamp: isCursorTimestamp,
+  int: (v) => typeof v === 'number' && Number.isSafeInteger(v),
   number: (v) => typeof v === 'number' && Number.isFinite(v),
   text: (v) => typeof v === 'string' && v.length <= 200,
 };

@@ -125,8 +125,9 @@ export class LedgerPosting extends Node {
 @Check({ name: 'ledger_entry_amount_check', expression: '"amount" <> 0' })
 @Check({ name: 'ledger_entry_shop_check', expression: `"account" not in ('SHOP_PAYABLE', 'PAYOUTS_IN_TRANSIT') or "shop_id" is not null` })
 @Index({ name: 'ledger_entry_posting_idx', properties: ['posting'] })
-@Index({ name: 'ledger_entry_account_idx', properties: ['account', 'at', 'id'] })
-@Index({ name: 'ledger_entry_account_shop_idx', properties: ['account', 'shop', 'at', 'id'] })
+// Balances (ledgerBalances, shopBalance) sum amounts from these indexes alone (index-only scans).
+@Index({ name: 'ledger_entry_account_idx', expression: `create index "ledger_entry_account_idx" on "ledger_entry" ("account", "at", "id") include ("amount")` })
+@Index({ name: 'ledger_entry_account_shop_idx', expression: `create index "ledger_entry_account_shop_idx" on "ledger_entry" ("account", "shop_id", "at", "id") include ("amount")` })
 @Index({ name: 'ledger_entry_order_idx', expression: `create index "ledger_entry_order_idx" on "ledger_entry" ("order_id", "id") where "order_id" is not null` })
 @Index({ name: 'ledger_entry_settlement_idx', expression: `create index "ledger_entry_settlement_idx" on "ledger_entry" ("settlement_id", "id") where "settlement_id" is not null` })
 // What close-settlements reads: each shop's entries that belong in a settlement and are not in one yet.

@@ -6,8 +6,8 @@ import { Migration } from '@mikro-orm/migrations';
  *   statement over every posting it touched);
  * - shops stop carrying the default rate as their own: a rate equal to the old default (0.0500) was
  *   the default, not a choice, so it becomes null and category rates apply;
- * - payments and refunds made before this migration are posted (no commission was snapshotted for
- *   their orders, so the whole order total is the shop's), so every account starts balanced.
+ * - orders placed before it get the commission snapshot their shop's stored rate gives (round half
+ *   even), and their payments and refunds are posted with it, so every account starts balanced.
  */
 export class Migration20261206042722_money extends Migration {
 
@@ -47,8 +47,8 @@ export class Migration20261206042722_money extends Migration {
     this.addSql(`create index "ledger_entry_unsettled_idx" on "ledger_entry" ("shop_id", "id") where "settlement_id" is null and "kind" in ('PAYMENT', 'REFUND', 'ADJUSTMENT') and "account" in ('SHOP_PAYABLE', 'PLATFORM_COMMISSION', 'PLATFORM_PROMOTIONS', 'PLATFORM_ADJUSTMENTS');`);
     this.addSql(`create index "ledger_entry_settlement_idx" on "ledger_entry" ("settlement_id", "id") where "settlement_id" is not null;`);
     this.addSql(`create index "ledger_entry_order_idx" on "ledger_entry" ("order_id", "id") where "order_id" is not null;`);
-    this.addSql(`create index "ledger_entry_account_shop_idx" on "ledger_entry" ("account", "shop_id", "at", "id");`);
-    this.addSql(`create index "ledger_entry_account_idx" on "ledger_entry" ("account", "at", "id");`);
+    this.addSql(`create index "ledger_entry_account_shop_idx" on "ledger_entry" ("account", "shop_id", "at", "id") include ("amount");`);
+    this.addSql(`create index "ledger_entry_account_idx" on "ledger_entry" ("account", "at", "id") include ("amount");`);
     this.addSql(`create index "ledger_entry_posting_idx" on "ledger_entry" ("posting_id");`);
 
     this.addSql(`alter table "settlement" add constraint "settlement_shop_id_foreign" foreign key ("shop_id") references "shop" ("id") on update cascade on delete restrict;`);
@@ -84,6 +84,12 @@ export class Migration20261206042722_money extends Migration {
     this.addSql(`create index "refund_reference_idx" on "refund" ("provider_reference") where "provider_reference" is not null;`);
     this.addSql(`create index "payout_reference_idx" on "payout" ("provider_reference") where "provider_reference" is not null;`);
 
+    // Orders placed before commission was snapshotted take the rate their shop carried then.
+    this.addSql(`create function pg_temp.half_even(x numeric) returns bigint language sql immutable as
+      $$ select (case when x - floor(x) = 0.5 then floor(x) + (floor(x)::bigint % 2) else round(x) end)::bigint $$;`);
+    this.addSql(`update "order_line" l set "commission_rate" = s."commission_rate", "commission" = pg_temp.half_even(l."line_total" * s."commission_rate")
+      from "orders" o join "shop" s on s."id" = o."shop_id" where o."id" = l."order_id";`);
+    this.addSql(`update "orders" o set "commission" = x.c from (select "order_id", sum("commission") as c from "order_line" group by "order_id") x where x."order_id" = o."id";`);
     this.addSql(`update "shop" set "commission_rate" = null where "commission_rate" = 0.0500;`);
 
     this.addSql(`create function ledger_balanced() returns trigger language plpgsql as $$
@@ -125,7 +131,9 @@ export class Migration20261206042722_money extends Migration {
       cross join lateral (
         select 'BUYER_PAYMENTS' as account, o.shop_id, o.id as order_id, o.total as amount from orders o where o.checkout_id = p.checkout_id and o.paid_at is not null and o.total > 0
         union all
-        select 'SHOP_PAYABLE', o.shop_id, o.id, -o.total from orders o where o.checkout_id = p.checkout_id and o.paid_at is not null and o.total > 0
+        select 'SHOP_PAYABLE', o.shop_id, o.id, -(o.total - o.commission) from orders o where o.checkout_id = p.checkout_id and o.paid_at is not null and o.total - o.commission > 0
+        union all
+        select 'PLATFORM_COMMISSION', o.shop_id, o.id, -o.commission from orders o where o.checkout_id = p.checkout_id and o.paid_at is not null and o.commission > 0
         union all
         select a.account, null, null, a.amount
         from (select p.amount - coalesce((select sum(o.total) from orders o where o.checkout_id = p.checkout_id and o.paid_at is not null), 0) as rest) r
@@ -137,8 +145,9 @@ export class Migration20261206042722_money extends Migration {
     this.addSql(`insert into ledger_entry (posting_id, kind, account, shop_id, order_id, amount, at)
       select lp.id, 'REFUND', a.account, o.shop_id, o.id, a.amount, lp.at
       from ledger_posting lp join refund r on r.id = lp.refund_id join orders o on o.id = r.order_id
-      cross join lateral (values ('SHOP_PAYABLE', r.amount), ('REFUNDS_PAYABLE', -r.amount)) a(account, amount)
-      where lp.kind = 'REFUND';`);
+      cross join lateral (select case when o.total > 0 then pg_temp.half_even(o.commission::numeric * r.amount / o.total) else 0 end as share) c
+      cross join lateral (values ('SHOP_PAYABLE', r.amount - c.share), ('PLATFORM_COMMISSION', c.share), ('REFUNDS_PAYABLE', -r.amount)) a(account, amount)
+      where lp.kind = 'REFUND' and a.amount <> 0;`);
     this.addSql(`insert into ledger_posting (kind, at, refund_id) select 'REFUND_SENT', r.updated_at, r.id from refund r where r.status = 'SUCCEEDED';`);
     this.addSql(`insert into ledger_entry (posting_id, kind, account, shop_id, order_id, amount, at)
       select lp.id, 'REFUND_SENT', a.account, o.shop_id, r.order_id, a.amount, lp.at

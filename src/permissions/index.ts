@@ -4,7 +4,7 @@ import type { IRules } from 'graphql-shield';
 import { allow, deny, or, rule, shield } from 'graphql-shield';
 import type { Context } from '../context';
 import { Order, type OrderLine, StaffRole } from '../entities';
-import { CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
+import { CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, SHOP_MONEY_ROLES, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
 import { moneyAccess, shopOfOrderLine } from '../services/money';
 import { decodeId } from '../schema/shared/globalId';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
@@ -166,7 +166,8 @@ const typeRules = {
     members: shopInsider,
     trainingProgress: shopInsider,
     statusReason: shopInsider,
-    commissionRate: shopInsider,
+    // The shop's own rate: its OWNER and FINANCE members (like the commission it yields) and staff, who set it.
+    commissionRate: or(isShopMember(...SHOP_MONEY_ROLES), isAnyStaff),
     acceptedAgreementVersion: shopInsider,
     invitations: or(isShopMember(...OWNER_ROLES), isAnyStaff),
     orders: or(isShopMember(), isStaff(...ORDER_STAFF)),

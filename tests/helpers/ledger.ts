@@ -124,13 +124,13 @@ export const LEDGER_INVARIANTS: Record<string, string> = {
        or (refund_id is not null) <> (kind in ('REFUND', 'REFUND_SENT'))
        or (payout_id is not null and payout_attempt is not null) <> (kind like 'PAYOUT%')
        or (kind = 'ADJUSTMENT' and actor_id is null)`,
-  'each succeeded payment is posted once, at its amount; no other payment is posted': `
+  'each succeeded payment is posted once, at its amount (a payment of 0.00 moves nothing and is not posted); no other payment is posted': `
     select p.id, p.status, p.amount, count(lp.id)::int as postings, coalesce(sum(b.debit), 0)::text as posted
     from payment p
     left join ledger_posting lp on lp.payment_id = p.id
     left join lateral (select coalesce(sum(e.amount), 0) as debit from ledger_entry e where e.posting_id = lp.id and e.account = 'BUYER_PAYMENTS') b on true
     group by p.id
-    having count(lp.id) <> (case when p.status = 'SUCCEEDED' then 1 else 0 end)
+    having count(lp.id) <> (case when p.status = 'SUCCEEDED' and p.amount > 0 then 1 else 0 end)
         or (p.status = 'SUCCEEDED' and coalesce(sum(b.debit), 0) <> p.amount)`,
   'a line’s commission is round_half_even(line total × its rate), and an order’s the sum of its lines’': `
     select o.id, o.commission, l.commission as lines, l.wrong
@@ -210,7 +210,7 @@ export const LEDGER_INVARIANTS: Record<string, string> = {
                  coalesce(sum(amount) filter (where account = 'BUYER_PAYMENTS'), 0) as buyer_payments from ledger_entry) l,
          (select (select coalesce(sum(amount), 0) from payment where status = 'SUCCEEDED')
                - (select coalesce(sum(amount), 0) from refund where status = 'SUCCEEDED')
-               - (select coalesce(sum(amount), 0) from ledger_entry where kind = 'PAYOUT_PAID' and account = 'PAYOUTS_IN_TRANSIT') as held) m
+               + (select coalesce(sum(amount), 0) from ledger_entry where kind = 'PAYOUT_PAID' and account = 'BUYER_PAYMENTS') as held) m
     where l.refunds_payable <> -r.owed or l.buyer_payments <> m.held`,
   'entries are settled only into their own shop’s CLOSED settlements, only settleable ones, and only once their order is final': `
     select e.id, e.kind, e.account, e.shop_id, s.shop_id as settlement_shop, s.status, o.status as order_status
@@ -235,16 +235,18 @@ export const LEDGER_INVARIANTS: Record<string, string> = {
       and (s.gross <> f.e_gross or s.commission <> f.e_commission or s.refunds <> f.e_refunds or s.adjustments <> f.e_adjustments
            or s.net <> f.e_net or s.order_count <> f.e_orders or s.carried_over <> f.e_carried or s.payable <> s.net + s.carried_over)`,
   'per shop, Σ settlement nets + the open period = −SHOP_PAYABLE balance + payouts paid or in transit': `
-    select sh.id as shop_id, n.nets::text, x.open::text, x.balance::text, x.created::text, x.failed::text
+    select sh.id as shop_id, n.nets::text, x.open::text, x.balance::text, x.created::text, x.failed::text, x.paid_after_failure::text
     from shop sh
     cross join lateral (select coalesce(sum(net), 0) as nets from settlement where shop_id = sh.id and status = 'CLOSED') n
     cross join lateral (
       select coalesce(-sum(amount) filter (where settlement_id is null and kind in ${SETTLED_KINDS}), 0) as open,
              coalesce(sum(amount), 0) as balance,
              coalesce(sum(amount) filter (where kind = 'PAYOUT_CREATED'), 0) as created,
-             coalesce(-sum(amount) filter (where kind = 'PAYOUT_FAILED'), 0) as failed
+             coalesce(-sum(amount) filter (where kind = 'PAYOUT_FAILED'), 0) as failed,
+             -- a payout the provider paid after failing it leaves from SHOP_PAYABLE
+             coalesce(sum(amount) filter (where kind = 'PAYOUT_PAID'), 0) as paid_after_failure
       from ledger_entry where account = 'SHOP_PAYABLE' and shop_id = sh.id) x
-    where n.nets + x.open <> -x.balance + x.created - x.failed`,
+    where n.nets + x.open <> -x.balance + x.created - x.failed + x.paid_after_failure`,
   'a shop’s PAYOUTS_IN_TRANSIT never holds more than was paid out to it (never a debit balance)': `
     select shop_id, sum(amount)::text as balance from ledger_entry where account = 'PAYOUTS_IN_TRANSIT' group by shop_id having sum(amount) > 0`,
 };

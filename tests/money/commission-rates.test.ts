@@ -129,6 +129,19 @@ describe('who reads commission', () => {
     }
   });
 
+  it('shows the shop’s own rate to its OWNER and FINANCE members and to staff, FORBIDDEN to its other roles', async () => {
+    const SHOP_RATE = `query($id: ID!) { shop(id: $id) { id commissionRate } }`;
+    for (const token of [s.shop.owner.token, s.shop.members.FINANCE!.token, operations]) {
+      const res = await t.gql(SHOP_RATE, { id: s.shop.shopId }, { token });
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.shop).toEqual({ id: s.shop.shopId, commissionRate: null });
+    }
+    for (const token of [s.shop.members.MANAGER!.token, s.shop.members.OPERATOR!.token, s.shop.members.CUSTOMER_SERVICE!.token]) {
+      const res = await t.gql(SHOP_RATE, { id: s.shop.shopId }, { token });
+      expect(res.errors!.map((e) => [e.extensions!.code, e.path!.join('.')])).toEqual([['FORBIDDEN', 'shop.commissionRate']]);
+    }
+  });
+
   it('costs no query per line: a page of orders with their lines’ commission takes at most one query more', async () => {
     for (let i = 0; i < 3; i++) await scenario(t).shop(s.shop).product({ price: 1000 }).buyer().inCart(1).checkout().run();
     const page = (fields: string) => `query($id: ID!) { shop(id: $id) { orders(first: 20) { nodes { id lines { sku ${fields} } } } } }`;

@@ -197,6 +197,11 @@ describe('a settlement’s lines and orders', () => {
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
     } while (after);
     expect(paged).toEqual(lines);
+
+    // A cursor whose order key is not a whole number is forged: BAD_USER_INPUT, not a database error.
+    const forged = Buffer.from(JSON.stringify(['2031-04-07T02:00:00.000Z', '1', 1.5])).toString('base64url');
+    const refused = await t.gql(LINES, { id: openId, first: 1, after: forged }, { token: finance });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('costs the same number of queries however many lines a page holds', async () => {

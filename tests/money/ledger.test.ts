@@ -47,6 +47,17 @@ const ordersOf = async (checkoutId: string) =>
   }));
 
 describe('payments in the ledger', () => {
+  it('pays a checkout of 0.00 (a free variant, free shipping) without posting anything: no money moved', async () => {
+    // Listing standards want a price above zero; a free gift variant is set by hand here (promotions will make such orders).
+    const b = scenario(t).buyer().shop().product({ price: 100 });
+    await t.sql('update product_variant set price = 0 where id = ?', [(await b.run()).variantKeys[0]]);
+    const s = await b.inCart(1).paid().run();
+    expect(s.checkout.total.amountMinor).toBe(0);
+    expect(s.order.status).toBe('PAID');
+    expect(await postingCount(t, 'payment_id = ?', [keyOf(s.payment.id)])).toBe(0);
+    await expectLedgerInvariants(t);
+  });
+
   it('posts a paid checkout as one PAYMENT: per order, the total in, the shop’s share and the commission out', async () => {
     const b = scenario(t).buyer().shop().product({ price: 1999 }).inCart(2).shop().product({ price: 1550 }).inCart(1);
     const s = await b.run();

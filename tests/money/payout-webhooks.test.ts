@@ -184,4 +184,32 @@ describe('POST /webhooks/payouts/mock', () => {
     expect((await postings(t, `p.payout_id = ? and p.kind = 'PAYOUT_FAILED'`, [p.key]))[0].memo).toBe('Account closed');
     await expectLedgerInvariants(t, 'after failed, retried and paid');
   });
+
+  it('takes a payment the provider reports after failing the same attempt: PAID from SHOP_PAYABLE, and no retry', async () => {
+    const p = await pendingPayout();
+    const shopKey = p.shop.shop.id;
+    expect((await payoutWebhook(t, { eventId: `evt-${p.key}-failed`, type: 'payout.failed', payoutId: p.id })).json().outcome).toBe('processed');
+    expect(await shopAccounts(t, shopKey)).toEqual({ payable: -p.amount, inTransit: 0 });
+    expect((await payoutWebhook(t, { eventId: `evt-${p.key}-paid`, type: 'payout.paid', payoutId: p.id, attempt: 1 })).json().outcome).toBe('processed');
+    expect(await payoutRow(p.key)).toMatchObject({ status: 'PAID', attempt: 1 });
+    expect(await shopAccounts(t, shopKey)).toEqual({ payable: 0, inTransit: 0 });
+    expect(await payoutPostings(p.key)).toEqual([
+      { kind: 'PAYOUT_CREATED', payout_attempt: 1 },
+      { kind: 'PAYOUT_FAILED', payout_attempt: 1 },
+      { kind: 'PAYOUT_PAID', payout_attempt: 1 },
+    ]);
+    expect(await mockBooks(p.key)).toEqual([{ reference: `mock_payout_${p.key}_1`, status: 'DONE' }]);
+    const retry = await t.gql(RETRY, { input: { id: p.id } }, { token: finance.token });
+    expect(retry.data!.retryPayout.errors.map((e: { code: string }) => e.code)).toEqual(['INVALID_TRANSITION']);
+    await expectLedgerInvariants(t, 'after paid following a failure');
+  });
+
+  it('leaves the current attempt alone when an event names another one', async () => {
+    const p = await pendingPayout();
+    expect((await payoutWebhook(t, { eventId: `evt-${p.key}-other`, type: 'payout.paid', payoutId: p.id, attempt: 2 })).json().outcome).toBe('ignored');
+    expect(await payoutRow(p.key)).toMatchObject({ status: 'PENDING', attempt: 1 });
+    expect(await payoutPostings(p.key)).toEqual([{ kind: 'PAYOUT_CREATED', payout_attempt: 1 }]);
+    // A malformed attempt is refused outright.
+    expect((await payoutWebhook(t, { eventId: `evt-${p.key}-bad`, type: 'payout.paid', payoutId: p.id, attempt: 0 })).statusCode).toBe(400);
+  });
 });

@@ -145,6 +145,31 @@ describe('WEEKLY settlements', () => {
     expect(figuresOf(third)).toEqual({ gross: 10000, commission: 500, refunds: 0, adjustments: 0, net: thirdNet, carriedOver: secondNet, payable: thirdNet + secondNet });
   });
 
+  it('settles an entry that became final in a week already closed (committed after the close) in the current week, which stays open until it ends', async () => {
+    const s = await scenario(h.t).shop().product({ price: 10000 }).buyer().inCart(1).completed().run();
+    const late = await scenario(h.t).shop(s.shop).product({ price: 3000 }).buyer().inCart(1).delivered().run();
+    const week = weekStart(h.clock.now());
+    h.clock.set(new Date(week.getTime() + WEEK + 3_600_000));
+    await close();
+    const [first] = await list(s.shop);
+    expect(first).toMatchObject({ status: 'CLOSED', periodStart: week.toISOString(), orderCount: 1 });
+
+    // The late order's completion, stamped a minute before that week ended, commits only now.
+    await h.t.sql(`update orders set status = 'COMPLETED', completed_at = ? where id = ?`, [new Date(week.getTime() + WEEK - MINUTE), late.order.key]);
+    await close();
+    expect(await list(s.shop)).toEqual([first]);
+    const open = okPayload(await adjust(s.shop, '1.00', 'Straggler week'), 'adjustSettlement', 'settlement');
+    expect(open).toMatchObject({ status: 'OPEN', periodStart: new Date(week.getTime() + WEEK).toISOString(), orderCount: 1 });
+    expect(figuresOf(open)).toMatchObject({ gross: 3000, adjustments: 100 });
+
+    h.clock.advance(WEEK);
+    await close();
+    const [second, again] = await list(s.shop);
+    expect(again).toEqual(first);
+    expect(second).toMatchObject({ id: open.id, status: 'CLOSED', orderCount: 1 });
+    expect(figuresOf(second)).toMatchObject({ gross: 3000, adjustments: 100 });
+  });
+
   it('filters by status and period start, and pages newest period first', async () => {
     const s = await scenario(h.t).shop().product({ price: 10000 }).buyer().inCart(1).completed().run();
     h.clock.advance(WEEK);

@@ -148,6 +148,12 @@ describe('private user fields', () => {
     expect((await t.gql(`query($id: ID!) { node(id: $id) { id } shop(id: $id) { id } }`, { id: huge }, { token: admin.token })).data).toEqual({ node: null, shop: null });
     const forged = Buffer.from(JSON.stringify(['abc'])).toString('base64url');
     expect((await t.gql(`query($a: String) { users(after: $a) { totalCount } }`, { a: forged }, { token: admin.token })).errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+    // A price is a bigint: a fractional or huge number in its place is a forged cursor, not a query PostgreSQL refuses.
+    for (const price of [1.5, 1e20]) {
+      const cursor = Buffer.from(JSON.stringify([price, '1'])).toString('base64url');
+      const res = await t.gql(`query($a: String) { products(sort: PRICE_ASC, first: 2, after: $a) { totalCount } }`, { a: cursor });
+      expect(res.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+    }
   });
 
   it("shows a member's memberships with their shop and role", async () => {

@@ -49,17 +49,17 @@ const SORTS: Record<ProductSortKey, SortSpec> = {
   },
   PRICE_ASC: {
     keys: [{ column: 'p.min_price', direction: 'asc' }, { column: 'p.id', direction: 'asc' }],
-    kinds: ['number', 'id'],
+    kinds: ['int', 'id'],
     keyOf: (p) => [p.minPrice, p.id],
   },
   PRICE_DESC: {
     keys: [{ column: 'p.min_price', direction: 'desc' }, { column: 'p.id', direction: 'desc' }],
-    kinds: ['number', 'id'],
+    kinds: ['int', 'id'],
     keyOf: (p) => [p.minPrice, p.id],
   },
   BEST_SELLING: {
     keys: [{ column: 'p.sales_count', direction: 'desc' }, { column: 'p.id', direction: 'desc' }],
-    kinds: ['number', 'id'],
+    kinds: ['int', 'id'],
     keyOf: (p) => [p.salesCount, p.id],
   },
 };

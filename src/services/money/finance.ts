@@ -263,7 +263,7 @@ function orderSql(orderBy: Record<string, 'asc' | 'desc'>): string {
 
 /** A page of the settlement's lines, oldest first: one query whatever the page size. */
 export async function settlementLines(ctx: Context, settlement: Settlement, args: PageArgs): Promise<Page<SettlementLineRow>> {
-  const window = pageWindow(args, ['timestamp', 'id', 'number']);
+  const window = pageWindow(args, ['timestamp', 'id', 'int']);
   const entries = settlementEntriesSql(ctx.deps.config, ctx.now(), settlement);
   const { where, orderBy } = keysetClause(LINE_KEYS, window);
   const rows = await selectRows(
@@ -320,12 +320,13 @@ export async function shopBalance(ctx: Context, shopId: string): Promise<ShopBal
   const [row] = await selectRows(
     ctx.em,
     rowShape({ payable: 'number', pending: 'number', in_transit: 'number' }),
+    // The two balances from the (account, shop) index alone; pending from the unsettled entries' partial index.
     `select
-       coalesce(-sum(amount) filter (where account = 'SHOP_PAYABLE'), 0) as payable,
-       coalesce(-sum(amount) filter (where account = 'SHOP_PAYABLE' and settlement_id is null and kind in ('PAYMENT', 'REFUND', 'ADJUSTMENT')), 0) as pending,
-       coalesce(-sum(amount) filter (where account = 'PAYOUTS_IN_TRANSIT'), 0) as in_transit
-     from ledger_entry where account in ('SHOP_PAYABLE', 'PAYOUTS_IN_TRANSIT') and shop_id = ?`,
-    [shopId],
+       (select coalesce(-sum(amount), 0) from ledger_entry where account = 'SHOP_PAYABLE' and shop_id = ?) as payable,
+       (select coalesce(-sum(amount), 0) from ledger_entry
+        where shop_id = ? and settlement_id is null and kind in ('PAYMENT', 'REFUND', 'ADJUSTMENT') and account = 'SHOP_PAYABLE') as pending,
+       (select coalesce(-sum(amount), 0) from ledger_entry where account = 'PAYOUTS_IN_TRANSIT' and shop_id = ?) as in_transit`,
+    [shopId, shopId, shopId],
   );
   return { available: row.payable - row.pending, pending: row.pending, inTransit: row.in_transit };
 }

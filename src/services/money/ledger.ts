@@ -32,10 +32,11 @@ export interface PostingInput {
 }
 
 /**
- * Writes one posting with its entries in a single statement and returns the posting's key. The sum
- * is checked here as well as by the database, so a programming error names its posting kind.
+ * Writes one posting with its entries in a single statement and returns the posting's key, or null
+ * when every amount is zero (a free order's payment moves no money: nothing is posted). The sum is
+ * checked here as well as by the database, so a programming error names its posting kind.
  */
-export async function post(em: EntityManager, posting: PostingInput): Promise<string> {
+export async function post(em: EntityManager, posting: PostingInput): Promise<string | null> {
   const entries = posting.entries.filter((e) => e.amount !== 0);
   for (const e of entries) {
     if (!Number.isSafeInteger(e.amount)) throw new Error(`${posting.kind} posting: ${e.account} amount ${e.amount} is not a whole number of minor units`);
@@ -43,7 +44,7 @@ export async function post(em: EntityManager, posting: PostingInput): Promise<st
   }
   const sum = entries.reduce((total, e) => total + e.amount, 0);
   if (sum !== 0) throw new Error(`${posting.kind} posting does not balance (debits − credits = ${sum})`);
-  if (entries.length === 0) throw new Error(`${posting.kind} posting has no entries`);
+  if (entries.length === 0) return null;
   const [row] = await em.execute<{ id: string }[]>(
     `with p as (
        insert into ledger_posting (kind, at, memo, payment_id, refund_id, payout_id, payout_attempt, actor_id)
@@ -85,7 +86,7 @@ export interface PaidOrder {
  * Money beyond the orders paid (a late payment, an order cancelled meanwhile) is owed back to the
  * buyer (credit REFUNDS_PAYABLE).
  */
-export function postPayment(em: EntityManager, p: { paymentId: string; amount: number; orders: PaidOrder[]; at: Date }): Promise<string> {
+export function postPayment(em: EntityManager, p: { paymentId: string; amount: number; orders: PaidOrder[]; at: Date }): Promise<string | null> {
   const entries: EntryInput[] = [];
   for (const o of p.orders) {
     const ref = { shopId: o.shopId, orderId: o.id };
@@ -113,7 +114,7 @@ export function postPayment(em: EntityManager, p: { paymentId: string; amount: n
 export function postRefund(
   em: EntityManager,
   r: { refundId: string; amount: number; refundedBefore: number; order: PaidOrder; at: Date; memo?: string | null },
-): Promise<string> {
+): Promise<string | null> {
   const { order, amount, refundedBefore } = r;
   if (amount <= 0 || refundedBefore + amount > order.total) throw new Error(`refund ${r.refundId} of ${amount} exceeds what is left of order ${order.id}`);
   const after = refundedBefore + amount;
@@ -135,7 +136,7 @@ export function postRefund(
 }
 
 /** The provider sent a refund back to the buyer: REFUNDS_PAYABLE to BUYER_PAYMENTS. */
-export function postRefundSent(em: EntityManager, r: { refundId: string; amount: number; shopId?: string | null; orderId?: string | null; at: Date }): Promise<string> {
+export function postRefundSent(em: EntityManager, r: { refundId: string; amount: number; shopId?: string | null; orderId?: string | null; at: Date }): Promise<string | null> {
   const ref = { shopId: r.shopId ?? null, orderId: r.orderId ?? null };
   return post(em, {
     kind: PostingKind.REFUND_SENT,
@@ -152,7 +153,7 @@ export function postRefundSent(em: EntityManager, r: { refundId: string; amount:
  * Finance adjusts a shop's open settlement: a positive amount is owed to the shop (credit
  * SHOP_PAYABLE, debit PLATFORM_ADJUSTMENTS), a negative one charged to it.
  */
-export function postAdjustment(em: EntityManager, a: { shopId: string; amount: number; at: Date; memo: string; actorId: string }): Promise<string> {
+export function postAdjustment(em: EntityManager, a: { shopId: string; amount: number; at: Date; memo: string; actorId: string }): Promise<string | null> {
   return post(em, {
     kind: PostingKind.ADJUSTMENT,
     at: a.at,
@@ -173,16 +174,18 @@ export function postAdjustment(em: EntityManager, a: { shopId: string; amount: n
 export function postPayout(
   em: EntityManager,
   kind: PostingKind.PAYOUT_CREATED | PostingKind.PAYOUT_PAID | PostingKind.PAYOUT_FAILED,
-  p: { payoutId: string; attempt: number; shopId: string; amount: number; at: Date; actorId?: string | null; memo?: string | null },
-): Promise<string> {
+  p: { payoutId: string; attempt: number; shopId: string; amount: number; at: Date; actorId?: string | null; memo?: string | null; fromPayable?: boolean },
+): Promise<string | null> {
   const shop = { shopId: p.shopId };
+  // Paid after the provider had failed it: the failure put the amount back in SHOP_PAYABLE.
+  const paidFrom = p.fromPayable ? A.SHOP_PAYABLE : A.PAYOUTS_IN_TRANSIT;
   const entries: Record<typeof kind, EntryInput[]> = {
     [PostingKind.PAYOUT_CREATED]: [
       { account: A.SHOP_PAYABLE, amount: p.amount, ...shop },
       { account: A.PAYOUTS_IN_TRANSIT, amount: -p.amount, ...shop },
     ],
     [PostingKind.PAYOUT_PAID]: [
-      { account: A.PAYOUTS_IN_TRANSIT, amount: p.amount, ...shop },
+      { account: paidFrom, amount: p.amount, ...shop },
       { account: A.BUYER_PAYMENTS, amount: -p.amount, ...shop },
     ],
     [PostingKind.PAYOUT_FAILED]: [

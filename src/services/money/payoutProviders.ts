@@ -10,6 +10,8 @@ export interface PayoutWebhookEvent {
   type: 'payout.paid' | 'payout.failed';
   /** Global ID of our Payout. */
   payoutId: string;
+  /** Which attempt of the payout the event is about (the provider knows it by the attempt's key); the current one when omitted. */
+  attempt?: number;
   /** Why the provider could not pay (payout.failed). */
   reason?: string;
 }
@@ -39,7 +41,7 @@ export interface PayoutProvider {
   /** Verifies the signature on the raw body and parses the event; throws WebhookRejected otherwise. */
   parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): PayoutWebhookEvent;
   /**
-   * The provider's own record of a verified event about the payout's current attempt: sent with
+   * The provider's own record of a verified event about one attempt of the payout: sent with
    * `idempotencyKey`, and known by `reference` once we stored it (the mock keeps its books here; a
    * real provider has its own and does nothing).
    */
@@ -79,14 +81,21 @@ export class MockPayoutProvider implements PayoutProvider {
   }
 
   parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): PayoutWebhookEvent {
-    const { eventId, type, payoutId, reason } = this.signer.verify(rawBody, headers);
+    const { eventId, type, payoutId, reason, attempt } = this.signer.verify(rawBody, headers);
     if (
       typeof eventId !== 'string' || !EVENT_ID.test(eventId) || typeof type !== 'string' || !EVENT_TYPES.has(type) || typeof payoutId !== 'string' ||
-      (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON || reason.includes('\u0000')))
+      (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_REASON || reason.includes('\u0000'))) ||
+      (attempt !== undefined && !(Number.isSafeInteger(attempt) && (attempt as number) >= 1))
     ) {
-      throw new WebhookRejected(400, 'expected {eventId, type: payout.paid|payout.failed, payoutId, reason?}');
+      throw new WebhookRejected(400, 'expected {eventId, type: payout.paid|payout.failed, payoutId, attempt?, reason?}');
     }
-    return { eventId, type: type as PayoutWebhookEvent['type'], payoutId, ...(reason === undefined ? {} : { reason }) };
+    return {
+      eventId,
+      type: type as PayoutWebhookEvent['type'],
+      payoutId,
+      ...(attempt === undefined ? {} : { attempt: attempt as number }),
+      ...(reason === undefined ? {} : { reason }),
+    };
   }
 
   /** By the idempotency key, so an event that outruns our storing the reference still settles the mock's record. */

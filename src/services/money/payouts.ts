@@ -19,12 +19,14 @@ import { payoutIdempotencyKey, payoutProvider, type PayoutWebhookEvent } from '.
  * confirms by webhook (`applyPayoutEvent`); a FAILED payout is retried in place as a new attempt.
  */
 
-export type PayoutStep = 'pay' | 'fail' | 'retry';
+export type PayoutStep = 'pay' | 'fail' | 'payAfterFailure' | 'retry';
 
 /** The payout life cycle: the provider pays or fails an attempt; finance staff retry a failed one. */
 export const PAYOUT_TRANSITIONS: TransitionTable<PayoutStatus, PayoutStep, 'system' | 'finance'> = {
   pay: { from: [PayoutStatus.PENDING], to: PayoutStatus.PAID, by: ['system'] },
   fail: { from: [PayoutStatus.PENDING], to: PayoutStatus.FAILED, by: ['system'] },
+  // The provider paid an attempt after all, after reporting it failed (and before any retry).
+  payAfterFailure: { from: [PayoutStatus.FAILED], to: PayoutStatus.PAID, by: ['system'] },
   retry: { from: [PayoutStatus.FAILED], to: PayoutStatus.PENDING, by: ['finance'] },
 };
 
@@ -186,7 +188,8 @@ export type PayoutWebhookOutcome = 'processed' | 'replayed' | 'ignored' | 'unkno
 export async function receivePayoutEvent(deps: SystemDeps, em: EntityManager, provider: PayoutProviderName, event: PayoutWebhookEvent, payoutKey: string): Promise<PayoutWebhookOutcome> {
   const [row] = await selectRows(em, rowShape({ attempt: 'int', reference: 'text?' }), 'select attempt, provider_reference as reference from payout where id = ? and provider = ?', [payoutKey, provider]);
   if (!row) return 'unknown-payout';
-  const attempt = { idempotencyKey: payoutIdempotencyKey(payoutKey, row.attempt), reference: row.reference };
+  const about = event.attempt ?? row.attempt;
+  const attempt = { idempotencyKey: payoutIdempotencyKey(payoutKey, about), reference: about === row.attempt ? row.reference : null };
   await payoutProvider(deps.config, provider).recordEvent(event, attempt, { em: em.fork(), now: deps.clock.now() });
   return applyPayoutEvent(deps, em, provider, event, payoutKey);
 }
@@ -196,7 +199,10 @@ export async function receivePayoutEvent(deps: SystemDeps, em: EntityManager, pr
  * row is locked and the event id recorded in the same transaction, so a replay changes nothing.
  * paid: PENDING → PAID, PAYOUT_PAID posted; failed: PENDING → FAILED, PAYOUT_FAILED posted (the
  * amount back in SHOP_PAYABLE). An event for a payout that is no longer PENDING is recorded and
- * ignored. The event applies to the payout's current attempt.
+ * ignored, and so is one naming an earlier attempt than the current one. A payment the provider
+ * reports after failing the same attempt (and before any retry) is applied: the payout becomes
+ * PAID from SHOP_PAYABLE, and `retryPayout` no longer sends it. Without `attempt`, an event is about
+ * the current attempt.
  */
 export async function applyPayoutEvent(deps: SystemDeps, em: EntityManager, provider: PayoutProviderName, event: PayoutWebhookEvent, payoutKey: string): Promise<PayoutWebhookOutcome> {
   return em.fork().transactional(async (tx) => {
@@ -208,23 +214,29 @@ export async function applyPayoutEvent(deps: SystemDeps, em: EntityManager, prov
       [provider, event.eventId, event.type, payout.id, JSON.stringify(event), now],
     );
     if (inserted.length === 0) return 'replayed';
-    const step = event.type === 'payout.paid' ? 'pay' : 'fail';
+    // About an earlier attempt (one retried since): recorded, not applied to the current one. If the
+    // provider paid it after all, reconciliation shows that payment missing from the ledger.
+    if (event.attempt !== undefined && event.attempt !== payout.attempt) return 'ignored';
+    const step = event.type === 'payout.failed' ? 'fail' : payout.status === PayoutStatus.FAILED ? 'payAfterFailure' : 'pay';
     if (!isAllowed(PAYOUT_TRANSITIONS, step, payout.status)) return 'ignored';
     payout.status = transition(PAYOUT_TRANSITIONS, step, payout.status, 'payout', { actors: ['system'] });
     payout.updatedAt = now;
-    if (step === 'pay') payout.paidAt = now;
-    else {
+    if (step === 'fail') {
       payout.failedAt = now;
       payout.failureReason = event.reason ?? 'The payout provider gave no reason';
+    } else {
+      payout.paidAt = now;
     }
     await tx.flush();
-    await postPayout(tx, step === 'pay' ? PostingKind.PAYOUT_PAID : PostingKind.PAYOUT_FAILED, {
+    await postPayout(tx, step === 'fail' ? PostingKind.PAYOUT_FAILED : PostingKind.PAYOUT_PAID, {
       payoutId: payout.id,
       attempt: payout.attempt,
       shopId: payout.shop.id,
       amount: payout.amount,
       at: now,
       memo: step === 'fail' ? payout.failureReason : null,
+      // Its failure had put the amount back in SHOP_PAYABLE: it leaves from there.
+      fromPayable: step === 'payAfterFailure',
     });
     return 'processed';
   });

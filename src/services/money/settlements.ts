@@ -38,26 +38,34 @@ function periodLength(period: SettlementPeriod): string {
 }
 
 /**
- * The unsettled entries that are final, each with the shop and the start of the period it belongs
- * to (`period_start`), as a CTE body. `cutoff` (a parameter): only entries final before it.
- * `shopFilter`: an extra condition on `e.shop_id`. Under CONTINUOUS every due entry of a shop goes
- * to one period, starting where the shop's last closed settlement ended (or at its first entry).
+ * The unsettled entries that are final before `cutoff` (the first parameter), each with its shop
+ * and the start of the period it belongs to (`period_start`), as a query. `shopFilter`: an extra
+ * condition on `e.shop_id` (its parameters follow the cutoff). An entry belongs to the period of
+ * the moment it became final, but never to one its shop has already closed: a straggler goes to
+ * the period after the shop's last closed one. Under CONTINUOUS every due entry of a shop goes to
+ * one period, starting where its open settlement (or its last closed one) starts or ends. The
+ * shops' settlements are read once per shop, not per entry.
  */
 function dueEntriesSql(period: SettlementPeriod, shopFilter = ''): string {
-  const finalAt = `greatest(e.at, coalesce(o.completed_at, o.cancelled_at, e.at))`;
-  const lastEnd = `(select max(s.period_end) from settlement s where s.shop_id = e.shop_id and s.status = 'CLOSED')`;
-  const openStart = `(select s.period_start from settlement s where s.shop_id = e.shop_id and s.status = 'OPEN' order by s.period_start limit 1)`;
-  const start = periodStartSql(period, finalAt);
+  const start = periodStartSql(period, 'c.final_at');
   return `
-    select e.id, e.shop_id, e.account, e.kind, e.amount, e.order_id, ${finalAt} as final_at,
-           ${start === null ? `coalesce(${openStart}, ${lastEnd}, min(${finalAt}) over (partition by e.shop_id))` : `greatest(${start}, coalesce(${lastEnd}, '-infinity'))`} as period_start
-    from ledger_entry e
-    left join orders o on o.id = e.order_id
-    where e.settlement_id is null and e.shop_id is not null
-      and e.kind in ('PAYMENT', 'REFUND', 'ADJUSTMENT') and e.account in ${SETTLED_ACCOUNTS}
-      and (e.order_id is null or o.status in ('COMPLETED', 'CANCELLED'))
-      and ${finalAt} < ?
-      ${shopFilter}`;
+    with cand as (
+      select e.id, e.shop_id, e.account, e.kind, e.amount, e.order_id, greatest(e.at, coalesce(o.completed_at, o.cancelled_at, e.at)) as final_at
+      from ledger_entry e
+      left join orders o on o.id = e.order_id
+      where e.settlement_id is null and e.shop_id is not null
+        and e.kind in ('PAYMENT', 'REFUND', 'ADJUSTMENT') and e.account in ${SETTLED_ACCOUNTS}
+        and (e.order_id is null or o.status in ('COMPLETED', 'CANCELLED'))
+        and greatest(e.at, coalesce(o.completed_at, o.cancelled_at, e.at)) < ?
+        ${shopFilter}
+    ), shops as (
+      select s.shop_id, max(s.period_end) filter (where s.status = 'CLOSED') as last_end, min(s.period_start) filter (where s.status = 'OPEN') as open_start
+      from settlement s where s.shop_id in (select distinct shop_id from cand)
+      group by s.shop_id
+    )
+    select c.id, c.shop_id, c.account, c.kind, c.amount, c.order_id, c.final_at,
+           ${start === null ? `coalesce(p.open_start, p.last_end, min(c.final_at) over (partition by c.shop_id))` : `greatest(${start}, coalesce(p.last_end, '-infinity'))`} as period_start
+    from cand c left join shops p on p.shop_id = c.shop_id`;
 }
 
 /** The figures of a set of entries (`from`: a relation with account, kind, amount, order_id), grouped by `key`. */
@@ -98,7 +106,12 @@ export async function closeSettlements(deps: SystemDeps, em: EntityManager): Pro
     await tx.execute(`select pg_advisory_xact_lock(hashtextextended('close-settlements', 0))`);
     // CONTINUOUS: everything final up to and including now.
     const cutoff = period === 'CONTINUOUS' ? new Date(now.getTime() + 1) : await currentPeriodStart(tx, period, now);
-    await tx.execute(`create temporary table due_entry on commit drop as ${dueEntriesSql(period)}`, [cutoff]);
+    // Only periods that have ended: a straggler moved into the current period waits for its end.
+    await tx.execute(
+      `create temporary table due_entry on commit drop as
+       select * from (${dueEntriesSql(period)}) d ${period === 'CONTINUOUS' ? '' : `where d.period_start + ${periodLength(period)} <= ?`}`,
+      period === 'CONTINUOUS' ? [cutoff] : [cutoff, cutoff],
+    );
     const periodEnd = period === 'CONTINUOUS' ? '?::timestamptz' : `d.period_start + ${periodLength(period)}`;
     await tx.execute(
       `insert into settlement (shop_id, period_start, period_end, status, created_at, updated_at)
@@ -116,24 +129,24 @@ export async function closeSettlements(deps: SystemDeps, em: EntityManager): Pro
          returning e.id
        ) select count(*)::int as entries from marked`,
     );
-    // Open settlements whose period is over: those just given entries, and any with none (an OPEN
-    // row shown for a period in which nothing became final).
+    // Open settlements whose period is over (under CONTINUOUS: every open one), with or without entries.
     const due = await selectRows(
       tx,
       rowShape({ id: 'key', shop_id: 'key', period_start: 'date' }),
       `select s.id, s.shop_id, s.period_start from settlement s
-       where s.status = 'OPEN' and (s.id in (select distinct e.settlement_id from ledger_entry e join due_entry d on d.id = e.id) or ${period === 'CONTINUOUS' ? 'true' : 's.period_end <= ?'})
+       where s.status = 'OPEN' ${period === 'CONTINUOUS' ? '' : 'and s.period_end <= ?'}
        order by s.period_start, s.id`,
       period === 'CONTINUOUS' ? [] : [cutoff],
     );
     const starts = [...new Set(due.map((d) => d.period_start.getTime()))].sort((a, b) => a - b);
     for (const start of starts) {
-      const ids = due.filter((d) => d.period_start.getTime() === start).map((d) => d.id);
+      // One array parameter, however many shops close in the period.
+      const ids = `{${due.filter((d) => d.period_start.getTime() === start).map((d) => d.id).join(',')}}`;
       await tx.execute(
-        `with f as (${figuresSql(`(select settlement_id, account, kind, amount, order_id from ledger_entry where settlement_id in (?)) x`, 'settlement_id')}),
+        `with f as (${figuresSql(`(select settlement_id, account, kind, amount, order_id from ledger_entry where settlement_id = any(?::bigint[])) x`, 'settlement_id')}),
          carry as (
            select s.id, least(0, coalesce((select prev.payable from settlement prev where prev.shop_id = s.shop_id and prev.status = 'CLOSED' order by prev.period_start desc limit 1), 0)) as carried
-           from settlement s where s.id in (?)
+           from settlement s where s.id = any(?::bigint[])
          )
          update settlement s set
            status = 'CLOSED', closed_at = ?, updated_at = ?, period_end = least(coalesce(s.period_end, ?), ?),
@@ -248,10 +261,12 @@ export async function openSettlement(em: EntityManager, config: Config, shopId: 
   const period = config.settlementPeriod;
   const existing = await entityWhere(em, Settlement, `e.shop_id = ? and e.status = 'OPEN' order by e.period_start desc limit 1`, [shopId]);
   if (existing && (period === 'CONTINUOUS' || !existing.periodEnd || existing.periodEnd > now)) return existing;
+  // After the shop's last closed period, and never on a closed one's start (two closes in one millisecond).
+  const afterClosed = `(select greatest(max(period_end), max(period_start) + interval '1 millisecond') from settlement where shop_id = ? and status = 'CLOSED')`;
   const start =
     period === 'CONTINUOUS'
-      ? `coalesce((select max(period_end) from settlement where shop_id = ? and status = 'CLOSED'), ?::timestamptz)`
-      : `greatest(${periodStartSql(period, '?::timestamptz')}, coalesce((select max(period_end) from settlement where shop_id = ? and status = 'CLOSED'), '-infinity'))`;
+      ? `coalesce(${afterClosed}, ?::timestamptz)`
+      : `greatest(${periodStartSql(period, '?::timestamptz')}, coalesce(${afterClosed}, '-infinity'))`;
   const params = period === 'CONTINUOUS' ? [shopId, now] : [now, shopId];
   const end = period === 'CONTINUOUS' ? 'null::timestamptz' : `p.start + ${periodLength(period)}`;
   await em.execute(
@@ -306,6 +321,9 @@ export async function adjustSettlement(ctx: Context, input: AdjustSettlementInpu
   const reason = checkText(problems, input.reason, ['input', 'reason'], 1, 500, 'Reason');
   problems.throwIfAny();
   return ctx.em.transactional(async (em) => {
+    // Beside any other adjustment, never during a close: the close then sees this one committed,
+    // and the settlement returned is the one it lands in.
+    await em.execute(`select pg_advisory_xact_lock_shared(hashtextextended('close-settlements', 0))`);
     const [shop] = await entitiesByIds(em, Shop, [input.shopId]);
     if (!shop) throw new Failure(UserErrorCode.SHOP_NOT_FOUND, 'No such shop', ['input', 'shopId']);
     const now = ctx.now();
