@@ -5,15 +5,18 @@ import {
   Brand,
   Category,
   InvitationStatus,
+  LedgerPosting,
   Order,
   OrderEvent,
   OrderLine,
   Payment,
+  Payout,
   Product,
   ProductStatusChange,
   ProductVariant,
   QuizQuestion,
   Refund,
+  Settlement,
   Shipment,
   ShippingTemplate,
   Shop,
@@ -136,6 +139,10 @@ export function createLoaders(em: EntityManager) {
     /** Each shop's shipping-fee templates, the default first. */
     shippingTemplatesByShopId: manyBy(em, ShippingTemplate, 'shop_id', (t) => t.shop.id, 'e.is_default desc, e.id'),
     categoryChildrenByParentId: manyBy(em, Category, 'parent_id', (c) => c.parent!.id, 'e.position, e.name, e.id'),
+    settlementById: byId(em, Settlement),
+    postingById: byId(em, LedgerPosting),
+    /** Each settlement's payout (at most one: payout_settlement_unique). */
+    payoutsBySettlementId: manyBy(em, Payout, 'settlement_id', (p) => p.settlement.id),
   };
 }
 

@@ -2,12 +2,12 @@ import { wrap } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
 import type { Context } from '../../context';
 import { applyKeyset, keysetClause, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
-import { entitiesByIds, entitiesWhere, entitiesWhereIn, rowShape, type RowOf, selectRows } from '../../db/rows';
+import { entitiesWhere, rowShape, type RowOf, selectRows } from '../../db/rows';
 import { LedgerAccount, LedgerEntry, LedgerPosting, Order, type OrderLine, Payout, type PostingKind, Settlement, type SettlementStatus, type Shop } from '../../entities';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../errors';
 import type { Viewer } from '../../viewer';
 import { MONEY_STAFF, SHOP_MONEY_ROLES } from '../shared';
-import { type SettlementFigures, settlementEntriesSql, settlementFigures } from './settlements';
+import { FIGURE_SUMS, type SettlementFigures, settlementEntriesSql, settlementFigures } from './settlements';
 
 /**
  * The finance read side: who may see a shop's money, its settlements (with their orders and
@@ -36,16 +36,23 @@ export async function moneyAccess(viewer: Viewer, shopId: string | null): Promis
   return viewer.isStaff ? 'FORBIDDEN' : 'NOT_FOUND';
 }
 
-/** `moneyAccess`, throwing FORBIDDEN or NOT_FOUND. */
-async function requireMoneyAccess(ctx: Context, shopId: string | null): Promise<void> {
+/** `moneyAccess`, throwing FORBIDDEN or NOT_FOUND (with `notFound` as its message). */
+async function requireMoneyAccess(ctx: Context, shopId: string | null, notFound = 'No such shop'): Promise<void> {
   const access = await moneyAccess(ctx.viewer, shopId);
   if (access === 'FORBIDDEN') throw new ForbiddenError();
-  if (access === 'NOT_FOUND') throw new NotFoundError('No such shop');
+  if (access === 'NOT_FOUND') throw new NotFoundError(notFound);
 }
 
-/** The shops whose money the viewer reads as a member (OWNER, FINANCE). */
-async function moneyShopsOf(viewer: Viewer): Promise<string[]> {
-  return [...(await viewer.memberships()).entries()].filter(([, role]) => SHOP_MONEY_ROLES.includes(role)).map(([shopId]) => shopId);
+/**
+ * The shops whose money a list shows the viewer (settlements, payouts): the one named, when they
+ * may read its money; without one, every shop for staff FINANCE (null) and otherwise the shops
+ * they are an OWNER or FINANCE member of. Another shop is NOT_FOUND, other roles FORBIDDEN.
+ */
+export async function moneyShopScope(ctx: Context, shopId: string | null | undefined): Promise<string[] | null> {
+  await requireMoneyAccess(ctx, shopId ?? null);
+  if (shopId) return [shopId];
+  if (ctx.viewer.hasStaffRole(...MONEY_STAFF)) return null;
+  return [...(await ctx.viewer.memberships()).entries()].filter(([, role]) => SHOP_MONEY_ROLES.includes(role)).map(([shop]) => shop);
 }
 
 /**
@@ -61,58 +68,38 @@ export async function shopOfOrderLine(ctx: Context, line: OrderLine): Promise<st
 
 // --- Per-request loaders -------------------------------------------------------------------------
 
-function createMoneyLoaders(ctx: Context) {
-  const { em } = ctx;
-  return {
-    /** Figures of each settlement: CLOSED as stored, all OPEN ones of a tick computed together. */
-    figures: new DataLoader<Settlement, SettlementFigures, string>(
+/**
+ * Each request's settlement figures: CLOSED as stored, all OPEN ones of a tick computed together.
+ * Beside the request's own loaders (`ctx.loaders`, keyed by it so it lives and dies with them),
+ * because it needs the configuration and the clock, which those do not take.
+ */
+const figureLoaders = new WeakMap<object, DataLoader<Settlement, SettlementFigures, string>>();
+
+export function figuresOf(ctx: Context, settlement: Settlement): Promise<SettlementFigures> {
+  let loader = figureLoaders.get(ctx.loaders);
+  if (!loader) {
+    loader = new DataLoader(
       async (settlements) => {
-        const figures = await settlementFigures(em, ctx.deps.config, ctx.now(), settlements);
+        const figures = await settlementFigures(ctx.em, ctx.deps.config, ctx.now(), settlements);
         return settlements.map((s) => figures.get(s.id)!);
       },
       { cacheKeyFn: (s) => s.id },
-    ),
-    payoutBySettlementId: new DataLoader<string, Payout | null>(async (ids) => {
-      const rows = await entitiesWhereIn(em, Payout, 'settlement_id', ids, 'e.id');
-      const map = new Map(rows.map((p) => [p.settlement.id, p]));
-      return ids.map((id) => map.get(id) ?? null);
-    }),
-    settlementById: new DataLoader<string, Settlement | null>(async (ids) => {
-      const map = new Map((await entitiesByIds(em, Settlement, ids)).map((s) => [s.id, s]));
-      return ids.map((id) => map.get(id) ?? null);
-    }),
-    postingById: new DataLoader<string, LedgerPosting | null>(async (ids) => {
-      const map = new Map((await entitiesByIds(em, LedgerPosting, ids)).map((p) => [p.id, p]));
-      return ids.map((id) => map.get(id) ?? null);
-    }),
-  };
+    );
+    figureLoaders.set(ctx.loaders, loader);
+  }
+  return loader.load(settlement);
 }
 
-type MoneyLoaders = ReturnType<typeof createMoneyLoaders>;
-
-// Kept beside the request's own loaders (one object per request), so they live and die with it.
-const requestLoaders = new WeakMap<object, MoneyLoaders>();
-
-function moneyLoaders(ctx: Context): MoneyLoaders {
-  let loaders = requestLoaders.get(ctx.loaders);
-  if (!loaders) requestLoaders.set(ctx.loaders, (loaders = createMoneyLoaders(ctx)));
-  return loaders;
-}
-
-export function figuresOf(ctx: Context, settlement: Settlement): Promise<SettlementFigures> {
-  return moneyLoaders(ctx).figures.load(settlement);
-}
-
-export function payoutOf(ctx: Context, settlement: Settlement): Promise<Payout | null> {
-  return moneyLoaders(ctx).payoutBySettlementId.load(settlement.id);
+export async function payoutOf(ctx: Context, settlement: Settlement): Promise<Payout | null> {
+  return (await ctx.loaders.payoutsBySettlementId.load(settlement.id))[0] ?? null;
 }
 
 export async function settlementOfEntry(ctx: Context, entry: LedgerEntry): Promise<Settlement | null> {
-  return entry.settlement ? moneyLoaders(ctx).settlementById.load(entry.settlement.id) : null;
+  return entry.settlement ? ctx.loaders.settlementById.load(entry.settlement.id) : null;
 }
 
 export async function postingOf(ctx: Context, entry: LedgerEntry): Promise<LedgerPosting> {
-  return (await moneyLoaders(ctx).postingById.load(entry.posting.id))!;
+  return (await ctx.loaders.postingById.load(entry.posting.id))!;
 }
 
 // --- Settlements -----------------------------------------------------------------------------------
@@ -135,10 +122,9 @@ export async function listSettlements(ctx: Context, args: PageArgs & { filter?: 
   const window = pageWindow(args, ['timestamp', 'id']);
   const f = args.filter ?? {};
   if (f.periodFrom && f.periodTo && f.periodFrom >= f.periodTo) throw new BadInputError('`periodFrom` must be before `periodTo`', 'filter.periodFrom');
-  await requireMoneyAccess(ctx, f.shopId ?? null);
+  const shops = await moneyShopScope(ctx, f.shopId);
   const where: Record<string, unknown> = {};
-  if (f.shopId) where.shop = f.shopId;
-  else if (!ctx.viewer.hasStaffRole(...MONEY_STAFF)) where.shop = { $in: await moneyShopsOf(ctx.viewer) };
+  if (shops) where.shop = { $in: shops };
   if (f.status) where.status = f.status;
   if (f.periodFrom || f.periodTo) where.periodStart = { ...(f.periodFrom ? { $gte: f.periodFrom } : {}), ...(f.periodTo ? { $lt: f.periodTo } : {}) };
   const keys = [
@@ -151,7 +137,7 @@ export async function listSettlements(ctx: Context, args: PageArgs & { filter?: 
 
 /** One settlement, when the viewer may read its shop's money (else null, as if absent). */
 export async function visibleSettlement(ctx: Context, key: string): Promise<Settlement | null> {
-  const settlement = await moneyLoaders(ctx).settlementById.load(key);
+  const settlement = await ctx.loaders.settlementById.load(key);
   return settlement && (await moneyAccess(ctx.viewer, settlement.shop.id)) === 'ALLOWED' ? settlement : null;
 }
 
@@ -208,8 +194,8 @@ const LINE = rowShape({
   memo: 'text?',
   gross: 'number',
   commission: 'number',
-  refund: 'number',
-  adjustment: 'number',
+  refunds: 'number',
+  adjustments: 'number',
   net: 'number',
 });
 
@@ -219,12 +205,7 @@ const LINE = rowShape({
  */
 function linesSql(entries: string): string {
   return `select l.*, p.memo, o.number as order_number from (
-      select x.posting_id, x.order_id, coalesce(x.order_id, 0) as order_key, x.kind, x.at,
-        coalesce(-sum(x.amount) filter (where x.kind = 'PAYMENT' and x.account in ('SHOP_PAYABLE', 'PLATFORM_COMMISSION')), 0) as gross,
-        coalesce(-sum(x.amount) filter (where x.account = 'PLATFORM_COMMISSION'), 0) as commission,
-        coalesce(sum(x.amount) filter (where x.kind = 'REFUND' and x.account in ('SHOP_PAYABLE', 'PLATFORM_COMMISSION')), 0) as refund,
-        coalesce(-sum(x.amount) filter (where x.kind = 'ADJUSTMENT' and x.account = 'SHOP_PAYABLE'), 0) as adjustment,
-        coalesce(-sum(x.amount) filter (where x.account = 'SHOP_PAYABLE'), 0) as net
+      select x.posting_id, x.order_id, coalesce(x.order_id, 0) as order_key, x.kind, x.at, ${FIGURE_SUMS}
       from (${entries}) x
       group by x.posting_id, x.order_id, x.kind, x.at
     ) l
@@ -249,8 +230,8 @@ function toLine(r: RowOf<typeof LINE>): SettlementLineRow {
     memo: r.memo,
     gross: r.gross,
     commission: r.commission,
-    refund: r.refund,
-    adjustment: r.adjustment,
+    refund: r.refunds,
+    adjustment: r.adjustments,
     net: r.net,
   };
 }
@@ -291,11 +272,9 @@ export interface SettlementStatement {
  * money (as `settlements`).
  */
 export async function settlementStatement(ctx: Context, key: string): Promise<SettlementStatement> {
-  const settlement = await moneyLoaders(ctx).settlementById.load(key);
+  const settlement = await ctx.loaders.settlementById.load(key);
   if (!settlement) throw new NotFoundError('No such settlement');
-  const access = await moneyAccess(ctx.viewer, settlement.shop.id);
-  if (access === 'FORBIDDEN') throw new ForbiddenError();
-  if (access === 'NOT_FOUND') throw new NotFoundError('No such settlement');
+  await requireMoneyAccess(ctx, settlement.shop.id, 'No such settlement');
   const shop = (await ctx.loaders.shopById.load(settlement.shop.id))!;
   const entries = settlementEntriesSql(ctx.deps.config, ctx.now(), settlement);
   const rows = await selectRows(ctx.em, LINE, `select * from (${linesSql(entries.sql)}) l order by l.at, l.posting_id, l.order_key`, entries.params);
@@ -387,5 +366,5 @@ export async function listLedgerEntries(ctx: Context, args: PageArgs & { filter:
 
 /** A ledger posting by key (staff FINANCE only; null for anyone else, as if absent). */
 export async function visiblePosting(ctx: Context, key: string): Promise<LedgerPosting | null> {
-  return ctx.viewer.hasStaffRole(...MONEY_STAFF) ? moneyLoaders(ctx).postingById.load(key) : null;
+  return ctx.viewer.hasStaffRole(...MONEY_STAFF) ? ctx.loaders.postingById.load(key) : null;
 }

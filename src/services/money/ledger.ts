@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { rowShape, selectRows } from '../../db/rows';
-import { LedgerAccount as A, PostingKind, SHOP_ACCOUNTS } from '../../entities';
+import { LedgerAccount as A, type Order, PostingKind, SHOP_ACCOUNTS } from '../../entities';
 import { shareOf } from '../shared';
 
 /**
@@ -77,6 +76,11 @@ export interface PaidOrder {
   total: number;
   commission: number;
   platformDiscount: number;
+}
+
+/** An order's amounts as its postings read them. */
+export function paidOrder(order: Order): PaidOrder {
+  return { id: order.id, shopId: order.shop.id, total: order.total, commission: order.commission, platformDiscount: order.platformDiscount };
 }
 
 /**
@@ -194,10 +198,4 @@ export function postPayout(
     ],
   };
   return post(em, { kind, at: p.at, memo: p.memo, payoutId: p.payoutId, payoutAttempt: p.attempt, actorId: p.actorId, entries: entries[kind] });
-}
-
-/** What refunds of an order came to so far (including refunds not yet sent). */
-export async function refundedForOrder(em: EntityManager, orderId: string): Promise<number> {
-  const [{ refunded }] = await selectRows(em, rowShape({ refunded: 'number' }), 'select coalesce(sum(amount), 0) as refunded from refund where order_id = ?', [orderId]);
-  return refunded;
 }

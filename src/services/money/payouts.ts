@@ -3,10 +3,10 @@ import type { Context, SystemDeps } from '../../context';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { entitiesByIds, entityWhere, lockById, lockOneWhere, rowShape, selectRows } from '../../db/rows';
 import { Payout, type PayoutProviderName, PayoutStatus, PostingKind, Settlement, SettlementStatus, User } from '../../entities';
-import { Failure, ForbiddenError, NotFoundError, UserErrorCode } from '../../errors';
+import { Failure, NotFoundError, UserErrorCode } from '../../errors';
 import { recordAudit } from '../platform';
-import { guardUnique, isAllowed, MONEY_STAFF, SHOP_MONEY_ROLES, transition, type TransitionTable } from '../shared';
-import { moneyAccess } from './finance';
+import { guardUnique, isAllowed, transition, type TransitionTable } from '../shared';
+import { moneyAccess, moneyShopScope } from './finance';
 import { postPayout } from './ledger';
 import { payoutIdempotencyKey, payoutProvider, type PayoutWebhookEvent } from './payoutProviders';
 
@@ -242,20 +242,6 @@ export async function applyPayoutEvent(deps: SystemDeps, em: EntityManager, prov
   });
 }
 
-/**
- * The shops whose payouts the viewer lists, by `moneyAccess` (like settlements): finance staff
- * every shop's (null) or the one they name; a shop's OWNER and FINANCE members the one they name,
- * else all of theirs. Another shop is NOT_FOUND, other roles FORBIDDEN.
- */
-async function payoutShopScope(ctx: Context, shopId: string | null | undefined): Promise<string[] | null> {
-  const access = await moneyAccess(ctx.viewer, shopId ?? null);
-  if (access === 'FORBIDDEN') throw new ForbiddenError();
-  if (access === 'NOT_FOUND') throw new NotFoundError('No such shop');
-  if (shopId) return [shopId];
-  if (ctx.viewer.hasStaffRole(...MONEY_STAFF)) return null;
-  return [...(await ctx.viewer.memberships()).entries()].filter(([, role]) => SHOP_MONEY_ROLES.includes(role)).map(([shop]) => shop);
-}
-
 export interface PayoutFilterInput {
   /** Database key of the shop. */
   shopId?: string | null;
@@ -266,7 +252,7 @@ export interface PayoutFilterInput {
 export async function listPayouts(ctx: Context, args: PageArgs & { filter?: PayoutFilterInput | null }): Promise<Page<Payout>> {
   const window = pageWindow(args, ['id']);
   const f = args.filter ?? {};
-  const shops = await payoutShopScope(ctx, f.shopId);
+  const shops = await moneyShopScope(ctx, f.shopId);
   const base = () => {
     const qb = ctx.em.createQueryBuilder(Payout, 'e');
     if (shops) qb.andWhere({ shop: { $in: shops } });
@@ -274,8 +260,6 @@ export async function listPayouts(ctx: Context, args: PageArgs & { filter?: Payo
     return qb;
   };
   const rows = await applyKeyset(base(), [{ column: 'e.id', direction: 'desc' }], window).getResultList();
-  // Their settlements in one query, so each payout's `settlement` comes from the identity map.
-  await entitiesByIds(ctx.em, Settlement, [...new Set(rows.map((p) => p.settlement.id))]);
   return page(rows, window, (p) => [p.id], () => base().getCount());
 }
 
@@ -285,7 +269,7 @@ export async function visiblePayout(ctx: Context, key: string): Promise<Payout |
   return payout && (await moneyAccess(ctx.viewer, payout.shop.id)) === 'ALLOWED' ? payout : null;
 }
 
-/** A payout's settlement (from the identity map when `listPayouts` loaded it). */
+/** A payout's settlement (a page of payouts loads theirs in one query). */
 export async function payoutSettlement(ctx: Context, payout: Payout): Promise<Settlement> {
-  return ctx.em.findOneOrFail(Settlement, { id: payout.settlement.id });
+  return (await ctx.loaders.settlementById.load(payout.settlement.id))!;
 }

@@ -5,7 +5,7 @@ import { entitiesByIds, entityWhere, rowShape, selectRows } from '../../db/rows'
 import { Settlement, SettlementStatus, Shop } from '../../entities';
 import { Failure, Problems, UserErrorCode } from '../../errors';
 import { recordAudit } from '../platform';
-import { checkText, currencyDigits } from '../shared';
+import { checkText, toMinor } from '../shared';
 import { postAdjustment } from './ledger';
 
 /**
@@ -68,18 +68,20 @@ function dueEntriesSql(period: SettlementPeriod, shopFilter = ''): string {
     from cand c left join shops p on p.shop_id = c.shop_id`;
 }
 
-/** The figures of a set of entries (`from`: a relation with account, kind, amount, order_id), grouped by `key`. */
+/**
+ * The figures of a group of entries (columns account, kind, amount, order_id), as select columns:
+ * the one definition a settlement's totals and its lines share, so the lines add up to the totals.
+ */
+export const FIGURE_SUMS = `
+  coalesce(-sum(amount) filter (where kind = 'PAYMENT' and account in ('SHOP_PAYABLE', 'PLATFORM_COMMISSION')), 0) as gross,
+  coalesce(-sum(amount) filter (where account = 'PLATFORM_COMMISSION'), 0) as commission,
+  coalesce(sum(amount) filter (where kind = 'REFUND' and account in ('SHOP_PAYABLE', 'PLATFORM_COMMISSION')), 0) as refunds,
+  coalesce(-sum(amount) filter (where kind = 'ADJUSTMENT' and account = 'SHOP_PAYABLE'), 0) as adjustments,
+  coalesce(-sum(amount) filter (where account = 'SHOP_PAYABLE'), 0) as net`;
+
+/** The figures of a set of entries (`from`), grouped by `key`, with their orders counted. */
 function figuresSql(from: string, key: string): string {
-  return `
-    select ${key} as key,
-      coalesce(-sum(amount) filter (where kind = 'PAYMENT' and account in ('SHOP_PAYABLE', 'PLATFORM_COMMISSION')), 0) as gross,
-      coalesce(-sum(amount) filter (where account = 'PLATFORM_COMMISSION'), 0) as commission,
-      coalesce(sum(amount) filter (where kind = 'REFUND' and account in ('SHOP_PAYABLE', 'PLATFORM_COMMISSION')), 0) as refunds,
-      coalesce(-sum(amount) filter (where kind = 'ADJUSTMENT' and account = 'SHOP_PAYABLE'), 0) as adjustments,
-      coalesce(-sum(amount) filter (where account = 'SHOP_PAYABLE'), 0) as net,
-      count(distinct order_id)::int as order_count
-    from ${from}
-    group by ${key}`;
+  return `select ${key} as key, ${FIGURE_SUMS}, count(distinct order_id)::int as order_count from ${from} group by ${key}`;
 }
 
 export interface CloseResult {
@@ -278,31 +280,6 @@ export async function openSettlement(em: EntityManager, config: Config, shopId: 
   return (await entityWhere(em, Settlement, `e.shop_id = ? and e.status = 'OPEN' order by e.period_start desc limit 1`, [shopId]))!;
 }
 
-/** A signed Decimal ("-12.50", "3") in minor units, or null (with a problem on `field`). */
-export function signedMinor(value: string, currency: string, problems: Problems, field: string[]): number | null {
-  const digits = currencyDigits(currency);
-  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(value.trim());
-  if (!match) {
-    problems.add(UserErrorCode.INVALID_INPUT, 'Amount must be a decimal like "19.90" or "-19.90"', field);
-    return null;
-  }
-  const [, sign, whole, fraction = ''] = match;
-  if (fraction.length > digits) {
-    problems.add(UserErrorCode.INVALID_INPUT, `${currency} amounts have at most ${digits} decimals`, field);
-    return null;
-  }
-  const minor = Number(whole) * 10 ** digits + Number(fraction.padEnd(digits, '0') || '0');
-  if (minor > 1_000_000_000) {
-    problems.add(UserErrorCode.INVALID_INPUT, 'Amount is too large', field);
-    return null;
-  }
-  if (minor === 0) {
-    problems.add(UserErrorCode.INVALID_INPUT, 'An adjustment of zero changes nothing', field);
-    return null;
-  }
-  return sign === '-' ? -minor : minor;
-}
-
 export interface AdjustSettlementInput {
   /** Database key. */
   shopId: string;
@@ -317,7 +294,8 @@ export interface AdjustSettlementInput {
  */
 export async function adjustSettlement(ctx: Context, input: AdjustSettlementInput): Promise<Settlement> {
   const problems = new Problems();
-  const amount = signedMinor(input.amount, ctx.deps.config.currency, problems, ['input', 'amount']);
+  const amount = toMinor(input.amount, ctx.deps.config.currency, problems, ['input', 'amount'], { signed: true });
+  if (amount === 0) problems.add(UserErrorCode.INVALID_INPUT, 'An adjustment of zero changes nothing', ['input', 'amount']);
   const reason = checkText(problems, input.reason, ['input', 'reason'], 1, 500, 'Reason');
   problems.throwIfAny();
   return ctx.em.transactional(async (em) => {

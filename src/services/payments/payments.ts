@@ -5,7 +5,7 @@ import { Checkout, Order, OrderStatus, Payment, type PaymentProviderName, Paymen
 import { Failure, NotFoundError, UserErrorCode } from '../../errors';
 import { moveOrderStock } from '../inventory';
 // The ledger module alone (not the money index), like the orders domain's use of refunds.
-import { postPayment } from '../money/ledger';
+import { paidOrder, postPayment } from '../money/ledger';
 import { CHECKOUT_TRANSITIONS, PLATFORM, step, stepCheckout } from '../orders';
 import { isAllowed, transition, type TransitionTable } from '../shared';
 import { type PaymentWebhookEvent, paymentProvider } from './providers';
@@ -190,7 +190,7 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
     await postPayment(tx, {
       paymentId: payment.id,
       amount: payment.amount,
-      orders: orders.map((o) => ({ id: o.id, shopId: o.shop.id, total: o.total, commission: o.commission, platformDiscount: o.platformDiscount })),
+      orders: orders.map(paidOrder),
       at: now,
     });
     return 'processed';

@@ -3,7 +3,7 @@ import type { SystemDeps } from '../../context';
 import { lockById, lockOneWhere, rowShape, selectRows } from '../../db/rows';
 import { Order, Payment, PaymentStatus, Refund, RefundStatus } from '../../entities';
 // The ledger module alone (not the money index): money's settlements read orders and refunds.
-import { postRefund, postRefundSent, refundedForOrder } from '../money/ledger';
+import { paidOrder, postRefund, postRefundSent } from '../money/ledger';
 import { transition, type TransitionTable } from '../shared';
 import { paymentProvider } from './providers';
 
@@ -34,8 +34,13 @@ export async function refundOrder(em: EntityManager, order: Order, reason: strin
   if (!order.paidAt) return null;
   const payment = await lockOneWhere(em, Payment, 'e.checkout_id = ? and e.status = ? and e.refund_required = false', [order.checkout.id, PaymentStatus.SUCCEEDED], { orderBy: 'e.id' });
   if (!payment || order.total === 0) return null;
-  const [{ refunded }] = await selectRows(em, rowShape({ refunded: 'number' }), 'select coalesce(sum(amount), 0) as refunded from refund where payment_id = ?', [payment.id]);
-  const refundedBefore = await refundedForOrder(em, order.id);
+  // Every refund of the order is against this payment, the one payment of the checkout not flagged for refund.
+  const [{ refunded, refunded_before: refundedBefore }] = await selectRows(
+    em,
+    rowShape({ refunded: 'number', refunded_before: 'number' }),
+    'select coalesce(sum(amount), 0) as refunded, coalesce(sum(amount) filter (where order_id = ?), 0) as refunded_before from refund where payment_id = ?',
+    [order.id, payment.id],
+  );
   const wanted = amount ?? order.total;
   const due = Math.min(wanted, order.total - refundedBefore, payment.amount - refunded);
   if (due <= 0) return null;
@@ -45,7 +50,7 @@ export async function refundOrder(em: EntityManager, order: Order, reason: strin
     refundId: refund.id,
     amount: due,
     refundedBefore,
-    order: { id: order.id, shopId: order.shop.id, total: order.total, commission: order.commission, platformDiscount: order.platformDiscount },
+    order: paidOrder(order),
     at,
     memo: reason,
   });

@@ -20,18 +20,19 @@ export function currencyDigits(currency: string): number {
 const MAX_MINOR = 1_000_000_000;
 
 /**
- * Converts a Decimal input ("19.9", "19.90") into integer minor units by string arithmetic, never
- * through a float. Reports INVALID_INPUT on `field` (and returns null) for more decimals than the
- * currency has, negative amounts or amounts beyond the limit.
+ * Converts a Decimal input ("19.9", "19.90"; with `signed`, also "-19.90") into integer minor units
+ * by string arithmetic, never through a float. Reports INVALID_INPUT on `field` (and returns null)
+ * for more decimals than the currency has, a negative amount unless `signed`, or an amount beyond
+ * the limit either way.
  */
-export function toMinor(value: string, currency: string, problems: Problems, field: string[]): number | null {
+export function toMinor(value: string, currency: string, problems: Problems, field: string[], opts: { signed?: boolean } = {}): number | null {
   const digits = currencyDigits(currency);
-  const match = /^(\d+)(?:\.(\d+))?$/.exec(value.trim());
-  if (!match) {
-    problems.add(UserErrorCode.INVALID_INPUT, 'Amount must be zero or more, like "19.90"', field);
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(value.trim());
+  if (!match || (match[1] && !opts.signed)) {
+    problems.add(UserErrorCode.INVALID_INPUT, opts.signed ? 'Amount must be a decimal like "19.90" or "-19.90"' : 'Amount must be zero or more, like "19.90"', field);
     return null;
   }
-  const [, whole, fraction = ''] = match;
+  const [, sign, whole, fraction = ''] = match;
   if (fraction.length > digits) {
     problems.add(UserErrorCode.INVALID_INPUT, `${currency} amounts have at most ${digits} decimals`, field);
     return null;
@@ -41,7 +42,7 @@ export function toMinor(value: string, currency: string, problems: Problems, fie
     problems.add(UserErrorCode.INVALID_INPUT, 'Amount is too large', field);
     return null;
   }
-  return minor;
+  return sign ? -minor : minor;
 }
 
 /** Integer minor units as a Money object ("19.90" for 1990 CNY). */
