@@ -58,6 +58,20 @@ export interface Config {
     /** Days after delivery when the order completes, the after-sales window (0: at the next run of complete-orders). */
     afterSalesDays: number;
   };
+  afterSales: {
+    /** Hours the merchant has to answer a request before it is approved for them (after-sale-auto-approve). */
+    responseHours: number;
+    /** Days the buyer has to escalate a rejected case before it closes (after-sale-auto-close). */
+    escalationDays: number;
+    /** Days the buyer has to ship an approved return before the case closes (after-sale-auto-close). */
+    returnShipDays: number;
+    /** Days the merchant has to confirm a shipped return before it is received for them (after-sale-auto-receive). */
+    returnReceiveDays: number;
+  };
+  service: {
+    /** Hours customer service (or the shop) has to answer a new ticket (first-response SLA; `ticket-sla` flags breaches). */
+    ticketFirstResponseHours: number;
+  };
   webConcurrency: number;
 }
 
@@ -226,6 +240,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       checkoutTtlMinutes: r.int('CHECKOUT_TTL_MINUTES', 30, 0, 7 * 24 * 60),
       autoConfirmDays: r.int('AUTO_CONFIRM_DAYS', 10, 0, 90),
       afterSalesDays: r.int('AFTER_SALES_DAYS', 7, 0, 90),
+    },
+    afterSales: {
+      responseHours: r.int('AFTER_SALE_RESPONSE_HOURS', 48, 0, 30 * 24),
+      escalationDays: r.int('ESCALATION_DAYS', 7, 0, 90),
+      returnShipDays: r.int('RETURN_SHIP_DAYS', 7, 0, 90),
+      returnReceiveDays: r.int('RETURN_RECEIVE_DAYS', 10, 0, 90),
+    },
+    service: {
+      // 24 hours is the seeds' response target; 0 makes every ticket due at once (tests, demos).
+      ticketFirstResponseHours: r.int('TICKET_FIRST_RESPONSE_HOURS', 24, 0, 30 * 24),
     },
     // Every core in production; one process in development, where restarts should be instant.
     webConcurrency: r.int('WEB_CONCURRENCY', isProduction ? availableParallelism() : 1, 1, 256),

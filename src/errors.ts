@@ -60,6 +60,11 @@ export enum UserErrorCode {
   SETTLEMENT_NOT_CLOSED = 'SETTLEMENT_NOT_CLOSED',
   NOTHING_TO_PAY = 'NOTHING_TO_PAY',
   PAYOUT_ALREADY_EXISTS = 'PAYOUT_ALREADY_EXISTS',
+  // after-sales
+  AFTER_SALES_WINDOW_CLOSED = 'AFTER_SALES_WINDOW_CLOSED',
+  CASE_ALREADY_OPEN = 'CASE_ALREADY_OPEN',
+  QUANTITY_EXCEEDED = 'QUANTITY_EXCEEDED',
+  REFUND_EXCEEDS_PAID = 'REFUND_EXCEEDS_PAID',
 }
 
 registerEnumType(UserErrorCode, {
@@ -112,6 +117,10 @@ registerEnumType(UserErrorCode, {
     SETTLEMENT_NOT_CLOSED: { description: 'The settlement is still OPEN: `close-settlements` closes it when its period ends.' },
     NOTHING_TO_PAY: { description: 'The settlement’s payable amount (its net plus any negative balance carried over) is zero or less.' },
     PAYOUT_ALREADY_EXISTS: { description: 'The settlement already has a payout; retry a FAILED one with `retryPayout`.' },
+    AFTER_SALES_WINDOW_CLOSED: { description: 'The order’s after-sales window (AFTER_SALES_DAYS after delivery) has closed, or the order is not in a state that takes a case.' },
+    CASE_ALREADY_OPEN: { description: 'An order line already has an open after-sale case (one at a time), or the order has one and cannot be cancelled or shipped until it closes.' },
+    QUANTITY_EXCEEDED: { description: 'More units than were bought, minus what earlier cases took.' },
+    REFUND_EXCEEDS_PAID: { description: 'More than was paid for the order, minus what was refunded and what open cases ask.' },
   },
 });
 

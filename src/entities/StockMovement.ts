@@ -14,6 +14,7 @@ export enum StockMovementReason {
   RESERVE = 'RESERVE',
   RELEASE = 'RELEASE',
   SALE = 'SALE',
+  EXCHANGE = 'EXCHANGE',
 }
 
 registerEnumType(StockMovementReason, {
@@ -29,6 +30,7 @@ registerEnumType(StockMovementReason, {
     RESERVE: { description: 'Reserved by a checkout awaiting payment.' },
     RELEASE: { description: 'A reservation released (checkout expired or order cancelled).' },
     SALE: { description: 'A paid order turned its reservation into a sale.' },
+    EXCHANGE: { description: 'Replacement units sent to a buyer for an after-sale exchange.' },
   },
 });
 

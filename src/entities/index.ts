@@ -1,4 +1,5 @@
 import { Address } from './Address';
+import { AfterSaleCase, AfterSaleCaseLine, AfterSaleEvent, AfterSaleMessage } from './AfterSale';
 import { AgreementAcceptance, MerchantAgreement } from './Agreement';
 import { AuditEntry } from './AuditEntry';
 import { AuthSession } from './AuthSession';
@@ -19,11 +20,16 @@ import { ShopInvitation } from './ShopInvitation';
 import { ShopMember } from './ShopMember';
 import { StockMovement } from './StockMovement';
 import { StockAlert, Stocktake, StocktakeLine } from './Stocktake';
+import { Faq, Ticket, TicketMessage } from './Ticket';
 import { QuizAttempt, QuizQuestion, TrainingCourse, TrainingLesson } from './Training';
 import { User } from './User';
 
 export {
   Address,
+  AfterSaleCase,
+  AfterSaleCaseLine,
+  AfterSaleEvent,
+  AfterSaleMessage,
   AgreementAcceptance,
   ApplicationDecision,
   AuditEntry,
@@ -32,6 +38,7 @@ export {
   CartLine,
   Category,
   Checkout,
+  Faq,
   LedgerEntry,
   LedgerPosting,
   MerchantAgreement,
@@ -62,6 +69,8 @@ export {
   StockMovement,
   Stocktake,
   StocktakeLine,
+  Ticket,
+  TicketMessage,
   TrainingCourse,
   TrainingLesson,
   User,
@@ -73,11 +82,13 @@ export { InvitationStatus } from './ShopInvitation';
 export { BusinessHours } from './Shop';
 export { ProductAction, ProductAttributeValue, type ProductContent, ProductStatus, VariantOption } from './Product';
 export { StockMovementReason } from './StockMovement';
+export { AfterSaleEventType, AfterSaleOutcome, AfterSaleParty, AfterSaleStatus, AfterSaleType, ArbitrationRuling, CaseShipment } from './AfterSale';
 export { CheckoutStatus, OrderEventType, OrderStatus, ShippingAddress } from './Order';
 export { PaymentProviderName, PaymentStatus, RefundStatus } from './Payment';
 export { LedgerAccount, PostingKind, SETTLED_KINDS, SHOP_ACCOUNTS } from './Ledger';
 export { PayoutProviderName, PayoutStatus, ProviderRecordKind, SettlementStatus } from './Settlement';
 export type { RegionRuleData, ShippingRuleData } from './ShippingTemplate';
+export { TicketKind, TicketMessageKind, TicketParty, TicketStatus } from './Ticket';
 
 /** Every entity the ORM knows; add new ones here. */
 export const entities = [
@@ -123,4 +134,11 @@ export const entities = [
   Payout,
   PayoutEvent,
   MockProviderRecord,
+  Ticket,
+  TicketMessage,
+  Faq,
+  AfterSaleCase,
+  AfterSaleCaseLine,
+  AfterSaleMessage,
+  AfterSaleEvent,
 ];

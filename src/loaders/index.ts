@@ -1,6 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import {
+  AfterSaleCase,
+  AfterSaleCaseLine,
+  AfterSaleEvent,
+  AfterSaleMessage,
   ApplicationDecision,
   Brand,
   Category,
@@ -23,6 +27,7 @@ import {
   ShopInvitation,
   ShopMember,
   StocktakeLine,
+  TicketMessage,
   TrainingCourse,
   TrainingLesson,
   User,
@@ -143,6 +148,14 @@ export function createLoaders(em: EntityManager) {
     postingById: byId(em, LedgerPosting),
     /** Each settlement's payout (at most one: payout_settlement_unique). */
     payoutsBySettlementId: manyBy(em, Payout, 'settlement_id', (p) => p.settlement.id),
+    orderLineById: byId(em, OrderLine),
+    refundById: byId(em, Refund),
+    casesByOrderId: manyBy(em, AfterSaleCase, 'order_id', (c) => c.order.id),
+    caseLinesByCaseId: manyBy(em, AfterSaleCaseLine, 'case_id', (l) => l.afterSaleCase.id),
+    caseMessagesByCaseId: manyBy(em, AfterSaleMessage, 'case_id', (m) => m.afterSaleCase.id, 'e.at, e.id'),
+    caseEventsByCaseId: manyBy(em, AfterSaleEvent, 'case_id', (e) => e.afterSaleCase.id, 'e.at, e.id'),
+    /** Each ticket's messages, oldest first. */
+    ticketMessagesByTicketId: manyBy(em, TicketMessage, 'ticket_id', (m) => m.ticket.id, 'e.ticket_id, e.id'),
   };
 }
 

@@ -4,8 +4,9 @@ import type { IRules } from 'graphql-shield';
 import { allow, deny, or, rule, shield } from 'graphql-shield';
 import type { Context } from '../context';
 import { Order, type OrderLine, StaffRole } from '../entities';
-import { CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, SHOP_MONEY_ROLES, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
+import { AFTER_SALE_ROLES, AFTER_SALE_STAFF, CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, SHOP_MONEY_ROLES, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
 import { moneyAccess, shopOfOrderLine } from '../services/money';
+import { TICKET_STAFF, ticketListAccess } from '../services/aftersales';
 import { decodeId } from '../schema/shared/globalId';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import { isAnyStaff, isMemberOfShopOwning, isSelfOrStaff, isShopMember, isShopMemberOfInputId, isSignedIn, isStaff } from './rules';
@@ -34,6 +35,21 @@ function moneyReader(name: string, locate: (args: MoneyArgs) => unknown) {
     }
   });
 }
+
+/**
+ * The ticket list: staff CUSTOMER_SERVICE, or a shop's OWNER and CUSTOMER_SERVICE members (for the
+ * shop named in `filter.shopId`, or all of theirs). Another role is FORBIDDEN; another shop NOT_FOUND.
+ */
+const ticketReader = rule('ticketReader', { cache: 'no_cache' })(async (_parent, args: { filter?: { shopId?: unknown } | null }, ctx: Context) => {
+  if (!ctx.viewer.isSignedIn) return new UnauthenticatedError();
+  try {
+    const shopId = args.filter?.shopId;
+    const access = await ticketListAccess(ctx.viewer, typeof shopId === 'string' ? decodeId('Shop', shopId) : null);
+    return access === 'ALLOWED' ? true : access === 'FORBIDDEN' ? new ForbiddenError() : new NotFoundError();
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+});
 
 /**
  * Commission of an order or order line: its shop's OWNER and FINANCE members and staff FINANCE;
@@ -90,6 +106,17 @@ export const rootRules = {
     settlements: moneyReader('moneyReader(filter.shopId)', (args) => args.filter?.shopId),
     ledgerEntries: isStaff(...MONEY_STAFF),
     ledgerBalances: isStaff(...MONEY_STAFF),
+    // Its requester, staff CUSTOMER_SERVICE and the named shop's OWNER and CUSTOMER_SERVICE members; null for anyone else.
+    ticket: allow,
+    myTickets: isSignedIn,
+    tickets: ticketReader,
+    faqs: allow,
+    // Its buyer, the shop's members and customer service staff; the service answers null for anyone else.
+    afterSaleCase: allow,
+    myAfterSaleCases: isSignedIn,
+    shopAfterSaleCases: or(isShopMember(...AFTER_SALE_ROLES), isStaff(...AFTER_SALE_STAFF)),
+    arbitrationQueue: isStaff(...AFTER_SALE_STAFF),
+    serviceMetrics: isStaff(...TICKET_STAFF),
   },
   Mutation: {
     register: allow,
@@ -155,6 +182,29 @@ export const rootRules = {
     retryPayout: isStaff(...MONEY_STAFF),
     adjustSettlement: isStaff(...MONEY_STAFF),
     setShopCommissionRate: isStaff(...MONEY_STAFF),
+    // The buyer opens a case on their own order; on a case, the service works out the viewer's
+    // party (buyer, the shop's after-sales members, staff) from the table: NOT_FOUND to anyone who
+    // cannot see the case, FORBIDDEN to a party who may not take the step.
+    requestAfterSale: isSignedIn,
+    respondAfterSale: isSignedIn,
+    submitReturnShipment: isSignedIn,
+    confirmReturnReceived: isSignedIn,
+    resendAfterSale: isSignedIn,
+    confirmAfterSaleReceipt: isSignedIn,
+    escalateAfterSale: isSignedIn,
+    withdrawAfterSale: isSignedIn,
+    addAfterSaleMessage: isSignedIn,
+    arbitrateAfterSale: isStaff(...AFTER_SALE_STAFF),
+    openTicket: isSignedIn,
+    // The requester, customer service staff or the named shop's OWNER and CUSTOMER_SERVICE members;
+    // the service answers NOT_FOUND to anyone else, FORBIDDEN to a party who may not take the step.
+    replyToTicket: isSignedIn,
+    rateTicket: isSignedIn,
+    assignTicket: isStaff(...TICKET_STAFF),
+    resolveTicket: isStaff(...TICKET_STAFF),
+    createFaq: isStaff(...TICKET_STAFF),
+    updateFaq: isStaff(...TICKET_STAFF),
+    deleteFaq: isStaff(...TICKET_STAFF),
   },
 } satisfies IRules;
 
@@ -248,6 +298,21 @@ const PUBLIC_TYPES = new Set([
   'LedgerEntry',
   'LedgerPosting',
   'LedgerBalance',
+  // Reached only through the after-sale roots and mutations and node(id), whose rules and services
+  // show a case to its buyer, its shop's members and customer service staff alone.
+  'AfterSaleCase',
+  'AfterSaleCaseLine',
+  'AfterSaleMessage',
+  'AfterSaleEvent',
+  'CaseShipment',
+  // Reached only through ticket, myTickets, tickets, the ticket mutations and node(id), whose rules
+  // and services show a ticket to its parties alone; the service figures are customer service staff's.
+  'Ticket',
+  'TicketMessage',
+  'TicketSatisfaction',
+  'ServiceMetrics',
+  // The FAQ is public.
+  'Faq',
 ]);
 
 /**

@@ -4,6 +4,7 @@ import { buildSchemaSync } from 'type-graphql';
 import { applyPermissions } from '../permissions';
 import { DateTimeScalar } from './shared/scalars';
 import { applyTextRule } from './shared/textRule';
+import { AfterSaleCaseLineResolver, AfterSaleMessageResolver, AfterSaleResolver, OrderCasesResolver } from '../resolvers/aftersales/AfterSaleResolver';
 import { AddressResolver } from '../resolvers/identity/AddressResolver';
 import { AuditResolver } from '../resolvers/platform/AuditResolver';
 import { CartLineResolver, CartResolver, CartShopGroupResolver } from '../resolvers/orders/CartResolver';
@@ -25,8 +26,14 @@ import { TaskResolver } from '../resolvers/platform/TaskResolver';
 import { TrainingResolver } from '../resolvers/onboarding/TrainingResolver';
 import { SettlementLineResolver, SettlementResolver } from '../resolvers/money/SettlementResolver';
 import { LedgerResolver } from '../resolvers/money/LedgerResolver';
+import { TicketMessageResolver, TicketResolver } from '../resolvers/aftersales/TicketResolver';
+import { FaqResolver } from '../resolvers/aftersales/FaqResolver';
 
 export const resolvers = [
+  AfterSaleResolver,
+  AfterSaleCaseLineResolver,
+  AfterSaleMessageResolver,
+  OrderCasesResolver,
   NodeResolver,
   IdentityResolver,
   ShopResolver,
@@ -66,6 +73,9 @@ export const resolvers = [
   SettlementResolver,
   SettlementLineResolver,
   LedgerResolver,
+  TicketResolver,
+  TicketMessageResolver,
+  FaqResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

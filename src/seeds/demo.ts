@@ -125,7 +125,7 @@ async function seedShopsAndApplications(em: EntityManager, users: Map<string, Us
 export async function seedDemo(
   em: EntityManager,
   config: Config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'seed-demo-does-not-sign-tokens-000000', CURRENCY: process.env.CURRENCY }),
-): Promise<{ users: number; categories: number; shops: number; catalog: DemoCatalogResult; orders: number }> {
+): Promise<{ users: number; categories: number; shops: number; catalog: DemoCatalogResult; orders: number; cases: number; tickets: number }> {
   const users = new Map<string, User>();
   for (const u of DEMO_USERS) users.set(u.email, (await upsertStaffUser(em.fork(), { ...u, password: DEMO_PASSWORD })).user);
   const fork = em.fork();
@@ -139,6 +139,6 @@ export async function seedDemo(
     reviewerId: users.get('reviewer@demo.test')!.id,
     riskId: users.get('risk@demo.test')!.id,
   });
-  const orders = await seedDemoOrders(em.fork(), config);
-  return { users: users.size, categories: categories.size, shops, catalog, orders };
+  const { orders, cases, tickets } = await seedDemoOrders(em.fork(), config);
+  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets };
 }

@@ -9,6 +9,8 @@ import { adjustSettlement, closeSettlements, createPayout, receivePayoutEvent } 
 import { ManualClock } from '../services/shared';
 import { payCheckout, receivePaymentEvent } from '../services/payments';
 import { Viewer } from '../viewer';
+import { flagSlaBreaches } from '../services/aftersales';
+import { seedDemoCases, seedDemoTickets } from './aftersales';
 
 /**
  * Demo orders in every status, placed and moved through the real services (checkout, payment
@@ -16,11 +18,12 @@ import { Viewer } from '../viewer';
  * would hold. Alice buys from blue-sea-digital (so merchant@demo.test sees them) and from another
  * demo shop. The completed and cancelled orders are placed weeks ago, so `close-settlements` has
  * closed their weeks: one settlement is paid out, the next one's payout is in transit, and an
- * adjustment waits in the open period. Skipped when Alice already has orders.
+ * adjustment waits in the open period. Then after-sale cases in every status (see aftersales.ts).
+ * Skipped when Alice already has orders.
  */
-export async function seedDemoOrders(em: EntityManager, config: Config): Promise<number> {
+export async function seedDemoOrders(em: EntityManager, config: Config): Promise<{ orders: number; cases: number; tickets: number }> {
   const alice = await em.findOneOrFail(User, { email: 'alice@demo.test' });
-  if ((await em.count(Order, { buyer: alice })) > 0) return 0;
+  if ((await em.count(Order, { buyer: alice })) > 0) return { orders: 0, cases: 0, tickets: 0 };
   const merchant = await em.findOneOrFail(User, { email: 'merchant@demo.test' });
   const support = await em.findOneOrFail(User, { email: 'support@demo.test' });
   const finance = await em.findOneOrFail(User, { email: 'finance@demo.test' });
@@ -35,7 +38,7 @@ export async function seedDemoOrders(em: EntityManager, config: Config): Promise
   );
   const own = variants.find((v) => v.shop_slug === 'blue-sea-digital');
   const other = variants.find((v) => v.shop_slug !== 'blue-sea-digital');
-  if (!own || !other) return 0;
+  if (!own || !other) return { orders: 0, cases: 0, tickets: 0 };
 
   const clock = new ManualClock(new Date());
   const deps = { config, clock, rateLimits: undefined as never };
@@ -132,5 +135,19 @@ export async function seedDemoOrders(em: EntityManager, config: Config): Promise
   const staffCancelled = await place('staff-cancelled', [other.id]);
   await pay(staffCancelled.checkout.id, 'staff-cancelled');
   await cancelOrder(as(support), { orderId: staffCancelled.orders[0], reason: 'Buyer asked customer service to cancel' });
-  return placed;
+
+  // After-sale cases in every status, each on a delivered order of its own.
+  let parcels = 0;
+  const deliveredOrder = async (label: string) => {
+    const done = await place(label, [own.id]);
+    await pay(done.checkout.id, label);
+    await ship(done.orders[0], `SF5000${String((parcels += 1)).padStart(4, '0')}`);
+    await confirmDelivery(as(alice), done.orders[0]);
+    return done.orders[0];
+  };
+  const bob = await em.findOneOrFail(User, { email: 'bob@demo.test' });
+  const kit = { as, deliveredOrder, deps, em, clock, alice, bob, merchant, support, shop };
+  const cases = await seedDemoCases(kit);
+  const tickets = await seedDemoTickets(kit, delivered.orders[0], () => flagSlaBreaches(deps, em.fork()));
+  return { orders: placed, cases, tickets };
 }

@@ -94,7 +94,7 @@ describe('the transition tables', () => {
     expect(allowedActions(ORDER_TRANSITIONS, O.PAID, ['shop'])).toEqual(['accept', 'ship', 'shopCancel']);
     expect(allowedActions(ORDER_TRANSITIONS, O.SHIPPED, ['buyer', 'staff'])).toEqual(['confirmDelivery', 'staffCancel']);
     expect(allowedActions(ORDER_TRANSITIONS, O.SHIPPED, ['system'])).toEqual(['autoConfirm']);
-    expect(allowedActions(ORDER_TRANSITIONS, O.PAID)).toEqual(['accept', 'ship', 'buyerCancel', 'shopCancel', 'staffCancel']);
+    expect(allowedActions(ORDER_TRANSITIONS, O.PAID)).toEqual(['accept', 'ship', 'buyerCancel', 'shopCancel', 'staffCancel', 'refundedCancel']);
     expect(allowedActions(ORDER_TRANSITIONS, O.COMPLETED, [...PEOPLE, 'system'])).toEqual([]);
   });
 });

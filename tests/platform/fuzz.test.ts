@@ -48,7 +48,9 @@ afterAll(() => t.close());
  * Shop A (the owner caller's) and shop B, each with a listed product of two variants, a draft, a
  * shipping template, a member and a pending invitation. Buyer A (the buyer caller) has a paid order
  * in shop A; buyer B has a shipped and an unpaid order in shop B and a draft merchant application.
- * Both have two addresses and a cart with lines from both shops.
+ * Buyer B has asked shop B for a refund of the shipped order (an after-sale case, REQUESTED). Both
+ * have two addresses, a cart with lines from both shops and a ticket about their first order;
+ * the FAQ has an entry.
  */
 async function buildWorld(t: TestApp): Promise<World> {
   const b = scenario(t);
@@ -86,6 +88,19 @@ async function buildWorld(t: TestApp): Promise<World> {
   okPayload(await t.gql(`mutation($input: BrandInput!) { createBrand(input: $input) { errors { code } } }`, { input: brand }, { token: admin.token }), 'createBrand');
   const course = { title: 'Selling on the marketplace', description: 'Listing rules, shipping and after-sales.', passScore: 80, required: false };
   okPayload(await t.gql(`mutation($input: TrainingCourseInput!) { createTrainingCourse(input: $input) { errors { code } } }`, { input: course }, { token: admin.token }), 'createTrainingCourse');
+  // Each buyer's complaint about their order names its shop: shop A's team may answer buyer A's, nobody else's but staff.
+  for (const [buyer, order] of [[buyerA, 'A'], [buyerB, 'B']] as const) {
+    const [row] = await t.sql('select id from orders where buyer_id = ? order by id limit 1', [buyer.user.id]);
+    const ticket = { kind: 'COMPLAINT_ABOUT_DELIVERY', subject: `Where is order ${order}?`, body: '包裹還沒到。', orderId: toGlobalId('Order', row.id) };
+    okPayload(await t.gql(`mutation($input: OpenTicketInput!) { openTicket(input: $input) { errors { code } } }`, { input: ticket }, { token: buyer.token }), 'openTicket');
+  }
+  // Buyer B asks shop B for a refund of their shipped order: nobody but buyer B, shop B's team and staff may touch that case.
+  const [shipped] = await t.sql("select l.id from order_line l join orders o on o.id = l.order_id where o.buyer_id = ? and o.status = 'SHIPPED' order by l.id limit 1", [buyerB.user.id]);
+  const [shippedOrder] = await t.sql("select id from orders where buyer_id = ? and status = 'SHIPPED'", [buyerB.user.id]);
+  const afterSale = { orderId: toGlobalId('Order', shippedOrder.id), type: 'REFUND_ONLY', reason: 'Parcel lost', lines: [{ orderLineId: toGlobalId('OrderLine', shipped.id), quantity: 1 }] };
+  okPayload(await t.gql(`mutation($input: RequestAfterSaleInput!) { requestAfterSale(input: $input) { errors { code } } }`, { input: afterSale }, { token: buyerB.token }), 'requestAfterSale');
+  const faq = { question: '如何申請退款？', answer: 'Open the order and ask for a refund.', category: 'Returns' };
+  okPayload(await t.gql(`mutation($input: CreateFaqInput!) { createFaq(input: $input) { errors { code } } }`, { input: faq }, { token: admin.token }), 'createFaq');
   return { shopA, shopB, buyerA, buyerB, admin };
 }
 
@@ -114,6 +129,10 @@ const TYPE_OF_TABLE: Record<string, string> = {
   training_lesson: 'TrainingLesson',
   quiz_question: 'QuizQuestion',
   audit_entry: 'AuditEntry',
+  ticket: 'Ticket',
+  after_sale_case: 'AfterSaleCase',
+  order_line: 'OrderLine',
+  faq: 'Faq',
 };
 
 /** The world's rows (the oldest) and the newest ones the fuzzing made, of `table`. */
@@ -227,6 +246,14 @@ const BUYER_PARTS: Record<string, string> = {
   refunds: 'select id, to_jsonb(x) as j from refund x where order_id in (select id from orders where buyer_id = ?)',
   checkouts: 'select id, to_jsonb(x) as j from checkout x where buyer_id = ?',
   payments: 'select id, to_jsonb(x) as j from payment x where checkout_id in (select id from checkout where buyer_id = ?)',
+  afterSaleCases: 'select id, to_jsonb(x) as j from after_sale_case x where buyer_id = ?',
+  afterSaleLines: 'select id, to_jsonb(x) as j from after_sale_case_line x where case_id in (select id from after_sale_case where buyer_id = ?)',
+  afterSaleMessages: 'select id, to_jsonb(x) as j from after_sale_message x where case_id in (select id from after_sale_case where buyer_id = ?)',
+  afterSaleEvents: 'select id, to_jsonb(x) as j from after_sale_event x where case_id in (select id from after_sale_case where buyer_id = ?)',
+  // A ticket is its requester's even when it names a shop (as an order is its buyer's): the named
+  // shop's team and staff may answer it, nobody else may touch it.
+  tickets: 'select id, to_jsonb(x) as j from ticket x where requester_id = ?',
+  ticketMessages: 'select id, to_jsonb(x) as j from ticket_message x where ticket_id in (select id from ticket where requester_id = ?)',
 };
 
 /** The rows of each part of each shop's and buyer's data, named `shopA.products`, `buyerB.cart` …, keeping those `keep` matches. */

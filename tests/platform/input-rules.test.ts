@@ -252,7 +252,7 @@ describe('control characters are refused, except line breaks and tabs in multi-l
     expect(okPayload(multiline, 'submitStocktake', 'stocktake').note).toBe('shelf A\r\n\tcounted twice');
   });
 
-  it('lets only descriptions, notes, reasons, the agreement text, lesson bodies and quiz prompts span lines', () => {
+  it('lets only descriptions, notes, reasons, messages, answers, the agreement text, lesson bodies and quiz prompts span lines', () => {
     const multiline: string[] = [];
     for (const type of Object.values(buildBareSchema().getTypeMap())) {
       if (!isInputObjectType(type)) continue;
@@ -260,19 +260,31 @@ describe('control characters are refused, except line breaks and tabs in multi-l
     }
     expect(multiline.sort()).toEqual([
       'AdjustStockInput.note',
+      'ArbitrateInput.note',
       'CancelOrderInput.reason',
+      'CaseMessageInput.body',
       'CheckoutInput.note',
+      'ConfirmReturnInput.note',
+      'CreateFaqInput.answer',
       'CreateProductInput.description',
+      'EscalateInput.reason',
       'MerchantApplicationInput.description',
+      'OpenTicketInput.body',
       'ProductModerationInput.reason',
       'PublishMerchantAgreementInput.text',
       'QuizQuestionInput.prompt',
+      'RateTicketInput.comment',
+      'RequestAfterSaleInput.description',
+      'ResolveTicketInput.resolution',
+      'RespondAfterSaleInput.reason',
       'ReviewMerchantApplicationInput.reason',
       'ReviewProductInput.reason',
       'ShopModerationInput.reason',
       'StocktakeInput.note',
+      'TicketReplyInput.body',
       'TrainingCourseInput.description',
       'TrainingLessonInput.body',
+      'UpdateFaqInput.answer',
       'UpdateMerchantApplicationInput.description',
       'UpdateProductInput.description',
       'UpdateShopProfileInput.description',

@@ -73,6 +73,22 @@ describe('seed:demo', () => {
     expect((await sql('select status from payout order by id')).map((r) => r.status)).toEqual(['PAID', 'PENDING']);
     expect(await sql('select posting_id from ledger_entry group by posting_id having sum(amount) <> 0')).toEqual([]);
     expect(await sql('select coalesce(sum(amount), 0)::int as total from ledger_entry')).toEqual([{ total: 0 }]);
+    // After-sales: a case in every status, and the closed ones in three outcomes.
+    expect(first.cases).toBeGreaterThan(0);
+    expect(again.cases).toBe(0);
+    expect((await sql('select distinct status from after_sale_case order by status')).map((r) => r.status)).toEqual([
+      'ARBITRATION', 'AWAITING_RETURN', 'CLOSED', 'RECEIVED', 'REFUNDING', 'REJECTED', 'REQUESTED', 'RESENT', 'RETURN_SHIPPED',
+    ]);
+    expect((await sql("select distinct outcome as status from after_sale_case where status = 'CLOSED' order by outcome")).map((r) => r.status)).toEqual(['REFUNDED', 'REPLACED', 'WITHDRAWN']);
+    // Customer service: tickets with replies (one rated, one overdue and flagged) and the FAQ.
+    expect(first.tickets).toBe(3);
+    expect(await sql("select status, (sla_breached_at is not null) as breached, satisfaction_score as score from ticket order by id")).toEqual([
+      { status: 'OPEN', breached: true, score: null },
+      { status: 'CLOSED', breached: false, score: 5 },
+      { status: 'IN_PROGRESS', breached: false, score: null },
+    ]);
+    expect(await sql('select count(*)::int as n from ticket_message')).toEqual([{ n: 7 }]);
+    expect(await sql('select count(*)::int as n from faq')).toEqual([{ n: 5 }]);
   });
 
   it('lets the demo merchant sign in and see an active shop, and the demo reviewer see the queue', async () => {

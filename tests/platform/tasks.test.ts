@@ -85,7 +85,7 @@ describe('scheduledTasks', () => {
       const tasks = res.data!.scheduledTasks;
       expect(tasks.map((task: { name: string }) => task.name)).toEqual(SCHEDULED_TASKS.map((task) => task.name));
       expect(tasks.map((task: { name: string }) => task.name)).toEqual(
-        expect.arrayContaining(['expire-checkouts', 'auto-confirm-deliveries', 'complete-orders', 'send-refunds', 'close-settlements', 'send-payouts', 'purge-rate-limits']),
+        expect.arrayContaining(['expire-checkouts', 'auto-confirm-deliveries', 'complete-orders', 'send-refunds', 'close-settlements', 'send-payouts', 'ticket-sla', 'purge-rate-limits']),
       );
       for (const task of tasks) {
         expect(task.name).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);

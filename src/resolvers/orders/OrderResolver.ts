@@ -5,7 +5,7 @@ import { money } from '../../services/shared';
 import * as orders from '../../services/orders';
 import * as payments from '../../services/payments';
 import { IdInput, INPUT_DESCRIPTION } from '../../schema/shared/common';
-import { decodeId, decodeIds } from '../../schema/shared/globalId';
+import { decodeId, decodeIds, toGlobalId } from '../../schema/shared/globalId';
 import { Money } from '../../schema/shared/money';
 import { DecimalScalar } from '../../schema/shared/scalars';
 import {
@@ -173,6 +173,11 @@ export class OrderResolver {
 
 @Resolver(() => OrderLine)
 export class OrderLineResolver {
+  @FieldResolver(() => ID, { description: 'Opaque ID of the line: names it in `requestAfterSale`.' })
+  id(@Root() line: OrderLine): string {
+    return toGlobalId('OrderLine', line.id);
+  }
+
   @FieldResolver(() => Money, { description: 'Price of one unit when ordered.' })
   unitPrice(@Root() line: OrderLine, @Ctx() ctx: Context): Money {
     return money(line.unitPrice, ctx.deps.config.currency);

@@ -58,3 +58,27 @@ export async function moveOrderStock(em: EntityManager, orderIds: string[], move
   const { short } = await applyMoves(em, lines.map((l) => ({ variantId: l.variant_id, orderId: l.order_id, ...units(l.n) })), { reason, actorId, guard: 'none', at });
   if (short.length > 0) throw new Error(`Order stock of missing variants ${short.join(', ')}`);
 }
+
+/** Units a buyer returned that the merchant puts back on hand (after-sales): RETURN movements, stamped `at`. */
+export async function returnStock(em: EntityManager, units: readonly Wanted[], at: Date, actorId: string | null): Promise<void> {
+  if (units.length === 0) return;
+  const { short } = await applyMoves(
+    em,
+    units.map((u) => ({ variantId: u.variantId, orderId: u.orderId, dOnHand: u.quantity, dReserved: 0 })),
+    { reason: StockMovementReason.RETURN, actorId, guard: 'none', at },
+  );
+  if (short.length > 0) throw new Error(`Returned stock of missing variants ${short.join(', ')}`);
+}
+
+/**
+ * Replacement units a merchant sends for an after-sale exchange: EXCHANGE movements out of on-hand
+ * stock, never below what checkouts hold reserved. Returns the variants that lacked the units.
+ */
+export async function sendReplacementStock(em: EntityManager, units: readonly Wanted[], at: Date, actorId: string | null): Promise<{ short: string[] }> {
+  const { short } = await applyMoves(
+    em,
+    units.map((u) => ({ variantId: u.variantId, orderId: u.orderId, dOnHand: -u.quantity, dReserved: 0 })),
+    { reason: StockMovementReason.EXCHANGE, actorId, guard: 'available', at },
+  );
+  return { short };
+}

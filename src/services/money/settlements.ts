@@ -4,6 +4,8 @@ import type { Context, SystemDeps } from '../../context';
 import { entitiesByIds, entityWhere, rowShape, selectRows } from '../../db/rows';
 import { Settlement, SettlementStatus, Shop } from '../../entities';
 import { Failure, Problems, UserErrorCode } from '../../errors';
+// The after-sales hooks alone: an open case holds its order's settlement.
+import { noOpenCaseSql } from '../aftersales/hooks';
 import { recordAudit } from '../platform';
 import { checkText, toMinor } from '../shared';
 import { postAdjustment } from './ledger';
@@ -55,7 +57,7 @@ function dueEntriesSql(period: SettlementPeriod, shopFilter = ''): string {
       left join orders o on o.id = e.order_id
       where e.settlement_id is null and e.shop_id is not null
         and e.kind in ('PAYMENT', 'REFUND', 'ADJUSTMENT') and e.account in ${SETTLED_ACCOUNTS}
-        and (e.order_id is null or o.status in ('COMPLETED', 'CANCELLED'))
+        and (e.order_id is null or (o.status in ('COMPLETED', 'CANCELLED') and ${noOpenCaseSql('e.order_id')}))
         and greatest(e.at, coalesce(o.completed_at, o.cancelled_at, e.at)) < ?
         ${shopFilter}
     ), shops as (

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import { entityWhere, lockRowsOf, type RowOf, rowShape } from '../../db/rows';
+import { dailyNumbers } from '../../db/numbers';
 import { Address, Checkout, Order, OrderEventType, OrderLine, type ShippingAddress, Shop, User } from '../../entities';
 import { BadInputError, Failure, Problems, UserErrorCode } from '../../errors';
 import { reserveStock } from '../inventory';
@@ -78,7 +79,8 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
       lines: g.rows.map((r) => ({ templateId: r.shipping_template_id, quantity: r.quantity })),
     })), address.province);
     const now = ctx.now();
-    const numbers = await orderNumbers(em, groups.length, now);
+    // The placing date in China time and a cluster-wide sequence, e.g. 20261123000042.
+    const numbers = await dailyNumbers(em, 'order_number_seq', groups.length, now);
     const snapshot: ShippingAddress = {
       recipientName: address.recipientName,
       phone: address.phone,
@@ -194,14 +196,4 @@ function groupByShop(rows: LineRow[]): { shopId: string; rows: LineRow[]; subtot
     groups.set(r.shop_id, g);
   }
   return [...groups.values()];
-}
-
-/** Order numbers: the placing date in China time and a cluster-wide sequence, e.g. 20261123000042. */
-async function orderNumbers(em: EntityManager, count: number, at: Date): Promise<string[]> {
-  const rows = await em.execute<{ number: string }[]>(
-    `select to_char(?::timestamptz at time zone 'Asia/Shanghai', 'YYYYMMDD') || lpad(s, greatest(6, length(s)), '0') as number
-     from (select nextval('order_number_seq')::text as s from generate_series(1, ?)) q`,
-    [at.toISOString(), count],
-  );
-  return rows.map((r) => r.number);
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SystemDeps } from '../../context';
 import { lockKeys, lockWhere } from '../../db/rows';
 import { Checkout, CheckoutStatus, Order, OrderStatus, Product } from '../../entities';
+import { noOpenCaseSql } from '../aftersales/hooks';
 import { moveOrderStock } from '../inventory';
 import { PLATFORM, step, stepCheckout } from './lifecycle';
 
@@ -41,12 +42,13 @@ export async function autoConfirmDeliveries(deps: SystemDeps, em: EntityManager,
   });
 }
 
-/** Orders delivered more than AFTER_SALES_DAYS ago complete, and count towards products' sales. */
+/** Orders delivered more than AFTER_SALES_DAYS ago without an open after-sale case complete, and count towards products' sales. */
 export async function completeOrders(deps: SystemDeps, em: EntityManager, batch = 100): Promise<number> {
   return inBatches(em, batch, async (tx) => {
     const now = deps.clock.now();
     const deliveredBy = new Date(now.getTime() - deps.config.orders.afterSalesDays * DAY);
-    const orders = await lockWhere(tx, Order, 'e.status = ? and e.delivered_at <= ?', [OrderStatus.DELIVERED, deliveredBy], { orderBy: 'e.delivered_at, e.id', limit: batch, skipLocked: true });
+    // An open after-sale case holds the order's completion (and so its settlement) until it closes.
+    const orders = await lockWhere(tx, Order, `e.status = ? and e.delivered_at <= ? and ${noOpenCaseSql('e.id')}`, [OrderStatus.DELIVERED, deliveredBy], { orderBy: 'e.delivered_at, e.id', limit: batch, skipLocked: true });
     if (orders.length === 0) return 0;
     for (const order of orders) step(tx, order, 'complete', PLATFORM, now);
     await tx.flush();

@@ -12,7 +12,7 @@ import { allowedActions, FULFIL_ROLES, ORDER_STAFF, transition, type TransitionR
  */
 export type OrderActor = 'buyer' | 'shop' | 'staff' | 'system';
 
-export type OrderStep = 'pay' | 'accept' | 'ship' | 'confirmDelivery' | 'autoConfirm' | 'complete' | 'buyerCancel' | 'shopCancel' | 'staffCancel' | 'expire';
+export type OrderStep = 'pay' | 'accept' | 'ship' | 'confirmDelivery' | 'autoConfirm' | 'complete' | 'buyerCancel' | 'shopCancel' | 'staffCancel' | 'expire' | 'refundedCancel';
 
 interface OrderRule extends TransitionRule<O, OrderActor> {
   by: readonly OrderActor[];
@@ -42,6 +42,8 @@ export const ORDER_TRANSITIONS: Record<OrderStep, OrderRule> = {
   staffCancel: { from: [O.PENDING_PAYMENT, O.PAID, O.PROCESSING, O.SHIPPED, O.DELIVERED], to: O.CANCELLED, by: ['staff'], event: E.CANCELLED, action: OrderAction.CANCEL, reasonRequired: true },
   // Its checkout was not paid in time.
   expire: { from: [O.PENDING_PAYMENT], to: O.CANCELLED, by: ['system'], event: E.CANCELLED },
+  // An after-sale case refunds every unit before anything shipped: nothing is left to ship.
+  refundedCancel: { from: [O.PAID, O.PROCESSING], to: O.CANCELLED, by: ['system'], event: E.CANCELLED },
 };
 
 /**

@@ -2,12 +2,14 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import { lockById, lockOneWhere, rowShape, selectRows } from '../../db/rows';
 import { Checkout, Order, OrderEventType, OrderStatus as O, Shipment, ShopMember } from '../../entities';
-import { NotFoundError, Problems, UserErrorCode } from '../../errors';
+import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
+// The after-sales hooks alone: the case service steps orders.
+import { hasOpenCase } from '../aftersales/hooks';
 import { recordAudit } from '../platform';
 import { moveOrderStock } from '../inventory';
 // The refunds module alone (not the payments index): payments imports this domain to pay orders.
 import { refundOrder } from '../payments/refunds';
-import { checkText, isAllowed } from '../shared';
+import { checkParcel, checkText, isAllowed } from '../shared';
 import { addEvent, CANCEL_STEPS, CHECKOUT_TRANSITIONS, ORDER_TRANSITIONS, type OrderActorRef, orderActorKinds, step, stepCheckout } from './lifecycle';
 
 /**
@@ -43,14 +45,14 @@ export function acceptOrder(ctx: Context, orderKey: string): Promise<Order> {
 /** PAID | PROCESSING → SHIPPED with a carrier and tracking number; the shipment is in the timeline. */
 export function shipOrder(ctx: Context, input: { orderId: string; carrier: string; trackingNumber: string }): Promise<Order> {
   const problems = new Problems();
-  const carrier = checkText(problems, input.carrier, ['input', 'carrier'], 1, 60, 'Carrier');
-  const trackingNumber = checkText(problems, input.trackingNumber, ['input', 'trackingNumber'], 4, 40, 'Tracking number');
-  if (!/^[A-Za-z0-9-]+$/.test(trackingNumber)) problems.add(UserErrorCode.INVALID_INPUT, 'Tracking numbers are letters, digits and dashes', ['input', 'trackingNumber']);
+  const { carrier, trackingNumber } = checkParcel(problems, input);
   problems.throwIfAny();
   return ctx.em.transactional(async (em) => {
     const { order, who } = await lockOrderFor(ctx, em, input.orderId);
     const now = ctx.now();
     step(em, order, 'ship', who, now, `${carrier} ${trackingNumber}`);
+    // The buyer asked for their money back before it shipped: the case decides first.
+    if (await hasOpenCase(em, order.id)) throw new Failure(UserErrorCode.CASE_ALREADY_OPEN, 'The buyer asked for a refund: answer the after-sale case first', ['input', 'orderId']);
     em.persist(em.create(Shipment, { order, carrier, trackingNumber, shippedAt: now }));
     await em.flush();
     return order;
@@ -80,6 +82,10 @@ export function cancelOrder(ctx: Context, input: { orderId: string; reason: stri
   return ctx.em.transactional(async (em) => {
     const checkout = await lockCheckoutOf(em, input.orderId);
     const { order, who } = await lockOrderFor(ctx, em, input.orderId);
+    // An open after-sale case settles what happens to the money first (a refund it creates must find it paid).
+    if (who.kinds.length > 0 && (await hasOpenCase(em, order.id))) {
+      throw new Failure(UserErrorCode.CASE_ALREADY_OPEN, 'This order has an open after-sale case: settle or withdraw it first', ['input', 'orderId']);
+    }
     // Nobody's cancellation falls to the shop's, which refuses a member of a lesser role.
     const action = CANCEL_STEPS.find((s) => ORDER_TRANSITIONS[s].by.some((k) => who.kinds.includes(k))) ?? 'shopCancel';
     const from = order.status;

@@ -1,9 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../../config';
 import type { SystemDeps } from '../../context';
 import { lockById, lockOneWhere, rowShape, selectRows } from '../../db/rows';
 import { Order, Payment, PaymentStatus, Refund, RefundStatus } from '../../entities';
 // The ledger module alone (not the money index): money's settlements read orders and refunds.
 import { paidOrder, postRefund, postRefundSent } from '../money/ledger';
+// The after-sales hooks alone (not its index): the case service refunds through this module.
+import { caseRefundSettled } from '../aftersales/hooks';
 import { transition, type TransitionTable } from '../shared';
 import { paymentProvider } from './providers';
 
@@ -101,7 +104,7 @@ export async function processRefunds(deps: SystemDeps, em: EntityManager, limit 
       const refund = await lockById(tx, Refund, claimed.id);
       if (!refund || refund.status !== RefundStatus.PENDING || refund.providerReference) return false;
       refund.providerReference = result.reference;
-      if (result.settled) await settleRefund(tx, refund, deps.clock.now());
+      if (result.settled) await settleRefund(tx, refund, deps.clock.now(), deps.config);
       await tx.flush();
       return true;
     });
@@ -110,9 +113,13 @@ export async function processRefunds(deps: SystemDeps, em: EntityManager, limit 
   return sent;
 }
 
-/** PENDING → SUCCEEDED: the provider sent the money back; posted to the ledger in the caller's transaction. */
-export async function settleRefund(em: EntityManager, refund: Refund, at: Date): Promise<void> {
+/**
+ * PENDING → SUCCEEDED: the provider sent the money back; posted to the ledger in the caller's
+ * transaction, and the after-sale case it was created for (if any) closes REFUNDED.
+ */
+export async function settleRefund(em: EntityManager, refund: Refund, at: Date, config: Config): Promise<void> {
   refund.status = transition(REFUND_TRANSITIONS, 'settle', refund.status, 'refund', { actors: ['system'] });
   const order = refund.order ? await em.findOneOrFail(Order, { id: refund.order.id }) : null;
   await postRefundSent(em, { refundId: refund.id, amount: refund.amount, shopId: order?.shop.id ?? null, orderId: order?.id ?? null, at });
+  await caseRefundSettled(em, refund.id, at, config);
 }

@@ -1,11 +1,12 @@
 import type { Context } from '../../context';
-import { InvitationStatus, MerchantApplication, MerchantApplicationStatus, Payment, Refund, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../../entities';
+import { Faq, InvitationStatus, MerchantApplication, MerchantApplicationStatus, Payment, Refund, ShopInvitation, ShopMember, ShopMemberRole, StaffRole } from '../../entities';
 import { visibleProduct } from '../catalog';
 import { visibleAddress } from '../identity';
 import { visiblePayout, visiblePosting, visibleSettlement } from '../money';
 import { visibleStocktake } from '../inventory';
 import { visibleCourse, visibleShop } from '../onboarding';
 import { visibleCart, visibleCartLine, visibleCheckout, visibleOrder, visibleShippingTemplate } from '../orders';
+import { visibleCase, visibleTicket } from '../aftersales';
 
 /** Loads one node by database key, or null when absent or not visible to the viewer. */
 type NodeFetcher = (ctx: Context, key: string) => Promise<object | null>;
@@ -74,6 +75,12 @@ const fetchers: Record<string, NodeFetcher> = {
   Settlement: (ctx, key) => visibleSettlement(ctx, key),
   // FINANCE staff.
   LedgerPosting: (ctx, key) => visiblePosting(ctx, key),
+  // Its requester, staff CUSTOMER_SERVICE and the named shop's OWNER and CUSTOMER_SERVICE members.
+  Ticket: (ctx, key) => visibleTicket(ctx, key),
+  // Its buyer, the shop's members and staff CUSTOMER_SERVICE.
+  AfterSaleCase: (ctx, key) => visibleCase(ctx, key),
+  // Anyone.
+  Faq: (ctx, key) => ctx.em.findOne(Faq, { id: key }),
 };
 
 /** The object of type `type` with database key `key`, or null when no such type can be refetched, it is absent or not visible. */

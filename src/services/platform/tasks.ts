@@ -9,6 +9,7 @@ import { purgeRateLimits } from '../identity';
 import { closeSettlements, sendPayouts } from '../money';
 import { autoConfirmDeliveries, completeOrders, expireCheckouts } from '../orders';
 import { processRefunds, repairPayments } from '../payments';
+import { autoApproveCases, autoCloseCases, autoReceiveCases, flagSlaBreaches } from '../aftersales';
 import { recordAudit } from './audit';
 
 /** What one run did: how many things it handled, and optionally a short note for operators. */
@@ -105,6 +106,30 @@ export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
       const { sent, failed, firstError } = await sendPayouts(deps, em);
       return { done: sent, note: failed > 0 ? `${failed} failed (${firstError}); retried next run` : undefined };
     },
+  },
+  {
+    name: 'after-sale-auto-approve',
+    description: 'Approves, for the merchant, after-sale requests left unanswered for AFTER_SALE_RESPONSE_HOURS (a REFUND_ONLY case is refunded).',
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => autoApproveCases(deps, em),
+  },
+  {
+    name: 'after-sale-auto-close',
+    description: 'Closes after-sale cases left by the buyer: approved returns not shipped within RETURN_SHIP_DAYS (WITHDRAWN), rejections not escalated within ESCALATION_DAYS (REJECTED), replacements and repairs not confirmed within AUTO_CONFIRM_DAYS (received).',
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => autoCloseCases(deps, em),
+  },
+  {
+    name: 'after-sale-auto-receive',
+    description: 'Receives, for the merchant, returns shipped more than RETURN_RECEIVE_DAYS ago (not restocked; a RETURN_AND_REFUND is refunded).',
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => autoReceiveCases(deps, em),
+  },
+  {
+    name: 'ticket-sla',
+    description: 'Flags the tickets nobody has answered within TICKET_FIRST_RESPONSE_HOURS of opening (their slaBreachedAt), once each; the result counts those flagged.',
+    schedule: '*/5 * * * *',
+    run: async (deps, em) => (await flagSlaBreaches(deps, em)).length,
   },
   {
     name: 'purge-rate-limits',

@@ -24,6 +24,10 @@ export const ORDER_STAFF: readonly S[] = [S.CUSTOMER_SERVICE, S.OPERATIONS];
 export const PRODUCT_REVIEW_STAFF: readonly S[] = [S.REVIEWER, S.OPERATIONS];
 /** Staff who moderate shops and products (suspend, ban). */
 export const MODERATION_STAFF: readonly S[] = [S.OPERATIONS, S.RISK];
+/** Shop roles that handle after-sale cases: answer, receive returns, resend, escalate, and see the shop's case list. */
+export const AFTER_SALE_ROLES: readonly M[] = [M.OWNER, M.MANAGER, M.CUSTOMER_SERVICE];
+/** Staff who see every after-sale case and rule on escalated ones. */
+export const AFTER_SALE_STAFF: readonly S[] = [S.CUSTOMER_SERVICE];
 /** Shop roles that see the shop's money: its settlements, balance and payouts. */
 export const SHOP_MONEY_ROLES: readonly M[] = [M.OWNER, M.FINANCE];
 /** Staff who run the platform's money: payouts, adjustments, the ledger and reconciliation. */

@@ -103,3 +103,11 @@ export function checkText(problems: Problems, value: string, path: string[], min
   if (charLength(trimmed) < min || charLength(trimmed) > max) problems.add(UserErrorCode.INVALID_INPUT, `${label} must be ${min} to ${max} characters`, path);
   return trimmed;
 }
+
+/** A parcel's carrier (1–60 characters) and tracking number (4–40 letters, digits and dashes), from `input.carrier` and `input.trackingNumber`. */
+export function checkParcel(problems: Problems, input: { carrier: string; trackingNumber: string }): { carrier: string; trackingNumber: string } {
+  const carrier = checkText(problems, input.carrier, ['input', 'carrier'], 1, 60, 'Carrier');
+  const trackingNumber = checkText(problems, input.trackingNumber, ['input', 'trackingNumber'], 4, 40, 'Tracking number');
+  if (!/^[A-Za-z0-9-]+$/.test(trackingNumber)) problems.add(UserErrorCode.INVALID_INPUT, 'Tracking numbers are letters, digits and dashes', ['input', 'trackingNumber']);
+  return { carrier, trackingNumber };
+}
