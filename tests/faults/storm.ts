@@ -122,6 +122,8 @@ export interface Seeded {
   /** Global IDs of every variant on sale. */
   variantIds: string[];
   buyers: Shopper[];
+  /** Each shop's OWNER token, by the shop's global ID (they answer after-sale cases). */
+  owners: Record<string, string>;
 }
 
 /**
@@ -136,14 +138,18 @@ export async function seed(t: TestApp, opts: { shops: number; variants: number; 
   const state = await builder.run();
   const buyers: Shopper[] = [];
   for (let i = 0; i < opts.buyers; i++) buyers.push(await newShopper(t));
-  return { variantIds: state.products.flatMap((p) => p.variantIds), buyers };
+  const owners = Object.fromEntries(state.shops.map((shop) => [shop.shopId, shop.owner.token]));
+  return { variantIds: state.products.flatMap((p) => p.variantIds), buyers, owners };
 }
 
 // --- Requests --------------------------------------------------------------------------------------
 
 const ADD_TO_CART = `mutation($input: AddToCartInput!) { addToCart(input: $input) { cart { lines { id } } errors { code } } }`;
 const CLEAR_LINE = `mutation($input: UpdateCartLineInput!) { updateCartLine(input: $input) { cart { id } errors { code } } }`;
-const CHECKOUT = `mutation($input: CheckoutInput!, $key: String!) { checkout(input: $input, idempotencyKey: $key) { checkout { id status total { amountMinor } orders { id } } errors { code } } }`;
+const CHECKOUT = `mutation($input: CheckoutInput!, $key: String!) { checkout(input: $input, idempotencyKey: $key) { checkout { id status total { amountMinor } orders { id shop { id } lines { id quantity } } } errors { code } } }`;
+const REQUEST_AFTER_SALE = `mutation($input: RequestAfterSaleInput!) { requestAfterSale(input: $input) { afterSaleCase { id status } errors { code } } }`;
+const RESPOND_AFTER_SALE = `mutation($input: RespondAfterSaleInput!) { respondAfterSale(input: $input) { afterSaleCase { id status } errors { code } } }`;
+const WITHDRAW_AFTER_SALE = `mutation($input: IdInput!) { withdrawAfterSale(input: $input) { afterSaleCase { id status } errors { code } } }`;
 const PAY = `mutation($input: PayCheckoutInput!) { payCheckout(input: $input) { payment { id status amount { amountMinor } } errors { code } } }`;
 const CANCEL = `mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { order { id status } errors { code } } }`;
 
@@ -153,6 +159,12 @@ export interface Requests {
   pay: { token: string; checkoutId: string };
   webhook: { eventId: string; type: 'payment.succeeded' | 'payment.failed'; paymentId: string };
   cancel: { token: string; orderId: string };
+  /** The buyer asks for the whole of a paid, unshipped order back (REFUND_ONLY of every unit). */
+  afterSale: { token: string; orderId: string; lines: { orderLineId: string; quantity: number }[] };
+  /** The shop's owner approves the case (the order is cancelled and refunded). */
+  approve: { token: string; caseId: string };
+  /** The buyer withdraws the case. */
+  withdraw: { token: string; caseId: string };
 }
 export type Kind = keyof Requests;
 
@@ -193,6 +205,9 @@ export const send: { [K in Kind]: (port: number, request: Requests[K]) => Promis
   checkout: (port, r) => mutation(port, r.token, CHECKOUT, { input: { addressId: r.addressId }, key: r.key }),
   pay: (port, r) => mutation(port, r.token, PAY, { input: { checkoutId: r.checkoutId, provider: 'MOCK' } }),
   cancel: (port, r) => mutation(port, r.token, CANCEL, { input: { orderId: r.orderId } }),
+  afterSale: (port, r) => mutation(port, r.token, REQUEST_AFTER_SALE, { input: { orderId: r.orderId, type: 'REFUND_ONLY', reason: 'Ordered by mistake', lines: r.lines } }),
+  approve: (port, r) => mutation(port, r.token, RESPOND_AFTER_SALE, { input: { caseId: r.caseId, decision: 'APPROVE' } }),
+  withdraw: (port, r) => mutation(port, r.token, WITHDRAW_AFTER_SALE, { input: { id: r.caseId } }),
   async webhook(port, r) {
     const body = JSON.stringify(r);
     const res = await post(port, '/webhooks/payments/mock', body, { 'x-signature': signer.sign(body) });
@@ -226,7 +241,17 @@ function mulberry32(seed: number): () => number {
 }
 
 /** The payload errors a storm request may meet: stock running out. Anything else is a problem. */
-const EXPECTED_CODES: Record<Kind, string[]> = { checkout: ['INSUFFICIENT_STOCK'], pay: [], cancel: [], webhook: [] };
+const EXPECTED_CODES: Record<Kind, string[]> = {
+  checkout: ['INSUFFICIENT_STOCK'],
+  pay: [],
+  cancel: [],
+  webhook: [],
+  // A double click: the second finds the first's case open.
+  afterSale: ['CASE_ALREADY_OPEN'],
+  // Approval and withdrawal race: the second finds the case moved on.
+  approve: ['INVALID_TRANSITION'],
+  withdraw: ['INVALID_TRANSITION'],
+};
 
 class Halt extends Error {}
 
@@ -244,7 +269,8 @@ async function all<T>(requests: Promise<T>[]): Promise<T[]> {
 /**
  * `clients` shoppers, each in a loop until `halt()`: add one or two variants to the cart, check out
  * with a recorded key (sometimes twice at once, a double click), then one of the endings below:
- * pay and settle (success events sometimes delivered twice at once or again later), a failed
+ * pay and settle (success events sometimes delivered twice at once or again later), pay and ask
+ * for the money back through an after-sale case the shop approves (racing a withdrawal), a failed
  * payment then a second one (sometimes followed by a late success for the first), a cancellation
  * before paying, a cancellation racing the success event, a cancellation after payment, or a
  * checkout or payment left open. A request without an answer ends the client's iteration.
@@ -293,7 +319,7 @@ export class Storm {
   }
 
   summary(): string {
-    const kinds = (['checkout', 'pay', 'webhook', 'cancel'] as const).map((kind) => {
+    const kinds = (['checkout', 'pay', 'webhook', 'cancel', 'afterSale', 'approve', 'withdraw'] as const).map((kind) => {
       const of = this.attempts.filter((a) => a.kind === kind);
       return `${kind} ${of.filter((a) => a.reply?.answered).length}/${of.length}`;
     });
@@ -384,8 +410,19 @@ export class Storm {
     const cancel = (orderId: string) => this.call('cancel', { token: buyer.token, orderId });
 
     const ending = rnd();
-    if (ending < 0.4) {
+    if (ending < 0.3) {
       await settle(await pay(rnd() < 0.15));
+    } else if (ending < 0.4) {
+      // Paid, then the buyer asks for the first order's money back before it ships (sometimes twice
+      // at once); its shop approves, sometimes racing the buyer's withdrawal.
+      await settle(await pay());
+      const order = checkout.orders[0];
+      const request = { token: buyer.token, orderId: order.id, lines: order.lines.map((l: { id: string; quantity: number }) => ({ orderLineId: l.id, quantity: l.quantity })) };
+      const asked = await all((rnd() < 0.15 ? [0, 1] : [0]).map(() => this.call('afterSale', request)));
+      const caseId = asked.find((a) => a.afterSaleCase)?.afterSaleCase.id as string | undefined;
+      if (!caseId) return;
+      const approve = this.call('approve', { token: this.seeded.owners[order.shop.id], caseId });
+      await all(rnd() < 0.3 ? [approve, this.call('withdraw', { token: buyer.token, caseId })] : [approve]);
     } else if (ending < 0.55) {
       const first = await pay();
       await settle(first, 'payment.failed');
@@ -444,6 +481,16 @@ export async function retryUnanswered(port: number, admin: Client, attempts: Att
       case 'cancel':
         expect(value.order?.status ?? value.errors[0]?.code, describe(attempt)).toBe(before !== null ? 'INVALID_TRANSITION' : 'CANCELLED');
         break;
+      case 'afterSale':
+        // Taken effect: the case is open, or refunded and the order cancelled; else a new case opens.
+        if (before !== null) expect(value.errors[0]?.code, describe(attempt)).toMatch(/^(CASE_ALREADY_OPEN|QUANTITY_EXCEEDED|AFTER_SALES_WINDOW_CLOSED)$/);
+        else expect(value.afterSaleCase?.status, `${describe(attempt)}: ${JSON.stringify(value)}`).toBe('REQUESTED');
+        break;
+      case 'approve':
+      case 'withdraw':
+        if (before !== null) expect(value.errors.map((e: { code: string }) => e.code), describe(attempt)).toEqual(['INVALID_TRANSITION']);
+        else expect(value.afterSaleCase?.status ?? value.errors[0]?.code, describe(attempt)).toMatch(/^(REFUNDING|CLOSED|INVALID_TRANSITION)$/);
+        break;
     }
   }
   // Retried once more, every request answers as it did: nothing happens twice.
@@ -464,7 +511,12 @@ export async function retryUnanswered(port: number, admin: Client, attempts: Att
         expect(value.outcome, describe(attempt)).toBe('replayed');
         break;
       case 'cancel':
+      case 'approve':
+      case 'withdraw':
         expect(value.errors.map((e: { code: string }) => e.code), describe(attempt)).toEqual(['INVALID_TRANSITION']);
+        break;
+      case 'afterSale':
+        expect(value.errors.length, describe(attempt)).toBe(1);
         break;
     }
   }
@@ -500,6 +552,15 @@ async function effectOf(admin: Client, attempt: Attempt): Promise<string | null>
     case 'cancel': {
       const r = attempt.request as Requests['cancel'];
       return one(`select id::text from orders where id = $1 and status = 'CANCELLED'`, [keyOf(r.orderId)]);
+    }
+    case 'afterSale': {
+      const r = attempt.request as Requests['afterSale'];
+      return one('select id::text from after_sale_case where order_id = $1 order by id limit 1', [keyOf(r.orderId)]);
+    }
+    case 'approve':
+    case 'withdraw': {
+      const r = attempt.request as Requests['approve'];
+      return one(`select id::text from after_sale_case where id = $1 and status <> 'REQUESTED'`, [keyOf(r.caseId)]);
     }
   }
 }
@@ -576,6 +637,15 @@ export const INVARIANTS: Record<string, string> = {
         or (c.status = 'PENDING_PAYMENT' and c.total <> coalesce(sum(o.total) filter (where o.status <> 'CANCELLED'), 0))`,
   'at most one pending payment per checkout and amount': `
     select checkout_id, amount, count(*)::int as n from payment where status = 'PENDING' group by checkout_id, amount having count(*) > 1`,
+  'an after-sale case’s lines are open while it is, and one open case holds a line at most': `
+    select l.id, l.open, c.status from after_sale_case_line l join after_sale_case c on c.id = l.case_id
+    where l.open <> (c.status <> 'CLOSED')
+       or exists (select 1 from after_sale_case_line o where o.order_line_id = l.order_line_id and o.open and l.open and o.id <> l.id)`,
+  'a refunding or refunded case has its refund, of its amount, on its order; an approved pre-shipment case cancelled its order': `
+    select c.id, c.status, c.outcome, r.amount, o.status as order_status
+    from after_sale_case c join orders o on o.id = c.order_id left join refund r on r.id = c.refund_id
+    where (c.status = 'REFUNDING' or c.outcome = 'REFUNDED')
+      and (r.id is null or r.order_id <> c.order_id or r.amount <> c.refund_amount or (o.shipped_at is null and o.status <> 'CANCELLED'))`,
   // The double-entry ledger (tests/helpers/ledger.ts): every posting balanced and the whole at zero,
   // each succeeded payment posted once, no order refunded beyond its total, refunds posted once.
   ...LEDGER_INVARIANTS,
@@ -613,6 +683,8 @@ export async function tally(admin: Client): Promise<Record<string, number>> {
     (select count(*) from refund)::int as refunds,
     (select count(*) from payment where status = 'PENDING' and provider_reference is null)::int as unopened_payments,
     (select count(*) from ledger_posting where kind = 'PAYMENT')::int as payment_postings,
-    (select count(*) from ledger_posting where kind = 'REFUND')::int as refund_postings`);
+    (select count(*) from ledger_posting where kind = 'REFUND')::int as refund_postings,
+    (select count(*) from after_sale_case)::int as after_sale_cases,
+    (select count(*) from after_sale_case where refund_id is not null)::int as after_sale_refunds`);
   return rows[0];
 }
