@@ -65,8 +65,8 @@ registerEnumType(AfterSaleOutcome, {
   description: 'How a CLOSED case ended.',
   valuesConfig: {
     REFUNDED: { description: 'The buyer got the refund.' },
-    REPLACED: { description: 'The buyer received replacement goods.' },
-    REPAIRED: { description: 'The buyer received the repaired goods.' },
+    REPLACED: { description: 'The buyer received replacement goods (which may take a new case).' },
+    REPAIRED: { description: 'The buyer received the repaired goods (which may take a new case).' },
     REJECTED: { description: 'Rejected by the merchant (not escalated in time) or ruled for the merchant; its units take no new case.' },
     WITHDRAWN: { description: 'Withdrawn by the buyer, or closed because the return was never shipped; its units may take a new case.' },
   },
@@ -283,7 +283,7 @@ export class AfterSaleCaseLine {
   @Property({ type: 'boolean', default: true })
   open: Opt<boolean> = true;
 
-  /** Units counted against the line: false once the case closed WITHDRAWN (a rejection or a ruling for the merchant stands). */
+  /** Units counted against the line: false once the case closed WITHDRAWN, REPLACED or REPAIRED (a refund, a rejection or a ruling for the merchant stands). */
   @Property({ type: 'boolean', default: true })
   counts: Opt<boolean> = true;
 }

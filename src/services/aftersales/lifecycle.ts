@@ -185,8 +185,10 @@ export async function stepCase(
     c.outcome = rule.outcome(c.type);
     c.closedAt = at;
     await em.flush();
-    // The lines are free for a later case; a withdrawn case gives its units back, a rejection stands.
-    await em.execute('update after_sale_case_line set open = false, counts = ? where case_id = ?', [c.outcome !== WITHDRAWN, c.id]);
+    // The lines are free for a later case. A withdrawn case gives its units back, and so does a
+    // replacement or repair (the buyer holds goods again, which may fail again); a rejection stands,
+    // and refunded units are paid back.
+    await em.execute('update after_sale_case_line set open = false, counts = ? where case_id = ?', [c.outcome === REFUNDED || c.outcome === REJECTED, c.id]);
   }
   const party = who.kinds.includes('system') ? AfterSaleParty.PLATFORM : partyOf(who.kinds);
   addCaseEvent(em, c, rule.event, party, at, note, who.userId);
