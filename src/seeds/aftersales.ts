@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context, SystemDeps } from '../context';
 import type { ManualClock } from '../services/shared';
-import { AfterSaleType, ArbitrationRuling, OrderLine, type Shop, TicketKind, type User } from '../entities';
+import { AfterSaleType, ArbitrationRuling, OrderLine, TicketKind, type User } from '../entities';
 import {
   addAfterSaleMessage,
   arbitrateAfterSale,
@@ -10,6 +10,7 @@ import {
   confirmReturnReceived,
   createFaq,
   escalateAfterSale,
+  flagSlaBreaches,
   openTicket,
   rateTicket,
   replyToTicket,
@@ -34,7 +35,6 @@ export interface DemoCaseKit {
   bob: User;
   merchant: User;
   support: User;
-  shop: Shop;
 }
 
 /**
@@ -118,7 +118,7 @@ const FAQS: { category: string; question: string; answer: string }[] = [
  * a complaint about blue-sea-digital answered by its owner, and one left unanswered past the
  * 24-hour target (flagged by `ticket-sla`).
  */
-export async function seedDemoTickets(kit: DemoCaseKit, orderId: string, flagBreaches: () => Promise<unknown>): Promise<number> {
+export async function seedDemoTickets(kit: DemoCaseKit, orderId: string): Promise<number> {
   const { as, alice, bob, merchant, support, clock } = kit;
   for (const [position, faq] of FAQS.entries()) await createFaq(as(support), { ...faq, position });
 
@@ -126,7 +126,7 @@ export async function seedDemoTickets(kit: DemoCaseKit, orderId: string, flagBre
   clock.set(new Date(startedAt.getTime() - 2 * 86_400_000));
   const unanswered = await openTicket(as(bob), { kind: TicketKind.QUESTION, subject: 'Invoice for a company purchase', body: '請問可以開公司發票嗎？' });
   clock.set(startedAt);
-  await flagBreaches();
+  await flagSlaBreaches(kit.deps, kit.em.fork());
 
   // Answered after 2 and 5 hours: serviceMetrics has response times to show.
   clock.set(new Date(startedAt.getTime() - 6 * 3_600_000));

@@ -9,7 +9,6 @@ import { adjustSettlement, closeSettlements, createPayout, receivePayoutEvent } 
 import { ManualClock } from '../services/shared';
 import { payCheckout, receivePaymentEvent } from '../services/payments';
 import { Viewer } from '../viewer';
-import { flagSlaBreaches } from '../services/aftersales';
 import { seedDemoCases, seedDemoTickets } from './aftersales';
 
 /**
@@ -146,8 +145,8 @@ export async function seedDemoOrders(em: EntityManager, config: Config): Promise
     return done.orders[0];
   };
   const bob = await em.findOneOrFail(User, { email: 'bob@demo.test' });
-  const kit = { as, deliveredOrder, deps, em, clock, alice, bob, merchant, support, shop };
+  const kit = { as, deliveredOrder, deps, em, clock, alice, bob, merchant, support };
   const cases = await seedDemoCases(kit);
-  const tickets = await seedDemoTickets(kit, delivered.orders[0], () => flagSlaBreaches(deps, em.fork()));
+  const tickets = await seedDemoTickets(kit, delivered.orders[0]);
   return { orders: placed, cases, tickets };
 }

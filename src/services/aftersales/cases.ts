@@ -15,16 +15,17 @@ import {
   OrderEventType,
   OrderLine,
   OrderStatus as O,
+  Shop,
   ShopMember,
   User,
 } from '../../entities';
 import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
-import { moveOrderStock, returnStock, sendReplacementStock } from '../inventory';
+import { moveCaseStock, moveOrderStock } from '../inventory';
 // The orders lifecycle and the refunds module alone (not their indexes): both import after-sales hooks.
 import { addEvent, PLATFORM, step as stepOrder } from '../orders/lifecycle';
 import { refundOrder } from '../payments/refunds';
 import { recordAudit } from '../platform';
-import { charLength, checkParcel, checkText, isHttpUrl, money, shareOf, toMinor } from '../shared';
+import { charLength, checkAttachmentUrls, checkParcel, checkText, money, shareOf, toMinor } from '../shared';
 import { addCaseEvent, caseActorKinds, type CaseActorRef, type CaseStep, partyOf, schedule, stepCase, TIMER } from './lifecycle';
 
 /**
@@ -35,7 +36,6 @@ import { addCaseEvent, caseActorKinds, type CaseActorRef, type CaseStep, partyOf
  * `send-refunds`); restocked returns through the stock ledger.
  */
 
-const MAX_EVIDENCE = 9;
 const MAX_LINES = 100;
 
 export interface RequestAfterSaleInput {
@@ -46,15 +46,6 @@ export interface RequestAfterSaleInput {
   description?: string | null;
   evidenceUrls?: string[] | null;
   refundAmount?: string | null;
-}
-
-function checkUrls(problems: Problems, urls: readonly string[] | null | undefined, field: string): string[] {
-  const list = [...(urls ?? [])];
-  if (list.length > MAX_EVIDENCE) problems.add(UserErrorCode.INVALID_INPUT, `At most ${MAX_EVIDENCE} attachments`, ['input', field]);
-  list.forEach((u, i) => {
-    if (!isHttpUrl(u)) problems.add(UserErrorCode.INVALID_INPUT, 'Attachments are http(s) URLs of at most 2048 characters', ['input', field, String(i)]);
-  });
-  return list;
 }
 
 /** Units each order line already gave to cases (open, or closed with the goods refunded, replaced or repaired), and whether one is open. */
@@ -97,7 +88,7 @@ export async function requestAfterSale(ctx: Context, input: RequestAfterSaleInpu
   const problems = new Problems();
   const reason = checkText(problems, input.reason, ['input', 'reason'], 2, 200, 'Reason');
   const description = input.description == null ? null : checkText(problems, input.description, ['input', 'description'], 0, 2000, 'Description') || null;
-  const evidenceUrls = checkUrls(problems, input.evidenceUrls, 'evidenceUrls');
+  const evidenceUrls = checkAttachmentUrls(problems, input.evidenceUrls, 'evidenceUrls');
   if (input.lines.length === 0 || input.lines.length > MAX_LINES) problems.add(UserErrorCode.INVALID_INPUT, `Name 1 to ${MAX_LINES} order lines`, ['input', 'lines']);
   const wanted = new Map<string, number>();
   input.lines.forEach((l, i) => {
@@ -262,6 +253,12 @@ function caseLines(em: EntityManager, c: AfterSaleCase): Promise<AfterSaleCaseLi
   return em.find(AfterSaleCaseLine, { afterSaleCase: c.id }, { populate: ['orderLine'], orderBy: { id: 'asc' } });
 }
 
+/** Moves the case's units in stock: a restocked return, or an exchange's replacement. */
+async function moveUnits(em: EntityManager, c: AfterSaleCase, move: 'return' | 'replace', at: Date, actorId: string | null): Promise<{ short: string[] }> {
+  const units = (await caseLines(em, c)).map((l) => ({ variantId: l.orderLine.variant.id, orderId: c.order.id, quantity: l.quantity }));
+  return moveCaseStock(em, units, move, at, actorId);
+}
+
 /** The value of the case's units (their share of their lines' totals): what a ruling for the buyer refunds by default. */
 async function caseUnitsValue(em: EntityManager, c: AfterSaleCase): Promise<number> {
   const lines = await caseLines(em, c);
@@ -274,8 +271,7 @@ async function approve(deps: SystemDeps, em: EntityManager, { c, order, who }: L
   const action: CaseStep = c.type === T.REFUND_ONLY ? (auto ? 'autoApproveRefund' : 'approveRefund') : auto ? 'autoApproveReturn' : 'approveReturn';
   await stepCase(em, c, action, who, at, deps.config, note);
   if (c.type === T.REFUND_ONLY) return refundCase(deps, em, c, order, at, who.userId);
-  const shop = await em.findOneOrFail(Order, { id: order.id }, { populate: ['shop'] });
-  c.returnAddress = returnAddress ?? shop.shop.address ?? null;
+  c.returnAddress = returnAddress ?? (await em.findOneOrFail(Shop, { id: order.shop.id })).address ?? null;
 }
 
 /** The goods came back: restocked if the merchant says so (RETURN movements), and a RETURN_AND_REFUND refunded at once. */
@@ -284,10 +280,7 @@ async function receive(deps: SystemDeps, em: EntityManager, { c, order, who }: L
     if (restock && c.type === T.REPAIR) throw new Failure(UserErrorCode.INVALID_INPUT, 'Repaired goods go back to the buyer: they are not restocked', ['input', 'restock']);
   });
   c.restocked = restock;
-  if (restock) {
-    const lines = await caseLines(em, c);
-    await returnStock(em, lines.map((l) => ({ variantId: l.orderLine.variant.id, orderId: order.id, quantity: l.quantity })), at, who.userId);
-  }
+  if (restock) await moveUnits(em, c, 'return', at, who.userId);
   if (c.type === T.RETURN_AND_REFUND) {
     await stepCase(em, c, 'refund', TIMER, at, deps.config, `Refund of ${money(c.refundAmount, deps.config.currency).amount} ${deps.config.currency}`);
     await refundCase(deps, em, c, order, at, who.userId);
@@ -330,14 +323,12 @@ export function resendAfterSale(ctx: Context, input: { caseId: string; carrier: 
   const problems = new Problems();
   const parcel = checkParcel(problems, input);
   problems.throwIfAny();
-  return onCase(ctx, input.caseId, async (em, { c, order, who }, now) => {
+  return onCase(ctx, input.caseId, async (em, { c, who }, now) => {
     await stepCase(em, c, 'resend', who, now, ctx.deps.config, `${parcel.carrier} ${parcel.trackingNumber}`);
     c.resendShipment = { ...parcel, shippedAt: now };
     // An exchange's replacement units leave on-hand stock (EXCHANGE movements); a repair sends back the buyer's own goods.
-    if (c.type === T.EXCHANGE) {
-      const units = (await caseLines(em, c)).map((l) => ({ variantId: l.orderLine.variant.id, orderId: order.id, quantity: l.quantity }));
-      const { short } = await sendReplacementStock(em, units, now, who.userId);
-      if (short.length > 0) throw new Failure(UserErrorCode.INSUFFICIENT_STOCK, 'Not enough stock on hand for the replacement', ['input', 'caseId']);
+    if (c.type === T.EXCHANGE && (await moveUnits(em, c, 'replace', now, who.userId)).short.length > 0) {
+      throw new Failure(UserErrorCode.INSUFFICIENT_STOCK, 'Not enough stock on hand for the replacement', ['input', 'caseId']);
     }
   });
 }
@@ -395,7 +386,7 @@ export function withdrawAfterSale(ctx: Context, caseKey: string): Promise<AfterS
 export function addAfterSaleMessage(ctx: Context, input: { caseId: string; body: string; attachmentUrls?: string[] | null }): Promise<AfterSaleCase> {
   const problems = new Problems();
   const body = checkText(problems, input.body, ['input', 'body'], 1, 2000, 'Message');
-  const attachmentUrls = checkUrls(problems, input.attachmentUrls, 'attachmentUrls');
+  const attachmentUrls = checkAttachmentUrls(problems, input.attachmentUrls, 'attachmentUrls');
   problems.throwIfAny();
   return onCase(ctx, input.caseId, async (em, { c, who }, now) => {
     if (who.kinds.length === 0) throw new ForbiddenError('Only the buyer, the shop’s after-sales members and platform staff write in a case');

@@ -114,10 +114,9 @@ export function caseActorKinds(viewer: Viewer, c: AfterSaleCase, shopRole: ShopM
 
 const PARTY: Record<CaseActor, AfterSaleParty> = { buyer: AfterSaleParty.BUYER, merchant: AfterSaleParty.MERCHANT, staff: AfterSaleParty.PLATFORM, system: AfterSaleParty.PLATFORM };
 
-/** The party a person acts for on a case, by precedence (staff on their own purchase still write as the buyer). */
+/** The party someone acting as `kinds` acts for (one kind at most: see caseActorKinds; the timers are PLATFORM). */
 export function partyOf(kinds: readonly CaseActor[]): AfterSaleParty {
-  const kind = (['buyer', 'merchant', 'staff', 'system'] as const).find((k) => kinds.includes(k));
-  return kind ? PARTY[kind] : AfterSaleParty.PLATFORM;
+  return kinds.length > 0 ? PARTY[kinds[0]] : AfterSaleParty.PLATFORM;
 }
 
 const HOUR = 3_600_000;
@@ -190,8 +189,7 @@ export async function stepCase(
     // and refunded units are paid back.
     await em.execute('update after_sale_case_line set open = false, counts = ? where case_id = ?', [c.outcome === REFUNDED || c.outcome === REJECTED, c.id]);
   }
-  const party = who.kinds.includes('system') ? AfterSaleParty.PLATFORM : partyOf(who.kinds);
-  addCaseEvent(em, c, rule.event, party, at, note, who.userId);
+  addCaseEvent(em, c, rule.event, partyOf(who.kinds), at, note, who.userId);
 }
 
 /** What someone acting as `kinds` may do next with the case at `now`, from the table. */

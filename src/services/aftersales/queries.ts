@@ -30,15 +30,21 @@ export async function orderCases(ctx: Context, order: Order): Promise<AfterSaleC
   return ctx.loaders.casesByOrderId.load(order.id);
 }
 
-/** Cases newest first, keyset on (created_at, id): each scope is one composite index. */
-async function listCases(ctx: Context, where: Record<string, unknown>, args: PageArgs): Promise<Page<AfterSaleCase>> {
+/** The orders cases are listed in, each a keyset on an index of the scope: newest first, or oldest escalation first (the arbitration queue). */
+const CASE_ORDERS = {
+  newest: { column: 'created_at', direction: 'desc', key: (c: AfterSaleCase) => c.createdAt },
+  escalation: { column: 'escalated_at', direction: 'asc', key: (c: AfterSaleCase) => c.escalatedAt! },
+} as const;
+
+async function listCases(ctx: Context, where: Record<string, unknown>, args: PageArgs, order: keyof typeof CASE_ORDERS = 'newest'): Promise<Page<AfterSaleCase>> {
   const window = pageWindow(args, ['timestamp', 'id']);
+  const { column, direction, key } = CASE_ORDERS[order];
   const keys = [
-    { column: 'c.created_at', direction: 'desc' as const },
-    { column: 'c.id', direction: 'desc' as const },
+    { column: `c.${column}`, direction },
+    { column: 'c.id', direction },
   ];
   const rows = await applyKeyset(ctx.em.createQueryBuilder(AfterSaleCase, 'c').select('*').where(where), keys, window).getResultList();
-  return page(rows, window, (c) => [c.createdAt.toISOString(), c.id], () => ctx.em.count(AfterSaleCase, where));
+  return page(rows, window, (c) => [key(c).toISOString(), c.id], () => ctx.em.count(AfterSaleCase, where));
 }
 
 export function myAfterSaleCases(ctx: Context, args: PageArgs): Promise<Page<AfterSaleCase>> {
@@ -59,15 +65,8 @@ export async function shopAfterSaleCases(ctx: Context, shopId: string, args: Pag
 }
 
 /** Escalated cases, oldest escalation first (staff CUSTOMER_SERVICE). */
-export async function arbitrationQueue(ctx: Context, args: PageArgs): Promise<Page<AfterSaleCase>> {
-  const window = pageWindow(args, ['timestamp', 'id']);
-  const where = { status: S.ARBITRATION };
-  const keys = [
-    { column: 'c.escalated_at', direction: 'asc' as const },
-    { column: 'c.id', direction: 'asc' as const },
-  ];
-  const rows = await applyKeyset(ctx.em.createQueryBuilder(AfterSaleCase, 'c').select('*').where(where), keys, window).getResultList();
-  return page(rows, window, (c) => [c.escalatedAt!.toISOString(), c.id], () => ctx.em.count(AfterSaleCase, where));
+export function arbitrationQueue(ctx: Context, args: PageArgs): Promise<Page<AfterSaleCase>> {
+  return listCases(ctx, { status: S.ARBITRATION }, args, 'escalation');
 }
 
 /** What the viewer may do next with the case. */

@@ -9,7 +9,7 @@ import type { Viewer } from '../../viewer';
 import { visibleProduct } from '../catalog';
 import { visibleShop } from '../onboarding';
 import { recordAudit } from '../platform';
-import { checkText, isHttpUrl, transition, type TransitionTable } from '../shared';
+import { checkAttachmentUrls, checkText, transition, type TransitionTable } from '../shared';
 
 /**
  * Customer-service tickets (客服工單, 投訴): a signed-in user opens one about a question, a shop, a
@@ -43,7 +43,6 @@ export const TICKET_TRANSITIONS: TransitionTable<TicketStatus, TicketStep, Ticke
   rate: { from: [RESOLVED], to: CLOSED, by: [TicketParty.REQUESTER] },
 };
 
-export const MAX_ATTACHMENTS = 9;
 const HOUR = 3_600_000;
 
 // --- Who may see a ticket -----------------------------------------------------------------------
@@ -92,14 +91,6 @@ export function isOverdue(ticket: Ticket, now: Date): boolean {
 
 // --- Validation ---------------------------------------------------------------------------------
 
-function checkAttachments(problems: Problems, urls: readonly string[] | null | undefined): string[] {
-  const list = (urls ?? []).map((u) => u.trim());
-  if (list.length > MAX_ATTACHMENTS) problems.add(UserErrorCode.INVALID_INPUT, `At most ${MAX_ATTACHMENTS} attachments`, ['input', 'attachmentUrls']);
-  list.forEach((url, i) => {
-    if (!isHttpUrl(url)) problems.add(UserErrorCode.INVALID_INPUT, 'An attachment must be an http or https URL', ['input', 'attachmentUrls', String(i)]);
-  });
-  return list;
-}
 
 // --- Opening ------------------------------------------------------------------------------------
 
@@ -168,7 +159,7 @@ export async function openTicket(ctx: Context, input: OpenTicketInput): Promise<
   const problems = new Problems();
   const subject = checkText(problems, input.subject, ['input', 'subject'], 3, 120, 'Subject');
   const body = checkText(problems, input.body, ['input', 'body'], 1, 5000, 'Body');
-  const attachmentUrls = checkAttachments(problems, input.attachmentUrls);
+  const attachmentUrls = checkAttachmentUrls(problems, input.attachmentUrls, 'attachmentUrls');
   if (input.kind === TicketKind.COMPLAINT_ABOUT_SHOP && !input.shopId && !input.orderId && !input.productId) {
     problems.add(UserErrorCode.INVALID_INPUT, 'A complaint about a shop names the shop, or an order or product of it', ['input', 'shopId']);
   }
@@ -237,7 +228,7 @@ export interface TicketReplyInput {
 export async function replyToTicket(ctx: Context, input: TicketReplyInput): Promise<Ticket> {
   const problems = new Problems();
   const body = checkText(problems, input.body, ['input', 'body'], 1, 5000, 'Body');
-  const attachmentUrls = checkAttachments(problems, input.attachmentUrls);
+  const attachmentUrls = checkAttachmentUrls(problems, input.attachmentUrls, 'attachmentUrls');
   problems.throwIfAny();
   return withTicket(ctx, input.ticketId, async (em, ticket, party) => {
     let step: TicketStep;

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { rowShape, selectRows } from '../../db/rows';
 import { StockMovementReason } from '../../entities';
-import { applyMoves, type StockMove } from './moves';
+import { applyMoves, type MoveGuard, type StockMove } from './moves';
 
 /** Stock moves of orders: a checkout's reservation, and the sale, release or restock of whole orders. */
 
@@ -59,26 +59,23 @@ export async function moveOrderStock(em: EntityManager, orderIds: string[], move
   if (short.length > 0) throw new Error(`Order stock of missing variants ${short.join(', ')}`);
 }
 
-/** Units a buyer returned that the merchant puts back on hand (after-sales): RETURN movements, stamped `at`. */
-export async function returnStock(em: EntityManager, units: readonly Wanted[], at: Date, actorId: string | null): Promise<void> {
-  if (units.length === 0) return;
-  const { short } = await applyMoves(
-    em,
-    units.map((u) => ({ variantId: u.variantId, orderId: u.orderId, dOnHand: u.quantity, dReserved: 0 })),
-    { reason: StockMovementReason.RETURN, actorId, guard: 'none', at },
-  );
-  if (short.length > 0) throw new Error(`Returned stock of missing variants ${short.join(', ')}`);
-}
+type CaseStockMove = 'return' | 'replace';
+
+const CASE_MOVES: Record<CaseStockMove, { sign: 1 | -1; reason: StockMovementReason; guard: MoveGuard }> = {
+  // Units a buyer returned that the merchant restocks: back on hand, whatever the variant's state.
+  return: { sign: 1, reason: StockMovementReason.RETURN, guard: 'none' },
+  // An exchange's replacement units: out of on-hand stock, never below what checkouts hold reserved.
+  replace: { sign: -1, reason: StockMovementReason.EXCHANGE, guard: 'available' },
+};
 
 /**
- * Replacement units a merchant sends for an after-sale exchange: EXCHANGE movements out of on-hand
- * stock, never below what checkouts hold reserved. Returns the variants that lacked the units.
+ * Stock moves of after-sale cases, stamped `at`: a restocked return or an exchange's replacement.
+ * Returns the variants that lacked the units (a replacement only: a return is always made).
  */
-export async function sendReplacementStock(em: EntityManager, units: readonly Wanted[], at: Date, actorId: string | null): Promise<{ short: string[] }> {
-  const { short } = await applyMoves(
-    em,
-    units.map((u) => ({ variantId: u.variantId, orderId: u.orderId, dOnHand: -u.quantity, dReserved: 0 })),
-    { reason: StockMovementReason.EXCHANGE, actorId, guard: 'available', at },
-  );
+export async function moveCaseStock(em: EntityManager, units: readonly Wanted[], move: CaseStockMove, at: Date, actorId: string | null): Promise<{ short: string[] }> {
+  if (units.length === 0) return { short: [] };
+  const { sign, reason, guard } = CASE_MOVES[move];
+  const { short } = await applyMoves(em, units.map((u) => ({ variantId: u.variantId, orderId: u.orderId, dOnHand: sign * u.quantity, dReserved: 0 })), { reason, actorId, guard, at });
+  if (guard === 'none' && short.length > 0) throw new Error(`Returned stock of missing variants ${short.join(', ')}`);
   return { short };
 }

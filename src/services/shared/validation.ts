@@ -111,3 +111,16 @@ export function checkParcel(problems: Problems, input: { carrier: string; tracki
   if (!/^[A-Za-z0-9-]+$/.test(trackingNumber)) problems.add(UserErrorCode.INVALID_INPUT, 'Tracking numbers are letters, digits and dashes', ['input', 'trackingNumber']);
   return { carrier, trackingNumber };
 }
+
+/** Photos and files a message or case may carry (the seeds' nine-picture limit). */
+export const MAX_ATTACHMENTS = 9;
+
+/** Attachment URLs at `input.<field>`: at most MAX_ATTACHMENTS, each an http(s) URL (trimmed). */
+export function checkAttachmentUrls(problems: Problems, urls: readonly string[] | null | undefined, field: string): string[] {
+  const list = (urls ?? []).map((u) => u.trim());
+  if (list.length > MAX_ATTACHMENTS) problems.add(UserErrorCode.INVALID_INPUT, `At most ${MAX_ATTACHMENTS} attachments`, ['input', field]);
+  list.forEach((url, i) => {
+    if (!isHttpUrl(url)) problems.add(UserErrorCode.INVALID_INPUT, 'An attachment must be an http or https URL of at most 2048 characters', ['input', field, String(i)]);
+  });
+  return list;
+}
