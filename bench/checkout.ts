@@ -33,13 +33,16 @@ function soldOut(payload: Payload, step: Step): boolean {
   throw new Unexpected(`${step}: ${codes.join(', ')}`);
 }
 
-/** One purchase as a shopper makes it: add one unit to the cart, check out, pay, and the provider's signed webhook. */
-async function purchase(base: string, secret: string, shopper: Shopper, variantId: string, rec: Recorder): Promise<Outcome> {
+/**
+ * One purchase as a shopper makes it: add one unit to the cart, check out (with `couponId`, a
+ * UserCoupon global ID, when given), pay, and the provider's signed webhook.
+ */
+async function purchase(base: string, secret: string, shopper: Shopper, variantId: string, rec: Recorder, couponId?: string): Promise<Outcome> {
   const added = await gql(base, ADD_TO_CART, { input: { variantId, quantity: 1 } }, shopper.token);
   rec.record('addToCart', added.ms);
   if (soldOut(payloadOf(added, 'addToCart', 'addToCart'), 'addToCart')) return 'sold-out';
 
-  const placed = await gql(base, CHECKOUT, { input: { addressId: shopper.addressId }, key: randomUUID() }, shopper.token);
+  const placed = await gql(base, CHECKOUT, { input: { addressId: shopper.addressId, ...(couponId ? { couponIds: [couponId] } : {}) }, key: randomUUID() }, shopper.token);
   rec.record('checkout', placed.ms);
   const checkout = payloadOf(placed, 'checkout', 'checkout');
   if (soldOut(checkout, 'checkout')) return 'sold-out';
@@ -79,6 +82,8 @@ export interface StockProof {
 
 export interface CheckoutResult extends LoadResult {
   purchases: number;
+  /** Purchases whose checkout passed a coupon (see `coupons`). */
+  withCoupon: number;
   /** INSUFFICIENT_STOCK payload answers once the stock ran out: expected, not errors. */
   insufficientStock: number;
   soldOut: boolean;
@@ -100,6 +105,12 @@ export async function checkoutLoop(opts: {
   stopAtSoldOut: boolean;
   /** Purchases per shopper at most. */
   perShopper?: number;
+  /**
+   * Unused coupons (UserCoupon global IDs) per shopper's user key: each checkout passes the first
+   * one left in `couponIds`, and a placed checkout uses it up (coupons are single-use); a shopper
+   * with none left checks out without.
+   */
+  coupons?: Map<string, string[]>;
 }): Promise<CheckoutResult> {
   const all = new Latencies();
   const perStep = Object.fromEntries(STEPS.map((s) => [s, new Latencies()])) as Record<Step, Latencies>;
@@ -111,6 +122,7 @@ export async function checkoutLoop(opts: {
   };
   const failures: string[] = [];
   let purchases = 0;
+  let withCoupon = 0;
   let insufficientStock = 0;
   let errors = 0;
   const started = performance.now();
@@ -119,9 +131,16 @@ export async function checkoutLoop(opts: {
     opts.shoppers.map(async (shopper) => {
       for (let n = 0; n < (opts.perShopper ?? Infinity) && performance.now() < deadline && failures.length < 10; n++) {
         try {
-          const outcome = await purchase(opts.base, opts.secret, shopper, opts.variantId, rec);
-          if (outcome === 'bought') purchases++;
-          else {
+          const left = opts.coupons?.get(shopper.userId);
+          const couponId = left?.[0];
+          const outcome = await purchase(opts.base, opts.secret, shopper, opts.variantId, rec, couponId);
+          if (outcome === 'bought') {
+            purchases++;
+            if (couponId) {
+              left!.shift();
+              withCoupon++;
+            }
+          } else {
             insufficientStock++;
             if (opts.stopAtSoldOut) return;
           }
@@ -142,6 +161,7 @@ export async function checkoutLoop(opts: {
     gqlErrors: 0,
     sample: failures[0],
     purchases,
+    withCoupon,
     insufficientStock,
     soldOut,
     steps: Object.fromEntries(STEPS.map((s) => [s, { ...perStep[s].summary(), requests: perStep[s].count }])) as CheckoutResult['steps'],

@@ -29,12 +29,18 @@ export const PRODUCT = `query Product($id: ID!) {
   }
 }`;
 
+/**
+ * The cart page: lines by shop with their totals, the discounts the promotions give, and the coupons
+ * of the shopper's that would take something off (empty lists when there are none).
+ */
 export const CART = `query Cart {
   cart {
     id
-    subtotal { amount } shippingTotal { amount } total { amount }
+    subtotal { amount } shippingTotal { amount } discountTotal { amount } total { amount }
     shippingAddress { id province city }
-    groups { shop { id name } subtotal { amount } shippingFee { amount } lines { id } }
+    discounts { source title fundedBy amount { amount } }
+    applicableCoupons { discount { amount } coupon { id title validUntil } }
+    groups { shop { id name } subtotal { amount } shippingFee { amount } discountTotal { amount } total { amount } lines { id } }
     lines { id quantity problem lineTotal { amount } variant { id sku title price { amount } product { id title } } }
   }
 }`;

@@ -3,8 +3,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every load scenario (requests over HTTP, reported as req/s), in the order a full run drives them. */
-export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'cart', 'checkout', 'merchant-orders'] as const;
+export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'merchant-orders'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/**
+ * Scenarios run with live promotions and coupons (bench/promotions.ts), each beside the plain
+ * scenario it repeats on the same fixtures, and held to a share of its figures.
+ */
+export const WITH_PROMOTIONS = { 'cart-promotions': 'cart', 'checkout-promotions': 'checkout' } as const satisfies Partial<Record<ScenarioName, ScenarioName>>;
 /**
  * Scenarios that are no request load: measured in-process after the load scenarios and reported
  * in their own section (`settle`: the settlement close of a week of orders, bench/settle.ts).
@@ -61,6 +66,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --workers N         server worker processes, WEB_CONCURRENCY (default: cores; --smoke 1)
   --pool-max N        DATABASE_POOL_MAX per worker (default 10)
   --scenarios a,b     some of: ${ALL_SCENARIOS.join(', ')} (settle alone starts no server)
+                      cart-promotions and checkout-promotions repeat cart and checkout with live
+                      promotions (a platform 滿減 with tiers, 10% off capped in each shop bought from)
+                      and a 5.00 platform coupon per shopper (checkout passes one in couponIds);
+                      the promotions are cancelled after each
   --settle-orders N   completed orders the settle scenario closes (default 100000; --smoke 2000)
   --settle-shops N    shops they belong to, each one settlement (default 1000; --smoke 50)
   --stock N           units of the limited-stock variant the checkout loop sells out (default 500; --smoke 30)

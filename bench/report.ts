@@ -3,6 +3,7 @@ import type { StockProof } from './checkout';
 import type { CpuUse } from './cpu';
 import type { LoadResult } from './load';
 import type { SettleResult } from './settle';
+import type { DiscountProof } from './promotions';
 import type { LatencySummary } from './stats';
 
 export interface ScenarioResult extends LoadResult {
@@ -16,8 +17,22 @@ export interface ScenarioResult extends LoadResult {
   rss: { primaryMb: number; workersMb: number[] };
   cpu?: CpuUse;
   ratio: { pg?: number; fastify?: number };
+  /** A with-promotions scenario against the plain one it repeats: req/s and p99 with ÷ without. */
+  vsPlain?: { scenario: string; rps: number; p99: number };
+  /** The promotions and coupons live during a with-promotions scenario, and the proof they applied. */
+  promotions?: {
+    promotions: string[];
+    couponsGranted: number;
+    /** What was checked, in a sentence. */
+    summary: string;
+    /** The checkout scenario's proof from the database. */
+    proof?: DiscountProof;
+    problems: string[];
+  };
   checkout?: {
     purchases: number;
+    /** Purchases whose checkout passed a coupon. */
+    withCoupon?: number;
     insufficientStock: number;
     soldOut: boolean;
     steps: Record<string, LatencySummary & { requests: number }>;
@@ -60,7 +75,7 @@ export function markdownTable(result: BenchResult): string {
   rows.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const s of result.scenarios) {
     const extra = s.checkout
-      ? ` (${s.checkout.purchases} orders, ${s.checkout.insufficientStock} × INSUFFICIENT_STOCK expected)`
+      ? ` (${s.checkout.purchases} orders${s.checkout.withCoupon ? ` (${s.checkout.withCoupon} with a coupon)` : ''}, ${s.checkout.insufficientStock} × INSUFFICIENT_STOCK expected)`
       : s.cacheHits
         ? ` (${Math.round((s.cacheHits / Math.max(s.requests, 1)) * 100)}% cache hits)`
         : '';
@@ -77,6 +92,37 @@ export function markdownTable(result: BenchResult): string {
     rows.push(`| *ceiling: bare pg loop, ${name} SQL (${p.statements} statements)* | ${f(p.rps, 0)} | ${f(p.latency.p50)} | ${f(p.latency.p90)} | ${f(p.latency.p99)} | ${p.errors} | – | – | ${p.statements} | ${p.cpu?.postgresMsPerRequest != null ? `PG ${f(p.cpu.postgresMsPerRequest)}` : '–'} | – | 100% | – |`);
   }
   return rows.join('\n');
+}
+
+/**
+ * Each with-promotions scenario beside the plain one it repeats: req/s, p99, SQL and CPU per
+ * request, with the ratio with ÷ without (the target is ≥ 80% of the plain req/s).
+ */
+export function promotionsTable(result: BenchResult): string | undefined {
+  const pairs = result.scenarios.filter((s) => s.vsPlain).map((s) => ({ s, plain: result.scenarios.find((x) => x.name === s.vsPlain!.scenario)! }));
+  if (!pairs.length) return undefined;
+  const rows = [
+    '| with promotions vs plain | req/s plain → with | ratio | p99 ms plain → with | ratio | SQL/req plain → with | CPU ms/req server + PG plain → with | CPU ratio plain ÷ with |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  // The throughput the CPU per request allows, with ÷ without: what the req/s ratio would be on an
+  // otherwise idle machine (the req/s of a shared box move with its neighbours, this much less).
+  const cpuTotal = (c: CpuUse | undefined) => (c ? c.serverMsPerRequest + (c.postgresMsPerRequest ?? 0) : undefined);
+  for (const { s, plain } of pairs) {
+    const [a, b] = [cpuTotal(plain.cpu), cpuTotal(s.cpu)];
+    rows.push(
+      `| ${s.name} vs ${plain.name} | ${f(plain.rps, 0)} → ${f(s.rps, 0)} | ${pct(s.vsPlain!.rps)} | ${f(plain.latency.p99)} → ${f(s.latency.p99)} | ${pct(s.vsPlain!.p99)} | ${f(plain.sqlPerRequest, 2)} → ${f(s.sqlPerRequest, 2)} | ${cpu(plain.cpu)} → ${cpu(s.cpu)} | ${a && b ? pct(a / b) : '–'} |`,
+    );
+  }
+  for (const { s, plain } of pairs) {
+    if (!s.checkout || !plain.checkout) continue;
+    for (const [step, l] of Object.entries(s.checkout.steps)) {
+      const b = plain.checkout.steps[step];
+      if (b) rows.push(`| ${s.name} vs ${plain.name}: ${step} step | ${b.requests} → ${l.requests} requests | | ${f(b.p99)} → ${f(l.p99)} | ${b.p99 ? pct(l.p99 / b.p99) : '–'} | | | |`);
+    }
+  }
+  const notes = pairs.filter(({ s }) => s.promotions).map(({ s }) => `${s.name}: ${s.promotions!.summary}${s.promotions!.problems.length ? ` PROBLEMS: ${s.promotions!.problems.join('; ')}` : ''}`);
+  return [...rows, ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
 }
 
 /** The `settle` scenario's own table: one close of a week of orders, and the idempotent second close. */
@@ -97,15 +143,18 @@ export function targetsTable(targets: Target[]): string {
 }
 
 export function checkoutDetail(result: BenchResult): string | undefined {
-  const s = result.scenarios.find((x) => x.checkout);
-  if (!s?.checkout) return undefined;
-  const lines = ['| checkout step | requests | p50 ms | p90 ms | p99 ms |', '|---|--:|--:|--:|--:|'];
-  for (const [step, l] of Object.entries(s.checkout.steps)) lines.push(`| ${step} | ${l.requests} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} |`);
-  const p = s.checkout.stock;
-  if (p) {
+  const all = result.scenarios.filter((x) => x.checkout);
+  if (!all.length) return undefined;
+  const lines = [`| checkout step${all.length > 1 ? ' (scenario)' : ''} | requests | p50 ms | p90 ms | p99 ms |`, '|---|--:|--:|--:|--:|'];
+  for (const s of all) {
+    for (const [step, l] of Object.entries(s.checkout!.steps)) lines.push(`| ${step}${all.length > 1 ? ` (${s.name})` : ''} | ${l.requests} | ${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} |`);
+  }
+  for (const s of all) {
+    const p = s.checkout!.stock;
+    if (!p) continue;
     lines.push('');
     lines.push(
-      `Stock of ${p.variant}: ${p.stockAtStart} available at the start; on_hand ${p.onHandBefore} → ${p.onHandAfter}, reserved ${p.reservedBefore} → ${p.reservedAfter}; ` +
+      `${all.length > 1 ? `${s.name}: ` : ''}Stock of ${p.variant}: ${p.stockAtStart} available at the start; on_hand ${p.onHandBefore} → ${p.onHandAfter}, reserved ${p.reservedBefore} → ${p.reservedAfter}; ` +
         `order lines placed in the loop: ${p.unitsPaid} units paid, ${p.unitsPending} awaiting payment in ${p.orders} orders; ${p.releasedMeanwhile ? `${p.releasedMeanwhile} earlier reservations released meanwhile; ` : ''}ledger ${p.ledgerOnHand}/${p.ledgerReserved}. ` +
         (p.problems.length ? `PROBLEMS: ${p.problems.join('; ')}` : 'No oversell: sold + reserved ≤ available at the start, and order lines, variant and ledger agree.'),
     );

@@ -16,14 +16,15 @@ import { startEmbeddedPostgres } from '../src/db/embedded';
 import { bareFastify, type Captured, captureStatements, explainStatements, pgLoop } from './ceilings';
 import { checkoutLoop, proveStock, stockBefore } from './checkout';
 import { CpuMeter } from './cpu';
-import { gqlBody } from './client';
+import { gqlBody, gqlOk } from './client';
 import { BENCH_DATA_DIR, type BenchDatabase, prepareDatabase } from './database';
 import { type Fixtures, prepareFixtures, setAvailable } from './fixtures';
 import { Cleanup, sleep, withTimeout } from './lifecycle';
 import { cleanGraphql, drive, type LoadResult } from './load';
 import { CART, PRODUCT, PRODUCTS, SHOP_ORDERS } from './operations';
-import { type BenchOptions, parseOptions, type ScenarioName } from './options';
-import { type BenchResult, checkoutDetail, compareWith, markdownTable, type ScenarioResult, settleTable, type Target, targetsTable } from './report';
+import { type BenchOptions, parseOptions, type ScenarioName, WITH_PROMOTIONS } from './options';
+import { type BenchPromotions, COUPON_AMOUNT_OFF, grantCoupons, insertBenchPromotions, proveDiscounts, removeBenchPromotions } from './promotions';
+import { type BenchResult, checkoutDetail, compareWith, markdownTable, promotionsTable, type ScenarioResult, settleTable, type Target, targetsTable } from './report';
 import { buildIfStale, type RunningServer, startServer } from './server';
 import { runSettle, SETTLE_MAX_STATEMENTS, SETTLE_TARGET_MS, type SettleResult } from './settle';
 
@@ -34,11 +35,16 @@ const TITLES: Record<ScenarioName, string> = {
   category: 'category + PRICE_ASC, page 3 by cursor',
   detail: 'product detail (100 products)',
   cart: 'signed-in cart read',
+  'cart-promotions': 'signed-in cart read, promotions and a coupon live',
   checkout: 'checkout + pay + webhook until sold out',
+  'checkout-promotions': 'checkout with a coupon + pay + webhook until sold out, promotions live',
   'merchant-orders': 'merchant order list, 20',
 };
 /** Scenarios held to the listing and search targets, each against the bare pg loop of its own SQL. */
 const CATALOG: ScenarioName[] = ['listing', 'search-zh', 'search-en', 'category'];
+/** A with-promotions scenario keeps at least this share of its plain scenario's req/s. */
+const PROMOTIONS_MIN_RATIO = 0.8;
+const withPromotions = (name: string): name is keyof typeof WITH_PROMOTIONS => Object.hasOwn(WITH_PROMOTIONS, name);
 
 const startedAt = performance.now();
 const log = (message: string) => console.log(`[bench +${((performance.now() - startedAt) / 1000).toFixed(1)}s] ${message}`);
@@ -121,6 +127,7 @@ function requestsOf(name: ScenarioName, bodies: Record<string, string>, fx: Fixt
     case 'detail':
       return fx.productIds.map((id) => graphqlRequest(gqlBody(PRODUCT, { id })));
     case 'cart':
+    case 'cart-promotions':
       return fx.cartShoppers.map((s) => graphqlRequest(gqlBody(CART), s.token));
     case 'merchant-orders':
       return [graphqlRequest(gqlBody(SHOP_ORDERS, { slug: fx.merchant.shopSlug }), fx.merchant.token)];
@@ -139,14 +146,64 @@ function failuresOf(r: LoadResult): string[] {
   return out;
 }
 
-async function runScenario(
-  name: ScenarioName,
-  ctx: { opts: BenchOptions; db: BenchDatabase; server: RunningServer; fx: Fixtures; bodies: Record<string, string>; sql: SqlCounter; cpu: CpuMeter },
-): Promise<ScenarioResult> {
+type ScenarioContext = { opts: BenchOptions; db: BenchDatabase; server: RunningServer; fx: Fixtures; bodies: Record<string, string>; sql: SqlCounter; cpu: CpuMeter };
+
+async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { opts, db } = ctx;
+  const checkout = name === 'checkout' || name === 'checkout-promotions' ? name : undefined;
+  log(`${name}: warm-up ${opts.warmup} s, then ${checkout ? `until ${opts.stock} units sell out` : `${opts.duration} s`} at ${opts.connections} connections`);
+  if (!withPromotions(name)) return checkout ? runCheckout(checkout, ctx) : runLoad(name, ctx);
+  // The same fixtures as the plain scenario, with the promotions live only while this one runs.
+  const promos = await insertBenchPromotions(db, ctx.fx);
+  log(`  live: ${promos.promotions.length} promotions (${[...new Set(promos.promotions.map((p) => p.title))].join('; ')}), platform coupon ${COUPON_AMOUNT_OFF / 100} off`);
+  try {
+    return checkout ? await runCheckout(checkout, ctx, promos) : await runLoad(name, ctx, promos);
+  } finally {
+    const removed = await removeBenchPromotions(db);
+    log(`  promotions cancelled (${removed.promotions}), unused bench coupons expired (${removed.coupons})`);
+  }
+}
+
+/**
+ * With the promotions live, every cart shopper holds one platform coupon, and each cart shows the
+ * platform 滿減 and its shops' 10% as discounts and the coupon as applicable: checked once per
+ * shopper before the load, and every response of the load must carry a promotion discount.
+ */
+async function prepareCartPromotions(ctx: ScenarioContext, promos: BenchPromotions): Promise<NonNullable<ScenarioResult['promotions']>> {
+  const { db, server, fx } = ctx;
+  const coupons = await grantCoupons(db, promos.campaignId, fx.cartShoppers, 1);
+  type Amount = { amount: string };
+  type CartView = { cart: { subtotal: Amount; discountTotal: Amount; discounts: { source: string; fundedBy: string; amount: Amount }[]; applicableCoupons: { discount: Amount; coupon: { id: string } }[] } };
+  const problems: string[] = [];
+  const seen: { subtotal: number; discount: number; discounts: number; applicable: number }[] = [];
+  for (const shopper of fx.cartShoppers) {
+    const { cart } = await gqlOk<CartView>(server.url, CART, {}, shopper.token);
+    const promotionDiscounts = cart.discounts.filter((d) => d.source === 'PROMOTION');
+    const platform = promotionDiscounts.some((d) => d.fundedBy === 'PLATFORM');
+    const shop = promotionDiscounts.some((d) => d.fundedBy === 'SHOP');
+    const coupon = coupons.get(shopper.userId)?.[0];
+    const applicable = cart.applicableCoupons.find((a) => a.coupon.id === coupon);
+    if (!platform || !shop) problems.push(`${shopper.email}: the cart lacks the platform 滿減 or a shop's 10% (${JSON.stringify(cart.discounts).slice(0, 200)})`);
+    if (!applicable || Math.round(Number(applicable.discount.amount) * 100) !== COUPON_AMOUNT_OFF) problems.push(`${shopper.email}: the coupon is not applicable for ${COUPON_AMOUNT_OFF / 100}`);
+    seen.push({ subtotal: Number(cart.subtotal.amount), discount: Number(cart.discountTotal.amount), discounts: promotionDiscounts.length, applicable: cart.applicableCoupons.length });
+  }
+  const first = seen[0];
+  return {
+    promotions: promos.promotions.map((p) => p.title),
+    couponsGranted: fx.cartShoppers.length,
+    summary: first
+      ? `each of ${seen.length} carts (subtotal ${first.subtotal.toFixed(2)}) shows ${first.discounts} promotion discounts, ${first.discount.toFixed(2)} off in all, and ${first.applicable} applicable coupon; every response of the load carried a PROMOTION discount.`
+      : 'no cart shopper',
+    problems: problems.slice(0, 5),
+  };
+}
+
+/** A scenario of requests autocannon sends in turn on every connection. */
+async function runLoad(name: ScenarioName, ctx: ScenarioContext, promos?: BenchPromotions): Promise<ScenarioResult> {
   const { opts, server, fx, sql, cpu } = ctx;
-  log(`${name}: warm-up ${opts.warmup} s, then ${name === 'checkout' ? `until ${opts.stock} units sell out` : `${opts.duration} s`} at ${opts.connections} connections`);
-  if (name === 'checkout') return runCheckout(ctx);
-  const spec = { url: `${server.url}/graphql`, connections: opts.connections, requests: requestsOf(name, ctx.bodies, fx), verify: cleanGraphql };
+  const promotions = promos ? await prepareCartPromotions(ctx, promos) : undefined;
+  const verify = promos ? (body: string) => cleanGraphql(body) && body.includes('"source":"PROMOTION"') : cleanGraphql;
+  const spec = { url: `${server.url}/graphql`, connections: opts.connections, requests: requestsOf(name, ctx.bodies, fx), verify };
   // Requests still running on the server when the client stops must finish before the SQL count starts or ends.
   const drainMs = (r: LoadResult) => Math.min(10_000, Math.max(300, r.latency.max * 1.5 || 0));
   if (opts.warmup > 0) await sleep(drainMs(await drive({ ...spec, seconds: opts.warmup })));
@@ -156,40 +213,75 @@ async function runScenario(
   await sleep(drainMs(result));
   const used = cpu.end(result.requests + opts.connections);
   const count = await sql.stop(result.requests, opts.connections);
-  return { name, title: TITLES[name], ...result, sqlPerRequest: count.perRequest, sql: count, cpu: used, rss: server.rss(), ratio: {}, failures: failuresOf(result) };
+  const failures = failuresOf(result);
+  if (promotions) failures.push(...promotions.problems);
+  return { name, title: TITLES[name], ...result, sqlPerRequest: count.perRequest, sql: count, cpu: used, rss: server.rss(), ratio: {}, promotions, failures };
 }
 
-async function runCheckout(ctx: { opts: BenchOptions; db: BenchDatabase; server: RunningServer; fx: Fixtures; sql: SqlCounter; cpu: CpuMeter }): Promise<ScenarioResult> {
+/**
+ * The checkout loop until the limited variant sells out. With promotions (`checkout-promotions`),
+ * each shopper holds enough platform coupons for the checkouts it will likely make and passes an
+ * unused one in `couponIds` each time (none once its coupons are used up); afterwards the database
+ * must show every order discounted and each coupon used once (bench/promotions.ts, proveDiscounts).
+ */
+async function runCheckout(name: 'checkout' | 'checkout-promotions', ctx: ScenarioContext, promos?: BenchPromotions): Promise<ScenarioResult> {
   const { opts, db, server, fx, sql, cpu } = ctx;
   const base = { base: server.url, secret: server.webhookSecret, shoppers: fx.checkoutShoppers };
+  // A checkout refused as sold out leaves its line in the cart: an earlier checkout scenario's
+  // would make this one's orders two units.
+  await db.sql('delete from cart_line where user_id in (?)', [fx.checkoutShoppers.map((s) => s.userId)]);
+  let warmWithCoupon = 0;
   if (opts.warmup > 0) {
-    const warm = await checkoutLoop({ ...base, variantId: fx.warmup.variantId, seconds: opts.warmup, stopAtSoldOut: false });
-    if (warm.failures.length) throw new Error(`checkout warm-up failed: ${warm.failures[0]}`);
+    const coupons = promos ? await grantCoupons(db, promos.campaignId, fx.checkoutShoppers, 2) : undefined;
+    const warm = await checkoutLoop({ ...base, variantId: fx.warmup.variantId, seconds: opts.warmup, stopAtSoldOut: false, coupons });
+    if (warm.failures.length) throw new Error(`${name} warm-up failed: ${warm.failures[0]}`);
+    warmWithCoupon = warm.withCoupon;
   }
   await sleep(300);
   // Exactly --stock units, whatever earlier runs or the expiry job left.
   await setAvailable(server.url, db, fx.merchant.token, fx.limited.variantKey, opts.stock);
+  // A shopper's fair share of the stock and two more: most checkouts pass a coupon, and a wallet
+  // stays the size a shopper's might be (each pricing reads and weighs every usable coupon).
+  const perShopper = Math.ceil(opts.stock / Math.max(fx.checkoutShoppers.length, 1)) + 2;
+  const coupons = promos ? await grantCoupons(db, promos.campaignId, fx.checkoutShoppers, perShopper) : undefined;
   const before = await stockBefore(db, fx.limited.variantKey);
   await sql.start();
   cpu.begin();
   // Bounded: the stock should sell out long before this.
   const limit = Math.max(60, opts.duration * 8, opts.stock / 4);
-  const result = await checkoutLoop({ ...base, variantId: fx.limited.variantId, seconds: limit, stopAtSoldOut: true });
+  const result = await checkoutLoop({ ...base, variantId: fx.limited.variantId, seconds: limit, stopAtSoldOut: true, coupons });
   const used = cpu.end(result.requests);
   const count = await sql.stop(result.requests, 0);
   const stock = await proveStock(db, { key: fx.limited.variantKey, sku: fx.limited.sku }, before, result.purchases);
   const failures = [...failuresOf(result), ...result.failures.slice(0, 3), ...stock.problems];
   if (!result.soldOut && !result.failures.length) failures.push(`the stock did not sell out within ${limit} s (${result.purchases} of ${stock.stockAtStart} sold): lower --stock`);
+  let promotions: ScenarioResult['promotions'];
+  if (promos) {
+    // Over the warm-up's orders and the loop's alike: all were placed with the promotions live.
+    const proof = await proveDiscounts(db, promos, warmWithCoupon + result.withCoupon);
+    failures.push(...proof.problems);
+    promotions = {
+      promotions: proof.promotions,
+      couponsGranted: proof.couponsGranted,
+      summary:
+        `${proof.ordersDiscounted} of ${proof.orders} orders (warm-up and loop) discounted, ${proof.ordersWithBoth} by both the platform 滿減 and the shop's 10% ` +
+        `(${proof.promotionDiscounts} PROMOTION + ${proof.couponDiscounts} COUPON discount rows, ${(proof.discountTotal / 100).toFixed(2)} off in all, ${(proof.platformDiscount / 100).toFixed(2)} platform-funded and posted to PLATFORM_PROMOTIONS); ` +
+        `${proof.checkoutsWithCoupon} checkouts passed a coupon (${result.withCoupon} of ${result.purchases} in the loop; wallets topped up to ${perShopper} coupons), ${proof.couponsUsed} coupons used once each.`,
+      proof,
+      problems: proof.problems,
+    };
+  }
   return {
-    name: 'checkout',
-    title: TITLES.checkout,
+    name,
+    title: TITLES[name],
     ...result,
     sqlPerRequest: count.perRequest,
     sql: count,
     cpu: used,
     rss: server.rss(),
     ratio: {},
-    checkout: { purchases: result.purchases, insufficientStock: result.insufficientStock, soldOut: result.soldOut, steps: result.steps, stock },
+    promotions,
+    checkout: { purchases: result.purchases, withCoupon: promos ? result.withCoupon : undefined, insufficientStock: result.insufficientStock, soldOut: result.soldOut, steps: result.steps, stock },
     failures,
   };
 }
@@ -222,6 +314,29 @@ function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections:
       const stock = s.checkout.stock;
       targets.push({ name: 'no oversell, no errors', scenario: s.name, measured: stock ? (stock.oversold ? 'OVERSOLD' : `${s.checkout.purchases} orders, ${s.errors} errors`) : 'not proven', target: 'no oversell, 0 errors', met: !!stock && !stock.oversold && !stock.problems.length && !s.errors });
     }
+  }
+  for (const s of result.scenarios) {
+    if (!s.vsPlain) continue;
+    const plain = result.scenarios.find((x) => x.name === s.vsPlain!.scenario)!;
+    const what = s.checkout ? 'checkout loop' : 'cart';
+    targets.push({
+      name: `${what} with promotions ≥ ${PROMOTIONS_MIN_RATIO * 100}% of plain ${what} req/s`,
+      scenario: s.name,
+      measured: `${Math.round(s.vsPlain.rps * 100)}% (${s.rps} vs ${plain.rps} req/s; p99 ${s.latency.p99} vs ${plain.latency.p99} ms)`,
+      target: `≥ ${PROMOTIONS_MIN_RATIO * 100}%`,
+      met: s.vsPlain.rps >= PROMOTIONS_MIN_RATIO,
+    });
+  }
+  for (const s of result.scenarios) {
+    if (!s.promotions) continue;
+    const p = s.promotions.proof;
+    targets.push({
+      name: 'promotions and the coupon applied',
+      scenario: s.name,
+      measured: p ? `${p.ordersWithBoth}/${p.orders} orders, ${p.couponDiscounts} coupons` : s.promotions.problems.length ? 'not on every cart' : 'every cart',
+      target: p ? 'every order, a coupon each time one was passed' : 'every cart',
+      met: !s.promotions.problems.length,
+    });
   }
   const rss = result.scenarios.flatMap((s) => s.rss.workersMb);
   if (rss.length) targets.push({ name: 'RSS per worker < 300 MB', scenario: 'all', measured: `${Math.max(...rss).toFixed(0)} MB`, target: '< 300 MB', met: Math.max(...rss) < 300 });
@@ -306,6 +421,9 @@ async function main(): Promise<number> {
       log,
     );
     const fx = await prepareFixtures(server.url, db, { connections: opts.connections, stock: opts.stock }, log);
+    // Promotions and coupons an interrupted run left live would change what the plain scenarios measure.
+    const stale = await removeBenchPromotions(db);
+    if (stale.promotions || stale.coupons) log(`cancelled ${stale.promotions} bench promotions and expired ${stale.coupons} bench coupons an earlier run left live`);
     const bodies = catalogBodies(opts, fx);
     const captured: Record<string, Captured> = await captureStatements(db, bodies);
     // The bytes of a real listing response, for the bare Fastify ceiling.
@@ -357,6 +475,11 @@ async function main(): Promise<number> {
       if (ceilings.bareFastify) s.ratio.fastify = Math.round((s.rps / ceilings.bareFastify.rps) * 1000) / 1000;
       const pg = ceilings.pg[s.name];
       if (pg) s.ratio.pg = Math.round((s.rps / pg.rps) * 1000) / 1000;
+      const plainName = withPromotions(s.name) ? WITH_PROMOTIONS[s.name] : undefined;
+      const plain = plainName ? scenarios.find((x) => x.name === plainName) : undefined;
+      if (plain && plain.rps > 0 && plain.latency.p99 > 0) {
+        s.vsPlain = { scenario: plain.name, rps: Math.round((s.rps / plain.rps) * 1000) / 1000, p99: Math.round((s.latency.p99 / plain.latency.p99) * 1000) / 1000 };
+      }
     }
     const result: BenchResult = {
       version: 1,
@@ -407,6 +530,8 @@ async function main(): Promise<number> {
     );
     console.log('');
     console.log(markdownTable(result));
+    const promotions = promotionsTable(result);
+    if (promotions) console.log(`\n${promotions}`);
   } else {
     console.log(`## Benchmark ${machine}; settle only, on ${result.database.where}`);
   }

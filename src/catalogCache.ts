@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Kind, type OperationDefinitionNode, parse } from 'graphql';
+import { BREAK, Kind, type OperationDefinitionNode, parse, visit } from 'graphql';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 
 /** Root fields whose answers are the same for every anonymous caller and change only with the catalog. */
 const CATALOG_ROOTS = new Set(['products', 'product', 'categories', 'category', 'brands', 'brand', '__typename']);
+/** Fields whose answers change with the clock as well (a promotion starts or ends on time): never cached. */
+const CLOCK_FIELDS = new Set(['promotions']);
 const CHANNEL = 'catalog_changed';
 /** application_name of the LISTEN session, so operators (and tests) can find it in pg_stat_activity. */
 export const LISTENER_NAME = 'marketplace-catalog-cache';
@@ -154,7 +156,16 @@ function judge(query: string): boolean {
   try {
     const doc = parse(query);
     const operations = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    let timed = false;
+    visit(doc, {
+      Field(node) {
+        if (!CLOCK_FIELDS.has(node.name.value)) return undefined;
+        timed = true;
+        return BREAK;
+      },
+    });
     return (
+      !timed &&
       operations.length === 1 &&
       operations[0].operation === 'query' &&
       operations[0].selectionSet.selections.every((s) => s.kind === Kind.FIELD && CATALOG_ROOTS.has(s.name.value))

@@ -71,7 +71,7 @@ export async function createContext(
   return {
     em,
     viewer,
-    loaders: createLoaders(em),
+    loaders: createLoaders(em, () => deps.clock.now()),
     requestId: request.id,
     log: request.log,
     ip: request.ip,
@@ -86,5 +86,5 @@ export async function createContext(
  * a given viewer.
  */
 export function contextAs(deps: AppDeps, em: EntityManager, viewer: Viewer, opts: { requestId: string; log: FastifyBaseLogger }): Context {
-  return { em, viewer, loaders: createLoaders(em), requestId: opts.requestId, log: opts.log, ip: '127.0.0.1', userAgent: undefined, deps, now: () => deps.clock.now() };
+  return { em, viewer, loaders: createLoaders(em, () => deps.clock.now()), requestId: opts.requestId, log: opts.log, ip: '127.0.0.1', userAgent: undefined, deps, now: () => deps.clock.now() };
 }

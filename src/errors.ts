@@ -65,6 +65,12 @@ export enum UserErrorCode {
   CASE_ALREADY_OPEN = 'CASE_ALREADY_OPEN',
   QUANTITY_EXCEEDED = 'QUANTITY_EXCEEDED',
   REFUND_EXCEEDS_PAID = 'REFUND_EXCEEDS_PAID',
+  // promotions and coupons
+  COUPON_SOLD_OUT = 'COUPON_SOLD_OUT',
+  COUPON_LIMIT_REACHED = 'COUPON_LIMIT_REACHED',
+  COUPON_NOT_APPLICABLE = 'COUPON_NOT_APPLICABLE',
+  COUPON_EXPIRED = 'COUPON_EXPIRED',
+  PROMOTION_BUDGET_EXHAUSTED = 'PROMOTION_BUDGET_EXHAUSTED',
 }
 
 registerEnumType(UserErrorCode, {
@@ -84,7 +90,7 @@ registerEnumType(UserErrorCode, {
     CATEGORY_NOT_FOUND: { description: 'A referenced category does not exist.' },
     BRAND_NOT_FOUND: { description: 'A referenced brand does not exist.' },
     BRAND_NAME_TAKEN: { description: 'Another brand has this name (case-insensitive).' },
-    SHOP_NOT_ACTIVE: { description: 'The shop is suspended or closed: its products cannot be changed.' },
+    SHOP_NOT_ACTIVE: { description: 'The shop is suspended or closed: its products cannot be changed. Promotions and coupon campaigns are created by ACTIVE shops only.' },
     SKU_TAKEN: { description: 'Another variant of the shop (or of this input) uses this SKU; `field` names the variant.' },
     LISTING_STANDARD: { description: 'The product breaks a listing standard (商品上架標準); `field` names the part to fix. Checked on submit and on every change of a product on sale.' },
     PRODUCT_UNCHANGED: { description: 'A rejected product must be edited before it is submitted again.' },
@@ -121,6 +127,11 @@ registerEnumType(UserErrorCode, {
     CASE_ALREADY_OPEN: { description: 'An order line already has an open after-sale case (one at a time), or the order has one and cannot be cancelled or shipped until it closes.' },
     QUANTITY_EXCEEDED: { description: 'More units than were bought, minus what earlier cases took.' },
     REFUND_EXCEEDS_PAID: { description: 'More than was paid for the order, minus what was refunded and what open cases ask.' },
+    COUPON_SOLD_OUT: { description: 'Every coupon of the campaign has been claimed.' },
+    COUPON_LIMIT_REACHED: { description: 'You already hold as many coupons of this campaign as one shopper may claim (`perUserLimit`, whether used or not).' },
+    COUPON_NOT_APPLICABLE: { description: 'Claiming: the coupon is not for you (new users only and you have a paid order; a member level you have not reached; its shop is not trading). At checkout and in a quote: the coupon is not yours, already used, of a shop not in the checkout, a second platform coupon or a second one of a shop, short of its minimum spend, or covers nothing in the cart.' },
+    COUPON_EXPIRED: { description: 'Claiming: the campaign is not open (its claim window has not started or is over, or it was ended). At checkout and in a quote: the coupon is past its validity or not valid yet.' },
+    PROMOTION_BUDGET_EXHAUSTED: { description: 'A promotion’s budget ran out while the checkout was priced: review the quote and try again.' },
   },
 });
 
@@ -180,7 +191,20 @@ export const PUBLIC_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   // The database connection was lost or refused: transient, the client may retry (`retryable: true`).
   'SERVICE_UNAVAILABLE',
+  // A query's expected failure (see FailureError): the same codes a mutation's payload `errors` carry.
+  ...Object.values(UserErrorCode),
 ]);
+
+/**
+ * A Failure thrown where no payload can carry it (a query, e.g. `checkoutQuote`): a GraphQL error
+ * with the first user error's code and `field`, its message naming every problem.
+ */
+export class FailureError extends GraphQLError {
+  constructor(failure: Failure) {
+    const [first] = failure.errors;
+    super(failure.message, { extensions: { code: first.code, ...(first.field ? { field: first.field } : {}) } });
+  }
+}
 
 export class UnauthenticatedError extends GraphQLError {
   constructor(message = 'Sign in to do this', httpStatus?: number) {

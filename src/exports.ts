@@ -17,7 +17,7 @@ import { money } from './services/shared';
  * shop's, 403 for a member of the shop whose role may not see its money.
  */
 
-const HEADER = ['Date (Asia/Shanghai)', 'Order number', 'Kind', 'Gross', 'Commission', 'Refund', 'Adjustment', 'Net', 'Note'];
+const HEADER = ['Date (Asia/Shanghai)', 'Order number', 'Kind', 'Gross', 'Shop discount', 'Platform discount', 'Commission', 'Refund', 'Adjustment', 'Net', 'Note'];
 
 /** A cell: text a spreadsheet would run as a formula is made text with a leading apostrophe; quoted when needed (RFC 4180). */
 export function csvCell(value: string): string {
@@ -35,8 +35,9 @@ const dateOnly = new Intl.DateTimeFormat('sv-SE', { timeZone: SETTLEMENT_TIME_ZO
 /** The statement as CSV text, with its byte-order mark. */
 export function statementCsv(lines: SettlementLineRow[], currency: string): string {
   const amount = (minor: number) => money(minor, currency).amount;
-  const figures = (l: Pick<SettlementLineRow, 'gross' | 'commission' | 'refund' | 'adjustment' | 'net'>) => [l.gross, l.commission, l.refund, l.adjustment, l.net].map(amount);
-  const total = { gross: 0, commission: 0, refund: 0, adjustment: 0, net: 0 };
+  const figures = (l: Pick<SettlementLineRow, 'gross' | 'shopDiscount' | 'platformDiscount' | 'commission' | 'refund' | 'adjustment' | 'net'>) =>
+    [l.gross, l.shopDiscount, l.platformDiscount, l.commission, l.refund, l.adjustment, l.net].map(amount);
+  const total = { gross: 0, shopDiscount: 0, platformDiscount: 0, commission: 0, refund: 0, adjustment: 0, net: 0 };
   let body = `\uFEFF${csvRow(HEADER)}`;
   for (const l of lines) {
     for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += l[k];

@@ -106,7 +106,7 @@ export class ShippingAddress {
 @ObjectType({ implements: Node, description: 'An order of one shop.' })
 @Entity({ tableName: 'orders' })
 @Check({ name: 'orders_amounts_check', expression: '"subtotal" >= 0 and "shipping_fee" >= 0 and "discount_total" >= 0 and "total" = "subtotal" + "shipping_fee" - "discount_total" and "total" >= 0' })
-@Check({ name: 'orders_money_check', expression: '"commission" >= 0 and "platform_discount" >= 0 and "platform_discount" <= "discount_total"' })
+@Check({ name: 'orders_money_check', expression: '"commission" >= 0 and "platform_discount" >= 0 and "platform_discount" <= "discount_total" and "shipping_discount" between 0 and least("shipping_fee", "discount_total")' })
 @Index({ name: 'orders_shop_idx', properties: ['shop', 'placedAt', 'id'] })
 @Index({ name: 'orders_shop_status_idx', properties: ['shop', 'status', 'placedAt', 'id'] })
 @Index({ name: 'orders_buyer_idx', properties: ['buyer', 'placedAt', 'id'] })
@@ -157,6 +157,10 @@ export class Order extends TimestampedNode {
   @Property({ type: new BigIntType('number'), default: 0 })
   platformDiscount: Opt<number> = 0;
 
+  /** The part of discountTotal taken off the shipping fee (free-shipping coupons); the rest is on the lines. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  shippingDiscount: Opt<number> = 0;
+
   @Field(() => ShippingAddress, { description: 'Where it goes, as given at checkout.' })
   @Property({ type: 'jsonb' })
   shippingAddress!: ShippingAddress;
@@ -199,6 +203,7 @@ export class Order extends TimestampedNode {
 @Entity({ tableName: 'order_line' })
 @Check({ name: 'order_line_amounts_check', expression: '"quantity" > 0 and "unit_price" >= 0 and "line_total" = "unit_price" * "quantity"' })
 @Check({ name: 'order_line_commission_check', expression: '"commission_rate" between 0 and 1 and "commission" between 0 and "line_total"' })
+@Check({ name: 'order_line_discount_check', expression: '"discount" between 0 and "line_total" and "platform_discount" between 0 and "discount"' })
 export class OrderLine {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
@@ -240,9 +245,21 @@ export class OrderLine {
   @Property({ type: 'decimal', precision: 5, scale: 4, default: '0' })
   commissionRate: Opt<string> = '0';
 
-  /** round_half_even(lineTotal × commissionRate), minor units; never recomputed. */
+  /** round_half_even((lineTotal − shop-funded discount) × commissionRate), minor units; never recomputed. */
   @Property({ type: new BigIntType('number'), default: 0 })
   commission: Opt<number> = 0;
+
+  /** The order's discounts allocated to this line (largest remainder), minor units: the buyer paid lineTotal − discount. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  discount: Opt<number> = 0;
+
+  /** The platform-funded part of `discount`. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  platformDiscount: Opt<number> = 0;
+
+  @Field(() => Boolean, { description: 'A gift with purchase (買贈), at 0.' })
+  @Property({ type: 'boolean', default: false })
+  gift: Opt<boolean> = false;
 }
 
 export enum OrderEventType {

@@ -12,6 +12,7 @@ import { LedgerEntry, LedgerPosting } from './Ledger';
 import { Payment, PaymentEvent, Refund } from './Payment';
 import { MockProviderRecord, Payout, PayoutEvent, Settlement } from './Settlement';
 import { Product, ProductStatusChange, ProductVariant } from './Product';
+import { CouponCampaign, OrderDiscount, Promotion, UserCoupon } from './Promotion';
 import { ShippingTemplate } from './ShippingTemplate';
 import { RefreshToken } from './RefreshToken';
 import { ScheduledTaskState } from './ScheduledTaskState';
@@ -38,6 +39,7 @@ export {
   CartLine,
   Category,
   Checkout,
+  CouponCampaign,
   Faq,
   LedgerEntry,
   LedgerPosting,
@@ -46,6 +48,7 @@ export {
   MockProviderRecord,
   Order,
   OrderEvent,
+  OrderDiscount,
   OrderLine,
   Payment,
   PaymentEvent,
@@ -54,6 +57,7 @@ export {
   Product,
   ProductStatusChange,
   ProductVariant,
+  Promotion,
   QuizAttempt,
   QuizQuestion,
   RefreshToken,
@@ -74,6 +78,7 @@ export {
   TrainingCourse,
   TrainingLesson,
   User,
+  UserCoupon,
 };
 export { AttributeType, CategoryAttribute } from './Category';
 export * from './enums';
@@ -88,6 +93,7 @@ export { PaymentProviderName, PaymentStatus, RefundStatus } from './Payment';
 export { LedgerAccount, PostingKind, SETTLED_KINDS, SHOP_ACCOUNTS } from './Ledger';
 export { PayoutProviderName, PayoutStatus, ProviderRecordKind, SettlementStatus } from './Settlement';
 export type { RegionRuleData, ShippingRuleData } from './ShippingTemplate';
+export { CouponAudience, CouponKind, DiscountSource, Funder, PromotionKind, PromotionStatus, type PromotionTierData, type ScopeData, UserCouponStatus } from './Promotion';
 export { TicketKind, TicketMessageKind, TicketParty, TicketStatus } from './Ticket';
 
 /** Every entity the ORM knows; add new ones here. */
@@ -141,4 +147,8 @@ export const entities = [
   AfterSaleCaseLine,
   AfterSaleMessage,
   AfterSaleEvent,
+  Promotion,
+  CouponCampaign,
+  UserCoupon,
+  OrderDiscount,
 ];

@@ -8,9 +8,11 @@ import {
   ApplicationDecision,
   Brand,
   Category,
+  CouponCampaign,
   InvitationStatus,
   LedgerPosting,
   Order,
+  OrderDiscount,
   OrderEvent,
   OrderLine,
   Payment,
@@ -18,6 +20,7 @@ import {
   Product,
   ProductStatusChange,
   ProductVariant,
+  Promotion,
   QuizQuestion,
   Refund,
   Settlement,
@@ -31,8 +34,10 @@ import {
   TrainingCourse,
   TrainingLesson,
   User,
+  UserCoupon,
 } from '../entities';
 import { entitiesByIds, entitiesWhereIn } from '../db/rows';
+import { promotionsForProducts } from '../services/promotions/badges';
 
 /** Groups rows by a key, in the order of `keys`, with an empty list for keys without rows. */
 export function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
@@ -69,7 +74,7 @@ function manyBy<T extends object>(
  * DataLoaders for one request. Named <Target>By<Key>; a page of N parents costs one query per
  * relation, not N.
  */
-export function createLoaders(em: EntityManager) {
+export function createLoaders(em: EntityManager, now: () => Date = () => new Date()) {
   return {
     userById: byId(em, User),
     shopById: byId(em, Shop),
@@ -135,6 +140,11 @@ export function createLoaders(em: EntityManager) {
       return keys.map(() => courses);
     }),
     orderById: byId(em, Order),
+    promotionById: byId(em, Promotion),
+    couponCampaignById: byId(em, CouponCampaign),
+    promotionsByProductId: new DataLoader<string, Promotion[]>((ids) => promotionsForProducts(em, ids, now())),
+    userCouponById: byId(em, UserCoupon),
+    discountsByOrderId: manyBy(em, OrderDiscount, 'order_id', (d) => d.order.id),
     orderLinesByOrderId: manyBy(em, OrderLine, 'order_id', (l) => l.order.id),
     orderEventsByOrderId: manyBy(em, OrderEvent, 'order_id', (e) => e.order.id),
     shipmentsByOrderId: manyBy(em, Shipment, 'order_id', (s) => s.order.id),

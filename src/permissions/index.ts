@@ -4,12 +4,12 @@ import type { IRules } from 'graphql-shield';
 import { allow, deny, or, rule, shield } from 'graphql-shield';
 import type { Context } from '../context';
 import { Order, type OrderLine, StaffRole } from '../entities';
-import { AFTER_SALE_ROLES, AFTER_SALE_STAFF, CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, SHOP_MONEY_ROLES, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
+import { AFTER_SALE_ROLES, AFTER_SALE_STAFF, CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, SHOP_MONEY_ROLES, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, PROMOTION_ROLES, PROMOTION_STAFF, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
 import { moneyAccess, shopOfOrderLine } from '../services/money';
 import { TICKET_STAFF, ticketListAccess } from '../services/aftersales';
 import { decodeId } from '../schema/shared/globalId';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
-import { isAnyStaff, isMemberOfShopOwning, isSelfOrStaff, isShopMember, isShopMemberOfInputId, isSignedIn, isStaff } from './rules';
+import { isAnyStaff, isMemberOfShopOwning, isSelfOrStaff, isShopMember, isShopMemberOfInputId, isShopMemberOrPlatformStaff, isSignedIn, isStaff } from './rules';
 
 const { OPERATIONS, REVIEWER, RISK, ADMIN } = StaffRole;
 
@@ -85,6 +85,7 @@ export const rootRules = {
     productsForReview: isStaff(...PRODUCT_REVIEW_STAFF),
     // The viewer's own cart and address book: the services scope by the viewer.
     cart: isSignedIn,
+    checkoutQuote: isSignedIn,
     myAddresses: isSignedIn,
     myOrders: isSignedIn,
     // The buyer, the shop's members and order staff; the service answers null for anyone else.
@@ -117,6 +118,10 @@ export const rootRules = {
     shopAfterSaleCases: or(isShopMember(...AFTER_SALE_ROLES), isStaff(...AFTER_SALE_STAFF)),
     arbitrationQueue: isStaff(...AFTER_SALE_STAFF),
     serviceMetrics: isStaff(...TICKET_STAFF),
+    // Shoppers see what is live; the services show a shop's members and promotion staff the rest.
+    promotions: allow,
+    couponCampaigns: allow,
+    myCoupons: isSignedIn,
   },
   Mutation: {
     register: allow,
@@ -205,6 +210,13 @@ export const rootRules = {
     createFaq: isStaff(...TICKET_STAFF),
     updateFaq: isStaff(...TICKET_STAFF),
     deleteFaq: isStaff(...TICKET_STAFF),
+    // With `shopId`, the shop's promotion roles; without, the platform's own: promotion staff.
+    createPromotion: isShopMemberOrPlatformStaff([...PROMOTION_ROLES], [...PROMOTION_STAFF]),
+    createCouponCampaign: isShopMemberOrPlatformStaff([...PROMOTION_ROLES], [...PROMOTION_STAFF]),
+    // Another shop's (or, to a member, the platform's) is NOT_FOUND; the service checks again under the shop's lock.
+    cancelPromotion: or(isMemberOfShopOwning('Promotion', 'id', ...PROMOTION_ROLES), isStaff(...PROMOTION_STAFF)),
+    endCouponCampaign: or(isMemberOfShopOwning('CouponCampaign', 'id', ...PROMOTION_ROLES), isStaff(...PROMOTION_STAFF)),
+    claimCoupon: isSignedIn,
   },
 } satisfies IRules;
 
@@ -279,6 +291,11 @@ const PUBLIC_TYPES = new Set([
   'Cart',
   'CartLine',
   'CartShopGroup',
+  'CheckoutQuote',
+  // Parts of a cart, quote or order: reached only through those (a coupon's own field checks its holder).
+  'Discount',
+  'Gift',
+  'ApplicableCoupon',
   'ShippingTemplate',
   'ShippingRule',
   'ShippingRegionRule',
@@ -313,6 +330,14 @@ const PUBLIC_TYPES = new Set([
   'ServiceMetrics',
   // The FAQ is public.
   'Faq',
+  // Public once live (the services decide who reaches which); budgets, spend and codes are nulled
+  // by their field resolvers for anyone but the shop's members and staff. A user coupon is reached
+  // only by its holder (myCoupons, claimCoupon, node).
+  'Promotion',
+  'PromotionTier',
+  'PromotionScope',
+  'CouponCampaign',
+  'UserCoupon',
 ]);
 
 /**

@@ -54,9 +54,10 @@ type ShopLocator = (parent: unknown, args: Args, ctx: Context) => Promise<string
 /**
  * A rule for members of the shop located by `locate`, with one of `roles` (any role when none is
  * given). A non-member gets NOT_FOUND — another shop's objects do not exist for them — and a
- * member whose role is too low gets FORBIDDEN.
+ * member whose role is too low gets FORBIDDEN. With `platformStaff`, an operation that names no
+ * shop is the platform's own: staff with one of those roles pass, anyone else is FORBIDDEN.
  */
-function shopRule(name: string, locate: ShopLocator, roles: ShopMemberRole[]) {
+function shopRule(name: string, locate: ShopLocator, roles: ShopMemberRole[], platformStaff?: StaffRole[]) {
   return memo(name, (ruleName) =>
     rule(ruleName, { cache: 'no_cache' })(async (parent, args: Args, ctx: Context) => {
       if (!ctx.viewer.isSignedIn) return new UnauthenticatedError();
@@ -64,6 +65,7 @@ function shopRule(name: string, locate: ShopLocator, roles: ShopMemberRole[]) {
       // error (a failed query) is returned as is, so it is logged and masked as an internal error.
       try {
         const shopId = await locate(parent, args, ctx);
+        if (!shopId && platformStaff) return ctx.viewer.hasStaffRole(...platformStaff) ? true : new ForbiddenError();
         if (!shopId) return new NotFoundError();
         const role = await ctx.viewer.roleIn(shopId);
         if (!role) return new NotFoundError();
@@ -80,13 +82,22 @@ export function isShopMember(...roles: ShopMemberRole[]) {
   return shopRule(`isShopMember(${roles.join(',')})`, shopIdOf, roles);
 }
 
+/**
+ * Operations a shop or the platform runs (promotions, coupon campaigns): with `input.shopId`, that
+ * shop's members with one of `roles`; without, staff with one of `staffRoles` (ADMIN passes).
+ */
+export function isShopMemberOrPlatformStaff(roles: ShopMemberRole[], staffRoles: StaffRole[]) {
+  const locate: ShopLocator = (_p, args) => (typeof args.input?.shopId === 'string' ? decodeId('Shop', args.input.shopId) : undefined);
+  return shopRule(`isShopMemberOrPlatformStaff(${roles.join(',')}|${staffRoles.join(',')})`, locate, roles, staffRoles);
+}
+
 /** Members of the shop whose global ID is `input.id` (e.g. `activateShop`). */
 export function isShopMemberOfInputId(...roles: ShopMemberRole[]) {
   return shopRule(`isShopMemberOfInputId(${roles.join(',')})`, (_p, args) => decodeId('Shop', String(args.input?.id)), roles);
 }
 
 /** Shop-owned tables a rule may look the shop up in, by the owned object's global ID. */
-const SHOP_OWNED = { ShopMember: 'shop_member', ShopInvitation: 'shop_invitation', Product: 'product', Order: 'orders', ProductVariant: 'product_variant', ShippingTemplate: 'shipping_template' } as const;
+const SHOP_OWNED = { ShopMember: 'shop_member', ShopInvitation: 'shop_invitation', Product: 'product', Order: 'orders', ProductVariant: 'product_variant', ShippingTemplate: 'shipping_template', Promotion: 'promotion', CouponCampaign: 'coupon_campaign' } as const;
 
 /**
  * Members of the shop that owns the object whose global ID is `input[argKey]` (a shop member, an
@@ -95,8 +106,9 @@ const SHOP_OWNED = { ShopMember: 'shop_member', ShopInvitation: 'shop_invitation
 export function isMemberOfShopOwning(type: keyof typeof SHOP_OWNED, argKey: string, ...roles: ShopMemberRole[]) {
   return shopRule(`isMemberOfShopOwning(${type}.${argKey}:${roles.join(',')})`, async (_p, args, ctx) => {
     const key = decodeId(type, String(args.input?.[argKey]));
-    const [row] = await ctx.em.getConnection().execute<{ shop_id: string }[]>(`select shop_id from ${SHOP_OWNED[type]} where id = ?`, [key]);
-    return row ? String(row.shop_id) : undefined;
+    const [row] = await ctx.em.getConnection().execute<{ shop_id: string | null }[]>(`select shop_id from ${SHOP_OWNED[type]} where id = ?`, [key]);
+    // A platform promotion or coupon campaign has no shop: no member may act on it.
+    return row?.shop_id != null ? String(row.shop_id) : undefined;
   }, roles);
 }
 

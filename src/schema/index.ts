@@ -7,7 +7,10 @@ import { applyTextRule } from './shared/textRule';
 import { AfterSaleCaseLineResolver, AfterSaleMessageResolver, AfterSaleResolver, OrderCasesResolver } from '../resolvers/aftersales/AfterSaleResolver';
 import { AddressResolver } from '../resolvers/identity/AddressResolver';
 import { AuditResolver } from '../resolvers/platform/AuditResolver';
-import { CartLineResolver, CartResolver, CartShopGroupResolver } from '../resolvers/orders/CartResolver';
+import { CartLineResolver, CartResolver } from '../resolvers/orders/CartResolver';
+import { ApplicableCouponResolver, DiscountResolver, GiftResolver } from '../resolvers/promotions/DiscountResolver';
+import { PromotionResolver, PromotionScopeResolver, PromotionTierResolver } from '../resolvers/promotions/PromotionResolver';
+import { CouponCampaignResolver, UserCouponResolver } from '../resolvers/promotions/CouponResolver';
 import { BrandResolver } from '../resolvers/catalog/BrandResolver';
 import { CategoryResolver } from '../resolvers/catalog/CategoryResolver';
 import { IdentityResolver } from '../resolvers/identity/IdentityResolver';
@@ -52,7 +55,6 @@ export const resolvers = [
   ShippingTemplateResolver,
   ShopShippingResolver,
   CartResolver,
-  CartShopGroupResolver,
   CartLineResolver,
   StockResolver,
   VariantStockResolver,
@@ -76,6 +78,14 @@ export const resolvers = [
   TicketResolver,
   TicketMessageResolver,
   FaqResolver,
+  DiscountResolver,
+  GiftResolver,
+  ApplicableCouponResolver,
+  PromotionResolver,
+  PromotionTierResolver,
+  PromotionScopeResolver,
+  CouponCampaignResolver,
+  UserCouponResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

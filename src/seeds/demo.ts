@@ -22,6 +22,7 @@ import { upsertStaffUser } from '../services/identity';
 import { type Config, loadConfig } from '../config';
 import { type DemoCatalogResult, seedCategoryTree, seedDemoCatalog } from './demoCatalog';
 import { seedDemoOrders } from './orders';
+import { seedDemoPromotions } from './promotions';
 
 export const DEMO_PASSWORD = 'demo-password-2026';
 
@@ -125,7 +126,7 @@ async function seedShopsAndApplications(em: EntityManager, users: Map<string, Us
 export async function seedDemo(
   em: EntityManager,
   config: Config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'seed-demo-does-not-sign-tokens-000000', CURRENCY: process.env.CURRENCY }),
-): Promise<{ users: number; categories: number; shops: number; catalog: DemoCatalogResult; orders: number; cases: number; tickets: number }> {
+): Promise<{ users: number; categories: number; shops: number; catalog: DemoCatalogResult; orders: number; cases: number; tickets: number; promotions: number; couponCampaigns: number }> {
   const users = new Map<string, User>();
   for (const u of DEMO_USERS) users.set(u.email, (await upsertStaffUser(em.fork(), { ...u, password: DEMO_PASSWORD })).user);
   const fork = em.fork();
@@ -140,5 +141,6 @@ export async function seedDemo(
     riskId: users.get('risk@demo.test')!.id,
   });
   const { orders, cases, tickets } = await seedDemoOrders(em.fork(), config);
-  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets };
+  const { promotions, campaigns } = await seedDemoPromotions(em.fork(), config);
+  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets, promotions, couponCampaigns: campaigns };
 }

@@ -59,6 +59,6 @@ describe('kill -9 of the whole server mid-storm', () => {
     expect(lostAtKill).toBeGreaterThan(0);
     expect(left.unopened_payments).toBe(0);
     expect(left.checkouts).toBeGreaterThan(20);
-    for (const what of ['paid_orders', 'cancelled_unpaid', 'events', 'refunds', 'payment_postings', 'refund_postings', 'after_sale_cases', 'after_sale_refunds'] as const) expect(left[what], what).toBeGreaterThan(0);
+    for (const what of ['paid_orders', 'cancelled_unpaid', 'events', 'refunds', 'payment_postings', 'refund_postings', 'after_sale_cases', 'after_sale_refunds', 'coupons_used', 'promotion_discounts'] as const) expect(left[what], what).toBeGreaterThan(0);
   }, 150_000);
 });

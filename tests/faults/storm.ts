@@ -7,6 +7,7 @@ import { staff } from '../helpers/catalog';
 import { DatabaseProxy, databaseOf } from '../helpers/databaseFaults';
 import { idOf, keyOf } from '../helpers/kit';
 import { LEDGER_INVARIANTS } from '../helpers/ledger';
+import { grantCoupon, insertPromotion } from '../helpers/promotions';
 import { newShopper, scenario, type Shopper } from '../helpers/scenario';
 import { sleep } from '../helpers/wait';
 import { type ServerProcess, serverEnv, startServerGroup } from '../platform/serverProcess';
@@ -124,7 +125,12 @@ export interface Seeded {
   buyers: Shopper[];
   /** Each shop's OWNER token, by the shop's global ID (they answer after-sale cases). */
   owners: Record<string, string>;
+  /** Global IDs of each buyer's platform coupons, by the buyer's database key: checkouts use them in turn. */
+  coupons: Record<string, string[]>;
 }
+
+/** Platform coupons each buyer holds: about one per checkout a client makes in a storm. */
+const COUPONS_PER_BUYER = 40;
 
 /**
  * Shops with one product each (`variants` variants of `stock` units) and `buyers` shoppers with an
@@ -139,7 +145,20 @@ export async function seed(t: TestApp, opts: { shops: number; variants: number; 
   const buyers: Shopper[] = [];
   for (let i = 0; i < opts.buyers; i++) buyers.push(await newShopper(t));
   const owners = Object.fromEntries(state.shops.map((shop) => [shop.shopId, shop.owner.token]));
-  return { variantIds: state.products.flatMap((p) => p.variantIds), buyers, owners };
+  // Promotions live for the whole storm: each shop's 滿減 and a platform percentage with a budget
+  // that runs out mid-storm (checkouts racing for its last part may meet PROMOTION_BUDGET_EXHAUSTED).
+  const now = new Date();
+  const window = [new Date(now.getTime() - 86_400_000), new Date(now.getTime() + 30 * 86_400_000)];
+  for (const shop of state.shops) {
+    await insertPromotion(t, { shopKey: keyOf(shop.shopId), kind: 'AMOUNT_OFF_THRESHOLD', tiers: [{ threshold: 1500, amountOff: 150 }], startsAt: window[0], endsAt: window[1] });
+  }
+  await insertPromotion(t, { shopKey: null, kind: 'PERCENT_OFF', tiers: [{ threshold: 0, percentOffBp: 500 }], budget: 30_000, startsAt: window[0], endsAt: window[1] });
+  const coupons: Record<string, string[]> = {};
+  for (const buyer of buyers) {
+    coupons[buyer.user.id] = [];
+    for (let i = 0; i < COUPONS_PER_BUYER; i++) coupons[buyer.user.id].push((await grantCoupon(t, buyer.user.id, { shopKey: null, kind: 'AMOUNT_OFF', amountOff: 100 + i })).id);
+  }
+  return { variantIds: state.products.flatMap((p) => p.variantIds), buyers, owners, coupons };
 }
 
 // --- Requests --------------------------------------------------------------------------------------
@@ -155,7 +174,7 @@ const CANCEL = `mutation($input: CancelOrderInput!) { cancelOrder(input: $input)
 
 /** The requests clients retry with the same key after a crash, and what each carries. */
 export interface Requests {
-  checkout: { token: string; buyerKey: string; addressId: string; key: string };
+  checkout: { token: string; buyerKey: string; addressId: string; key: string; couponIds: string[] };
   pay: { token: string; checkoutId: string };
   webhook: { eventId: string; type: 'payment.succeeded' | 'payment.failed'; paymentId: string };
   cancel: { token: string; orderId: string };
@@ -202,7 +221,7 @@ async function mutation(port: number, token: string, query: string, variables: R
 const signer = new MockPaymentProvider(WEBHOOK_SECRET);
 
 export const send: { [K in Kind]: (port: number, request: Requests[K]) => Promise<Reply> } = {
-  checkout: (port, r) => mutation(port, r.token, CHECKOUT, { input: { addressId: r.addressId }, key: r.key }),
+  checkout: (port, r) => mutation(port, r.token, CHECKOUT, { input: { addressId: r.addressId, couponIds: r.couponIds }, key: r.key }),
   pay: (port, r) => mutation(port, r.token, PAY, { input: { checkoutId: r.checkoutId, provider: 'MOCK' } }),
   cancel: (port, r) => mutation(port, r.token, CANCEL, { input: { orderId: r.orderId } }),
   afterSale: (port, r) => mutation(port, r.token, REQUEST_AFTER_SALE, { input: { orderId: r.orderId, type: 'REFUND_ONLY', reason: 'Ordered by mistake', lines: r.lines } }),
@@ -242,7 +261,7 @@ function mulberry32(seed: number): () => number {
 
 /** The payload errors a storm request may meet: stock running out. Anything else is a problem. */
 const EXPECTED_CODES: Record<Kind, string[]> = {
-  checkout: ['INSUFFICIENT_STOCK'],
+  checkout: ['INSUFFICIENT_STOCK', 'PROMOTION_BUDGET_EXHAUSTED'],
   pay: [],
   cancel: [],
   webhook: [],
@@ -281,6 +300,7 @@ export class Storm {
   readonly problems: string[] = [];
   readonly cartCalls = { sent: 0, answered: 0 };
   private readonly iterations = new Map<number, number>();
+  private readonly couponsUsed = new Map<string, number>();
   private readonly rngs = new Map<number, () => number>();
   private running = false;
   private loops: Promise<void>[] = [];
@@ -377,7 +397,13 @@ export class Storm {
       if (reply.value.cart) lines = reply.value.cart.lines.map((l: { id: string }) => l.id);
     }
 
-    const request = { token: buyer.token, buyerKey: buyer.user.id, addressId: buyer.addressId, key };
+    // A coupon on most checkouts, each one new (a refused checkout leaves its coupon unused; the
+    // next one takes the next coupon anyway).
+    const wallet = this.seeded.coupons[buyer.user.id] ?? [];
+    const used = this.couponsUsed.get(buyer.user.id) ?? 0;
+    const couponIds = rnd() < 0.7 && used < wallet.length ? [wallet[used]] : [];
+    if (couponIds.length) this.couponsUsed.set(buyer.user.id, used + 1);
+    const request = { token: buyer.token, buyerKey: buyer.user.id, addressId: buyer.addressId, key, couponIds };
     const answers = await all((rnd() < 0.15 ? [0, 1] : [0]).map(() => this.call('checkout', request)));
     const ids = new Set(answers.map((a) => a.checkout?.id ?? a.errors[0]?.code));
     if (ids.size > 1) this.problems.push(`checkout twins with key ${key} answered ${[...ids].join(' and ')}`);
@@ -646,6 +672,23 @@ export const INVARIANTS: Record<string, string> = {
     from after_sale_case c join orders o on o.id = c.order_id left join refund r on r.id = c.refund_id
     where (c.status = 'REFUNDING' or c.outcome = 'REFUNDED')
       and (r.id is null or r.order_id <> c.order_id or r.amount <> c.refund_amount or (o.shipped_at is null and o.status <> 'CANCELLED'))`,
+  'an order’s discounts add up: its lines’ and shipping’s to its total, its discount rows to it, the platform-funded ones to its platform discount': `
+    select o.id, o.discount_total, o.platform_discount, l.lines, x.rows, x.platform
+    from orders o,
+      lateral (select coalesce(sum(discount), 0)::bigint as lines from order_line where order_id = o.id) l,
+      lateral (select coalesce(sum(amount), 0)::bigint as rows, coalesce(sum(amount) filter (where funded_by = 'PLATFORM'), 0)::bigint as platform
+               from order_discount where order_id = o.id) x
+    where l.lines + o.shipping_discount <> o.discount_total or x.rows <> o.discount_total or x.platform <> o.platform_discount`,
+  'a coupon is USED exactly while an order it discounted stands (not cancelled, or shipped)': `
+    select uc.id, uc.status from user_coupon uc
+    where (uc.status = 'USED') <> exists (select 1 from order_discount d join orders o on o.id = d.order_id
+                                          where d.user_coupon_id = uc.id and (o.status <> 'CANCELLED' or o.shipped_at is not null))`,
+  'a budget’s spent is what its promotion gave orders that stand, and never more than the budget': `
+    select p.id, p.spent, p.budget, g.given
+    from promotion p,
+      lateral (select coalesce(sum(d.amount), 0)::bigint as given from order_discount d join orders o on o.id = d.order_id
+               where d.promotion_id = p.id and (o.status <> 'CANCELLED' or o.shipped_at is not null)) g
+    where p.budget is not null and (p.spent <> g.given or p.spent > p.budget)`,
   // The double-entry ledger (tests/helpers/ledger.ts): every posting balanced and the whole at zero,
   // each succeeded payment posted once, no order refunded beyond its total, refunds posted once.
   ...LEDGER_INVARIANTS,
@@ -685,6 +728,8 @@ export async function tally(admin: Client): Promise<Record<string, number>> {
     (select count(*) from ledger_posting where kind = 'PAYMENT')::int as payment_postings,
     (select count(*) from ledger_posting where kind = 'REFUND')::int as refund_postings,
     (select count(*) from after_sale_case)::int as after_sale_cases,
-    (select count(*) from after_sale_case where refund_id is not null)::int as after_sale_refunds`);
+    (select count(*) from after_sale_case where refund_id is not null)::int as after_sale_refunds,
+    (select count(*) from user_coupon where status = 'USED')::int as coupons_used,
+    (select count(*) from order_discount where source = 'PROMOTION')::int as promotion_discounts`);
   return rows[0];
 }

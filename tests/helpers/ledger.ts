@@ -132,11 +132,11 @@ export const LEDGER_INVARIANTS: Record<string, string> = {
     group by p.id
     having count(lp.id) <> (case when p.status = 'SUCCEEDED' and p.amount > 0 then 1 else 0 end)
         or (p.status = 'SUCCEEDED' and coalesce(sum(b.debit), 0) <> p.amount)`,
-  'a line’s commission is round_half_even(line total × its rate), and an order’s the sum of its lines’': `
+  'a line’s commission is round_half_even((line total − the discounts the shop funds) × its rate), and an order’s the sum of its lines’': `
     select o.id, o.commission, l.commission as lines, l.wrong
     from orders o
     join lateral (select coalesce(sum(commission), 0) as commission,
-                         count(*) filter (where commission <> ${halfEvenSql('line_total * commission_rate')}) as wrong
+                         count(*) filter (where commission <> ${halfEvenSql('(line_total - (discount - platform_discount)) * commission_rate')}) as wrong
                   from order_line where order_id = o.id) l on true
     where o.commission <> l.commission or l.wrong > 0`,
   'a paid order’s PAYMENT entries are its snapshot: the total in, the shop’s share, the commission and the platform-funded discount out; an unpaid order has none': `

@@ -57,12 +57,12 @@ describe('the settlement CSV export', () => {
     const [paidAt, refundedAt, adjustedAt] = postings.map((p) => shanghai(p.at));
     const body = res.rawPayload.subarray(3).toString('utf8');
     expect(body.split('\r\n')).toEqual([
-      'Date (Asia/Shanghai),Order number,Kind,Gross,Commission,Refund,Adjustment,Net,Note',
-      `${paidAt},${s.order.number},PAYMENT,100.00,5.00,0.00,0.00,95.00,`,
-      `${refundedAt},${s.order.number},REFUND,0.00,-1.50,30.00,0.00,-28.50,退貨：尺寸不合`,
+      'Date (Asia/Shanghai),Order number,Kind,Gross,Shop discount,Platform discount,Commission,Refund,Adjustment,Net,Note',
+      `${paidAt},${s.order.number},PAYMENT,100.00,0.00,0.00,5.00,0.00,0.00,95.00,`,
+      `${refundedAt},${s.order.number},REFUND,0.00,0.00,0.00,-1.50,30.00,0.00,-28.50,退貨：尺寸不合`,
       // Formula-looking text is made text ('), and quotes are doubled inside a quoted field.
-      `${adjustedAt},,ADJUSTMENT,0.00,0.00,0.00,-2.00,-2.00,"'=HYPERLINK(""http://evil.example"",""點我""), then ""more"""`,
-      'Total,,,100.00,3.50,30.00,-2.00,64.50,',
+      `${adjustedAt},,ADJUSTMENT,0.00,0.00,0.00,0.00,0.00,-2.00,-2.00,"'=HYPERLINK(""http://evil.example"",""點我""), then ""more"""`,
+      'Total,,,100.00,0.00,0.00,3.50,30.00,-2.00,64.50,',
       '',
     ]);
     expect(postings.map((p) => p.kind)).toEqual(['PAYMENT', 'REFUND', 'ADJUSTMENT']);

@@ -47,6 +47,16 @@ it('runs every benchmark scenario and both ceilings in smoke mode without an err
   expect(checkout.purchases).toBe(checkout.stock.stockAtStart);
   expect(checkout.stock.oversold).toBe(false);
   expect(checkout.stock.problems).toEqual([]);
+  // The same carts and checkouts with promotions and coupons live: discounted, and beside the plain figures.
+  const promoted = result.scenarios.find((s: { name: string }) => s.name === 'checkout-promotions');
+  expect(promoted.checkout.soldOut).toBe(true);
+  expect(promoted.checkout.stock.problems).toEqual([]);
+  expect(promoted.promotions.problems).toEqual([]);
+  expect(promoted.promotions.proof.ordersWithBoth).toBe(promoted.promotions.proof.orders);
+  expect(promoted.promotions.proof.couponDiscounts).toBeGreaterThan(0);
+  expect(promoted.vsPlain.scenario).toBe('checkout');
+  expect(result.scenarios.find((s: { name: string }) => s.name === 'cart-promotions').vsPlain.scenario).toBe('cart');
+  expect(output).toContain('| cart-promotions vs cart |');
   expect(result.ceilings.bareFastify.requests).toBeGreaterThan(0);
   expect(Object.keys(result.ceilings.pg)).toEqual(['listing', 'search-zh', 'search-en', 'category']);
   expect(output).toContain('| anonymous listing, 20 per page');

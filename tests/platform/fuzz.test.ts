@@ -133,6 +133,9 @@ const TYPE_OF_TABLE: Record<string, string> = {
   after_sale_case: 'AfterSaleCase',
   order_line: 'OrderLine',
   faq: 'Faq',
+  promotion: 'Promotion',
+  coupon_campaign: 'CouponCampaign',
+  user_coupon: 'UserCoupon',
 };
 
 /** The world's rows (the oldest) and the newest ones the fuzzing made, of `table`. */

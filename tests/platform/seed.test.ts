@@ -89,6 +89,16 @@ describe('seed:demo', () => {
     ]);
     expect(await sql('select count(*)::int as n from ticket_message')).toEqual([{ n: 7 }]);
     expect(await sql('select count(*)::int as n from faq')).toEqual([{ n: 5 }]);
+    // Promotions: live ones and claimable coupons; alice holds a platform and a shop coupon, and her cart would list them.
+    expect([first.promotions, first.couponCampaigns, again.promotions, again.couponCampaigns]).toEqual([2, 4, 0, 0]);
+    expect(await sql("select title, shop_id is null as platform from promotion where cancelled_at is null and starts_at <= now() and ends_at > now() order by id")).toEqual([
+      { title: '滿200減20', platform: false },
+      { title: '耳機節 9折', platform: true },
+    ]);
+    expect(await sql("select c.title from user_coupon uc join coupon_campaign c on c.id = uc.campaign_id join users u on u.id = uc.user_id where u.email = 'alice@demo.test' and uc.status = 'AVAILABLE' order by c.id")).toEqual([
+      { title: '藍海數碼 店鋪券 滿100減10' },
+      { title: '平台券 滿50減5' },
+    ]);
   });
 
   it('lets the demo merchant sign in and see an active shop, and the demo reviewer see the queue', async () => {

@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context';
-import { Brand, Category, Product, ProductAction, ProductStatus, ProductStatusChange, ProductVariant, ShippingTemplate, Shop } from '../../entities';
+import { Brand, Category, Product, ProductAction, ProductStatus, ProductStatusChange, ProductVariant, Promotion, ShippingTemplate, Shop } from '../../entities';
 import * as catalog from '../../services/catalog';
 import { money } from '../../services/shared';
 import {
@@ -99,6 +99,11 @@ export class ProductResolver {
   async status(@Root() product: Product, @Ctx() ctx: Context): Promise<ProductStatus> {
     if (product.status === ProductStatus.PENDING_REVIEW && product.listed && !(await catalog.isProductInsider(ctx, product))) return ProductStatus.ACTIVE;
     return product.status;
+  }
+
+  @FieldResolver(() => [Promotion], { description: 'The promotions that apply to it now (its shop’s and the platform’s), for badges such as "滿200減20"; the cart and checkout apply them.' })
+  promotions(@Root() product: Product, @Ctx() ctx: Context): Promise<Promotion[]> {
+    return ctx.loaders.promotionsByProductId.load(product.id);
   }
 
   @FieldResolver(() => Shop, { description: 'The shop selling it.' })

@@ -117,6 +117,16 @@ export class SettlementLineResolver {
     return money(line.gross, ctx.deps.config.currency);
   }
 
+  @FieldResolver(() => Money, { description: 'Discounts the shop funded on the order (a payment line): already off what the buyer paid, so not in `gross`.' })
+  shopDiscount(@Root() line: SettlementLine, @Ctx() ctx: Context): Money {
+    return money(line.shopDiscount, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => Money, { description: 'Discounts the platform funds (charged to PLATFORM_PROMOTIONS): paid to the shop within `gross`; negative on a refund, which takes back its share.' })
+  platformDiscount(@Root() line: SettlementLine, @Ctx() ctx: Context): Money {
+    return money(line.platformDiscount, ctx.deps.config.currency);
+  }
+
   @FieldResolver(() => Money, { description: 'Commission charged (a payment) or returned (a refund, negative).' })
   commission(@Root() line: SettlementLine, @Ctx() ctx: Context): Money {
     return money(line.commission, ctx.deps.config.currency);

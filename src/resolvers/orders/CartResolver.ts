@@ -3,9 +3,10 @@ import type { Context } from '../../context';
 import { CartLine, ProductVariant } from '../../entities';
 import * as cart from '../../services/orders';
 import { money } from '../../services/shared';
-import { Cart, CartLineProblem, CartPayload, CartShopGroup, AddToCartInput, UpdateCartLineInput } from '../../schema/orders/cart';
+import { Cart, CartLineProblem, CartPayload, AddToCartInput, CheckoutQuote, CheckoutQuoteInput, UpdateCartLineInput } from '../../schema/orders/cart';
+import { Failure, FailureError } from '../../errors';
 import { INPUT_DESCRIPTION } from '../../schema/shared/common';
-import { decodeId } from '../../schema/shared/globalId';
+import { decodeId, decodeInput } from '../../schema/shared/globalId';
 import { Money } from '../../schema/shared/money';
 import { payload } from '../shared/payload';
 
@@ -28,32 +29,14 @@ export class CartResolver {
     return payload(() => cart.updateCartLine(ctx, { lineId: decodeId('CartLine', input.lineId), quantity: input.quantity }), wrap);
   }
 
-  @FieldResolver(() => Money, { description: 'Sum of the lines without a problem.' })
-  subtotal(@Root() c: Cart, @Ctx() ctx: Context): Money {
-    return money(c.subtotalMinor, ctx.deps.config.currency);
-  }
-
-  @FieldResolver(() => Money, { description: 'Sum of the shop groups’ shipping fees.' })
-  shippingTotal(@Root() c: Cart, @Ctx() ctx: Context): Money {
-    return money(c.shippingTotalMinor, ctx.deps.config.currency);
-  }
-
-  @FieldResolver(() => Money, { description: 'subtotal + shippingTotal: what checking out every line without a problem would cost.' })
-  total(@Root() c: Cart, @Ctx() ctx: Context): Money {
-    return money(c.subtotalMinor + c.shippingTotalMinor, ctx.deps.config.currency);
-  }
-}
-
-@Resolver(() => CartShopGroup)
-export class CartShopGroupResolver {
-  @FieldResolver(() => Money, { description: 'Sum of the shop’s lines without a problem.' })
-  subtotal(@Root() group: CartShopGroup, @Ctx() ctx: Context): Money {
-    return money(group.subtotalMinor, ctx.deps.config.currency);
-  }
-
-  @FieldResolver(() => Money, { description: 'Shipping fee of the shop’s lines without a problem, by the shop’s templates (運費模板); 0 when free.' })
-  shippingFee(@Root() group: CartShopGroup, @Ctx() ctx: Context): Money {
-    return money(group.shippingFeeMinor, ctx.deps.config.currency);
+  @Query(() => CheckoutQuote, { description: 'What `checkout` with these lines, address and coupons would charge now, priced by the same engine as the cart and checkout. Coupons that cannot be used are refused with COUPON_NOT_APPLICABLE or COUPON_EXPIRED.' })
+  async checkoutQuote(@Arg('input', { description: INPUT_DESCRIPTION }) input: CheckoutQuoteInput, @Ctx() ctx: Context): Promise<CheckoutQuote> {
+    try {
+      return await cart.checkoutQuote(ctx, decodeInput(input, { addressId: 'Address', lineIds: ['CartLine'], couponIds: ['UserCoupon'] }));
+    } catch (err) {
+      // A query has no payload `errors`: its refusals are thrown with their codes (unmasked).
+      throw err instanceof Failure ? new FailureError(err) : err;
+    }
   }
 }
 

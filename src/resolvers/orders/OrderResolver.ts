@@ -7,6 +7,7 @@ import * as payments from '../../services/payments';
 import { IdInput, INPUT_DESCRIPTION } from '../../schema/shared/common';
 import { decodeId, decodeIds, toGlobalId } from '../../schema/shared/globalId';
 import { Money } from '../../schema/shared/money';
+import { Discount } from '../../schema/promotions/discounts';
 import { DecimalScalar } from '../../schema/shared/scalars';
 import {
   CancelOrderInput,
@@ -73,7 +74,7 @@ export class OrderResolver {
     @Ctx() ctx: Context,
   ): Promise<CheckoutPayload> {
     return payload(
-      () => orders.checkout(ctx, { ...input, addressId: decodeId('Address', input.addressId), lineIds: input.lineIds && decodeIds('CartLine', input.lineIds) }, idempotencyKey),
+      () => orders.checkout(ctx, { ...input, addressId: decodeId('Address', input.addressId), lineIds: input.lineIds && decodeIds('CartLine', input.lineIds), couponIds: input.couponIds && decodeIds('UserCoupon', input.couponIds) }, idempotencyKey),
       (checkout) => ({ checkout }),
       { fieldIds: { lines: 'CartLine' } },
     );
@@ -129,9 +130,18 @@ export class OrderResolver {
     return money(order.shippingFee, ctx.deps.config.currency);
   }
 
-  @FieldResolver(() => Money, { description: 'Discounts.' })
+  @FieldResolver(() => Money, { description: 'Σ of `discounts`: the lines’ discounts plus any taken off shipping.' })
   discountTotal(@Root() order: Order, @Ctx() ctx: Context): Money {
     return money(order.discountTotal, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => [Discount], { description: 'The discounts applied at checkout, with their source and funder (a platform discount: this order’s part of it).' })
+  async discounts(@Root() order: Order, @Ctx() ctx: Context): Promise<Discount[]> {
+    const rows = await ctx.loaders.discountsByOrderId.load(order.id);
+    return orders.toDiscounts(
+      rows.map((d) => ({ ...d, promotionId: d.promotion?.id ?? null, couponId: d.userCoupon?.id ?? null })),
+      ctx.deps.config.currency,
+    );
   }
 
   @FieldResolver(() => Money, { description: 'subtotal + shippingFee − discountTotal.' })
@@ -186,6 +196,11 @@ export class OrderLineResolver {
   @FieldResolver(() => Money, { description: 'unitPrice × quantity.' })
   lineTotal(@Root() line: OrderLine, @Ctx() ctx: Context): Money {
     return money(line.lineTotal, ctx.deps.config.currency);
+  }
+
+  @FieldResolver(() => Money, { description: 'The order’s discounts allocated to this line (largest remainder, in minor units): the buyer paid lineTotal − discount, which is what a refund of its units returns.' })
+  discount(@Root() line: OrderLine, @Ctx() ctx: Context): Money {
+    return money(line.discount, ctx.deps.config.currency);
   }
 
   @FieldResolver(() => DecimalScalar, {

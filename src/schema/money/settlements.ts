@@ -37,6 +37,8 @@ export class SettlementLine {
   /** Database key of the order; null for an adjustment. */
   orderId!: string | null;
   gross!: number;
+  shopDiscount!: number;
+  platformDiscount!: number;
   commission!: number;
   refund!: number;
   adjustment!: number;

@@ -2,6 +2,8 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { Address, CartLine, Shop } from '../../entities';
 import { Node } from '../../entities/Node';
 import { UserError } from '../shared/common';
+import { Money } from '../shared/money';
+import { ApplicableCoupon, Discount, Gift } from '../promotions/discounts';
 
 @InputType({ description: 'Units of a variant to add to your cart.' })
 export class AddToCartInput {
@@ -35,7 +37,7 @@ registerEnumType(CartLineProblem, {
   },
 });
 
-@ObjectType({ description: 'The lines of one shop in your cart, with their subtotal and shipping fee (each shop ships and charges separately).' })
+@ObjectType({ description: 'The lines of one shop in your cart (one order at checkout), with their subtotal, shipping fee, discounts and total (each shop ships and charges separately).' })
 export class CartShopGroup {
   @Field(() => Shop, { description: 'The shop selling these lines.' })
   shop!: Shop;
@@ -43,14 +45,27 @@ export class CartShopGroup {
   @Field(() => [CartLine], { description: 'The shop’s lines, including lines with a problem.' })
   lines!: CartLine[];
 
-  /** Sum of the group's buyable lines, minor units. */
-  subtotalMinor!: number;
-  /** Shipping fee of the buyable lines, minor units. */
-  shippingFeeMinor!: number;
+  @Field(() => Money, { description: 'Sum of the shop’s lines without a problem.' })
+  subtotal!: Money;
+
+  @Field(() => Money, { description: 'Shipping fee of the shop’s lines without a problem, by the shop’s templates (運費模板); 0 when free.' })
+  shippingFee!: Money;
+
+  @Field(() => [Discount], { description: 'The discounts on this shop’s lines: its promotions and coupon, and its part of platform ones.' })
+  discounts!: Discount[];
+
+  @Field(() => Money, { description: 'Sum of `discounts`.' })
+  discountTotal!: Money;
+
+  @Field(() => Money, { description: 'subtotal + shippingFee − discountTotal: what this shop’s order would cost.' })
+  total!: Money;
+
+  @Field(() => [Gift], { description: 'Gifts with purchase this shop adds at 0.' })
+  gifts!: Gift[];
 }
 
 /** Your server-side cart. Its global ID is `Cart:<userId>`. */
-@ObjectType({ implements: Node, description: 'Your cart: lines grouped by shop, with subtotals, shipping fees and the total. Lines with a `problem` count in no amount.' })
+@ObjectType({ implements: Node, description: 'Your cart: lines grouped by shop, priced by the same engine as checkout (promotions applied; choose coupons in `checkoutQuote` and `checkout`). Lines with a `problem` count in no amount.' })
 export class Cart extends Node {
   /** The owner's user id: the cart's database key. */
   id!: string;
@@ -64,8 +79,63 @@ export class Cart extends Node {
   @Field(() => Address, { nullable: true, description: 'Your default address, which shipping fees are quoted for; null when you have none (fees then use each template’s default rule).' })
   shippingAddress!: Address | null;
 
-  subtotalMinor!: number;
-  shippingTotalMinor!: number;
+  @Field(() => [Discount], { description: 'Every promotion applied, over the whole cart (a platform one summed over its shops).' })
+  discounts!: Discount[];
+
+  @Field(() => Money, { description: 'Sum of the lines without a problem.' })
+  subtotal!: Money;
+
+  @Field(() => Money, { description: 'Sum of the shop groups’ shipping fees.' })
+  shippingTotal!: Money;
+
+  @Field(() => Money, { description: 'Sum of the discounts.' })
+  discountTotal!: Money;
+
+  @Field(() => Money, { description: 'subtotal + shippingTotal − discountTotal: what checking out every line without a problem, with no coupon, would cost.' })
+  total!: Money;
+
+  @Field(() => [ApplicableCoupon], { description: 'Your coupons that would take something off this cart, most first (apply them in `checkoutQuote` and `checkout`).' })
+  applicableCoupons!: ApplicableCoupon[];
+}
+
+@InputType({ description: 'What to quote: the same as `checkout` takes.' })
+export class CheckoutQuoteInput {
+  @Field(() => ID, { nullable: true, description: 'Delivery address from your address book; your default address when omitted (fees use each template’s default rule when you have none).' })
+  addressId?: string | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Cart lines to buy; every line of the cart when omitted.' })
+  lineIds?: string[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Your coupons to apply (`myCoupons`): at most one platform coupon and one per shop.' })
+  couponIds?: string[] | null;
+}
+
+/** What a checkout of these lines, this address and these coupons would charge now. */
+@ObjectType({ description: 'What `checkout` with the same lines, address and coupons would charge now: the same pricing engine as the cart and checkout.' })
+export class CheckoutQuote {
+  @Field(() => [CartShopGroup], { description: 'One group per shop (one order each), with its lines, discounts and total.' })
+  groups!: CartShopGroup[];
+
+  @Field(() => Address, { nullable: true, description: 'The address quoted for.' })
+  shippingAddress!: Address | null;
+
+  @Field(() => [Discount], { description: 'Every discount over the whole checkout (a platform one summed over its shops).' })
+  discounts!: Discount[];
+
+  @Field(() => Money, { description: 'Sum of the lines.' })
+  subtotal!: Money;
+
+  @Field(() => Money, { description: 'Sum of the shipping fees.' })
+  shippingTotal!: Money;
+
+  @Field(() => Money, { description: 'Sum of the discounts.' })
+  discountTotal!: Money;
+
+  @Field(() => Money, { description: 'subtotal + shippingTotal − discountTotal: what checkout would charge.' })
+  total!: Money;
+
+  @Field(() => [ApplicableCoupon], { description: 'Your other coupons that would take something off, most first.' })
+  applicableCoupons!: ApplicableCoupon[];
 }
 
 @ObjectType({ description: 'Result of a cart mutation.' })

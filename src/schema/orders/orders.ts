@@ -34,6 +34,9 @@ export class CheckoutInput {
   @Multiline()
   @Field(() => String, { nullable: true, description: 'A note to the shops (訂單備註), at most 200 characters.' })
   note?: string | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Your coupons to apply (`myCoupons`, `applicableCoupons`): at most one platform coupon and one per shop. Consumed by the checkout; given back when it expires or every order it was used on is cancelled before shipping.' })
+  couponIds?: string[] | null;
 }
 
 @ObjectType({ description: 'Result of `checkout`.' })

@@ -21,6 +21,7 @@ import {
 } from '../../entities';
 import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { moveCaseStock, moveOrderStock } from '../inventory';
+import { releaseDiscounts } from '../promotions/release';
 // The orders lifecycle and the refunds module alone (not their indexes): both import after-sales hooks.
 import { addEvent, PLATFORM, step as stepOrder } from '../orders/lifecycle';
 import { refundOrder } from '../payments/refunds';
@@ -75,9 +76,9 @@ async function refundable(em: EntityManager, order: Order, exceptCaseId: string 
 const exceedsPaid = (left: number, currency: string) =>
   new Failure(UserErrorCode.REFUND_EXCEEDS_PAID, `At most ${money(Math.max(left, 0), currency).amount} ${currency} of this order is left to refund`, ['input', 'refundAmount']);
 
-/** The value of `quantity` units of each line: their share of the line's total. */
+/** The value of `quantity` units of each line: their share of what the buyer paid for the line (its total less its allocated discounts). */
 function unitsValue(lines: OrderLine[], wanted: Map<string, number>): number {
-  return lines.reduce((sum, line) => sum + shareOf(line.lineTotal, wanted.get(line.id) ?? 0, line.quantity), 0);
+  return lines.reduce((sum, line) => sum + shareOf(line.lineTotal - line.discount, wanted.get(line.id) ?? 0, line.quantity), 0);
 }
 
 /** Nothing of the order has shipped: a refund cancels it whole (see `refundCase`). */
@@ -235,6 +236,7 @@ async function refundCase(deps: SystemDeps, em: EntityManager, c: AfterSaleCase,
     stepOrder(em, order, 'refundedCancel', PLATFORM, at, `Refunded in full by after-sale case ${c.number}`);
     await em.flush();
     await moveOrderStock(em, [order.id], 'restock', at, actorId);
+    await releaseDiscounts(em, [order.id], at);
     refund = await refundOrder(em, order, note, at);
     c.refundAmount = refund?.amount ?? 0;
   } else {
@@ -259,10 +261,10 @@ async function moveUnits(em: EntityManager, c: AfterSaleCase, move: 'return' | '
   return moveCaseStock(em, units, move, at, actorId);
 }
 
-/** The value of the case's units (their share of their lines' totals): what a ruling for the buyer refunds by default. */
+/** The value of the case's units (their share of what was paid for their lines): what a ruling for the buyer refunds by default. */
 async function caseUnitsValue(em: EntityManager, c: AfterSaleCase): Promise<number> {
   const lines = await caseLines(em, c);
-  return lines.reduce((sum, l) => sum + shareOf(l.orderLine.lineTotal, l.quantity, l.orderLine.quantity), 0);
+  return unitsValue(lines.map((l) => l.orderLine), new Map(lines.map((l) => [l.orderLine.id, l.quantity])));
 }
 
 /** Approval: where the goods go back (for returns: the merchant's address, else the shop's), and the refund of a REFUND_ONLY case. */

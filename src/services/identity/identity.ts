@@ -5,6 +5,7 @@ import { Failure, ForbiddenError, Problems, UserErrorCode } from '../../errors';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { lockById, lockWhere } from '../../db/rows';
 import { recordAudit } from '../platform';
+import { grantNewUserCoupons } from '../promotions';
 import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { consumeOrThrow } from './rateLimits';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens';
@@ -69,6 +70,8 @@ export async function register(ctx: Context, input: { email: string; password: s
         const user = new User(email, displayName, passwordHash);
         em.persist(user);
         await em.flush();
+        // New-user coupons (新人券) of the campaigns open now, granted with the account or not at all.
+        await grantNewUserCoupons(em, user.id, ctx.now());
         return startSession(ctx, em, user);
       }),
     emailTaken,

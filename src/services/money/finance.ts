@@ -178,6 +178,10 @@ export interface SettlementLineRow {
   /** The posting's note: a refund's or an adjustment's reason. */
   memo: string | null;
   gross: number;
+  /** Discounts the shop funded on the order (a payment line): already off the buyer's price, so off `gross`. */
+  shopDiscount: number;
+  /** Discounts the platform funds (PLATFORM_PROMOTIONS): paid to the shop within `gross`; negative on a refund. */
+  platformDiscount: number;
   commission: number;
   refund: number;
   adjustment: number;
@@ -197,6 +201,8 @@ const LINE = rowShape({
   refunds: 'number',
   adjustments: 'number',
   net: 'number',
+  shop_discount: 'number',
+  platform_discount: 'number',
 });
 
 /**
@@ -204,8 +210,11 @@ const LINE = rowShape({
  * figures of settlement totals (see `settlements.ts`), per line, so the lines add up to them.
  */
 function linesSql(entries: string): string {
-  return `select l.*, p.memo, o.number as order_number from (
-      select x.posting_id, x.order_id, coalesce(x.order_id, 0) as order_key, x.kind, x.at, ${FIGURE_SUMS}
+  return `select l.*, p.memo, o.number as order_number,
+      case when l.kind = 'PAYMENT' then coalesce(o.discount_total - o.platform_discount, 0) else 0 end as shop_discount
+    from (
+      select x.posting_id, x.order_id, coalesce(x.order_id, 0) as order_key, x.kind, x.at, ${FIGURE_SUMS},
+             coalesce(sum(x.amount) filter (where x.account = 'PLATFORM_PROMOTIONS'), 0) as platform_discount
       from (${entries}) x
       group by x.posting_id, x.order_id, x.kind, x.at
     ) l
@@ -229,6 +238,8 @@ function toLine(r: RowOf<typeof LINE>): SettlementLineRow {
     at: r.at,
     memo: r.memo,
     gross: r.gross,
+    shopDiscount: r.shop_discount,
+    platformDiscount: r.platform_discount,
     commission: r.commission,
     refund: r.refunds,
     adjustment: r.adjustments,

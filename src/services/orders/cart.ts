@@ -1,11 +1,23 @@
 import type { Context } from '../../context';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { columnsOf, lockRowsOf, mapAliased, type RowOf, rowShape, selectRows } from '../../db/rows';
-import { CartLine, Product, ProductVariant, type Shop } from '../../entities';
+import { columnsOf, entityWhere, lockRowsOf, mapAliased, type RowOf, rowShape, selectRows } from '../../db/rows';
+import { Address, CartLine, Product, ProductVariant, type Shop } from '../../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../../errors';
-import { Cart, CartLineProblem, CartShopGroup } from '../../schema/orders/cart';
+import { Cart, CartLineProblem, CartShopGroup, CheckoutQuote } from '../../schema/orders/cart';
+import { ApplicableCoupon, Discount, Gift } from '../../schema/promotions/discounts';
 import { defaultAddress, lockUser } from '../identity';
-import { quoteShipping } from './shipping';
+import type { AppliedDiscount, CouponProblem, PricedGroup } from '../promotions/pricing';
+import { money } from '../shared';
+import { type CartPriceLine, priceCartLines } from './pricing';
+
+export interface CheckoutQuoteInput {
+  /** Database key of an address of the buyer's; their default address when omitted. */
+  addressId?: string | null;
+  /** Database keys of the cart lines; all lines when omitted. */
+  lineIds?: string[] | null;
+  /** Database keys of the buyer's coupons. */
+  couponIds?: string[] | null;
+}
 
 /**
  * The shopper's server-side cart: one row per variant (a unique index), 1–999 units a line, at
@@ -53,47 +65,134 @@ async function cartLines(em: EntityManager, userId: string): Promise<CartLine[]>
   });
 }
 
-/** The viewer's cart, priced and grouped by shop, with shipping quoted for their default address. */
+/** The viewer's cart, priced by the pricing engine (promotions, no coupons) and grouped by shop, with shipping quoted for their default address. */
 export async function loadCart(ctx: Context): Promise<Cart> {
   const userId = ctx.viewer.userId!;
-  const [lines, address] = await Promise.all([
-    cartLines(ctx.em, userId),
-    defaultAddress(ctx.em, userId),
-  ]);
+  const [lines, address] = await Promise.all([cartLines(ctx.em, userId), defaultAddress(ctx.em, userId)]);
+  const view = await pricedView(ctx, lines, address, []);
+  return Object.assign(new Cart(), { id: userId, lines, ...view.fields });
+}
 
-  interface Group { shopId: string; lines: CartLine[]; subtotal: number; buyable: { templateId: string | null; quantity: number }[] }
-  const groups = new Map<string, Group>();
+/**
+ * What `checkout` with these lines, address and coupons would charge now: the cart's lines (the
+ * chosen ones), priced by the same engine with the coupons applied. Coupons that cannot be used are
+ * refused with their codes (COUPON_NOT_APPLICABLE, COUPON_EXPIRED), as checkout refuses them.
+ */
+export async function checkoutQuote(ctx: Context, input: CheckoutQuoteInput): Promise<CheckoutQuote> {
+  const userId = ctx.viewer.userId!;
+  const [all, address] = await Promise.all([
+    cartLines(ctx.em, userId),
+    input.addressId ? entityWhere(ctx.em, Address, 'e.id = ? and e.user_id = ?', [input.addressId, userId]) : defaultAddress(ctx.em, userId),
+  ]);
+  if (input.addressId && !address) throw new Failure(UserErrorCode.ADDRESS_NOT_FOUND, 'No such address in your address book', ['input', 'addressId']);
+  let lines = all;
+  if (input.lineIds) {
+    const wanted = new Set(input.lineIds);
+    lines = all.filter((l) => wanted.has(l.id));
+    if (lines.length !== wanted.size) throw new Failure(UserErrorCode.INVALID_INPUT, 'A line is not in your cart', ['input', 'lineIds']);
+  }
+  const view = await pricedView(ctx, lines, address, input.couponIds ?? []);
+  if (view.problems.length > 0) throw couponFailure(view.problems);
+  return Object.assign(new CheckoutQuote(), view.fields);
+}
+
+/** Coupon problems as one failure, each on its `couponIds` entry. */
+export function couponFailure(problems: CouponProblem[]): Failure {
+  return new Failure(problems.map((p) => ({ code: p.code, message: p.message, field: ['input', 'couponIds', String(p.index)] })));
+}
+
+/** The engine's discounts as the GraphQL type, in minor units of `currency`. */
+export function toDiscounts(list: Pick<AppliedDiscount, 'source' | 'title' | 'fundedBy' | 'amount' | 'shippingAmount' | 'promotionId' | 'couponId'>[], currency: string): Discount[] {
+  return list.map((d) =>
+    Object.assign(new Discount(), {
+      source: d.source,
+      title: d.title,
+      fundedBy: d.fundedBy,
+      amount: money(d.amount, currency),
+      shippingAmount: money(d.shippingAmount, currency),
+      promotionId: d.promotionId,
+      couponId: d.couponId,
+    }),
+  );
+}
+
+/** The discounts of several groups summed per promotion or coupon, in first-seen order. */
+function sumDiscounts(groups: PricedGroup[]): AppliedDiscount[] {
+  const byKey = new Map<string, AppliedDiscount>();
+  for (const d of groups.flatMap((g) => g.discounts)) {
+    const key = `${d.source}:${d.promotionId ?? d.couponId}`;
+    const seen = byKey.get(key);
+    if (seen) byKey.set(key, { ...seen, amount: seen.amount + d.amount, shippingAmount: seen.shippingAmount + d.shippingAmount });
+    else byKey.set(key, d);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Prices `lines` (the buyable ones; lines with a problem stay in their shop's group and count in
+ * no amount) for `address` with `couponIds`, and shapes the result as the cart and the quote show it.
+ */
+async function pricedView(ctx: Context, lines: CartLine[], address: Address | null, couponIds: string[]) {
+  const { currency } = ctx.deps.config;
+  const buyable: CartPriceLine[] = [];
+  const order: string[] = [];
   for (const line of lines) {
     const variant = line.variant;
     const product = variant.product;
     // The cart's field resolvers read variants and products through the loaders: hand them these.
     ctx.loaders.variantById.clear(variant.id).prime(variant.id, variant);
     ctx.loaders.productById.clear(product.id).prime(product.id, product);
-    const group = groups.get(product.shop.id) ?? { shopId: product.shop.id, lines: [], subtotal: 0, buyable: [] };
-    groups.set(group.shopId, group);
-    group.lines.push(line);
+    if (!order.includes(product.shop.id)) order.push(product.shop.id);
     if (lineProblem(line.quantity, variant, product) === null) {
-      group.subtotal += variant.price * line.quantity;
-      group.buyable.push({ templateId: product.shippingTemplate?.id ?? null, quantity: line.quantity });
+      buyable.push({
+        key: line.id,
+        variantId: variant.id,
+        productId: product.id,
+        shopId: product.shop.id,
+        categoryPath: product.categoryPath,
+        unitPrice: variant.price,
+        quantity: line.quantity,
+        templateId: product.shippingTemplate?.id ?? null,
+      });
     }
   }
-
-  const list = [...groups.values()];
-  const [fees, shops] = await Promise.all([
-    quoteShipping(ctx.em, list.map((g) => ({ shopId: g.shopId, subtotal: g.subtotal, lines: g.buyable })), address?.province ?? null),
-    ctx.loaders.shopById.loadMany(list.map((g) => g.shopId)),
+  const [{ pricing, problems, rules }, shops] = await Promise.all([
+    priceCartLines(ctx.em, { buyerId: ctx.viewer.userId!, lines: buyable, province: address?.province ?? null, couponIds, now: ctx.now() }),
+    ctx.loaders.shopById.loadMany(order),
   ]);
-  const cartGroups = list.map((g, i) =>
-    Object.assign(new CartShopGroup(), { shop: shops[i] as Shop, lines: g.lines, subtotalMinor: g.subtotal, shippingFeeMinor: g.buyable.length ? (fees.get(g.shopId) ?? 0) : 0 }),
-  );
-  return Object.assign(new Cart(), {
-    id: userId,
-    lines,
-    groups: cartGroups,
-    shippingAddress: address,
-    subtotalMinor: cartGroups.reduce((sum, g) => sum + g.subtotalMinor, 0),
-    shippingTotalMinor: cartGroups.reduce((sum, g) => sum + g.shippingFeeMinor, 0),
+  // `applicableCoupons { coupon }` and `discounts { coupon }` read these through the loaders.
+  for (const coupon of rules.coupons) {
+    ctx.loaders.userCouponById.clear(coupon.id).prime(coupon.id, coupon);
+    ctx.loaders.couponCampaignById.clear(coupon.campaign.id).prime(coupon.campaign.id, coupon.campaign);
+  }
+  const priced = new Map(pricing.groups.map((g) => [g.shopId, g]));
+  const zero = money(0, currency);
+  const groups = order.map((shopId, i) => {
+    const g = priced.get(shopId);
+    return Object.assign(new CartShopGroup(), {
+      shop: shops[i] as Shop,
+      lines: lines.filter((l) => l.variant.product.shop.id === shopId),
+      subtotal: g ? money(g.subtotal, currency) : zero,
+      shippingFee: g ? money(g.shippingFee, currency) : zero,
+      discounts: toDiscounts(g?.discounts ?? [], currency),
+      discountTotal: g ? money(g.discountTotal, currency) : zero,
+      total: g ? money(g.total, currency) : zero,
+      gifts: (g?.gifts ?? []).map((gift) => Object.assign(new Gift(), gift)),
+    });
   });
+  return {
+    problems,
+    fields: {
+      groups,
+      shippingAddress: address,
+      discounts: toDiscounts(sumDiscounts(pricing.groups), currency),
+      subtotal: money(pricing.subtotal, currency),
+      shippingTotal: money(pricing.shippingTotal, currency),
+      discountTotal: money(pricing.discountTotal, currency),
+      total: money(pricing.total, currency),
+      applicableCoupons: pricing.applicable.map((a) => Object.assign(new ApplicableCoupon(), { couponId: a.couponId, discount: money(a.amount, currency) })),
+    },
+  };
 }
 
 function checkQuantity(quantity: number, min: number): void {

@@ -1,13 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { entityWhere, lockRowsOf, type RowOf, rowShape } from '../../db/rows';
+import { entityWhere, lockKeys, lockRowsOf, type RowOf, rowShape, selectRows } from '../../db/rows';
 import { dailyNumbers } from '../../db/numbers';
-import { Address, Checkout, Order, OrderEventType, OrderLine, type ShippingAddress, Shop, User } from '../../entities';
+import { Address, Checkout, Order, OrderDiscount, OrderEventType, OrderLine, Promotion, type ShippingAddress, Shop, User } from '../../entities';
 import { BadInputError, Failure, Problems, UserErrorCode } from '../../errors';
+import { lockUser } from '../identity';
 import { reserveStock } from '../inventory';
+import type { PromotionRule } from '../promotions/pricing';
 import { commissionOn } from '../shared';
+import { couponFailure } from './cart';
 import { addEvent } from './lifecycle';
-import { quoteShipping } from './shipping';
+import { priceCartLines } from './pricing';
 
 export interface CheckoutInput {
   /** Database key of an address of the buyer's. */
@@ -16,6 +19,8 @@ export interface CheckoutInput {
   lineIds?: string[] | null;
   /** A note to every shop of the checkout (訂單備註). */
   note?: string | null;
+  /** Database keys of the buyer's coupons to apply: at most one platform coupon and one per shop. */
+  couponIds?: string[] | null;
 }
 
 const KEY = /^[A-Za-z0-9._:-]{8,100}$/;
@@ -34,6 +39,7 @@ const LINE_ROW = rowShape({
   visible: 'bool',
   shipping_template_id: 'key?',
   shop_id: 'key',
+  category_path: 'text',
   commission_rate: 'text',
 });
 type LineRow = RowOf<typeof LINE_ROW>;
@@ -55,6 +61,9 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
     const earlier = await entityWhere(em, Checkout, 'e.buyer_id = ? and e.idempotency_key = ?', [buyerId, idempotencyKey]);
     if (earlier) return earlier;
 
+    // The buyer first (before the cart lines, as addToCart locks them): one checkout of a buyer at
+    // a time, so per-user promotion limits and coupons are judged on what the buyer has already used.
+    await lockUser(em, buyerId);
     const address = await entityWhere(em, Address, 'e.id = ? and e.user_id = ?', [input.addressId, buyerId]);
     if (!address) throw new Failure(UserErrorCode.ADDRESS_NOT_FOUND, 'No such address in your address book', ['input', 'addressId']);
     const rows = await lockCartLines(em, buyerId, input.lineIds, ctx.deps.config.defaultCommissionRate);
@@ -72,15 +81,28 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
     }
     problems.throwIfAny();
 
-    const groups = groupByShop(rows);
-    const fees = await quoteShipping(em, groups.map((g) => ({
-      shopId: g.shopId,
-      subtotal: g.subtotal,
-      lines: g.rows.map((r) => ({ templateId: r.shipping_template_id, quantity: r.quantity })),
-    })), address.province);
     const now = ctx.now();
+    const couponIds = input.couponIds ?? [];
+    const { pricing, rules, problems: couponProblems } = await priceCartLines(em, {
+      buyerId,
+      lines: rows.map((r) => ({
+        key: r.line_id,
+        variantId: r.variant_id,
+        productId: r.product_id,
+        shopId: r.shop_id,
+        categoryPath: r.category_path,
+        unitPrice: r.price,
+        quantity: r.quantity,
+        templateId: r.shipping_template_id,
+      })),
+      province: address.province,
+      couponIds,
+      now,
+    });
+    if (couponProblems.length > 0) throw couponFailure(couponProblems);
+
     // The placing date in China time and a cluster-wide sequence, e.g. 20261123000042.
-    const numbers = await dailyNumbers(em, 'order_number_seq', groups.length, now);
+    const numbers = await dailyNumbers(em, 'order_number_seq', pricing.groups.length, now);
     const snapshot: ShippingAddress = {
       recipientName: address.recipientName,
       phone: address.phone,
@@ -93,27 +115,31 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
     const checkoutRow = em.create(Checkout, {
       buyer: em.getReference(User, buyerId),
       idempotencyKey,
-      total: 0,
+      total: pricing.total,
       expiresAt: new Date(now.getTime() + ctx.deps.config.orders.checkoutTtlMinutes * 60_000),
     });
-    const orders = groups.map((g, i) => {
-      const shippingFee = fees.get(g.shopId) ?? 0;
+    const rowByKey = new Map(rows.map((r) => [r.line_id, r]));
+    const wanted: { variantId: string; quantity: number; orderId: string }[] = [];
+    const orders = pricing.groups.map((g, i) => {
       const order = em.create(Order, {
         number: numbers[i],
         checkout: checkoutRow,
         shop: em.getReference(Shop, g.shopId),
         buyer: em.getReference(User, buyerId),
         subtotal: g.subtotal,
-        shippingFee,
-        discountTotal: 0,
-        total: g.subtotal + shippingFee,
+        shippingFee: g.shippingFee,
+        discountTotal: g.discountTotal,
+        platformDiscount: g.platformDiscount,
+        shippingDiscount: g.shippingDiscount,
+        total: g.total,
         shippingAddress: snapshot,
         note,
         placedAt: now,
       });
-      for (const r of g.rows) {
-        const lineTotal = r.price * r.quantity;
-        const commission = commissionOn(lineTotal, r.commission_rate);
+      for (const line of g.lines) {
+        const r = rowByKey.get(line.key)!;
+        // Commission is charged on what the shop sells for: the line less the discounts the shop funds.
+        const commission = commissionOn(line.lineTotal - (line.discount - line.platformDiscount), r.commission_rate);
         order.commission += commission;
         em.create(OrderLine, {
           order,
@@ -124,32 +150,78 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
           sku: r.sku,
           unitPrice: r.price,
           quantity: r.quantity,
-          lineTotal,
+          lineTotal: line.lineTotal,
+          discount: line.discount,
+          platformDiscount: line.platformDiscount,
           commissionRate: r.commission_rate,
           commission,
+        });
+      }
+      for (const gift of g.gifts) {
+        const v = rules.gifts.get(gift.variantId)!;
+        em.create(OrderLine, {
+          order,
+          variant: v.variantId,
+          productId: v.productId,
+          productTitle: v.productTitle,
+          variantTitle: v.title,
+          sku: v.sku,
+          unitPrice: 0,
+          quantity: gift.quantity,
+          lineTotal: 0,
+          gift: true,
+        });
+      }
+      for (const d of g.discounts) {
+        em.create(OrderDiscount, {
+          order,
+          source: d.source,
+          promotion: d.promotionId,
+          userCoupon: d.couponId,
+          title: d.title,
+          fundedBy: d.fundedBy,
+          amount: d.amount,
+          shippingAmount: d.shippingAmount,
         });
       }
       addEvent(em, order, OrderEventType.PLACED, now);
       return order;
     });
-    checkoutRow.total = orders.reduce((sum, o) => sum + o.total, 0);
     await em.flush();
+    orders.forEach((order, i) => {
+      const g = pricing.groups[i];
+      for (const line of g.lines) wanted.push({ variantId: rowByKey.get(line.key)!.variant_id, quantity: rowByKey.get(line.key)!.quantity, orderId: order.id });
+      for (const gift of g.gifts) wanted.push({ variantId: gift.variantId, quantity: gift.quantity, orderId: order.id });
+    });
     await em.execute('delete from cart_line where id in (?)', [rows.map((r) => r.line_id)]);
+    if (couponIds.length > 0) {
+      const used = await selectRows(
+        em,
+        rowShape({ id: 'key' }),
+        "update user_coupon set status = 'USED', used_at = ?, checkout_id = ?, updated_at = ? where user_id = ? and id in (?) and status = 'AVAILABLE' returning id",
+        [now, checkoutRow.id, now, buyerId, couponIds],
+      );
+      // The buyer's row lock serialises their checkouts, so only an unlocked path could race here.
+      if (used.length !== new Set(couponIds).size) throw new Failure(UserErrorCode.COUPON_NOT_APPLICABLE, 'A coupon was used meanwhile', ['input', 'couponIds']);
+    }
 
-    // The reservation comes last: it locks the variants, which every other buyer of them waits
-    // for, so they stay locked only for its one statement (update, ledger, alerts) and the commit.
-    const wanted = groups.flatMap((g, i) => g.rows.map((r) => ({ variantId: r.variant_id, quantity: r.quantity, orderId: orders[i].id })));
-    const reservation = await reserveStock(em, wanted, now, buyerId);
+    // The reservation comes (nearly) last: it locks the variants, which every other buyer of them
+    // waits for, so they stay locked only for its statement, the budgets' and the commit.
+    const reservation = await reserveStock(em, mergeWanted(wanted), now, buyerId);
     if (reservation.short.length > 0) {
       // Someone bought the last units between the read and the reservation: nothing was reserved,
       // and the rollback undoes the orders above.
       const short = new Set(reservation.short);
-      throw new Failure(rows.filter((r) => short.has(r.variant_id)).map((r) => ({
-        code: UserErrorCode.INSUFFICIENT_STOCK,
-        message: `Not enough ${r.sku} available`,
-        field: ['lines', r.line_id],
-      })));
+      const lines = rows.filter((r) => short.has(r.variant_id));
+      const gifts = [...short].filter((v) => !lines.some((r) => r.variant_id === v));
+      throw new Failure([
+        ...lines.map((r) => ({ code: UserErrorCode.INSUFFICIENT_STOCK, message: `Not enough ${r.sku} available`, field: ['lines', r.line_id] })),
+        ...gifts.map(() => ({ code: UserErrorCode.INSUFFICIENT_STOCK, message: 'A gift with purchase ran out meanwhile: review your quote and try again', field: ['input'] })),
+      ]);
     }
+    // Budgets last, after the variants (cancellations and the expiry job lock in that order too):
+    // a budgeted promotion's row is held only for this statement and the commit.
+    await spendBudgets(em, pricing.byPromotion, rules.promotions);
     return checkoutRow;
   });
 }
@@ -165,7 +237,7 @@ async function lockCartLines(em: EntityManager, buyerId: string, keys: string[] 
     LINE_ROW,
     `select c.id as line_id, c.quantity, v.id as variant_id, v.sku, v.title as variant_title, v.price, v.archived,
             v.on_hand - v.reserved as available, p.id as product_id, p.title as product_title,
-            p.visible, p.shipping_template_id, p.shop_id,
+            p.visible, p.shipping_template_id, p.shop_id, p.category_path,
             -- The commission rate: the shop's own, else the nearest category up the product's path that has one, else the default.
             coalesce(
               s.commission_rate,
@@ -187,13 +259,38 @@ async function lockCartLines(em: EntityManager, buyerId: string, keys: string[] 
   return rows;
 }
 
-function groupByShop(rows: LineRow[]): { shopId: string; rows: LineRow[]; subtotal: number }[] {
-  const groups = new Map<string, { shopId: string; rows: LineRow[]; subtotal: number }>();
-  for (const r of rows) {
-    const g = groups.get(r.shop_id) ?? { shopId: r.shop_id, rows: [], subtotal: 0 };
-    g.rows.push(r);
-    g.subtotal += r.price * r.quantity;
-    groups.set(r.shop_id, g);
+/** Reservation units summed per variant and order (a gift may be a variant the cart also buys). */
+function mergeWanted(wanted: { variantId: string; quantity: number; orderId: string }[]) {
+  const merged = new Map<string, { variantId: string; quantity: number; orderId: string }>();
+  for (const w of wanted) {
+    const key = `${w.orderId}:${w.variantId}`;
+    const seen = merged.get(key);
+    if (seen) seen.quantity += w.quantity;
+    else merged.set(key, { ...w });
   }
-  return [...groups.values()];
+  return [...merged.values()];
+}
+
+/**
+ * Adds what each promotion with a budget gave to its `spent`, in one conditional statement: a
+ * budget that another checkout spent meanwhile (the price was capped at what was left when read)
+ * refuses the checkout with PROMOTION_BUDGET_EXHAUSTED, and the rollback undoes everything.
+ */
+async function spendBudgets(em: EntityManager, given: Map<string, number>, promotions: PromotionRule[]): Promise<void> {
+  const budgeted = promotions.filter((p) => p.budgetLeft !== null && (given.get(p.id) ?? 0) > 0);
+  if (budgeted.length === 0) return;
+  await lockKeys(em, Promotion, budgeted.map((p) => p.id));
+  const spent = await selectRows(
+    em,
+    rowShape({ id: 'key' }),
+    `update promotion p set spent = p.spent + u.amount, updated_at = now()
+     from (select unnest(array[?]::bigint[]) as id, unnest(array[?]::bigint[]) as amount) u
+     where p.id = u.id and p.budget is not null and p.spent + u.amount <= p.budget
+     returning p.id`,
+    [budgeted.map((p) => p.id), budgeted.map((p) => given.get(p.id)!)],
+  );
+  if (spent.length < budgeted.length) {
+    const short = budgeted.find((p) => !spent.some((s) => s.id === p.id))!;
+    throw new Failure(UserErrorCode.PROMOTION_BUDGET_EXHAUSTED, `The budget of "${short.title}" ran out meanwhile: review your quote and try again`, ['input']);
+  }
 }

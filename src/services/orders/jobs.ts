@@ -4,6 +4,7 @@ import { lockKeys, lockWhere } from '../../db/rows';
 import { Checkout, CheckoutStatus, Order, OrderStatus, Product } from '../../entities';
 import { noOpenCaseSql } from '../aftersales/hooks';
 import { moveOrderStock } from '../inventory';
+import { releaseDiscounts } from '../promotions/release';
 import { PLATFORM, step, stepCheckout } from './lifecycle';
 
 /**
@@ -26,6 +27,7 @@ export async function expireCheckouts(deps: SystemDeps, em: EntityManager, batch
     for (const checkout of checkouts) stepCheckout(checkout, 'expire');
     await tx.flush();
     await moveOrderStock(tx, orders.map((o) => o.id), 'release', now, null);
+    await releaseDiscounts(tx, orders.map((o) => o.id), now);
     return checkouts.length;
   });
 }

@@ -6,6 +6,7 @@ import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
 // The after-sales hooks alone: the case service steps orders.
 import { hasOpenCase } from '../aftersales/hooks';
 import { recordAudit } from '../platform';
+import { releaseDiscounts } from '../promotions/release';
 import { moveOrderStock } from '../inventory';
 // The refunds module alone (not the payments index): payments imports this domain to pay orders.
 import { refundOrder } from '../payments/refunds';
@@ -117,6 +118,8 @@ export async function settleCancellation(ctx: Context, em: EntityManager, order:
   const actorId = ctx.viewer.userId;
   if (from === O.PENDING_PAYMENT) {
     await moveOrderStock(em, [order.id], 'release', at, actorId);
+    // Coupons and promotion budgets back (after the variants: checkouts lock in that order).
+    await releaseDiscounts(em, [order.id], at);
     checkout.total -= order.total;
     const [{ open }] = await selectRows(em, rowShape({ open: 'int' }), "select count(*) as open from orders where checkout_id = ? and status <> 'CANCELLED'", [checkout.id]);
     if (open === 0 && isAllowed(CHECKOUT_TRANSITIONS, 'cancel', checkout.status)) stepCheckout(checkout, 'cancel');
@@ -124,6 +127,8 @@ export async function settleCancellation(ctx: Context, em: EntityManager, order:
   }
   // Paid: goods not yet shipped go back on hand; shipped goods come back through after-sales.
   if (from === O.PAID || from === O.PROCESSING) await moveOrderStock(em, [order.id], 'restock', at, actorId);
+  // Coupons and promotion budgets back when nothing shipped (after the variants, as checkouts lock).
+  await releaseDiscounts(em, [order.id], at);
   const reason = order.cancelReason ?? 'Order cancelled';
   if (await refundOrder(em, order, reason, at)) addEvent(em, order, OrderEventType.REFUND_REQUESTED, at, reason);
 }

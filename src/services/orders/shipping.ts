@@ -91,14 +91,22 @@ export interface ShippingGroupInput {
  * free-shipping threshold. A shop without templates ships free. Give each shop one group.
  */
 export async function quoteShipping(em: EntityManager, groups: ShippingGroupInput[], province: string | null): Promise<Map<string, number>> {
-  const fees = new Map<string, number>();
-  if (groups.length === 0) return fees;
-  const shopIds = [...new Set(groups.map((g) => g.shopId))];
-  const templates = await entitiesWhereIn(em, ShippingTemplate, 'shop_id', shopIds, 'e.id');
+  return shippingFees(await loadShippingTemplates(em, groups.map((g) => g.shopId)), groups, province);
+}
+
+/** Every template of the given shops, by shop id: one query (none for no shops). */
+export async function loadShippingTemplates(em: EntityManager, shopIds: string[]): Promise<Map<string, ShippingTemplate[]>> {
   const byShop = new Map<string, ShippingTemplate[]>();
+  const unique = [...new Set(shopIds)];
+  if (unique.length === 0) return byShop;
+  const templates = await entitiesWhereIn(em, ShippingTemplate, 'shop_id', unique, 'e.id');
   for (const t of templates) byShop.set(t.shop.id, [...(byShop.get(t.shop.id) ?? []), t]);
-  for (const group of groups) fees.set(group.shopId, groupFee(byShop.get(group.shopId) ?? [], group, province));
-  return fees;
+  return byShop;
+}
+
+/** `quoteShipping` on templates already loaded: a pure function. */
+export function shippingFees(templates: ReadonlyMap<string, ShippingTemplate[]>, groups: ShippingGroupInput[], province: string | null): Map<string, number> {
+  return new Map(groups.map((group) => [group.shopId, groupFee(templates.get(group.shopId) ?? [], group, province)]));
 }
 
 function groupFee(templates: ShippingTemplate[], group: ShippingGroupInput, province: string | null): number {

@@ -7,6 +7,7 @@ import { visibleStocktake } from '../inventory';
 import { visibleCourse, visibleShop } from '../onboarding';
 import { visibleCart, visibleCartLine, visibleCheckout, visibleOrder, visibleShippingTemplate } from '../orders';
 import { visibleCase, visibleTicket } from '../aftersales';
+import { visibleCouponCampaign, visiblePromotion, visibleUserCoupon } from '../promotions';
 
 /** Loads one node by database key, or null when absent or not visible to the viewer. */
 type NodeFetcher = (ctx: Context, key: string) => Promise<object | null>;
@@ -81,6 +82,12 @@ const fetchers: Record<string, NodeFetcher> = {
   AfterSaleCase: (ctx, key) => visibleCase(ctx, key),
   // Anyone.
   Faq: (ctx, key) => ctx.em.findOne(Faq, { id: key }),
+  // Anyone while ACTIVE; in any state, its shop's members and staff OPERATIONS.
+  Promotion: (ctx, key) => visiblePromotion(ctx, key),
+  // Anyone, but a code campaign only its shop's members and staff OPERATIONS.
+  CouponCampaign: (ctx, key) => visibleCouponCampaign(ctx, key),
+  // Its holder only.
+  UserCoupon: (ctx, key) => visibleUserCoupon(ctx, key),
 };
 
 /** The object of type `type` with database key `key`, or null when no such type can be refetched, it is absent or not visible. */

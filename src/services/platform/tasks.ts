@@ -10,6 +10,7 @@ import { closeSettlements, sendPayouts } from '../money';
 import { autoConfirmDeliveries, completeOrders, expireCheckouts } from '../orders';
 import { processRefunds, repairPayments } from '../payments';
 import { autoApproveCases, autoCloseCases, autoReceiveCases, flagSlaBreaches } from '../aftersales';
+import { expireCoupons } from '../promotions';
 import { recordAudit } from './audit';
 
 /** What one run did: how many things it handled, and optionally a short note for operators. */
@@ -130,6 +131,12 @@ export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
     description: 'Flags the tickets nobody has answered within TICKET_FIRST_RESPONSE_HOURS of opening (their slaBreachedAt), once each; the result counts those flagged.',
     schedule: '*/5 * * * *',
     run: async (deps, em) => (await flagSlaBreaches(deps, em)).length,
+  },
+  {
+    name: 'expire-coupons',
+    description: 'Marks EXPIRED the claimed coupons left unused past their validity.',
+    schedule: '*/5 * * * *',
+    run: (deps, em) => expireCoupons(deps, em),
   },
   {
     name: 'purge-rate-limits',

@@ -32,3 +32,7 @@ export const AFTER_SALE_STAFF: readonly S[] = [S.CUSTOMER_SERVICE];
 export const SHOP_MONEY_ROLES: readonly M[] = [M.OWNER, M.FINANCE];
 /** Staff who run the platform's money: payouts, adjustments, the ledger and reconciliation. */
 export const MONEY_STAFF: readonly S[] = [S.FINANCE];
+/** Shop roles that run the shop's promotions and coupon campaigns. */
+export const PROMOTION_ROLES: readonly M[] = [M.OWNER, M.MANAGER, M.OPERATOR];
+/** Staff who run platform-wide promotions and platform coupons, and may cancel or end any shop's. */
+export const PROMOTION_STAFF: readonly S[] = [S.OPERATIONS];

@@ -1,0 +1,61 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { UserErrorCode } from '../../errors';
+import { type CouponProblem, type PriceLine, priceCart, type Pricing } from '../promotions/pricing';
+import { loadPricingRules, type PricingRules } from '../promotions/rules';
+import { loadShippingTemplates, shippingFees } from './shipping';
+
+/** A cart line as the pricing engine and the shipping-fee function see it. */
+export interface CartPriceLine extends PriceLine {
+  templateId: string | null;
+}
+
+export interface PricedCart {
+  pricing: Pricing;
+  rules: PricingRules;
+  /** Why chosen coupons cannot be used, by their index in `couponIds`; empty when all apply. */
+  problems: CouponProblem[];
+}
+
+/**
+ * Prices the buyable lines of a cart — the one path the cart, `checkoutQuote` and `checkout` take,
+ * so all three show and charge the same amounts for the same lines, address and coupons. Costs
+ * the rule queries of `loadPricingRules` and one query for the shops' shipping templates.
+ * Shipping fees are quoted on the lines' subtotal before discounts (a free-shipping threshold
+ * counts what the goods cost, not what a coupon leaves of it); gifts ship free in the shop's parcel.
+ */
+export async function priceCartLines(
+  em: EntityManager,
+  q: { buyerId: string; lines: CartPriceLine[]; province: string | null; couponIds: string[]; now: Date },
+): Promise<PricedCart> {
+  const shopIds = [...new Set(q.lines.map((l) => l.shopId))];
+  const [rules, templates] = await Promise.all([
+    loadPricingRules(em, { buyerId: q.buyerId, shopIds, chosenIds: q.couponIds, now: q.now }),
+    loadShippingTemplates(em, shopIds),
+  ]);
+  const fees = shippingFees(
+    templates,
+    shopIds.map((shopId) => {
+      const own = q.lines.filter((l) => l.shopId === shopId);
+      return { shopId, subtotal: own.reduce((s, l) => s + l.unitPrice * l.quantity, 0), lines: own.map((l) => ({ templateId: l.templateId, quantity: l.quantity })) };
+    }),
+    q.province,
+  );
+  // Coupons not among the buyer's are refused here; the engine judges the others.
+  const found = q.couponIds.map((id, index) => ({ index, rule: rules.chosen.get(id) }));
+  const problems: CouponProblem[] = found
+    .filter((f) => !f.rule)
+    .map((f) => ({ index: f.index, code: UserErrorCode.COUPON_NOT_APPLICABLE, message: 'No such coupon among yours' }));
+  const known = found.filter((f) => f.rule);
+  const pricing = priceCart({
+    lines: q.lines,
+    promotions: rules.promotions,
+    gifts: rules.gifts,
+    chosen: known.map((f) => f.rule!),
+    wallet: rules.wallet,
+    shippingFees: fees,
+    now: q.now,
+  });
+  for (const p of pricing.problems) problems.push({ ...p, index: known[p.index].index });
+  problems.sort((a, b) => a.index - b.index);
+  return { pricing, rules, problems };
+}
