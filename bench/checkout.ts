@@ -6,21 +6,22 @@ import type { LoadResult } from './load';
 import { ADD_TO_CART, CHECKOUT, PAY_CHECKOUT } from './operations';
 import { type LatencySummary, Latencies } from './stats';
 
-const STEPS = ['addToCart', 'checkout', 'payCheckout', 'webhook'] as const;
-type Step = (typeof STEPS)[number];
+export const STEPS = ['addToCart', 'checkout', 'payCheckout', 'webhook'] as const;
+export type Step = (typeof STEPS)[number];
 
 /** An answer the loop did not expect: an HTTP error, a GraphQL error, a payload error other than running out of stock. */
-class Unexpected extends Error {}
+export class Unexpected extends Error {}
 
 type Outcome = 'bought' | 'sold-out';
 
-interface Recorder {
+export interface Recorder {
   record(step: Step, ms: number): void;
 }
 
-type Payload = { errors?: { code: string }[] } & Record<string, unknown>;
+export type Payload = { errors?: { code: string }[] } & Record<string, unknown>;
 
-function payloadOf(res: GqlResponse, field: string, step: Step): Payload {
+/** The mutation's payload (`data[field]`); an HTTP or GraphQL error throws Unexpected. */
+export function payloadOf(res: GqlResponse, field: string, step: Step): Payload {
   if (res.status !== 200 || res.errors?.length || !res.data) throw new Unexpected(`${step}: HTTP ${res.status} ${JSON.stringify(res.errors ?? res.data).slice(0, 300)}`);
   return res.data[field] as Payload;
 }
@@ -47,7 +48,15 @@ async function purchase(base: string, secret: string, shopper: Shopper, variantI
   const checkout = payloadOf(placed, 'checkout', 'checkout');
   if (soldOut(checkout, 'checkout')) return 'sold-out';
   const checkoutId = (checkout.checkout as { id: string }).id;
+  await payAndConfirm(base, secret, shopper, checkoutId, rec);
+  return 'bought';
+}
 
+/**
+ * Pays a placed checkout as its shopper (MOCK provider) and sends the provider's signed
+ * `payment.succeeded` webhook; throws on anything but success.
+ */
+export async function payAndConfirm(base: string, secret: string, shopper: Shopper, checkoutId: string, rec: Recorder): Promise<void> {
   const paid = await gql(base, PAY_CHECKOUT, { input: { checkoutId, provider: 'MOCK' } }, shopper.token);
   rec.record('payCheckout', paid.ms);
   const payment = payloadOf(paid, 'payCheckout', 'payCheckout');
@@ -57,7 +66,6 @@ async function purchase(base: string, secret: string, shopper: Shopper, variantI
   const hook = await paymentWebhook(base, secret, { eventId: `bench-${randomUUID()}`, type: 'payment.succeeded', paymentId });
   rec.record('webhook', hook.ms);
   if (hook.status !== 200 || !hook.body.includes('"processed"')) throw new Unexpected(`webhook: HTTP ${hook.status} ${hook.body.slice(0, 200)}`);
-  return 'bought';
 }
 
 export interface StockProof {

@@ -68,6 +68,16 @@ async function shopper(base: string, email: string): Promise<Shopper> {
   return { email, userId: parsed, token, addressId };
 }
 
+/**
+ * Signs in (registering the first time) one shopper per email, each with a default address,
+ * `concurrency` at a time, and empties their carts: checkout shoppers as the fixtures make them.
+ */
+export async function prepareShoppers(base: string, db: BenchDatabase, emails: string[], concurrency = 4): Promise<Shopper[]> {
+  const shoppers = await mapLimit(emails, concurrency, (email) => shopper(base, email));
+  if (shoppers.length) await db.sql('delete from cart_line where user_id in (?)', [shoppers.map((s) => s.userId)]);
+  return shoppers;
+}
+
 /** Makes a variant's available stock exactly `units`, through the merchant's adjustStock (a CORRECTION in the ledger). */
 export async function setAvailable(base: string, db: BenchDatabase, merchantToken: string, variantKey: string, units: number): Promise<void> {
   const [row] = await db.sql<{ available: number }>('select on_hand - reserved as available from product_variant where id = ?', [variantKey]);

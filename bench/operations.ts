@@ -72,3 +72,4 @@ export const CHECKOUT = `mutation Checkout($input: CheckoutInput!, $key: String!
   checkout(input: $input, idempotencyKey: $key) { checkout { id status total { amount } orders { id number } } errors { code field } }
 }`;
 export const PAY_CHECKOUT = `mutation PayCheckout($input: PayCheckoutInput!) { payCheckout(input: $input) { payment { id status amount { amount } } errors { code } } }`;
+export const SUBMIT_STOCKTAKE = `mutation SubmitStocktake($input: StocktakeInput!) { submitStocktake(input: $input) { stocktake { id } errors { code field message } } }`;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every load scenario (requests over HTTP, reported as req/s), in the order a full run drives them. */
-export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'merchant-orders'] as const;
+export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'merchant-orders', 'flash'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /**
  * Scenarios run with live promotions and coupons (bench/promotions.ts), each beside the plain
@@ -36,6 +36,12 @@ export interface BenchOptions {
   settleShops: number;
   /** Units of the limited-stock variant the checkout scenario sells out. */
   stock: number;
+  /** Buyers of the flash scenario, all at once (one connection each), in each of its two rounds. */
+  flashBuyers: number;
+  /** Units of its flash-sale item, and of the plain hot variant of its second round. */
+  flashUnits: number;
+  /** A third flash round with no hot row (each unit a variant of its own): the latency floor of the load. */
+  flashFloor: boolean;
   ceilings: boolean;
   compare: string | undefined;
   out: string | undefined;
@@ -69,10 +75,18 @@ export const USAGE = `usage: npm run bench -- [options]
                       cart-promotions and checkout-promotions repeat cart and checkout with live
                       promotions (a platform 滿減 with tiers, 10% off capped in each shop bought from)
                       and a 5.00 platform coupon per shopper (checkout passes one in couponIds);
-                      the promotions are cancelled after each
+                      the promotions are cancelled after each; flash: --flash-buyers buyers check out
+                      one unit each all at once, first of a live flash-sale item of --flash-units
+                      units (per-user limit 1), then of a plain variant with as many units, each
+                      round's checkout p50/p90/p99/max and answers side by side
   --settle-orders N   completed orders the settle scenario closes (default 100000; --smoke 2000)
   --settle-shops N    shops they belong to, each one settlement (default 1000; --smoke 50)
   --stock N           units of the limited-stock variant the checkout loop sells out (default 500; --smoke 30)
+  --flash-buyers N    flash: buyers checking out all at once, one connection each (default 200; --smoke 16)
+  --flash-units N     flash: units of the flash-sale item (per-user limit 1), and of the plain hot
+                      variant the same buyers then check out at once (default 100; --smoke 8)
+  --flash-floor       flash: a third round at the same load with no hot row (buyer i buys the one
+                      unit of variant i mod units): what the burst costs this machine anyway
   --no-ceilings       skip the bare Fastify and bare pg reference runs
   --compare FILE      print the change against an earlier result JSON
   --out FILE          where to write the result JSON (default <results dir>/<time>.json)
@@ -116,6 +130,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         'settle-orders': { type: 'string' },
         'settle-shops': { type: 'string' },
         stock: { type: 'string' },
+        'flash-buyers': { type: 'string' },
+        'flash-units': { type: 'string' },
+        'flash-floor': { type: 'boolean' },
         'no-ceilings': { type: 'boolean' },
         compare: { type: 'string' },
         out: { type: 'string' },
@@ -158,6 +175,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   const catalogCache = str('catalog-cache') ?? 'on';
   if (catalogCache !== 'on' && catalogCache !== 'off') throw new Error('--catalog-cache is on or off');
   const connections = int('connections', str('connections'), smoke ? 4 : 32, 1, 1000);
+  const flashBuyers = int('flash-buyers', str('flash-buyers'), smoke ? 16 : 200, 2, 2000);
+  const flashUnits = int('flash-units', str('flash-units'), smoke ? 8 : 100, 1, 100_000);
+  if (flashUnits >= flashBuyers) throw new Error(`--flash-units (${flashUnits}) must be fewer than --flash-buyers (${flashBuyers}): the scenario sells out\n\n${USAGE}`);
   return {
     smoke,
     products: int('products', str('products'), smoke ? 300 : 20_000, 1, 200_000),
@@ -171,6 +191,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     settleOrders,
     settleShops,
     stock: int('stock', str('stock'), smoke ? 30 : 500, 1, 1_000_000),
+    flashBuyers,
+    flashUnits,
+    flashFloor: values['flash-floor'] === true,
     ceilings: values['no-ceilings'] !== true,
     compare: str('compare'),
     out: str('out'),

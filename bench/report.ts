@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { StockProof } from './checkout';
 import type { CpuUse } from './cpu';
+import type { FlashDetail, FlashRound } from './flash';
 import type { LoadResult } from './load';
 import type { SettleResult } from './settle';
 import type { DiscountProof } from './promotions';
@@ -38,6 +39,8 @@ export interface ScenarioResult extends LoadResult {
     steps: Record<string, LatencySummary & { requests: number }>;
     stock?: StockProof;
   };
+  /** The flash scenario: its flash-sale round and its plain hot-variant round at the same load. */
+  flash?: FlashDetail;
   failures: string[];
 }
 
@@ -74,7 +77,9 @@ export function markdownTable(result: BenchResult): string {
   rows.push('| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | GraphQL errors | SQL/req | CPU ms/req server + PG | RSS/worker MB | vs pg ceiling | vs bare Fastify |');
   rows.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const s of result.scenarios) {
-    const extra = s.checkout
+    const extra = s.flash
+      ? ` (${s.flash.flash.sold} sold${Object.entries(s.flash.flash.answers).map(([c, n]) => `, ${n} × ${c}`).join('')}; checkout latency)`
+      : s.checkout
       ? ` (${s.checkout.purchases} orders${s.checkout.withCoupon ? ` (${s.checkout.withCoupon} with a coupon)` : ''}, ${s.checkout.insufficientStock} × INSUFFICIENT_STOCK expected)`
       : s.cacheHits
         ? ` (${Math.round((s.cacheHits / Math.max(s.requests, 1)) * 100)}% cache hits)`
@@ -123,6 +128,45 @@ export function promotionsTable(result: BenchResult): string | undefined {
   }
   const notes = pairs.filter(({ s }) => s.promotions).map(({ s }) => `${s.name}: ${s.promotions!.summary}${s.promotions!.problems.length ? ` PROBLEMS: ${s.promotions!.problems.join('; ')}` : ''}`);
   return [...rows, ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
+}
+
+/**
+ * The flash scenario's two rounds side by side: the same buyers checking out one unit each at the
+ * same instant, of a flash-sale item and of a plain variant with as many units; then, per round,
+ * what the database sessions were doing and the statements that took the most time.
+ */
+export function flashTable(result: BenchResult): string | undefined {
+  const s = result.scenarios.find((x) => x.flash);
+  if (!s?.flash) return undefined;
+  const d = s.flash;
+  const answers = (r: FlashRound) => Object.entries(r.answers).map(([c, n]) => `${n} × ${c}`).join(', ') || '–';
+  const row = (label: string, r: FlashRound) =>
+    `| ${label} | ${r.buyers} | ${r.units} | ${r.sold} | ${answers(r)} | ${f(r.checkout.p50)} | ${f(r.checkout.p90)} | ${f(r.checkout.p99)} | ${f(r.checkout.max)} | ${f(r.burstSeconds, 2)} | ${r.problems.length ? `**${r.problems.length} problems**` : 'ok'} |`;
+  const lines = [
+    `| ${d.flash.buyers} buyers at once, one unit each | buyers | units | sold | other answers | checkout p50 ms | p90 ms | p99 ms | max ms | last answer s | proof |`,
+    '|---|--:|--:|--:|---|--:|--:|--:|--:|--:|:-:|',
+    row(`flash-sale item ${d.item.sku} at ${(d.item.salePrice / 100).toFixed(2)} (per-user limit ${d.item.perUserLimit}, ${d.item.buckets} buckets)`, d.flash),
+    row(`plain hot variant ${d.plainSku}`, d.plain),
+    ...(d.floor ? [row(`no hot row: ${d.floor.sku} (--flash-floor)`, d.floor)] : []),
+    `| flash ÷ plain | | | | | ${pct(d.flash.checkout.p50 / d.plain.checkout.p50)} | ${pct(d.flash.checkout.p90 / d.plain.checkout.p90)} | ${pct(d.p99Ratio ?? undefined)} | ${pct(d.flash.checkout.max / d.plain.checkout.max)} | | |`,
+    '',
+    `Per buyer (its checkout, and its payment and webhook when placed), CPU server + PostgreSQL and SQL statements: ${[d.flash, d.plain, ...(d.floor ? [d.floor] : [])]
+      .map((r) => `${r.round} ${cpu(r.cpu)} ms, ${f(r.statementsPerBuyer, 1)} statements (other processes took ${pct(r.cpu.othersShare)} of the machine)`)
+      .join('; ')}. Money ledger Σ = ${d.ledgerSum}.`,
+  ];
+  for (const r of [d.flash, d.plain, ...(d.floor ? [d.floor] : [])]) {
+    if (r.problems.length) lines.push('', `${r.round} round PROBLEMS: ${r.problems.join('; ')}`);
+    if (r.waits) {
+      const states = r.waits.byState.map((w) => `${f(w.share, 2)} ${w.what}`).join(', ');
+      lines.push('', `${r.round} round, database client sessions while the checkouts ran (${r.waits.samples} samples of pg_stat_activity, mean sessions per sample): ${states}. By statement:`);
+      for (const w of r.waits.sessions) lines.push(`- ${f(w.share, 2)} × ${w.what}`);
+    }
+    if (r.top?.length) {
+      lines.push('', `${r.round} round, statements by total time (pg_stat_statements; checkouts, payments and webhooks):`);
+      for (const t of r.top) lines.push(`- ${t.calls} calls, ${t.totalMs.toLocaleString('en')} ms in all, mean ${f(t.meanMs, 2)} ms, max ${f(t.maxMs, 1)} ms: ${t.query}`);
+    }
+  }
+  return lines.join('\n');
 }
 
 /** The `settle` scenario's own table: one close of a week of orders, and the idempotent second close. */

@@ -19,12 +19,13 @@ import { CpuMeter } from './cpu';
 import { gqlBody, gqlOk } from './client';
 import { BENCH_DATA_DIR, type BenchDatabase, prepareDatabase } from './database';
 import { type Fixtures, prepareFixtures, setAvailable } from './fixtures';
+import { runFlash } from './flash';
 import { Cleanup, sleep, withTimeout } from './lifecycle';
 import { cleanGraphql, drive, type LoadResult } from './load';
 import { CART, PRODUCT, PRODUCTS, SHOP_ORDERS } from './operations';
 import { type BenchOptions, parseOptions, type ScenarioName, WITH_PROMOTIONS } from './options';
 import { type BenchPromotions, COUPON_AMOUNT_OFF, grantCoupons, insertBenchPromotions, proveDiscounts, removeBenchPromotions } from './promotions';
-import { type BenchResult, checkoutDetail, compareWith, markdownTable, promotionsTable, type ScenarioResult, settleTable, type Target, targetsTable } from './report';
+import { type BenchResult, checkoutDetail, compareWith, flashTable, markdownTable, promotionsTable, type ScenarioResult, settleTable, type Target, targetsTable } from './report';
 import { buildIfStale, type RunningServer, startServer } from './server';
 import { runSettle, SETTLE_MAX_STATEMENTS, SETTLE_TARGET_MS, type SettleResult } from './settle';
 
@@ -39,7 +40,10 @@ const TITLES: Record<ScenarioName, string> = {
   checkout: 'checkout + pay + webhook until sold out',
   'checkout-promotions': 'checkout with a coupon + pay + webhook until sold out, promotions live',
   'merchant-orders': 'merchant order list, 20',
+  flash: 'flash sale: buyers all at once on one item, per-user limit 1',
 };
+/** The flash scenario's target: its checkout p99 under this share of the plain hot-variant checkout's at the same load. */
+const FLASH_MAX_P99_RATIO = 1 / 3;
 /** Scenarios held to the listing and search targets, each against the bare pg loop of its own SQL. */
 const CATALOG: ScenarioName[] = ['listing', 'search-zh', 'search-en', 'category'];
 /** A with-promotions scenario keeps at least this share of its plain scenario's req/s. */
@@ -67,10 +71,11 @@ class SqlCounter {
   ) {}
 
   // Everything sent on the bench database, except transaction control (the server does not count
-  // it either) and pg-boss's own polling, which is no request's cost.
+  // it either), pg-boss's own polling, which is no request's cost, and the bench's own looks at
+  // pg_stat_statements and pg_stat_activity.
   private static readonly WHERE = `dbid = (select oid from pg_database where datname = current_database())
     and query !~* '^\\s*(begin|commit|rollback|savepoint|release|start transaction)'
-    and query !~* 'pgboss' and query !~* 'pg_stat_statements'`;
+    and query !~* 'pgboss' and query !~* 'pg_stat_(statements|activity)'`;
 
   async start(): Promise<void> {
     if (this.mode === 'pg_stat_statements') await this.db.sql('select pg_stat_statements_reset()');
@@ -151,6 +156,10 @@ type ScenarioContext = { opts: BenchOptions; db: BenchDatabase; server: RunningS
 async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<ScenarioResult> {
   const { opts, db } = ctx;
   const checkout = name === 'checkout' || name === 'checkout-promotions' ? name : undefined;
+  if (name === 'flash') {
+    log(`flash: ${opts.flashBuyers} buyers at once (one connection each)${opts.warmup > 0 ? ' after a warm-up purchase each' : ''}: ${opts.flashUnits} units of a flash-sale item, then ${opts.flashUnits} of a plain variant`);
+    return runFlash({ ...ctx, title: TITLES.flash, log });
+  }
   log(`${name}: warm-up ${opts.warmup} s, then ${checkout ? `until ${opts.stock} units sell out` : `${opts.duration} s`} at ${opts.connections} connections`);
   if (!withPromotions(name)) return checkout ? runCheckout(checkout, ctx) : runLoad(name, ctx);
   // The same fixtures as the plain scenario, with the promotions live only while this one runs.
@@ -336,6 +345,25 @@ function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections:
       measured: p ? `${p.ordersWithBoth}/${p.orders} orders, ${p.couponDiscounts} coupons` : s.promotions.problems.length ? 'not on every cart' : 'every cart',
       target: p ? 'every order, a coupon each time one was passed' : 'every cart',
       met: !s.promotions.problems.length,
+    });
+  }
+  for (const s of result.scenarios) {
+    const d = s.flash;
+    if (!d) continue;
+    const answers = (r: typeof d.flash) => Object.entries(r.answers).map(([c, n]) => `${n} × ${c}`).join(', ') || 'none other';
+    targets.push({
+      name: `flash checkout p99 < ${Math.round(FLASH_MAX_P99_RATIO * 100)}% of the plain hot-variant checkout p99 (${d.flash.buyers} buyers at once)`,
+      scenario: s.name,
+      measured: `${d.flash.checkout.p99} vs ${d.plain.checkout.p99} ms (${d.p99Ratio == null ? '–' : `${Math.round(d.p99Ratio * 100)}%`})`,
+      target: `< ${Math.round(FLASH_MAX_P99_RATIO * 100)}%`,
+      met: d.p99Ratio != null && d.p99Ratio < FLASH_MAX_P99_RATIO,
+    });
+    targets.push({
+      name: 'exactly the units sold, only sold-out answers, stock and ledgers agree',
+      scenario: s.name,
+      measured: `flash ${d.flash.sold}/${d.flash.units} (${answers(d.flash)}); plain ${d.plain.sold}/${d.plain.units} (${answers(d.plain)}); ledger Σ ${d.ledgerSum}`,
+      target: 'both rounds, 0 problems',
+      met: !s.failures.length,
     });
   }
   const rss = result.scenarios.flatMap((s) => s.rss.workersMb);
@@ -537,6 +565,8 @@ async function main(): Promise<number> {
   }
   const detail = checkoutDetail(result);
   if (detail) console.log(`\n${detail}`);
+  const flash = flashTable(result);
+  if (flash) console.log(`\n${flash}`);
   if (result.settle) console.log(`${result.scenarios.length ? '\n' : ''}${settleTable(result.settle)}`);
   if (result.targets.length) console.log(`\n${targetsTable(result.targets)}`);
   if (opts.compare) console.log(`\n${compareWith(opts.compare, result)}`);

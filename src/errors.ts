@@ -71,6 +71,12 @@ export enum UserErrorCode {
   COUPON_NOT_APPLICABLE = 'COUPON_NOT_APPLICABLE',
   COUPON_EXPIRED = 'COUPON_EXPIRED',
   PROMOTION_BUDGET_EXHAUSTED = 'PROMOTION_BUDGET_EXHAUSTED',
+  FLASH_SALE_SOLD_OUT = 'FLASH_SALE_SOLD_OUT',
+  FLASH_SALE_LIMIT_REACHED = 'FLASH_SALE_LIMIT_REACHED',
+  GROUP_FULL = 'GROUP_FULL',
+  GROUP_NOT_FORMED = 'GROUP_NOT_FORMED',
+  ALREADY_IN_GROUP = 'ALREADY_IN_GROUP',
+  BARGAIN_HELP_REFUSED = 'BARGAIN_HELP_REFUSED',
 }
 
 registerEnumType(UserErrorCode, {
@@ -132,6 +138,12 @@ registerEnumType(UserErrorCode, {
     COUPON_NOT_APPLICABLE: { description: 'Claiming: the coupon is not for you (new users only and you have a paid order; a member level you have not reached; its shop is not trading). At checkout and in a quote: the coupon is not yours, already used, of a shop not in the checkout, a second platform coupon or a second one of a shop, short of its minimum spend, or covers nothing in the cart.' },
     COUPON_EXPIRED: { description: 'Claiming: the campaign is not open (its claim window has not started or is over, or it was ended). At checkout and in a quote: the coupon is past its validity or not valid yet.' },
     PROMOTION_BUDGET_EXHAUSTED: { description: 'A promotion’s budget ran out while the checkout was priced: review the quote and try again.' },
+    FLASH_SALE_SOLD_OUT: { description: 'Every unit of the flash-sale item has been taken.' },
+    FLASH_SALE_LIMIT_REACHED: { description: 'You would have more units of the flash-sale item than one buyer may (`perUserLimit`, counting your orders not cancelled, paid or not).' },
+    GROUP_FULL: { description: 'The group has as many members as it needs.' },
+    GROUP_NOT_FORMED: { description: 'The order belongs to a group that has not formed: it cannot be accepted or shipped yet.' },
+    ALREADY_IN_GROUP: { description: 'You are already a member of this group.' },
+    BARGAIN_HELP_REFUSED: { description: 'You cannot help this bargain: it is yours, you helped it already, it reached its floor, or it is over.' },
   },
 });
 

@@ -119,7 +119,8 @@ export interface LockOptions {
   limit?: number;
 }
 
-function lockClause(options: LockOptions, of?: string): string {
+/** The locking clause of `options` (over the alias `of`), for a subquery that locks rows it picks (e.g. one free row of several, SKIP LOCKED). */
+export function lockClause(options: Pick<LockOptions, 'lock' | 'skipLocked'>, of?: string): string {
   return `for ${options.lock ?? 'no key update'}${of ? ` of ${of}` : ''}${options.skipLocked ? ' skip locked' : ''}`;
 }
 

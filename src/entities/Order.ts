@@ -1,6 +1,7 @@
 import { BigIntType, Check, Entity, Enum, Index, ManyToOne, type Opt, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node, TimestampedNode } from './Node';
+import type { FlashSaleItem } from './Campaign';
 import type { ProductVariant } from './Product';
 import { Shop } from './Shop';
 import { User } from './User';
@@ -204,6 +205,7 @@ export class Order extends TimestampedNode {
 @Check({ name: 'order_line_amounts_check', expression: '"quantity" > 0 and "unit_price" >= 0 and "line_total" = "unit_price" * "quantity"' })
 @Check({ name: 'order_line_commission_check', expression: '"commission_rate" between 0 and 1 and "commission" between 0 and "line_total"' })
 @Check({ name: 'order_line_discount_check', expression: '"discount" between 0 and "line_total" and "platform_discount" between 0 and "discount"' })
+@Index({ name: 'order_line_flash_idx', expression: 'create index "order_line_flash_idx" on "order_line" ("flash_sale_item_id", "order_id") where "flash_sale_item_id" is not null' })
 export class OrderLine {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
@@ -256,6 +258,10 @@ export class OrderLine {
   /** The platform-funded part of `discount`. */
   @Property({ type: new BigIntType('number'), default: 0 })
   platformDiscount: Opt<number> = 0;
+
+  /** Units bought at a flash sale's price: their stock is the item's (set aside), not the variant's. */
+  @ManyToOne('FlashSaleItem', { nullable: true, deleteRule: 'restrict' })
+  flashSaleItem?: Rel<FlashSaleItem> | null;
 
   @Field(() => Boolean, { description: 'A gift with purchase (買贈), at 0.' })
   @Property({ type: 'boolean', default: false })

@@ -46,6 +46,9 @@ registerEnumType(PromotionStatus, {
 export enum DiscountSource {
   PROMOTION = 'PROMOTION',
   COUPON = 'COUPON',
+  FLASH_SALE = 'FLASH_SALE',
+  GROUP_BUY = 'GROUP_BUY',
+  BARGAIN = 'BARGAIN',
 }
 
 registerEnumType(DiscountSource, {
@@ -54,6 +57,9 @@ registerEnumType(DiscountSource, {
   valuesConfig: {
     PROMOTION: { description: 'An automatic promotion (滿減, percent off, bundle).' },
     COUPON: { description: 'A coupon the buyer chose at checkout.' },
+    FLASH_SALE: { description: 'A flash sale’s price (限時搶購): the variant’s price less the sale price; the shop funds it.' },
+    GROUP_BUY: { description: 'A group buy’s price (拼團); the shop funds it.' },
+    BARGAIN: { description: 'The price a bargain reached (砍價); the shop funds it.' },
   },
 });
 
@@ -365,6 +371,10 @@ export class OrderDiscount {
 
   @ManyToOne(() => UserCoupon, { nullable: true, deleteRule: 'restrict' })
   userCoupon?: Rel<UserCoupon> | null;
+
+  /** For a FLASH_SALE, GROUP_BUY or BARGAIN discount: the flash-sale item, group or bargain (by `source`). */
+  @Property({ type: 'bigint', nullable: true })
+  campaignId?: string | null;
 
   @Property({ type: 'text' })
   title!: string;

@@ -15,6 +15,8 @@ export enum StockMovementReason {
   RELEASE = 'RELEASE',
   SALE = 'SALE',
   EXCHANGE = 'EXCHANGE',
+  FLASH_SALE_HOLD = 'FLASH_SALE_HOLD',
+  FLASH_SALE_RETURN = 'FLASH_SALE_RETURN',
 }
 
 registerEnumType(StockMovementReason, {
@@ -31,6 +33,8 @@ registerEnumType(StockMovementReason, {
     RELEASE: { description: 'A reservation released (checkout expired or order cancelled).' },
     SALE: { description: 'A paid order turned its reservation into a sale.' },
     EXCHANGE: { description: 'Replacement units sent to a buyer for an after-sale exchange.' },
+    FLASH_SALE_HOLD: { description: 'Units set aside for an approved flash-sale item (sold from the item until the sale ends).' },
+    FLASH_SALE_RETURN: { description: 'A flash-sale item’s units back in stock: unsold at the end of the sale, or of an order cancelled after it ended.' },
   },
 });
 

@@ -4,6 +4,7 @@ import { AgreementAcceptance, MerchantAgreement } from './Agreement';
 import { AuditEntry } from './AuditEntry';
 import { AuthSession } from './AuthSession';
 import { Brand } from './Brand';
+import { Bargain, BargainCampaign, BargainHelp, FlashSale, FlashSaleBucket, FlashSaleItem, Group, GroupBuy, GroupMember } from './Campaign';
 import { CartLine } from './Cart';
 import { Category } from './Category';
 import { ApplicationDecision, MerchantApplication } from './MerchantApplication';
@@ -27,6 +28,15 @@ import { User } from './User';
 
 export {
   Address,
+  Bargain,
+  BargainCampaign,
+  BargainHelp,
+  FlashSale,
+  FlashSaleBucket,
+  FlashSaleItem,
+  Group,
+  GroupBuy,
+  GroupMember,
   AfterSaleCase,
   AfterSaleCaseLine,
   AfterSaleEvent,
@@ -93,6 +103,7 @@ export { PaymentProviderName, PaymentStatus, RefundStatus } from './Payment';
 export { LedgerAccount, PostingKind, SETTLED_KINDS, SHOP_ACCOUNTS } from './Ledger';
 export { PayoutProviderName, PayoutStatus, ProviderRecordKind, SettlementStatus } from './Settlement';
 export type { RegionRuleData, ShippingRuleData } from './ShippingTemplate';
+export { BargainStatus, FlashSaleItemStatus, GroupStatus } from './Campaign';
 export { CouponAudience, CouponKind, DiscountSource, Funder, PromotionKind, PromotionStatus, type PromotionTierData, type ScopeData, UserCouponStatus } from './Promotion';
 export { TicketKind, TicketMessageKind, TicketParty, TicketStatus } from './Ticket';
 
@@ -151,4 +162,13 @@ export const entities = [
   CouponCampaign,
   UserCoupon,
   OrderDiscount,
+  FlashSale,
+  FlashSaleItem,
+  FlashSaleBucket,
+  GroupBuy,
+  Group,
+  GroupMember,
+  BargainCampaign,
+  Bargain,
+  BargainHelp,
 ];

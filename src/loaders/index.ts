@@ -6,12 +6,20 @@ import {
   AfterSaleEvent,
   AfterSaleMessage,
   ApplicationDecision,
+  Bargain,
+  BargainCampaign,
+  BargainHelp,
   Brand,
   Category,
   CouponCampaign,
+  FlashSale,
+  FlashSaleItem,
+  Group,
+  GroupBuy,
   InvitationStatus,
   LedgerPosting,
   Order,
+  type Funder,
   OrderDiscount,
   OrderEvent,
   OrderLine,
@@ -38,6 +46,8 @@ import {
 } from '../entities';
 import { entitiesByIds, entitiesWhereIn } from '../db/rows';
 import { promotionsForProducts } from '../services/promotions/badges';
+import { LIVE_FLASH_ITEM_SQL } from '../services/campaigns/flashStock';
+import { type GroupMemberRow, membersOfGroups, ordersAwaitingGroup } from '../services/campaigns/groupHooks';
 
 /** Groups rows by a key, in the order of `keys`, with an empty list for keys without rows. */
 export function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
@@ -166,7 +176,65 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     caseEventsByCaseId: manyBy(em, AfterSaleEvent, 'case_id', (e) => e.afterSaleCase.id, 'e.at, e.id'),
     /** Each ticket's messages, oldest first. */
     ticketMessagesByTicketId: manyBy(em, TicketMessage, 'ticket_id', (m) => m.ticket.id, 'e.ticket_id, e.id'),
+    flashSaleById: byId(em, FlashSale),
+    flashSaleItemById: byId(em, FlashSaleItem),
+    /** Each flash sale's items, oldest first. */
+    flashSaleItemsBySaleId: manyBy(em, FlashSaleItem, 'flash_sale_id', (i) => i.flashSale.id),
+    /**
+     * Each flash-sale item's units: left in its buckets, and sold — taken by orders while its sale
+     * is not settled (quantity less what is left), counted from the orders not cancelled once it is.
+     */
+    flashUnitsByItemId: new DataLoader<string, { remaining: number; sold: number }>(async (ids) => {
+      const rows = await em.execute<{ id: string; remaining: number; sold: number }[]>(
+        `select i.id, coalesce(b.remaining, 0)::int as remaining,
+                (case when i.status <> 'APPROVED' then 0
+                      when s.settled_at is null then i.quantity - coalesce(b.remaining, 0)
+                      else (select coalesce(sum(l.quantity), 0) from order_line l join orders o on o.id = l.order_id
+                            where l.flash_sale_item_id = i.id and o.status <> 'CANCELLED') end)::int as sold
+         from flash_sale_item i join flash_sale s on s.id = i.flash_sale_id
+         left join lateral (select sum(remaining) as remaining from flash_sale_bucket where item_id = i.id) b on true
+         where i.id in (?)`,
+        [[...ids]],
+      );
+      const map = new Map(rows.map((r) => [String(r.id), { remaining: Number(r.remaining), sold: Number(r.sold) }]));
+      return ids.map((id) => map.get(id) ?? { remaining: 0, sold: 0 });
+    }),
+    /** The approved item of a flash sale live now for each variant (its price applies), with its units left; null for none. */
+    liveFlashItemByVariantId: new DataLoader<string, LiveFlashItem | null>(async (ids) => {
+      const rows = await em.execute<{ variant_id: string; id: string; sale_price: string; title: string; per_user_limit: number; remaining: number; funded_by: Funder }[]>(
+        `select v.id as variant_id, f.id, f.sale_price, f.title, f.per_user_limit,
+                (select coalesce(sum(b.remaining), 0) from flash_sale_bucket b where b.item_id = f.id)::int as remaining
+         from unnest(?::bigint[]) v(id) join lateral (${LIVE_FLASH_ITEM_SQL('v.id')}) f on true`,
+        [[...ids], now(), now()],
+      );
+      const map = new Map(rows.map((r) => [String(r.variant_id), { id: String(r.id), salePrice: Number(r.sale_price), title: r.title, perUserLimit: Number(r.per_user_limit), remaining: Number(r.remaining), fundedBy: r.funded_by }]));
+      return ids.map((id) => map.get(id) ?? null);
+    }),
+    bargainCampaignById: byId(em, BargainCampaign),
+    bargainById: byId(em, Bargain),
+    /** Each bargain's helps, oldest first. */
+    bargainHelpsByBargainId: manyBy(em, BargainHelp, 'bargain_id', (h) => h.bargain.id, 'e.bargain_id, e.id'),
+    groupBuyById: byId(em, GroupBuy),
+    groupById: byId(em, Group),
+    /** Each group's members, earliest first (see membersOfGroups). */
+    groupMembersByGroupId: new DataLoader<string, GroupMemberRow[]>((ids) => membersOfGroups(em, ids)),
+    /** Whether each order belongs to a group buy's group that has not formed (it cannot be accepted or shipped yet). */
+    awaitingGroupByOrderId: new DataLoader<string, boolean>(async (ids) => {
+      const waiting = await ordersAwaitingGroup(em, ids);
+      return ids.map((id) => waiting.has(id));
+    }),
   };
+}
+
+/** A variant's approved item of a flash sale live now: its price, title, limit per buyer and units left. */
+export interface LiveFlashItem {
+  /** Database key of the item. */
+  id: string;
+  salePrice: number;
+  title: string;
+  perUserLimit: number;
+  remaining: number;
+  fundedBy: Funder;
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -122,6 +122,20 @@ export const rootRules = {
     promotions: allow,
     couponCampaigns: allow,
     myCoupons: isSignedIn,
+    // Flash sales are public; the service shows a sale's items not APPROVED to their shop's members and promotion staff only.
+    flashSales: allow,
+    flashSale: allow,
+    // Bargain campaigns: shoppers see those not ended of products on sale, insiders the rest. A bargain
+    // is public by its ID (a share link) and shows no person; myBargains are the viewer's own.
+    bargainCampaigns: allow,
+    bargain: allow,
+    myBargains: isSignedIn,
+    // Group buys: shoppers see the live offers of products on sale and any group of an offer they
+    // see (to join it); insiders every offer of their shop. myGroups are the viewer's own.
+    groupBuys: allow,
+    groupBuy: allow,
+    group: allow,
+    myGroups: isSignedIn,
   },
   Mutation: {
     register: allow,
@@ -217,6 +231,22 @@ export const rootRules = {
     cancelPromotion: or(isMemberOfShopOwning('Promotion', 'id', ...PROMOTION_ROLES), isStaff(...PROMOTION_STAFF)),
     endCouponCampaign: or(isMemberOfShopOwning('CouponCampaign', 'id', ...PROMOTION_ROLES), isStaff(...PROMOTION_STAFF)),
     claimCoupon: isSignedIn,
+    // Flash sales are the platform's; a shop nominates its own variants (another shop's is NOT_FOUND), checked again under the shop's lock.
+    createFlashSale: isStaff(...PROMOTION_STAFF),
+    nominateFlashSaleItem: isMemberOfShopOwning('ProductVariant', 'variantId', ...PROMOTION_ROLES),
+    reviewFlashSaleItem: isStaff(...PROMOTION_STAFF),
+    // The variant's shop's promotion roles (another shop's variant is NOT_FOUND); checked again under the shop's lock.
+    createBargainCampaign: isMemberOfShopOwning('ProductVariant', 'variantId', ...PROMOTION_ROLES),
+    endBargainCampaign: or(isMemberOfShopOwning('BargainCampaign', 'id', ...PROMOTION_ROLES), isStaff(...PROMOTION_STAFF)),
+    // Any signed-in user; the service refuses a start, help or purchase the state does not allow (and another's bargain is NOT_FOUND to buy).
+    startBargain: isSignedIn,
+    helpBargain: isSignedIn,
+    buyBargain: isSignedIn,
+    // The product's shop's promotion roles (another shop's product is NOT_FOUND); checked again under the shop's lock.
+    createGroupBuy: isMemberOfShopOwning('Product', 'productId', ...PROMOTION_ROLES),
+    // Any signed-in buyer; the service refuses what the offer's or group's state does not allow.
+    startGroup: isSignedIn,
+    joinGroup: isSignedIn,
   },
 } satisfies IRules;
 
@@ -338,6 +368,21 @@ const PUBLIC_TYPES = new Set([
   'PromotionScope',
   'CouponCampaign',
   'UserCoupon',
+  // Flash sales are public; an item's review (`reason`) is nulled by its field resolver for anyone
+  // but its shop's members and staff, who alone reach items not APPROVED (the services decide).
+  'FlashSale',
+  'FlashSaleItem',
+  // Bargains: campaigns public once live (the services decide who reaches which); a bargain and its
+  // helps show prices and times, never who started or helped it.
+  'BargainCampaign',
+  'Bargain',
+  'BargainHelp',
+  // Group buys: offers public once live (the services decide who reaches which); a group shows its
+  // members as users, whose private fields keep their own rules (User.email: the user and staff).
+  'GroupBuy',
+  'GroupBuyVariantPrice',
+  'Group',
+  'GroupMember',
 ]);
 
 /**

@@ -11,6 +11,9 @@ import { CartLineResolver, CartResolver } from '../resolvers/orders/CartResolver
 import { ApplicableCouponResolver, DiscountResolver, GiftResolver } from '../resolvers/promotions/DiscountResolver';
 import { PromotionResolver, PromotionScopeResolver, PromotionTierResolver } from '../resolvers/promotions/PromotionResolver';
 import { CouponCampaignResolver, UserCouponResolver } from '../resolvers/promotions/CouponResolver';
+import { FlashSaleItemResolver, FlashSaleResolver } from '../resolvers/campaigns/FlashSaleResolver';
+import { BargainCampaignResolver, BargainResolver } from '../resolvers/campaigns/BargainResolver';
+import { GroupBuyResolver, GroupBuyVariantPriceResolver, GroupMemberResolver, GroupResolver } from '../resolvers/campaigns/GroupBuyResolver';
 import { BrandResolver } from '../resolvers/catalog/BrandResolver';
 import { CategoryResolver } from '../resolvers/catalog/CategoryResolver';
 import { IdentityResolver } from '../resolvers/identity/IdentityResolver';
@@ -86,6 +89,14 @@ export const resolvers = [
   PromotionScopeResolver,
   CouponCampaignResolver,
   UserCouponResolver,
+  FlashSaleResolver,
+  FlashSaleItemResolver,
+  BargainCampaignResolver,
+  BargainResolver,
+  GroupBuyResolver,
+  GroupResolver,
+  GroupBuyVariantPriceResolver,
+  GroupMemberResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { type CategoryAttribute, ProductAction, ProductStatus } from '../entities';
 import { refreshProducts } from '../services/catalog';
 import { hashPassword } from '../services/identity';
+import { mulberry32 } from '../services/shared/random';
 import {
   BAN_REASON,
   BANNED_TEMPLATE,
@@ -28,16 +29,7 @@ import {
 const DAY = 86_400_000;
 
 /** A small deterministic generator (mulberry32), so the demo catalog is the same on every machine. */
-function randomFrom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const randomFrom = mulberry32;
 
 // ---------------------------------------------------------------------------------------------
 // Categories

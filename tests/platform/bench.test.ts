@@ -57,6 +57,17 @@ it('runs every benchmark scenario and both ceilings in smoke mode without an err
   expect(promoted.vsPlain.scenario).toBe('checkout');
   expect(result.scenarios.find((s: { name: string }) => s.name === 'cart-promotions').vsPlain.scenario).toBe('cart');
   expect(output).toContain('| cart-promotions vs cart |');
+  // A flash sale and a plain hot variant, each bought by more buyers at once than it has units.
+  const flash = result.scenarios.find((s: { name: string }) => s.name === 'flash').flash;
+  for (const round of [flash.flash, flash.plain]) {
+    expect(round.sold, round.round).toBe(round.units);
+    expect(round.problems, round.round).toEqual([]);
+    expect(Object.values(round.answers).reduce((a: number, b: any) => a + b, 0), round.round).toBe(round.buyers - round.units);
+  }
+  expect(Object.keys(flash.flash.answers).every((c) => ['FLASH_SALE_SOLD_OUT', 'FLASH_SALE_LIMIT_REACHED'].includes(c))).toBe(true);
+  expect(Object.keys(flash.plain.answers)).toEqual(['INSUFFICIENT_STOCK']);
+  expect(flash.ledgerSum).toBe(0);
+  expect(result.targets.some((t: { name: string }) => t.name.startsWith('flash checkout p99'))).toBe(true);
   expect(result.ceilings.bareFastify.requests).toBeGreaterThan(0);
   expect(Object.keys(result.ceilings.pg)).toEqual(['listing', 'search-zh', 'search-en', 'category']);
   expect(output).toContain('| anonymous listing, 20 per page');

@@ -136,6 +136,12 @@ const TYPE_OF_TABLE: Record<string, string> = {
   promotion: 'Promotion',
   coupon_campaign: 'CouponCampaign',
   user_coupon: 'UserCoupon',
+  flash_sale: 'FlashSale',
+  flash_sale_item: 'FlashSaleItem',
+  group_buy: 'GroupBuy',
+  buy_group: 'Group',
+  bargain_campaign: 'BargainCampaign',
+  bargain: 'Bargain',
 };
 
 /** The world's rows (the oldest) and the newest ones the fuzzing made, of `table`. */

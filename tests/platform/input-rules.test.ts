@@ -277,6 +277,7 @@ describe('control characters are refused, except line breaks and tabs in multi-l
       'RequestAfterSaleInput.description',
       'ResolveTicketInput.resolution',
       'RespondAfterSaleInput.reason',
+      'ReviewFlashSaleItemInput.reason',
       'ReviewMerchantApplicationInput.reason',
       'ReviewProductInput.reason',
       'ShopModerationInput.reason',

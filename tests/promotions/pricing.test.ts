@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CouponKind, Funder, PromotionKind, UserCouponStatus } from '../../src/entities';
+import { CouponKind, DiscountSource, Funder, PromotionKind, UserCouponStatus } from '../../src/entities';
 import { allocate, type CouponRule, inScope, type PriceLine, priceCart, type PricingInput, type PromotionRule } from '../../src/services/promotions/pricing';
 
 /** The pricing engine alone: a pure function, so these run without a database. */
@@ -171,6 +171,25 @@ describe('priceCart', () => {
     const buying = (quantity: number) => [{ ...line('g', 's1', 50_00, quantity, 'pg'), variantId: 'vg' }];
     expect(priceCart(input({ lines: buying(2), promotions: [gift], gifts })).groups[0].gifts).toHaveLength(1);
     expect(priceCart(input({ lines: buying(3), promotions: [gift], gifts })).groups[0].gifts).toEqual([]);
+  });
+
+  it('applies a campaign price first, funded by the shop, and keeps that line out of promotions and coupons', () => {
+    const flash = { ...line('1', 's1', 100_00, 2), campaign: { source: DiscountSource.FLASH_SALE, id: 'f1', title: '秒殺', unitPrice: 60_00 } };
+    const plain = line('2', 's1', 100_00, 1);
+    const percent = promotion({ id: '1', shopId: 's1', kind: PromotionKind.PERCENT_OFF, tiers: [{ threshold: 0, percentOffBp: 1000 }] });
+    const platform = coupon({ id: 'c', kind: CouponKind.AMOUNT_OFF, amountOff: 5_00 });
+    const priced = priceCart(input({ lines: [flash, plain], promotions: [percent], chosen: [platform] }));
+    const [g] = priced.groups;
+    expect(g.discounts.map((d) => [d.source, d.campaignId, d.amount, d.fundedBy])).toEqual([
+      ['FLASH_SALE', 'f1', 80_00, Funder.SHOP],
+      ['PROMOTION', null, 10_00, Funder.SHOP],
+      ['COUPON', null, 5_00, Funder.PLATFORM],
+    ]);
+    expect(g.lines.map((l) => l.discount)).toEqual([80_00, 15_00]);
+    // A campaign price the platform funds (a flash-sale item staff placed): paid to the shop on top.
+    const subsidised = { ...flash, campaign: { ...flash.campaign, fundedBy: Funder.PLATFORM } };
+    const [p] = priceCart(input({ lines: [subsidised] })).groups;
+    expect([p.discounts[0].fundedBy, p.platformDiscount, p.lines[0].platformDiscount]).toEqual([Funder.PLATFORM, 80_00, 80_00]);
   });
 
   it('lists the wallet’s coupons that would take something off, most first', () => {

@@ -57,6 +57,6 @@ export class CartLineResolver {
   async problem(@Root() line: CartLine, @Ctx() ctx: Context): Promise<CartLineProblem | null> {
     const variant = (await ctx.loaders.variantById.load(line.variant.id))!;
     const product = (await ctx.loaders.productById.load(variant.product.id))!;
-    return cart.lineProblem(line.quantity, variant, product);
+    return cart.lineProblem(line.quantity, variant, product, await ctx.loaders.liveFlashItemByVariantId.load(variant.id));
   }
 }

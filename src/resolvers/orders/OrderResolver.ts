@@ -174,7 +174,7 @@ export class OrderResolver {
 
   @FieldResolver(() => [OrderAction], {
     description:
-      'What you may do next with this order, from its status and how you relate to it (the same rules the mutations apply): a shop OWNER, MANAGER or OPERATOR sees ACCEPT when it is PAID, SHIP when PAID or PROCESSING and CANCEL (with a reason) before shipping; the buyer sees CANCEL before shipping and CONFIRM_DELIVERY once SHIPPED; CUSTOMER_SERVICE and OPERATIONS staff see CANCEL (with a reason) until COMPLETED. Someone with several relations sees the actions of each. Empty for other shop roles and once nothing is left to do.',
+      'What you may do next with this order, from its status and how you relate to it (the same rules the mutations apply): a shop OWNER, MANAGER or OPERATOR sees ACCEPT when it is PAID, SHIP when PAID or PROCESSING and CANCEL (with a reason) before shipping; the buyer sees CANCEL before shipping and CONFIRM_DELIVERY once SHIPPED; CUSTOMER_SERVICE and OPERATIONS staff see CANCEL (with a reason) until COMPLETED. An order of a group buy whose group has not formed offers no ACCEPT or SHIP (GROUP_NOT_FORMED). Someone with several relations sees the actions of each. Empty for other shop roles and once nothing is left to do.',
   })
   nextActions(@Root() order: Order, @Ctx() ctx: Context): Promise<OrderAction[]> {
     return orders.nextOrderActions(ctx, order);

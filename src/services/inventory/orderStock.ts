@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { returnFlashUnits } from '../campaigns/flashStock';
 import { rowShape, selectRows } from '../../db/rows';
 import { StockMovementReason } from '../../entities';
 import { applyMoves, type MoveGuard, type StockMove } from './moves';
@@ -47,10 +48,13 @@ const ORDER_UNITS = rowShape({ order_id: 'key', variant_id: 'key', n: 'int' });
 export async function moveOrderStock(em: EntityManager, orderIds: string[], move: OrderStockMove, at: Date, actorId: string | null): Promise<void> {
   if (orderIds.length === 0) return;
   const { move: units, reason } = MOVES[move];
+  // Flash-sale units left the variant when their item was approved: a sale leaves them be, a
+  // release or restock gives them back to the item (or, once its sale is settled, the variant).
+  if (move !== 'sale') await returnFlashUnits(em, orderIds, at, actorId);
   const lines = await selectRows(
     em,
     ORDER_UNITS,
-    'select order_id, variant_id, sum(quantity)::int as n from order_line where order_id in (?) group by order_id, variant_id order by order_id, variant_id',
+    'select order_id, variant_id, sum(quantity)::int as n from order_line where order_id in (?) and flash_sale_item_id is null group by order_id, variant_id order by order_id, variant_id',
     [orderIds],
   );
   // The variants are locked last, in id order (by applyMoves): other buyers of them wait for as

@@ -1,8 +1,10 @@
 import type { Context } from '../../context';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { columnsOf, entityWhere, lockRowsOf, mapAliased, type RowOf, rowShape, selectRows } from '../../db/rows';
-import { Address, CartLine, Product, ProductVariant, type Shop } from '../../entities';
+import { Address, CartLine, DiscountSource, type Funder, Product, ProductVariant, type Shop } from '../../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../../errors';
+import type { LiveFlashItem } from '../../loaders';
+import { LIVE_FLASH_ITEM_SQL } from '../campaigns/flashStock';
 import { Cart, CartLineProblem, CartShopGroup, CheckoutQuote } from '../../schema/orders/cart';
 import { ApplicableCoupon, Discount, Gift } from '../../schema/promotions/discounts';
 import { defaultAddress, lockUser } from '../identity';
@@ -42,24 +44,42 @@ export interface UpdateCartLineInput {
   quantity: number;
 }
 
-/** Why a line cannot be bought as it is, or null when it can. */
-export function lineProblem(quantity: number, variant: Pick<ProductVariant, 'archived' | 'onHand' | 'reserved'>, product: Pick<Product, 'visible'>): CartLineProblem | null {
+/** Why a line cannot be bought as it is, or null when it can. A live flash-sale item's units (`flash`) are its own, not the variant's. */
+export function lineProblem(
+  quantity: number,
+  variant: Pick<ProductVariant, 'archived' | 'onHand' | 'reserved'>,
+  product: Pick<Product, 'visible'>,
+  flash: Pick<LiveFlashItem, 'remaining'> | null = null,
+): CartLineProblem | null {
   if (!product.visible || variant.archived) return CartLineProblem.UNAVAILABLE;
-  if (quantity > variant.onHand - variant.reserved) return CartLineProblem.INSUFFICIENT_STOCK;
+  if (quantity > (flash ? flash.remaining : variant.onHand - variant.reserved)) return CartLineProblem.INSUFFICIENT_STOCK;
   return null;
 }
 
-/** The user's cart lines, newest first, with their variants and products loaded: one statement. */
-async function cartLines(em: EntityManager, userId: string): Promise<CartLine[]> {
+/**
+ * The user's cart lines, newest first, with their variants and products loaded, and each
+ * variant's live flash-sale item (primed into `liveFlashItemByVariantId`): one statement.
+ */
+async function cartLines(ctx: Context, userId: string): Promise<CartLine[]> {
+  const { em } = ctx;
+  const now = ctx.now();
   const rows = await em.execute<Record<string, unknown>[]>(
-    `select ${columnsOf(em, CartLine, 'c', true)}, ${columnsOf(em, ProductVariant, 'v', true)}, ${columnsOf(em, Product, 'p', true)}
+    `select ${columnsOf(em, CartLine, 'c', true)}, ${columnsOf(em, ProductVariant, 'v', true)}, ${columnsOf(em, Product, 'p', true)},
+            f.id as "f.id", f.sale_price as "f.sale_price", f.title as "f.title", f.per_user_limit as "f.per_user_limit", f.funded_by as "f.funded_by",
+            (select coalesce(sum(b.remaining), 0) from flash_sale_bucket b where b.item_id = f.id)::int as "f.remaining"
      from cart_line c join product_variant v on v.id = c.variant_id join product p on p.id = v.product_id
+     left join lateral (${LIVE_FLASH_ITEM_SQL('v.id')}) f on true
      where c.user_id = ? order by c.id desc`,
-    [userId],
+    [now, now, userId],
   );
   return rows.map((row) => {
     mapAliased(em, ProductVariant, row, 'v');
     mapAliased(em, Product, row, 'p');
+    const flash: LiveFlashItem | null =
+      row['f.id'] == null
+        ? null
+        : { id: String(row['f.id']), salePrice: Number(row['f.sale_price']), title: String(row['f.title']), perUserLimit: Number(row['f.per_user_limit']), remaining: Number(row['f.remaining']), fundedBy: row['f.funded_by'] as Funder };
+    ctx.loaders.liveFlashItemByVariantId.clear(String(row['v.id'])).prime(String(row['v.id']), flash);
     // The line's variant and the variant's product resolve to the entities just mapped.
     return mapAliased(em, CartLine, row, 'c');
   });
@@ -68,7 +88,7 @@ async function cartLines(em: EntityManager, userId: string): Promise<CartLine[]>
 /** The viewer's cart, priced by the pricing engine (promotions, no coupons) and grouped by shop, with shipping quoted for their default address. */
 export async function loadCart(ctx: Context): Promise<Cart> {
   const userId = ctx.viewer.userId!;
-  const [lines, address] = await Promise.all([cartLines(ctx.em, userId), defaultAddress(ctx.em, userId)]);
+  const [lines, address] = await Promise.all([cartLines(ctx, userId), defaultAddress(ctx.em, userId)]);
   const view = await pricedView(ctx, lines, address, []);
   return Object.assign(new Cart(), { id: userId, lines, ...view.fields });
 }
@@ -81,7 +101,7 @@ export async function loadCart(ctx: Context): Promise<Cart> {
 export async function checkoutQuote(ctx: Context, input: CheckoutQuoteInput): Promise<CheckoutQuote> {
   const userId = ctx.viewer.userId!;
   const [all, address] = await Promise.all([
-    cartLines(ctx.em, userId),
+    cartLines(ctx, userId),
     input.addressId ? entityWhere(ctx.em, Address, 'e.id = ? and e.user_id = ?', [input.addressId, userId]) : defaultAddress(ctx.em, userId),
   ]);
   if (input.addressId && !address) throw new Failure(UserErrorCode.ADDRESS_NOT_FOUND, 'No such address in your address book', ['input', 'addressId']);
@@ -120,7 +140,7 @@ export function toDiscounts(list: Pick<AppliedDiscount, 'source' | 'title' | 'fu
 function sumDiscounts(groups: PricedGroup[]): AppliedDiscount[] {
   const byKey = new Map<string, AppliedDiscount>();
   for (const d of groups.flatMap((g) => g.discounts)) {
-    const key = `${d.source}:${d.promotionId ?? d.couponId}`;
+    const key = `${d.source}:${d.promotionId ?? d.couponId ?? d.campaignId}`;
     const seen = byKey.get(key);
     if (seen) byKey.set(key, { ...seen, amount: seen.amount + d.amount, shippingAmount: seen.shippingAmount + d.shippingAmount });
     else byKey.set(key, d);
@@ -136,14 +156,17 @@ async function pricedView(ctx: Context, lines: CartLine[], address: Address | nu
   const { currency } = ctx.deps.config;
   const buyable: CartPriceLine[] = [];
   const order: string[] = [];
-  for (const line of lines) {
+  // Primed by `cartLines`: no statement.
+  const flashes = await Promise.all(lines.map((line) => ctx.loaders.liveFlashItemByVariantId.load(line.variant.id)));
+  for (const [i, line] of lines.entries()) {
     const variant = line.variant;
     const product = variant.product;
+    const flash = flashes[i];
     // The cart's field resolvers read variants and products through the loaders: hand them these.
     ctx.loaders.variantById.clear(variant.id).prime(variant.id, variant);
     ctx.loaders.productById.clear(product.id).prime(product.id, product);
     if (!order.includes(product.shop.id)) order.push(product.shop.id);
-    if (lineProblem(line.quantity, variant, product) === null) {
+    if (lineProblem(line.quantity, variant, product, flash) === null) {
       buyable.push({
         key: line.id,
         variantId: variant.id,
@@ -153,6 +176,7 @@ async function pricedView(ctx: Context, lines: CartLine[], address: Address | nu
         unitPrice: variant.price,
         quantity: line.quantity,
         templateId: product.shippingTemplate?.id ?? null,
+        campaign: flash && { source: DiscountSource.FLASH_SALE, id: flash.id, title: flash.title, unitPrice: flash.salePrice, fundedBy: flash.fundedBy },
       });
     }
   }
@@ -201,18 +225,44 @@ function checkQuantity(quantity: number, min: number): void {
   }
 }
 
-/** Whether a variant is on sale, and how many of its units are available now. */
-const AVAILABILITY = rowShape({ archived: 'bool', visible: 'bool', available: 'number' });
+/** Whether a variant is on sale, how many of its units are available now, and its live flash-sale item's limit, units left and the buyer's units of it. */
+const AVAILABILITY = rowShape({ archived: 'bool', visible: 'bool', available: 'number', flash_id: 'key?', flash_limit: 'int?', flash_left: 'int', flash_held: 'int' });
 const LINE_AVAILABILITY = rowShape({ ...AVAILABILITY, quantity: 'int' });
 
-async function availabilityOf(em: EntityManager, variantKey: string): Promise<RowOf<typeof AVAILABILITY> | undefined> {
+/** AVAILABILITY's flash-sale columns over variant `v`; parameters: the buyer, then now twice. */
+const FLASH_COLUMNS = `f.id as flash_id, f.per_user_limit as flash_limit,
+  (select coalesce(sum(b.remaining), 0) from flash_sale_bucket b where b.item_id = f.id)::int as flash_left,
+  (select coalesce(sum(l.quantity), 0) from order_line l join orders o on o.id = l.order_id
+   where l.flash_sale_item_id = f.id and o.buyer_id = ? and o.status <> 'CANCELLED')::int as flash_held`;
+const FLASH_JOIN = `left join lateral (${LIVE_FLASH_ITEM_SQL('v.id')}) f on true`;
+
+async function availabilityOf(em: EntityManager, variantKey: string, userId: string, now: Date): Promise<RowOf<typeof AVAILABILITY> | undefined> {
   const [row] = await selectRows(
     em,
     AVAILABILITY,
-    'select v.archived, p.visible, v.on_hand - v.reserved as available from product_variant v join product p on p.id = v.product_id where v.id = ?',
-    [variantKey],
+    `select v.archived, p.visible, v.on_hand - v.reserved as available, ${FLASH_COLUMNS}
+     from product_variant v join product p on p.id = v.product_id ${FLASH_JOIN} where v.id = ?`,
+    [userId, now, now, variantKey],
   );
   return row;
+}
+
+/**
+ * Whether a line may hold `quantity` units. A live flash-sale item's units are its own (they left
+ * the variant's stock when it was approved), and a buyer may have at most its `perUserLimit` of
+ * them counting their orders not cancelled (FLASH_SALE_LIMIT_REACHED): the sale price is never
+ * mixed with the normal one on a line. Otherwise the variant's available stock decides.
+ */
+function checkUnits(quantity: number, row: RowOf<typeof AVAILABILITY>): void {
+  if (row.flash_id === null) {
+    if (quantity > row.available) throw new Failure(UserErrorCode.INSUFFICIENT_STOCK, `Only ${Math.max(row.available, 0)} available`, ['input', 'quantity']);
+    return;
+  }
+  if (quantity > row.flash_limit! - row.flash_held) {
+    throw new Failure(UserErrorCode.FLASH_SALE_LIMIT_REACHED, `At most ${row.flash_limit} per buyer at the flash-sale price; your orders hold ${row.flash_held}`, ['input', 'quantity']);
+  }
+  if (row.flash_left === 0) throw new Failure(UserErrorCode.FLASH_SALE_SOLD_OUT, 'This flash-sale item is sold out', ['input', 'quantity']);
+  if (quantity > row.flash_left) throw new Failure(UserErrorCode.INSUFFICIENT_STOCK, `Only ${row.flash_left} left at the flash-sale price`, ['input', 'quantity']);
 }
 
 /**
@@ -226,7 +276,7 @@ export async function addToCart(ctx: Context, input: AddToCartInput): Promise<Ca
   const userId = ctx.viewer.userId!;
   await ctx.em.transactional(async (em) => {
     await lockUser(em, userId);
-    const variant = await availabilityOf(em, variantKey);
+    const variant = await availabilityOf(em, variantKey, userId, ctx.now());
     if (!variant) throw new NotFoundError('No such variant');
     if (!variant.visible || variant.archived) throw new Failure(UserErrorCode.PRODUCT_UNAVAILABLE, 'This product is not on sale', ['input', 'variantId']);
     const [{ others }] = await selectRows(em, rowShape({ others: 'int' }), 'select count(*) as others from cart_line where user_id = ? and variant_id <> ?', [userId, variantKey]);
@@ -242,9 +292,7 @@ export async function addToCart(ctx: Context, input: AddToCartInput): Promise<Ca
     );
     if (!line) throw new Failure(UserErrorCode.INVALID_INPUT, `A cart line holds at most ${MAX_LINE_QUANTITY} units`, ['input', 'quantity']);
     // Thrown inside the transaction, so the upsert is rolled back.
-    if (line.quantity > variant.available) {
-      throw new Failure(UserErrorCode.INSUFFICIENT_STOCK, `Only ${Math.max(variant.available, 0)} available`, ['input', 'quantity']);
-    }
+    checkUnits(line.quantity, variant);
   });
   return loadCart(ctx);
 }
@@ -262,10 +310,10 @@ export async function updateCartLine(ctx: Context, input: UpdateCartLineInput): 
     const [line] = await lockRowsOf(
       em,
       LINE_AVAILABILITY,
-      `select c.quantity, v.archived, p.visible, v.on_hand - v.reserved as available
-       from cart_line c join product_variant v on v.id = c.variant_id join product p on p.id = v.product_id
+      `select c.quantity, v.archived, p.visible, v.on_hand - v.reserved as available, ${FLASH_COLUMNS}
+       from cart_line c join product_variant v on v.id = c.variant_id join product p on p.id = v.product_id ${FLASH_JOIN}
        where c.id = ? and c.user_id = ?`,
-      [key, userId],
+      [userId, ctx.now(), ctx.now(), key, userId],
       { of: 'c' },
     );
     if (!line) throw new NotFoundError('No such cart line');
@@ -275,9 +323,7 @@ export async function updateCartLine(ctx: Context, input: UpdateCartLineInput): 
     }
     if (input.quantity > line.quantity) {
       if (!line.visible || line.archived) throw new Failure(UserErrorCode.PRODUCT_UNAVAILABLE, 'This product is not on sale', ['input', 'lineId']);
-      if (input.quantity > line.available) {
-        throw new Failure(UserErrorCode.INSUFFICIENT_STOCK, `Only ${Math.max(line.available, 0)} available`, ['input', 'quantity']);
-      }
+      checkUnits(input.quantity, line);
     }
     await em.execute('update cart_line set quantity = ?, updated_at = now() where id = ?', [input.quantity, key]);
   });

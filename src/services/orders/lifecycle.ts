@@ -144,5 +144,8 @@ export function stepCheckout(checkout: Checkout, action: CheckoutStep): void {
  */
 export async function nextOrderActions(ctx: Context, order: Order): Promise<OrderAction[]> {
   const kinds = orderActorKinds(ctx.viewer, order, await ctx.viewer.roleIn(order.shop.id));
-  return [...new Set(allowedActions(ORDER_TRANSITIONS, order.status, kinds).flatMap((s) => ORDER_TRANSITIONS[s].action ?? []))];
+  const actions = [...new Set(allowedActions(ORDER_TRANSITIONS, order.status, kinds).flatMap((s) => ORDER_TRANSITIONS[s].action ?? []))];
+  // A group buy's order waits for its group to form (GROUP_NOT_FORMED): asked only when the shop could act.
+  const held = actions.some((a) => a === OrderAction.ACCEPT || a === OrderAction.SHIP) && (await ctx.loaders.awaitingGroupByOrderId.load(order.id));
+  return held ? actions.filter((a) => a !== OrderAction.ACCEPT && a !== OrderAction.SHIP) : actions;
 }

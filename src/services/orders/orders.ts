@@ -5,6 +5,8 @@ import { Checkout, Order, OrderEventType, OrderStatus as O, Shipment, ShopMember
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
 // The after-sales hooks alone: the case service steps orders.
 import { hasOpenCase } from '../aftersales/hooks';
+// The group-buy hooks alone: the group-buy service places orders through this domain.
+import { refuseUnformedGroup } from '../campaigns/groupHooks';
 import { recordAudit } from '../platform';
 import { releaseDiscounts } from '../promotions/release';
 import { moveOrderStock } from '../inventory';
@@ -38,6 +40,7 @@ export function acceptOrder(ctx: Context, orderKey: string): Promise<Order> {
   return ctx.em.transactional(async (em) => {
     const { order, who } = await lockOrderFor(ctx, em, orderKey);
     step(em, order, 'accept', who, ctx.now());
+    await refuseUnformedGroup(em, order.id, ['input', 'id']);
     await em.flush();
     return order;
   });
@@ -52,6 +55,7 @@ export function shipOrder(ctx: Context, input: { orderId: string; carrier: strin
     const { order, who } = await lockOrderFor(ctx, em, input.orderId);
     const now = ctx.now();
     step(em, order, 'ship', who, now, `${carrier} ${trackingNumber}`);
+    await refuseUnformedGroup(em, order.id, ['input', 'orderId']);
     // The buyer asked for their money back before it shipped: the case decides first.
     if (await hasOpenCase(em, order.id)) throw new Failure(UserErrorCode.CASE_ALREADY_OPEN, 'The buyer asked for a refund: answer the after-sale case first', ['input', 'orderId']);
     em.persist(em.create(Shipment, { order, carrier, trackingNumber, shippedAt: now }));

@@ -6,6 +6,8 @@ import { Failure, NotFoundError, UserErrorCode } from '../../errors';
 import { moveOrderStock } from '../inventory';
 // The ledger module alone (not the money index), like the orders domain's use of refunds.
 import { paidOrder, postPayment } from '../money/ledger';
+// The group-buy hooks alone: the group-buy service places orders through the orders domain.
+import { formGroups } from '../campaigns/groupHooks';
 import { CHECKOUT_TRANSITIONS, PLATFORM, step, stepCheckout } from '../orders';
 import { isAllowed, transition, type TransitionTable } from '../shared';
 import { type PaymentWebhookEvent, paymentProvider } from './providers';
@@ -180,6 +182,8 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
     for (const order of orders) step(tx, order, 'pay', PLATFORM, now);
     stepCheckout(checkout, 'pay');
     await tx.flush();
+    // Groups before variants, as joining a group takes them: the groups these orders complete form.
+    await formGroups(tx, orders.map((o) => o.id), now);
     await moveOrderStock(tx, orders.map((o) => o.id), 'sale', now, null);
     const due = orders.reduce((sum, o) => sum + o.total, 0);
     if (payment.amount > due) {

@@ -8,6 +8,7 @@ import { visibleCourse, visibleShop } from '../onboarding';
 import { visibleCart, visibleCartLine, visibleCheckout, visibleOrder, visibleShippingTemplate } from '../orders';
 import { visibleCase, visibleTicket } from '../aftersales';
 import { visibleCouponCampaign, visiblePromotion, visibleUserCoupon } from '../promotions';
+import { visibleBargain, visibleBargainCampaign, visibleFlashSale, visibleFlashSaleItem, visibleGroup, visibleGroupBuy } from '../campaigns';
 
 /** Loads one node by database key, or null when absent or not visible to the viewer. */
 type NodeFetcher = (ctx: Context, key: string) => Promise<object | null>;
@@ -88,6 +89,18 @@ const fetchers: Record<string, NodeFetcher> = {
   CouponCampaign: (ctx, key) => visibleCouponCampaign(ctx, key),
   // Its holder only.
   UserCoupon: (ctx, key) => visibleUserCoupon(ctx, key),
+  // Anyone.
+  FlashSale: (ctx, key) => visibleFlashSale(ctx, key),
+  // Anyone once APPROVED; in any state, its shop's members and staff OPERATIONS.
+  FlashSaleItem: (ctx, key) => visibleFlashSaleItem(ctx, key),
+  // Anyone while not ended in an ACTIVE shop; in any state, its shop's members and staff OPERATIONS.
+  BargainCampaign: (ctx, key) => visibleBargainCampaign(ctx, key),
+  // Anyone (a share link): it shows prices and times, no person.
+  Bargain: (ctx, key) => visibleBargain(ctx, key),
+  // Anyone while its product is on sale; in any state, its shop's members and staff OPERATIONS.
+  GroupBuy: (ctx, key) => visibleGroupBuy(ctx, key),
+  // Anyone who may see its group buy, and its members.
+  Group: (ctx, key) => visibleGroup(ctx, key),
 };
 
 /** The object of type `type` with database key `key`, or null when no such type can be refetched, it is absent or not visible. */

@@ -11,6 +11,7 @@ import { autoConfirmDeliveries, completeOrders, expireCheckouts } from '../order
 import { processRefunds, repairPayments } from '../payments';
 import { autoApproveCases, autoCloseCases, autoReceiveCases, flagSlaBreaches } from '../aftersales';
 import { expireCoupons } from '../promotions';
+import { endFlashSales, expireBargains, expireGroups } from '../campaigns';
 import { recordAudit } from './audit';
 
 /** What one run did: how many things it handled, and optionally a short note for operators. */
@@ -137,6 +138,24 @@ export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
     description: 'Marks EXPIRED the claimed coupons left unused past their validity.',
     schedule: '*/5 * * * *',
     run: (deps, em) => expireCoupons(deps, em),
+  },
+  {
+    name: 'end-flash-sales',
+    description: 'Settles the flash sales that have ended: the unsold units of their approved items go back to their variants’ stock (FLASH_SALE_RETURN); units of orders cancelled later go back to the variant too.',
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => endFlashSales(deps, em),
+  },
+  {
+    name: 'expire-bargains',
+    description: 'Marks EXPIRED the bargains (砍價) not bought by their expiry.',
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => expireBargains(deps, em),
+  },
+  {
+    name: 'expire-groups',
+    description: 'Fails the group buys (拼團) not formed by their expiry: every member order still open is cancelled, its stock released or restocked, and the paid ones refunded in full.',
+    schedule: EVERY_MINUTE,
+    run: (deps, em) => expireGroups(deps, em),
   },
   {
     name: 'purge-rate-limits',

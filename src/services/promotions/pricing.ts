@@ -10,6 +10,8 @@ import { divideHalfEven } from '../shared/money';
  * (`rules.ts`) and passes `now`.
  *
  * Order of application (each step sees the amounts the previous ones left):
+ *  0. campaign prices (a flash sale's, a group buy's, a bargain's) on their lines, funded by the
+ *     shop; such a line takes no promotion or coupon besides;
  *  1. each shop's own promotions, on that shop's lines;
  *  2. platform-wide promotions, on every line of the checkout (跨店: thresholds count all shops);
  *  3. at most one coupon per shop, on that shop's lines;
@@ -22,6 +24,18 @@ import { divideHalfEven } from '../shared/money';
  * shipping fee off instead (`shippingAmount`).
  */
 
+/** A campaign's price for a line (a flash sale, a group buy, a bargain), funded by the line's shop. */
+export interface CampaignPrice {
+  source: DiscountSource;
+  /** Database key of the flash-sale item, group or bargain. */
+  id: string;
+  title: string;
+  /** The campaign's unit price, minor units. */
+  unitPrice: number;
+  /** Who pays the difference; the line's shop unless told. */
+  fundedBy?: Funder;
+}
+
 export interface PriceLine {
   /** The cart line's database key (stable within one pricing). */
   key: string;
@@ -32,6 +46,8 @@ export interface PriceLine {
   categoryPath: string;
   unitPrice: number;
   quantity: number;
+  /** A campaign price: applied first, and the line takes no promotion or coupon besides. */
+  campaign?: CampaignPrice | null;
 }
 
 export interface PromotionRule {
@@ -98,6 +114,8 @@ export interface AppliedDiscount {
   source: DiscountSource;
   promotionId: string | null;
   couponId: string | null;
+  /** The flash-sale item, group or bargain of a campaign price. */
+  campaignId: string | null;
   title: string;
   fundedBy: Funder;
   /** Taken off this shop group, minor units (lines and shipping). */
@@ -244,7 +262,7 @@ function capped(amount: number, ...caps: (number | null)[]): number {
  */
 function promotionEffect(p: PromotionRule, lines: PriceLine[], nets: Nets, gifts: ReadonlyMap<string, GiftVariant>, giftsTaken: Map<string, number>): Effect | null {
   if (p.usesLeft !== null && p.usesLeft <= 0) return null;
-  const covered = lines.filter((l) => (nets.get(l.key) ?? 0) > 0 && inScope(p.scope, l.productId, l.categoryPath));
+  const covered = lines.filter((l) => !l.campaign && (nets.get(l.key) ?? 0) > 0 && inScope(p.scope, l.productId, l.categoryPath));
   if (covered.length === 0) return null;
   const base = covered.reduce((s, l) => s + nets.get(l.key)!, 0);
   const weights = new Map(covered.map((l) => [l.key, nets.get(l.key)!]));
@@ -365,7 +383,7 @@ function couponUsableNow(c: CouponRule, now: Date): boolean {
 
 /** A coupon's effect on `lines`, or why it cannot apply. `shipping`: the fees still to pay per shop. */
 function couponEffect(c: CouponRule, lines: PriceLine[], nets: Nets, shipping: Map<string, number>): Effect | string {
-  const covered = lines.filter((l) => inScope(c.scope, l.productId, l.categoryPath));
+  const covered = lines.filter((l) => !l.campaign && inScope(c.scope, l.productId, l.categoryPath));
   const base = covered.reduce((s, l) => s + (nets.get(l.key) ?? 0), 0);
   if (covered.length === 0) return 'Nothing in your cart is covered by this coupon';
   if (base < c.minSubtotal) return `This coupon needs a spend of at least ${c.minSubtotal} minor units on what it covers`;
@@ -423,6 +441,16 @@ export function priceCart(input: PricingInput): Pricing {
     applied.push(...r.committed);
     allocations.push(...r.allocations);
   };
+
+  // 0: campaign prices (flash sale, group buy, bargain), each on its own line.
+  for (const l of lines) {
+    const off = l.campaign ? Math.max(0, l.unitPrice - l.campaign.unitPrice) * l.quantity : 0;
+    if (!l.campaign || off === 0) continue;
+    const effect: Effect = { amount: off, weights: new Map([[l.key, l.unitPrice * l.quantity]]), value: off };
+    const shopId = l.campaign.fundedBy === Funder.PLATFORM ? null : l.shopId;
+    applied.push({ effect, rule: { id: l.campaign.id, title: l.campaign.title, shopId }, source: l.campaign.source });
+    allocations.push(commit(effect, nets));
+  }
 
   // 1–2: promotions, each shop's, then the platform's.
   for (const shopId of shopIds) {
@@ -499,6 +527,7 @@ export function priceCart(input: PricingInput): Pricing {
         source,
         promotionId: source === DiscountSource.PROMOTION ? rule.id : null,
         couponId: source === DiscountSource.COUPON ? rule.id : null,
+        campaignId: source === DiscountSource.PROMOTION || source === DiscountSource.COUPON ? null : rule.id,
         title: rule.title,
         fundedBy,
         amount,
