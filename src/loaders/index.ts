@@ -46,7 +46,7 @@ import {
 } from '../entities';
 import { entitiesByIds, entitiesWhereIn } from '../db/rows';
 import { promotionsForProducts } from '../services/promotions/badges';
-import { LIVE_FLASH_ITEM_SQL } from '../services/campaigns/flashStock';
+import { FLASH_LEFT_SQL, LIVE_FLASH_ITEM_SQL } from '../services/campaigns/flashStock';
 import { type GroupMemberRow, membersOfGroups, ordersAwaitingGroup } from '../services/campaigns/groupHooks';
 
 /** Groups rows by a key, in the order of `keys`, with an empty list for keys without rows. */
@@ -203,7 +203,7 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     liveFlashItemByVariantId: new DataLoader<string, LiveFlashItem | null>(async (ids) => {
       const rows = await em.execute<{ variant_id: string; id: string; sale_price: string; title: string; per_user_limit: number; remaining: number; funded_by: Funder }[]>(
         `select v.id as variant_id, f.id, f.sale_price, f.title, f.per_user_limit,
-                (select coalesce(sum(b.remaining), 0) from flash_sale_bucket b where b.item_id = f.id)::int as remaining
+                ${FLASH_LEFT_SQL('f.id')} as remaining
          from unnest(?::bigint[]) v(id) join lateral (${LIVE_FLASH_ITEM_SQL('v.id')}) f on true`,
         [[...ids], now(), now()],
       );

@@ -8,7 +8,7 @@ import { BargainCampaignStatus } from '../../schema/campaigns/bargains';
 import { lockShopAsMember } from '../onboarding';
 import { placeDirectOrder } from '../orders';
 import { recordAudit } from '../platform';
-import { allocate, authorizeStop, checkCount, isPromotionInsider, newestFirst } from '../promotions';
+import { allocate, authorizeStop, checkCount, isPromotionInsider, newestFirst, runsInActiveShop } from '../promotions';
 import { guardUnique, money, PROMOTION_ROLES, toMinor, transition, type TransitionTable } from '../shared';
 import { mulberry32 } from '../shared/random';
 
@@ -339,8 +339,7 @@ export async function visibleBargainCampaign(ctx: Context, key: string): Promise
   const campaign = await ctx.loaders.bargainCampaignById.load(key);
   if (!campaign || (await isPromotionInsider(ctx, campaign.shop.id))) return campaign;
   if (campaign.endedAt) return null;
-  const shop = await ctx.loaders.shopById.load(campaign.shop.id);
-  return shop?.status === ShopStatus.ACTIVE ? campaign : null;
+  return (await runsInActiveShop(ctx, campaign.shop.id)) ? campaign : null;
 }
 
 /**

@@ -24,6 +24,14 @@ export const LIVE_FLASH_ITEM_SQL = (variant: string) =>
    where fi.variant_id = ${variant} and fi.status = '${FlashSaleItemStatus.APPROVED}' and fs.starts_at <= ? and fs.ends_at > ? and fs.settled_at is null
    order by fi.id limit 1`;
 
+/** SQL of the units left in the buckets of the item `item` (an SQL expression). */
+export const FLASH_LEFT_SQL = (item: string) => `(select coalesce(sum(b.remaining), 0) from flash_sale_bucket b where b.item_id = ${item})::int`;
+
+/** SQL of a buyer's units of the item `item` in orders not cancelled, paid or not; one parameter: the buyer. */
+export const FLASH_HELD_SQL = (item: string) =>
+  `(select coalesce(sum(l.quantity), 0) from order_line l join orders o on o.id = l.order_id
+    where l.flash_sale_item_id = ${item} and o.buyer_id = ? and o.status <> 'CANCELLED')::int`;
+
 /**
  * Sets `quantity` units of the item's variant aside (FLASH_SALE_HOLD, never below what checkouts
  * hold reserved) into FLASH_BUCKETS buckets. INSUFFICIENT_STOCK when the variant lacks them.

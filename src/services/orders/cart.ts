@@ -4,7 +4,7 @@ import { columnsOf, entityWhere, lockRowsOf, mapAliased, type RowOf, rowShape, s
 import { Address, CartLine, DiscountSource, type Funder, Product, ProductVariant, type Shop } from '../../entities';
 import { Failure, NotFoundError, UserErrorCode } from '../../errors';
 import type { LiveFlashItem } from '../../loaders';
-import { LIVE_FLASH_ITEM_SQL } from '../campaigns/flashStock';
+import { FLASH_HELD_SQL, FLASH_LEFT_SQL, LIVE_FLASH_ITEM_SQL } from '../campaigns/flashStock';
 import { Cart, CartLineProblem, CartShopGroup, CheckoutQuote } from '../../schema/orders/cart';
 import { ApplicableCoupon, Discount, Gift } from '../../schema/promotions/discounts';
 import { defaultAddress, lockUser } from '../identity';
@@ -66,7 +66,7 @@ async function cartLines(ctx: Context, userId: string): Promise<CartLine[]> {
   const rows = await em.execute<Record<string, unknown>[]>(
     `select ${columnsOf(em, CartLine, 'c', true)}, ${columnsOf(em, ProductVariant, 'v', true)}, ${columnsOf(em, Product, 'p', true)},
             f.id as "f.id", f.sale_price as "f.sale_price", f.title as "f.title", f.per_user_limit as "f.per_user_limit", f.funded_by as "f.funded_by",
-            (select coalesce(sum(b.remaining), 0) from flash_sale_bucket b where b.item_id = f.id)::int as "f.remaining"
+            ${FLASH_LEFT_SQL('f.id')} as "f.remaining"
      from cart_line c join product_variant v on v.id = c.variant_id join product p on p.id = v.product_id
      left join lateral (${LIVE_FLASH_ITEM_SQL('v.id')}) f on true
      where c.user_id = ? order by c.id desc`,
@@ -231,9 +231,7 @@ const LINE_AVAILABILITY = rowShape({ ...AVAILABILITY, quantity: 'int' });
 
 /** AVAILABILITY's flash-sale columns over variant `v`; parameters: the buyer, then now twice. */
 const FLASH_COLUMNS = `f.id as flash_id, f.per_user_limit as flash_limit,
-  (select coalesce(sum(b.remaining), 0) from flash_sale_bucket b where b.item_id = f.id)::int as flash_left,
-  (select coalesce(sum(l.quantity), 0) from order_line l join orders o on o.id = l.order_id
-   where l.flash_sale_item_id = f.id and o.buyer_id = ? and o.status <> 'CANCELLED')::int as flash_held`;
+  ${FLASH_LEFT_SQL('f.id')} as flash_left, ${FLASH_HELD_SQL('f.id')} as flash_held`;
 const FLASH_JOIN = `left join lateral (${LIVE_FLASH_ITEM_SQL('v.id')}) f on true`;
 
 async function availabilityOf(em: EntityManager, variantKey: string, userId: string, now: Date): Promise<RowOf<typeof AVAILABILITY> | undefined> {

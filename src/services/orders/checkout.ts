@@ -6,7 +6,7 @@ import { Address, Checkout, DiscountSource, Funder, Order, OrderDiscount, OrderE
 import { BadInputError, Failure, Problems, UserErrorCode } from '../../errors';
 import { lockUser } from '../identity';
 import { reserveStock } from '../inventory';
-import { LIVE_FLASH_ITEM_SQL, takeFlashUnits } from '../campaigns/flashStock';
+import { FLASH_HELD_SQL, FLASH_LEFT_SQL, LIVE_FLASH_ITEM_SQL, takeFlashUnits } from '../campaigns/flashStock';
 import type { CampaignPrice, PromotionRule } from '../promotions/pricing';
 import { commissionOn } from '../shared';
 import { couponFailure } from './cart';
@@ -47,6 +47,7 @@ const LINE_ROW = rowShape({
   flash_title: 'text?',
   flash_funded_by: 'text?',
   flash_left: 'int?',
+  flash_held: 'int?',
   flash_limit: 'int?',
 });
 type LineRow = RowOf<typeof LINE_ROW>;
@@ -110,7 +111,7 @@ export async function placeDirectOrder(ctx: Context, em: EntityManager, input: D
   const [row] = await selectRows(
     em,
     LINE_ROW,
-    `select 'direct' as line_id, ?::int as quantity, ${VARIANT_COLUMNS}, null as flash_item_id, null as flash_price, null as flash_title, null as flash_limit, null as flash_funded_by, null as flash_left
+    `select 'direct' as line_id, ?::int as quantity, ${VARIANT_COLUMNS}, null as flash_item_id, null as flash_price, null as flash_title, null as flash_limit, null as flash_funded_by, null as flash_left, null as flash_held
      ${VARIANT_FROM} where v.id = ?`,
     [input.quantity, ctx.deps.config.defaultCommissionRate, input.variantId],
   );
@@ -159,7 +160,7 @@ async function placeOrders(ctx: Context, em: EntityManager, q: PlaceOrders): Pro
     }
   }
   problems.throwIfAny();
-  await checkFlashLimits(em, buyerId, rows);
+  checkFlashLimits(rows);
 
   const now = ctx.now();
   const { couponIds } = q;
@@ -347,7 +348,7 @@ async function lockCartLines(em: EntityManager, buyerId: string, keys: string[] 
     LINE_ROW,
     `select c.id as line_id, c.quantity, ${VARIANT_COLUMNS},
             f.id as flash_item_id, f.sale_price as flash_price, f.title as flash_title, f.per_user_limit as flash_limit, f.funded_by as flash_funded_by,
-            (select coalesce(sum(b.remaining), 0) from flash_sale_bucket b where b.item_id = f.id)::int as flash_left
+            ${FLASH_LEFT_SQL('f.id')} as flash_left, ${FLASH_HELD_SQL('f.id')} as flash_held
      from cart_line c
      join product_variant v on v.id = c.variant_id
      join product p on p.id = v.product_id
@@ -355,7 +356,7 @@ async function lockCartLines(em: EntityManager, buyerId: string, keys: string[] 
      left join lateral (${LIVE_FLASH_ITEM_SQL('v.id')}) f on true
      where c.user_id = ? ${keys ? 'and c.id in (?)' : ''}
      order by c.id`,
-    keys ? [defaultRate, now, now, buyerId, keys] : [defaultRate, now, now, buyerId],
+    keys ? [defaultRate, buyerId, now, now, buyerId, keys] : [defaultRate, buyerId, now, now, buyerId],
     { of: 'c' },
   );
   if (keys && rows.length !== new Set(keys).size) throw new Failure(UserErrorCode.INVALID_INPUT, 'A line is not in your cart', ['input', 'lineIds']);
@@ -364,22 +365,13 @@ async function lockCartLines(em: EntityManager, buyerId: string, keys: string[] 
 
 /**
  * FLASH_SALE_LIMIT_REACHED when a flash-sale line would take its buyer past the item's per-user
- * limit, counting the units of their orders not cancelled, paid or not (the buyer is locked, so
- * their own concurrent checkouts take turns).
+ * limit, counting the units of their orders not cancelled, paid or not (`flash_held`, read with
+ * the lines after the buyer was locked, so their own concurrent checkouts take turns).
  */
-async function checkFlashLimits(em: EntityManager, buyerId: string, rows: LineRow[]): Promise<void> {
-  const flash = rows.filter((r) => r.flash_item_id);
-  if (flash.length === 0) return;
-  const held = await selectRows(
-    em,
-    rowShape({ item: 'key', units: 'int' }),
-    `select l.flash_sale_item_id as item, sum(l.quantity)::int as units from order_line l join orders o on o.id = l.order_id
-     where l.flash_sale_item_id in (?) and o.buyer_id = ? and o.status <> 'CANCELLED' group by l.flash_sale_item_id`,
-    [flash.map((r) => r.flash_item_id), buyerId],
-  );
+function checkFlashLimits(rows: LineRow[]): void {
   const problems = new Problems();
-  for (const r of flash) {
-    const before = held.find((h) => h.item === r.flash_item_id)?.units ?? 0;
+  for (const r of rows.filter((x) => x.flash_item_id)) {
+    const before = r.flash_held!;
     if (before + r.quantity > r.flash_limit!) {
       problems.add(UserErrorCode.FLASH_SALE_LIMIT_REACHED, `At most ${r.flash_limit} of ${r.sku} at the flash-sale price per buyer; you have ${before}`, ['lines', r.line_id]);
     }

@@ -7,7 +7,7 @@ import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { CouponCampaignStatus } from '../../schema/promotions/coupons';
 import { recordAudit } from '../platform';
 import { checkText, guardUnique, toMinor, transition, type TransitionTable } from '../shared';
-import { authorizeStop, checkCount, checkWindow, isPromotionInsider, lockRunningShop, newestFirst, OF_ACTIVE_SHOP, percentInBasisPoints, requirePromotionStaff } from './promotions';
+import { authorizeStop, checkCount, checkWindow, isPromotionInsider, lockRunningShop, newestFirst, OF_ACTIVE_SHOP, percentInBasisPoints, requirePromotionStaff, runsInActiveShop } from './promotions';
 import { checkScopeReferences, parseScope, type ScopeInput } from './scope';
 
 /**
@@ -351,8 +351,7 @@ export async function visibleCouponCampaign(ctx: Context, key: string): Promise<
   const campaign = await ctx.loaders.couponCampaignById.load(key);
   if (!campaign || (await isPromotionInsider(ctx, campaign.shop?.id ?? null))) return campaign;
   if (campaign.code) return null;
-  const shop = campaign.shop && (await ctx.loaders.shopById.load(campaign.shop.id));
-  return !campaign.shop || shop?.status === ShopStatus.ACTIVE ? campaign : null;
+  return (await runsInActiveShop(ctx, campaign.shop?.id ?? null)) ? campaign : null;
 }
 
 export interface CouponCampaignFilterInput {

@@ -395,13 +395,17 @@ export async function cancelPromotion(ctx: Context, id: string): Promise<Promoti
 /** What shoppers see runs on the platform or in an ACTIVE shop (SQL over alias `e`: promotions, coupon campaigns). */
 export const OF_ACTIVE_SHOP = `(e.shop_id is null or exists (select 1 from shop s where s.id = e.shop_id and s.status = '${ShopStatus.ACTIVE}'))`;
 
+/** Whether what `shopId` runs is shown to shoppers: the platform's, or an ACTIVE shop's (OF_ACTIVE_SHOP, for one row). */
+export async function runsInActiveShop(ctx: Context, shopId: string | null): Promise<boolean> {
+  return !shopId || (await ctx.loaders.shopById.load(shopId))?.status === ShopStatus.ACTIVE;
+}
+
 /** One promotion by database key: for insiders (`isPromotionInsider`) in any state, for anyone else while ACTIVE in an ACTIVE shop; else null. */
 export async function visiblePromotion(ctx: Context, key: string): Promise<Promotion | null> {
   const promotion = await ctx.loaders.promotionById.load(key);
   if (!promotion || (await isPromotionInsider(ctx, promotion.shop?.id ?? null))) return promotion;
   if (promotionStatus(promotion, ctx.now()) !== ACTIVE) return null;
-  const shop = promotion.shop && (await ctx.loaders.shopById.load(promotion.shop.id));
-  return !promotion.shop || shop?.status === ShopStatus.ACTIVE ? promotion : null;
+  return (await runsInActiveShop(ctx, promotion.shop?.id ?? null)) ? promotion : null;
 }
 
 export interface PromotionFilterInput {
