@@ -16,8 +16,10 @@ export interface Shopper {
 }
 
 export interface Fixtures {
-  /** ~100 products on sale, as global IDs, for the detail scenario to rotate over. */
+  /** ~100 products on sale, as global IDs, for the detail scenarios to rotate over. */
   productIds: string[];
+  /** The same products' database keys (bench/reviews.ts gives them reviews). */
+  productKeys: string[];
   /** The category page: a department with enough products for a third page, and the cursor after page 2. */
   category: { id: string; name: string; products: number; page: number; after: string | null };
   /** Shoppers of the cart scenario, each with a default address and a cart of three lines from three shops. */
@@ -104,9 +106,8 @@ export async function prepareFixtures(
   log: (m: string) => void,
 ): Promise<Fixtures> {
   const started = performance.now();
-  const productIds = (
-    await db.sql<{ id: string }>('select id from product where visible order by hashint8extended(id, 7), id limit 100')
-  ).map((r) => toGlobalId('Product', r.id));
+  const productKeys = (await db.sql<{ id: string }>('select id from product where visible order by hashint8extended(id, 7), id limit 100')).map((r) => String(r.id));
+  const productIds = productKeys.map((id) => toGlobalId('Product', id));
 
   // A department (depth 1 when one has three pages of products, else a root) by how many products it holds.
   const [category] = await db.sql<{ id: string; name: string; n: number }>(
@@ -156,6 +157,7 @@ export async function prepareFixtures(
   log(`fixtures ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${all.length} shoppers, ${productIds.length} detail products, category "${category.name}" (${category.n} products), limited stock ${opts.stock} × ${limitedRow.sku}`);
   return {
     productIds,
+    productKeys,
     category: { id: categoryId, name: category.name, products: category.n, page: cursor.page, after: cursor.after },
     cartShoppers,
     checkoutShoppers,

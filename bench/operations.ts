@@ -16,16 +16,43 @@ export const PRODUCTS = `query Products($first: Int!, $after: String, $filter: P
   }
 }`;
 
-export const PRODUCT = `query Product($id: ID!) {
-  product(id: $id) {
-    id title description imageUrls tags salesCount listedAt status
+/** The product detail fields: what `detail` asks for, and what the product page asks for besides its reviews. */
+const PRODUCT_FIELDS = `id title description imageUrls tags salesCount listedAt status
     attributes { name value }
     priceRange { min { amount } max { amount } }
     shop { id name slug logoUrl }
     brand { id name }
     category { id name }
     breadcrumb { id name slug }
-    variants { id sku title inStock price { amount currency } compareAtPrice { amount } options { name value } }
+    variants { id sku title inStock price { amount currency } compareAtPrice { amount } options { name value } }`;
+
+/** Product detail without ratings or reviews (the `detail` scenario). */
+export const PRODUCT = `query Product($id: ID!) {
+  product(id: $id) {
+    ${PRODUCT_FIELDS}
+  }
+}`;
+
+/**
+ * The product page as a storefront sends it (`detail-reviews`): the same product fields, its
+ * rating (kept on the product row), and the first page of its published reviews, newest first, in
+ * one document.
+ */
+export const PRODUCT_PAGE = `query ProductPage($id: ID!) {
+  product(id: $id) {
+    ${PRODUCT_FIELDS}
+    rating { average count distribution aspects { description service logistics count } }
+  }
+  productReviews(productId: $id, first: 10) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id rating body photoUrls anonymous reviewerName createdAt variantTitle
+      aspects { description service logistics }
+      followUp { body at }
+      reply { body at }
+      helpfulCount
+    }
   }
 }`;
 

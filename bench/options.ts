@@ -3,13 +3,18 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every load scenario (requests over HTTP, reported as req/s), in the order a full run drives them. */
-export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'merchant-orders', 'flash'] as const;
+export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'detail-reviews', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'merchant-orders', 'flash'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /**
  * Scenarios run with live promotions and coupons (bench/promotions.ts), each beside the plain
  * scenario it repeats on the same fixtures, and held to a share of its figures.
  */
 export const WITH_PROMOTIONS = { 'cart-promotions': 'cart', 'checkout-promotions': 'checkout' } as const satisfies Partial<Record<ScenarioName, ScenarioName>>;
+/**
+ * The product page with its rating and first page of reviews (bench/reviews.ts gives the detail
+ * products theirs), beside the product detail without them, and held to a share of its figures.
+ */
+export const WITH_REVIEWS = { 'detail-reviews': 'detail' } as const satisfies Partial<Record<ScenarioName, ScenarioName>>;
 /**
  * Scenarios that are no request load: measured in-process after the load scenarios and reported
  * in their own section (`settle`: the settlement close of a week of orders, bench/settle.ts).
@@ -75,7 +80,9 @@ export const USAGE = `usage: npm run bench -- [options]
                       cart-promotions and checkout-promotions repeat cart and checkout with live
                       promotions (a platform 滿減 with tiers, 10% off capped in each shop bought from)
                       and a 5.00 platform coupon per shopper (checkout passes one in couponIds);
-                      the promotions are cancelled after each; flash: --flash-buyers buyers check out
+                      the promotions are cancelled after each; detail-reviews repeats detail on the
+                      same 100 products (~30 published reviews each, written in SQL once per bench
+                      database) asking also for the rating and the first 10 reviews; flash: --flash-buyers buyers check out
                       one unit each all at once, first of a live flash-sale item of --flash-units
                       units (per-user limit 1), then of a plain variant with as many units, each
                       round's checkout p50/p90/p99/max and answers side by side
@@ -95,7 +102,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --node-flags=…      extra node flags for the server processes, e.g. --node-flags=--max-semi-space-size=64
   --catalog-cache on|off  the server's anonymous catalog cache (default on; off sets CATALOG_CACHE_ENTRIES=0)
   --cpu-prof          write V8 CPU profiles of every server process to bench/results/profiles/
-  --explain           EXPLAIN (ANALYZE, BUFFERS) every SQL statement of the catalog scenarios into bench/results/
+  --explain           EXPLAIN (ANALYZE, BUFFERS) every SQL statement of the catalog and product page scenarios into bench/results/
   --timeout S         hard limit for the whole run (default 1800; --smoke 180)
   --pg-port N         port of the embedded PostgreSQL under .bench/ (default 54339)
   --zh-term T         the Chinese search term (default 耳機)

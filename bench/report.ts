@@ -3,6 +3,8 @@ import type { StockProof } from './checkout';
 import type { CpuUse } from './cpu';
 import type { FlashDetail, FlashRound } from './flash';
 import type { LoadResult } from './load';
+import { WITH_PROMOTIONS, WITH_REVIEWS } from './options';
+import type { BenchReviews } from './reviews';
 import type { SettleResult } from './settle';
 import type { DiscountProof } from './promotions';
 import type { LatencySummary } from './stats';
@@ -18,8 +20,15 @@ export interface ScenarioResult extends LoadResult {
   rss: { primaryMb: number; workersMb: number[] };
   cpu?: CpuUse;
   ratio: { pg?: number; fastify?: number };
-  /** A with-promotions scenario against the plain one it repeats: req/s and p99 with ÷ without. */
+  /** A with-promotions or with-reviews scenario against the plain one it repeats: req/s and p99 with ÷ without. */
   vsPlain?: { scenario: string; rps: number; p99: number };
+  /** The product page's reviews (`detail-reviews`): what the detail products hold, and the check of every page. */
+  reviews?: {
+    seeded?: BenchReviews;
+    /** What was checked, in a sentence. */
+    summary: string;
+    problems: string[];
+  };
   /** The promotions and coupons live during a with-promotions scenario, and the proof they applied. */
   promotions?: {
     promotions: string[];
@@ -99,26 +108,38 @@ export function markdownTable(result: BenchResult): string {
   return rows.join('\n');
 }
 
-/**
- * Each with-promotions scenario beside the plain one it repeats: req/s, p99, SQL and CPU per
- * request, with the ratio with ÷ without (the target is ≥ 80% of the plain req/s).
- */
-export function promotionsTable(result: BenchResult): string | undefined {
-  const pairs = result.scenarios.filter((s) => s.vsPlain).map((s) => ({ s, plain: result.scenarios.find((x) => x.name === s.vsPlain!.scenario)! }));
-  if (!pairs.length) return undefined;
+// The throughput the CPU per request allows, with ÷ without: what the req/s ratio would be on an
+// otherwise idle machine (the req/s of a shared box move with its neighbours, this much less).
+const cpuTotal = (c: CpuUse | undefined) => (c ? c.serverMsPerRequest + (c.postgresMsPerRequest ?? 0) : undefined);
+
+/** The paired scenarios of `names` that ran with their plain scenario. */
+function pairsOf(result: BenchResult, names: readonly string[]): { s: ScenarioResult; plain: ScenarioResult }[] {
+  return result.scenarios.filter((s) => s.vsPlain && names.includes(s.name)).map((s) => ({ s, plain: result.scenarios.find((x) => x.name === s.vsPlain!.scenario)! }));
+}
+
+/** One row per pair: req/s, p99, SQL and CPU per request, plain → with, and the ratios. */
+function pairRows(heading: string, pairs: { s: ScenarioResult; plain: ScenarioResult }[]): string[] {
   const rows = [
-    '| with promotions vs plain | req/s plain → with | ratio | p99 ms plain → with | ratio | SQL/req plain → with | CPU ms/req server + PG plain → with | CPU ratio plain ÷ with |',
+    `| ${heading} | req/s plain → with | ratio | p99 ms plain → with | ratio | SQL/req plain → with | CPU ms/req server + PG plain → with | CPU ratio plain ÷ with |`,
     '|---|--:|--:|--:|--:|--:|--:|--:|',
   ];
-  // The throughput the CPU per request allows, with ÷ without: what the req/s ratio would be on an
-  // otherwise idle machine (the req/s of a shared box move with its neighbours, this much less).
-  const cpuTotal = (c: CpuUse | undefined) => (c ? c.serverMsPerRequest + (c.postgresMsPerRequest ?? 0) : undefined);
   for (const { s, plain } of pairs) {
     const [a, b] = [cpuTotal(plain.cpu), cpuTotal(s.cpu)];
     rows.push(
       `| ${s.name} vs ${plain.name} | ${f(plain.rps, 0)} → ${f(s.rps, 0)} | ${pct(s.vsPlain!.rps)} | ${f(plain.latency.p99)} → ${f(s.latency.p99)} | ${pct(s.vsPlain!.p99)} | ${f(plain.sqlPerRequest, 2)} → ${f(s.sqlPerRequest, 2)} | ${cpu(plain.cpu)} → ${cpu(s.cpu)} | ${a && b ? pct(a / b) : '–'} |`,
     );
   }
+  return rows;
+}
+
+/**
+ * Each with-promotions scenario beside the plain one it repeats: req/s, p99, SQL and CPU per
+ * request, with the ratio with ÷ without (the target is ≥ 80% of the plain req/s).
+ */
+export function promotionsTable(result: BenchResult): string | undefined {
+  const pairs = pairsOf(result, Object.keys(WITH_PROMOTIONS));
+  if (!pairs.length) return undefined;
+  const rows = pairRows('with promotions vs plain', pairs);
   for (const { s, plain } of pairs) {
     if (!s.checkout || !plain.checkout) continue;
     for (const [step, l] of Object.entries(s.checkout.steps)) {
@@ -128,6 +149,26 @@ export function promotionsTable(result: BenchResult): string | undefined {
   }
   const notes = pairs.filter(({ s }) => s.promotions).map(({ s }) => `${s.name}: ${s.promotions!.summary}${s.promotions!.problems.length ? ` PROBLEMS: ${s.promotions!.problems.join('; ')}` : ''}`);
   return [...rows, ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
+}
+
+/**
+ * The product page with its rating and first page of reviews beside the product detail without
+ * them (the target is ≥ 80% of its req/s), with the statements of one uncached request of each
+ * and, when the catalog cache answered the plain one, how often.
+ */
+export function reviewsTable(result: BenchResult): string | undefined {
+  const pairs = pairsOf(result, Object.keys(WITH_REVIEWS));
+  if (!pairs.length) return undefined;
+  const rows = pairRows('with reviews vs without', pairs);
+  const notes: string[] = [];
+  for (const { s, plain } of pairs) {
+    const hits = (x: ScenarioResult) => `${Math.round(((x.cacheHits ?? 0) / Math.max(x.requests, 1)) * 100)}%`;
+    notes.push(
+      `${s.name}: one uncached request sends ${plain.sqlCaptured ?? '–'} → ${s.sqlCaptured ?? '–'} SQL statements; catalog-cache hits ${hits(plain)} → ${hits(s)} (productReviews is cached with the catalog's anonymous answers and dropped by any review change).`,
+    );
+    if (s.reviews) notes.push(`${s.name}: ${s.reviews.summary}${s.reviews.problems.length ? ` PROBLEMS: ${s.reviews.problems.join('; ')}` : ''}`);
+  }
+  return [...rows, '', ...notes.map((n) => `- ${n}`)].join('\n');
 }
 
 /**

@@ -22,10 +22,11 @@ import { type Fixtures, prepareFixtures, setAvailable } from './fixtures';
 import { runFlash } from './flash';
 import { Cleanup, sleep, withTimeout } from './lifecycle';
 import { cleanGraphql, drive, type LoadResult } from './load';
-import { CART, PRODUCT, PRODUCTS, SHOP_ORDERS } from './operations';
-import { type BenchOptions, parseOptions, type ScenarioName, WITH_PROMOTIONS } from './options';
+import { CART, PRODUCT, PRODUCT_PAGE, PRODUCTS, SHOP_ORDERS } from './operations';
+import { type BenchOptions, parseOptions, type ScenarioName, WITH_PROMOTIONS, WITH_REVIEWS } from './options';
 import { type BenchPromotions, COUPON_AMOUNT_OFF, grantCoupons, insertBenchPromotions, proveDiscounts, removeBenchPromotions } from './promotions';
-import { type BenchResult, checkoutDetail, compareWith, flashTable, markdownTable, promotionsTable, type ScenarioResult, settleTable, type Target, targetsTable } from './report';
+import { type BenchResult, checkoutDetail, compareWith, flashTable, markdownTable, promotionsTable, reviewsTable, type ScenarioResult, settleTable, type Target, targetsTable } from './report';
+import { type BenchReviews, ensureBenchReviews } from './reviews';
 import { buildIfStale, type RunningServer, startServer } from './server';
 import { runSettle, SETTLE_MAX_STATEMENTS, SETTLE_TARGET_MS, type SettleResult } from './settle';
 
@@ -35,6 +36,7 @@ const TITLES: Record<ScenarioName, string> = {
   'search-en': 'English keyword search',
   category: 'category + PRICE_ASC, page 3 by cursor',
   detail: 'product detail (100 products)',
+  'detail-reviews': 'product page: detail + rating + first 10 reviews (100 products)',
   cart: 'signed-in cart read',
   'cart-promotions': 'signed-in cart read, promotions and a coupon live',
   checkout: 'checkout + pay + webhook until sold out',
@@ -49,6 +51,11 @@ const CATALOG: ScenarioName[] = ['listing', 'search-zh', 'search-en', 'category'
 /** A with-promotions scenario keeps at least this share of its plain scenario's req/s. */
 const PROMOTIONS_MIN_RATIO = 0.8;
 const withPromotions = (name: string): name is keyof typeof WITH_PROMOTIONS => Object.hasOwn(WITH_PROMOTIONS, name);
+/** The product page with its reviews keeps at least this share of the product detail's req/s without them. */
+const REVIEWS_MIN_RATIO = 0.8;
+const withReviews = (name: string): name is keyof typeof WITH_REVIEWS => Object.hasOwn(WITH_REVIEWS, name);
+/** Each paired scenario's plain counterpart (with promotions, with reviews). */
+const plainOf = (name: string): ScenarioName | undefined => (withPromotions(name) ? WITH_PROMOTIONS[name] : withReviews(name) ? WITH_REVIEWS[name] : undefined);
 
 const startedAt = performance.now();
 const log = (message: string) => console.log(`[bench +${((performance.now() - startedAt) / 1000).toFixed(1)}s] ${message}`);
@@ -131,6 +138,8 @@ function requestsOf(name: ScenarioName, bodies: Record<string, string>, fx: Fixt
   switch (name) {
     case 'detail':
       return fx.productIds.map((id) => graphqlRequest(gqlBody(PRODUCT, { id })));
+    case 'detail-reviews':
+      return fx.productIds.map((id) => graphqlRequest(gqlBody(PRODUCT_PAGE, { id })));
     case 'cart':
     case 'cart-promotions':
       return fx.cartShoppers.map((s) => graphqlRequest(gqlBody(CART), s.token));
@@ -151,7 +160,7 @@ function failuresOf(r: LoadResult): string[] {
   return out;
 }
 
-type ScenarioContext = { opts: BenchOptions; db: BenchDatabase; server: RunningServer; fx: Fixtures; bodies: Record<string, string>; sql: SqlCounter; cpu: CpuMeter };
+type ScenarioContext = { opts: BenchOptions; db: BenchDatabase; server: RunningServer; fx: Fixtures; bodies: Record<string, string>; sql: SqlCounter; cpu: CpuMeter; reviews?: BenchReviews };
 
 async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<ScenarioResult> {
   const { opts, db } = ctx;
@@ -207,11 +216,73 @@ async function prepareCartPromotions(ctx: ScenarioContext, promos: BenchPromotio
   };
 }
 
+/**
+ * The product page with its reviews, checked once per detail product before the load: the rating
+ * (read from the product row) counts exactly the published reviews `productReviews` finds, its
+ * distribution adds up to that count, the first page holds min(10, total) reviews, each with a
+ * reviewer name (masked when anonymous). Every response of the load must then carry reviews.
+ */
+async function prepareReviewPages(ctx: ScenarioContext): Promise<NonNullable<ScenarioResult['reviews']>> {
+  const { server, fx } = ctx;
+  type PageView = {
+    product: { rating: { average: number | null; count: number; distribution: number[]; aspects: { count: number } | null } };
+    productReviews: {
+      totalCount: number;
+      pageInfo: { hasNextPage: boolean };
+      nodes: { id: string; rating: number; body: string | null; photoUrls: string[]; anonymous: boolean; reviewerName: string; reply: { body: string } | null; followUp: { body: string } | null; aspects: { description: number } | null }[];
+    };
+  };
+  const problems: string[] = [];
+  let nodes = 0;
+  let shown = { photos: 0, anonymous: 0, replies: 0, followUps: 0, aspects: 0 };
+  const counts: number[] = [];
+  for (const id of fx.productIds) {
+    const page = await gqlOk<PageView>(server.url, PRODUCT_PAGE, { id });
+    const { rating } = page.product;
+    const list = page.productReviews;
+    counts.push(list.totalCount);
+    const sum = rating.distribution.reduce((a, b) => a + b, 0);
+    if (rating.count !== list.totalCount || sum !== rating.count) problems.push(`${id}: rating.count ${rating.count}, Σ distribution ${sum}, productReviews.totalCount ${list.totalCount}`);
+    if (list.totalCount === 0) problems.push(`${id}: no published review`);
+    if (list.nodes.length !== Math.min(10, list.totalCount) || list.pageInfo.hasNextPage !== list.totalCount > 10) problems.push(`${id}: ${list.nodes.length} reviews on the first page of ${list.totalCount} (hasNextPage ${list.pageInfo.hasNextPage})`);
+    for (const n of list.nodes) {
+      if (!n.reviewerName || (n.anonymous && !n.reviewerName.includes('*'))) problems.push(`${id}: review ${n.id} shows reviewer name "${n.reviewerName}"`);
+      nodes += 1;
+      shown = {
+        photos: shown.photos + (n.photoUrls.length ? 1 : 0),
+        anonymous: shown.anonymous + (n.anonymous ? 1 : 0),
+        replies: shown.replies + (n.reply ? 1 : 0),
+        followUps: shown.followUps + (n.followUp ? 1 : 0),
+        aspects: shown.aspects + (n.aspects ? 1 : 0),
+      };
+    }
+  }
+  const r = ctx.reviews;
+  const seeded = r
+    ? `${r.products} products with ${r.reviews.toLocaleString('en')} published reviews (${r.perProduct.min}–${r.perProduct.max} each, ${r.average}★ on average; ${Math.round(r.shares.body * 100)}% with text, ` +
+      `${Math.round(r.shares.photos * 100)}% with photos, ${Math.round(r.shares.anonymous * 100)}% anonymous, ${Math.round(r.shares.aspects * 100)}% with aspects, ${Math.round(r.shares.reply * 100)}% with the shop's reply, ${Math.round(r.shares.followUp * 100)}% with a follow-up)` +
+      `${r.inserted ? `, written by this run (${r.inserted.toLocaleString('en')} reviews, orders and lines in ${r.statements} statements, ${(r.ms / 1000).toFixed(1)} s)` : ', reused from the bench database'}`
+    : `${counts.length} products`;
+  if (r?.ratingMismatches) problems.push(`${r.ratingMismatches} products' kept rating columns disagree with a recount of their published reviews`);
+  return {
+    seeded: r,
+    summary:
+      `${seeded}; each page checked once before the load: rating.count = productReviews.totalCount = Σ distribution, ${nodes} reviews on the ${counts.length} first pages ` +
+      `(${shown.photos} with photos, ${shown.anonymous} anonymous, ${shown.aspects} with aspects, ${shown.replies} replies, ${shown.followUps} follow-ups); every response of the load carried reviews.`,
+    problems: problems.slice(0, 5),
+  };
+}
+
 /** A scenario of requests autocannon sends in turn on every connection. */
 async function runLoad(name: ScenarioName, ctx: ScenarioContext, promos?: BenchPromotions): Promise<ScenarioResult> {
   const { opts, server, fx, sql, cpu } = ctx;
   const promotions = promos ? await prepareCartPromotions(ctx, promos) : undefined;
-  const verify = promos ? (body: string) => cleanGraphql(body) && body.includes('"source":"PROMOTION"') : cleanGraphql;
+  const reviews = withReviews(name) ? await prepareReviewPages(ctx) : undefined;
+  const verify = promos
+    ? (body: string) => cleanGraphql(body) && body.includes('"source":"PROMOTION"')
+    : reviews
+      ? (body: string) => cleanGraphql(body) && body.includes('"reviewerName":"')
+      : cleanGraphql;
   const spec = { url: `${server.url}/graphql`, connections: opts.connections, requests: requestsOf(name, ctx.bodies, fx), verify };
   // Requests still running on the server when the client stops must finish before the SQL count starts or ends.
   const drainMs = (r: LoadResult) => Math.min(10_000, Math.max(300, r.latency.max * 1.5 || 0));
@@ -224,7 +295,8 @@ async function runLoad(name: ScenarioName, ctx: ScenarioContext, promos?: BenchP
   const count = await sql.stop(result.requests, opts.connections);
   const failures = failuresOf(result);
   if (promotions) failures.push(...promotions.problems);
-  return { name, title: TITLES[name], ...result, sqlPerRequest: count.perRequest, sql: count, cpu: used, rss: server.rss(), ratio: {}, promotions, failures };
+  if (reviews) failures.push(...reviews.problems);
+  return { name, title: TITLES[name], ...result, sqlPerRequest: count.perRequest, sql: count, cpu: used, rss: server.rss(), ratio: {}, promotions, reviews, failures };
 }
 
 /**
@@ -325,7 +397,7 @@ function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections:
     }
   }
   for (const s of result.scenarios) {
-    if (!s.vsPlain) continue;
+    if (!s.vsPlain || !withPromotions(s.name)) continue;
     const plain = result.scenarios.find((x) => x.name === s.vsPlain!.scenario)!;
     const what = s.checkout ? 'checkout loop' : 'cart';
     targets.push({
@@ -334,6 +406,27 @@ function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections:
       measured: `${Math.round(s.vsPlain.rps * 100)}% (${s.rps} vs ${plain.rps} req/s; p99 ${s.latency.p99} vs ${plain.latency.p99} ms)`,
       target: `≥ ${PROMOTIONS_MIN_RATIO * 100}%`,
       met: s.vsPlain.rps >= PROMOTIONS_MIN_RATIO,
+    });
+  }
+  for (const s of result.scenarios) {
+    if (!s.vsPlain || !withReviews(s.name)) continue;
+    const plain = result.scenarios.find((x) => x.name === s.vsPlain!.scenario)!;
+    targets.push({
+      name: `product page with reviews ≥ ${REVIEWS_MIN_RATIO * 100}% of product page req/s`,
+      scenario: s.name,
+      measured: `${Math.round(s.vsPlain.rps * 100)}% (${s.rps} vs ${plain.rps} req/s; p99 ${s.latency.p99} vs ${plain.latency.p99} ms)`,
+      target: `≥ ${REVIEWS_MIN_RATIO * 100}%`,
+      met: s.vsPlain.rps >= REVIEWS_MIN_RATIO,
+    });
+  }
+  for (const s of result.scenarios) {
+    if (!s.reviews) continue;
+    targets.push({
+      name: 'rating and reviews on every product page, rating = recount',
+      scenario: s.name,
+      measured: s.reviews.problems.length ? `${s.reviews.problems.length} problems` : `${s.reviews.seeded?.products ?? '–'} pages`,
+      target: 'every page, 0 problems',
+      met: !s.reviews.problems.length,
     });
   }
   for (const s of result.scenarios) {
@@ -449,11 +542,18 @@ async function main(): Promise<number> {
       log,
     );
     const fx = await prepareFixtures(server.url, db, { connections: opts.connections, stock: opts.stock }, log);
+    // The detail products' reviews, before anything is measured (their write drops the catalog caches).
+    const reviews = opts.scenarios.includes('detail-reviews') ? await ensureBenchReviews(db, fx.productKeys, log) : undefined;
     // Promotions and coupons an interrupted run left live would change what the plain scenarios measure.
     const stale = await removeBenchPromotions(db);
     if (stale.promotions || stale.coupons) log(`cancelled ${stale.promotions} bench promotions and expired ${stale.coupons} bench coupons an earlier run left live`);
     const bodies = catalogBodies(opts, fx);
-    const captured: Record<string, Captured> = await captureStatements(db, bodies);
+    // The statements of one uncached product detail, with and without its reviews (the first product).
+    const detailBodies: Record<string, string> = {
+      ...(opts.scenarios.includes('detail') || reviews ? { detail: gqlBody(PRODUCT, { id: fx.productIds[0] }) } : {}),
+      ...(reviews ? { 'detail-reviews': gqlBody(PRODUCT_PAGE, { id: fx.productIds[0] }) } : {}),
+    };
+    const captured: Record<string, Captured> = await captureStatements(db, { ...bodies, ...detailBodies });
     // The bytes of a real listing response, for the bare Fastify ceiling.
     const listingBody = await (await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies.listing })).text();
     if (captured['listing-1'].statements.length !== captured.listing.statements.length) {
@@ -474,7 +574,7 @@ async function main(): Promise<number> {
     const scenarios: ScenarioResult[] = [];
     for (const name of opts.scenarios) {
       if (name === 'merchant-orders') await ensureShopOrders(db, server, fx);
-      const result = await runScenario(name, { opts, db, server, fx, bodies, sql, cpu });
+      const result = await runScenario(name, { opts, db, server, fx, bodies, sql, cpu, reviews });
       if (captured[name]) result.sqlCaptured = captured[name].statements.length;
       scenarios.push(result);
       const w = result.rss.workersMb.map((m) => m.toFixed(0)).join('/');
@@ -503,7 +603,7 @@ async function main(): Promise<number> {
       if (ceilings.bareFastify) s.ratio.fastify = Math.round((s.rps / ceilings.bareFastify.rps) * 1000) / 1000;
       const pg = ceilings.pg[s.name];
       if (pg) s.ratio.pg = Math.round((s.rps / pg.rps) * 1000) / 1000;
-      const plainName = withPromotions(s.name) ? WITH_PROMOTIONS[s.name] : undefined;
+      const plainName = plainOf(s.name);
       const plain = plainName ? scenarios.find((x) => x.name === plainName) : undefined;
       if (plain && plain.rps > 0 && plain.latency.p99 > 0) {
         s.vsPlain = { scenario: plain.name, rps: Math.round((s.rps / plain.rps) * 1000) / 1000, p99: Math.round((s.latency.p99 / plain.latency.p99) * 1000) / 1000 };
@@ -560,6 +660,8 @@ async function main(): Promise<number> {
     console.log(markdownTable(result));
     const promotions = promotionsTable(result);
     if (promotions) console.log(`\n${promotions}`);
+    const withReviewsTable = reviewsTable(result);
+    if (withReviewsTable) console.log(`\n${withReviewsTable}`);
   } else {
     console.log(`## Benchmark ${machine}; settle only, on ${result.database.where}`);
   }

@@ -40,6 +40,7 @@ run(async () => {
     console.log(`orders: ${result.orders} new demo orders of alice@demo.test in every status (blue-sea-digital fulfils most of them)`);
     console.log(`after-sales: ${result.cases} new cases of alice@demo.test with blue-sea-digital in every status (one in the arbitration queue of support@)`);
     console.log(`customer service: ${result.tickets} new tickets with replies (one overdue), and the FAQ`);
+    console.log(`reviews: ${result.reviews} new reviews by wang@, li@, zhang@ and chen@ on most products on sale (replies by merchant@, a featured buyer show, two in the moderation queue of ops@); ${result.scorecards} shop scorecards`);
     console.log(`promotions: ${result.promotions} live promotions (blue-sea-digital 滿200減20, a platform 9折 on earphones) and ${result.couponCampaigns} coupon campaigns (code WELCOME2026); alice@ holds two coupons`);
     console.log(`catalog: ${catalog.brands} new brands, ${catalog.shops} new ACTIVE shops (owners sign in as <shop slug>@demo.test),`);
     console.log(`         ${catalog.products} new products in every status; demo data took ${seconds(performance.now() - started)}.`);

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import type { Logger } from 'pino';
 
 /** Root fields whose answers are the same for every anonymous caller and change only with the catalog. */
-const CATALOG_ROOTS = new Set(['products', 'product', 'categories', 'category', 'brands', 'brand', '__typename']);
+const CATALOG_ROOTS = new Set(['products', 'product', 'categories', 'category', 'brands', 'brand', 'productReviews', 'shopReviews', '__typename']);
 /** Fields whose answers change with the clock as well (a promotion starts or ends on time): never cached. */
 const CLOCK_FIELDS = new Set(['promotions']);
 const CHANNEL = 'catalog_changed';
@@ -15,8 +15,9 @@ const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
 
 /**
- * A per-process cache of anonymous catalog responses (products, product, categories, brands).
- * Every change to the tables they read (product, product_variant, shop, brand, category) fires a
+ * A per-process cache of anonymous catalog responses (products, product, categories, brands, and
+ * the published review lists productReviews and shopReviews). Every change to the tables they read
+ * (product, product_variant, shop, brand, category, review) fires a
  * statement-level trigger that sends NOTIFY catalog_changed on commit; each process LISTENs and
  * drops its whole cache, so a cached answer is never older than the last committed change plus
  * the notification's delivery (milliseconds). While the LISTEN connection is down nothing is

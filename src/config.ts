@@ -72,6 +72,18 @@ export interface Config {
     /** Hours customer service (or the shop) has to answer a new ticket (first-response SLA; `ticket-sla` flags breaches). */
     ticketFirstResponseHours: number;
   };
+  reviews: {
+    /** Days after delivery during which the buyer may review a line (and `invite-reviews` invites). */
+    windowDays: number;
+    /** Days after delivery during which the buyer may add the one follow-up (追評). */
+    followUpDays: number;
+    /** Stars of the platform's default review for a line left unreviewed at the window's end; null: none is left. */
+    defaultRating: number | null;
+  };
+  scorecard: {
+    /** Hours after payment within which an order counts as shipped on time. */
+    shipWithinHours: number;
+  };
   webConcurrency: number;
 }
 
@@ -250,6 +262,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     service: {
       // 24 hours is the seeds' response target; 0 makes every ticket due at once (tests, demos).
       ticketFirstResponseHours: r.int('TICKET_FIRST_RESPONSE_HOURS', 24, 0, 30 * 24),
+    },
+    reviews: {
+      windowDays: r.int('REVIEW_WINDOW_DAYS', 15, 0, 365),
+      followUpDays: r.int('REVIEW_FOLLOW_UP_DAYS', 90, 0, 3650),
+      defaultRating: r.str('REVIEW_DEFAULT_RATING') === undefined ? null : r.int('REVIEW_DEFAULT_RATING', 5, 1, 5),
+    },
+    scorecard: {
+      shipWithinHours: r.int('SHIP_WITHIN_HOURS', 48, 1, 30 * 24),
     },
     // Every core in production; one process in development, where restarts should be instant.
     webConcurrency: r.int('WEB_CONCURRENCY', isProduction ? availableParallelism() : 1, 1, 256),

@@ -77,6 +77,11 @@ export enum UserErrorCode {
   GROUP_NOT_FORMED = 'GROUP_NOT_FORMED',
   ALREADY_IN_GROUP = 'ALREADY_IN_GROUP',
   BARGAIN_HELP_REFUSED = 'BARGAIN_HELP_REFUSED',
+  // reviews
+  NOT_ELIGIBLE = 'NOT_ELIGIBLE',
+  ALREADY_REVIEWED = 'ALREADY_REVIEWED',
+  ALREADY_REPLIED = 'ALREADY_REPLIED',
+  ALREADY_REPORTED = 'ALREADY_REPORTED',
 }
 
 registerEnumType(UserErrorCode, {
@@ -144,6 +149,13 @@ registerEnumType(UserErrorCode, {
     GROUP_NOT_FORMED: { description: 'The order belongs to a group that has not formed: it cannot be accepted or shipped yet.' },
     ALREADY_IN_GROUP: { description: 'You are already a member of this group.' },
     BARGAIN_HELP_REFUSED: { description: 'You cannot help this bargain: it is yours, you helped it already, it reached its floor, or it is over.' },
+    NOT_ELIGIBLE: {
+      description:
+        'Reviewing: the line is not delivered yet, its review window (REVIEW_WINDOW_DAYS after delivery) has passed, it is a gift, or the order was cancelled. A follow-up: its window (REVIEW_FOLLOW_UP_DAYS after delivery) has passed or the review is hidden. A reply: the review is hidden.',
+    },
+    ALREADY_REVIEWED: { description: 'The line already has a review (one per line), or the review already has its one follow-up.' },
+    ALREADY_REPLIED: { description: 'The shop replied to this review more than 24 hours ago: the reply can no longer be changed.' },
+    ALREADY_REPORTED: { description: 'You already reported this review.' },
   },
 });
 

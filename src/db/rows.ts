@@ -89,6 +89,48 @@ export function entitiesWhereIn<T extends object>(em: EntityManager, entity: Ent
 }
 
 
+/** How each selected column becomes a property of an unmanaged instance (see `unmanaged`). */
+type Plan = { field: string; name: string; read: (value: unknown) => unknown }[];
+const plans = new WeakMap<EntityMetadata, Plan>();
+
+function planOf(em: EntityManager, meta: EntityMetadata): Plan {
+  let plan = plans.get(meta);
+  if (!plan) {
+    const platform = em.getPlatform();
+    const wanted = new Set(fieldNamesOf(meta));
+    plan = meta.props
+      .filter((p) => p.fieldNames?.length === 1 && wanted.has(p.fieldNames[0]))
+      .map((p) => {
+        const custom = p.customType;
+        const read =
+          p.kind === ReferenceKind.MANY_TO_ONE || p.kind === ReferenceKind.ONE_TO_ONE
+            ? (v: unknown) => (v == null ? null : { id: String(v) })
+            : p.primary
+              ? (v: unknown) => String(v)
+              : custom
+                ? (v: unknown) => (v == null ? v : custom.convertToJSValue(v, platform))
+                : p.runtimeType === 'Date'
+                  ? (v: unknown) => (v == null ? v : new Date(v as string))
+                  : (v: unknown) => v;
+        return { field: p.fieldNames[0], name: p.name, read };
+      });
+    plans.set(meta, plan);
+  }
+  return plan;
+}
+
+/**
+ * A row selected with `columnsOf(entity)` as an unmanaged instance of the entity's class, for read
+ * paths that only render it: no identity map entry and no reference entities (a relation is a
+ * bare `{ id }`), about ten times cheaper than `em.map` for a page of rows. Never flush or relate
+ * it to managed entities; load the entity when it is to change.
+ */
+export function unmanaged<T extends object>(em: EntityManager, entity: EntityClass<T>, row: Record<string, unknown>): T {
+  const instance = Object.create(entity.prototype) as Record<string, unknown>;
+  for (const { field, name, read } of planOf(em, metaOf(em, entity))) instance[name] = read(row[field]);
+  return instance as T;
+}
+
 /** Hydrates the `alias` part of a joined row selected with `columnsOf(…, alias, true)`. */
 export function mapAliased<T extends object>(em: EntityManager, entity: EntityClass<T>, row: Record<string, unknown>, alias: string): T {
   const prefix = `${alias}.`;

@@ -48,6 +48,24 @@ registerEnumType(OrderStatus, {
   },
 });
 
+export enum OrderCanceller {
+  BUYER = 'BUYER',
+  SHOP = 'SHOP',
+  STAFF = 'STAFF',
+  PLATFORM = 'PLATFORM',
+}
+
+registerEnumType(OrderCanceller, {
+  name: 'OrderCanceller',
+  description: 'Who cancelled an order.',
+  valuesConfig: {
+    BUYER: { description: 'The buyer.' },
+    SHOP: { description: 'The shop (counted in its scorecard’s cancellation rate).' },
+    STAFF: { description: 'Platform staff.' },
+    PLATFORM: { description: 'The platform: an unpaid checkout expired, a group buy failed, or a full refund before shipping.' },
+  },
+});
+
 /** One checkout: the orders (one per shop) a shopper placed together and pays together. */
 @ObjectType({ implements: Node, description: 'A checkout: one order per shop, paid together.' })
 @Entity({ tableName: 'checkout' })
@@ -115,6 +133,8 @@ export class ShippingAddress {
 @Index({ name: 'orders_status_idx', properties: ['status', 'placedAt', 'id'] })
 @Index({ name: 'orders_checkout_idx', properties: ['checkout'] })
 @Index({ name: 'orders_shipped_idx', expression: `create index "orders_shipped_idx" on "orders" ("shipped_at") where "status" = 'SHIPPED'` })
+// The review window's tasks: lines delivered in a span of days, whatever the order's status since.
+@Index({ name: 'orders_delivered_at_idx', expression: `create index "orders_delivered_at_idx" on "orders" ("delivered_at") where "delivered_at" is not null` })
 @Index({ name: 'orders_delivered_idx', expression: `create index "orders_delivered_idx" on "orders" ("delivered_at") where "status" = 'DELIVERED'` })
 export class Order extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
@@ -197,6 +217,10 @@ export class Order extends TimestampedNode {
   @Field(() => String, { nullable: true, description: 'Why it was cancelled.' })
   @Property({ type: 'text', nullable: true })
   cancelReason?: string | null;
+
+  @Field(() => OrderCanceller, { nullable: true, description: 'Who cancelled it; null unless CANCELLED.' })
+  @Enum({ items: () => OrderCanceller, nullable: true })
+  cancelledBy?: OrderCanceller | null;
 }
 
 /** A line of an order, with the product as it was when the order was placed. */

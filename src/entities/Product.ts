@@ -3,6 +3,7 @@ import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Brand } from './Brand';
 import { Category } from './Category';
 import { Node, TimestampedNode } from './Node';
+import { RatedNode } from './Rated';
 import { ShippingTemplate } from './ShippingTemplate';
 import { Shop } from './Shop';
 import { User } from './User';
@@ -75,10 +76,11 @@ export interface ProductContent {
 @Index({ name: 'product_category_path_idx', expression: 'create index "product_category_path_idx" on "product" ("category_path" text_pattern_ops) where "visible"' })
 @Index({ name: 'product_newest_idx', expression: 'create index "product_newest_idx" on "product" ("listed_at" desc, "id" desc) where "visible"' })
 @Index({ name: 'product_price_idx', expression: 'create index "product_price_idx" on "product" ("min_price", "id") where "visible"' })
+@Index({ name: 'product_top_rated_idx', expression: 'create index "product_top_rated_idx" on "product" ("rating_rank" desc, "id" desc) where "visible"' })
 @Index({ name: 'product_best_selling_idx', expression: 'create index "product_best_selling_idx" on "product" ("sales_count" desc, "id" desc) where "visible"' })
 @Index({ name: 'product_visible_brand_idx', expression: 'create index "product_visible_brand_idx" on "product" ("brand_id", "id") where "visible"' })
 @Index({ name: 'product_tags_idx', expression: 'create index "product_tags_idx" on "product" using gin ("tags") where "visible"' })
-export class Product extends TimestampedNode {
+export class Product extends RatedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
 
@@ -153,6 +155,13 @@ export class Product extends TimestampedNode {
 
   @Property({ type: 'int', default: 0 })
   salesCount: Opt<number> = 0;
+
+  /**
+   * Generated: the TOP_RATED sort key, a damped average ×1000 — (Σ stars + 5 × 4) / (count + 5) — so
+   * one five-star review does not outrank hundreds averaging 4.8; 0 without reviews (last).
+   */
+  @Property({ type: 'int', generated: '(case when "rating_count" = 0 then 0 else round(("rating_sum" + 20) * 1000.0 / ("rating_count" + 5))::int end) stored' })
+  ratingRank!: Opt<number>;
 
   /** The shipping-fee template; null means the shop's default template. */
   @ManyToOne(() => ShippingTemplate, { nullable: true, deleteRule: 'set null' })

@@ -2,7 +2,8 @@ import { BigIntType, Entity, Enum, Index, PrimaryKey, Property } from '@mikro-or
 import { Field, Int, ObjectType } from 'type-graphql';
 import { DecimalScalar } from '../schema/shared/scalars';
 import { ShopStatus } from './enums';
-import { Node, TimestampedNode } from './Node';
+import { Node } from './Node';
+import { RatedNode } from './Rated';
 
 @ObjectType({ description: 'Opening hours on one weekday.' })
 export class BusinessHours {
@@ -19,7 +20,7 @@ export class BusinessHours {
 @ObjectType({ implements: Node, description: 'A third-party merchant shop on the marketplace.' })
 @Entity({ tableName: 'shop' })
 @Index({ name: 'shop_live_name_unique', expression: `create unique index "shop_live_name_unique" on "shop" (lower("name")) where "status" <> 'CLOSED'` })
-export class Shop extends TimestampedNode {
+export class Shop extends RatedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
 

@@ -16,6 +16,8 @@ import { Product, ProductStatusChange, ProductVariant } from './Product';
 import { CouponCampaign, OrderDiscount, Promotion, UserCoupon } from './Promotion';
 import { ShippingTemplate } from './ShippingTemplate';
 import { RefreshToken } from './RefreshToken';
+import { BlockedWord, Review, ReviewInvitation, ReviewReport, ReviewVote } from './Review';
+import { ScorecardLevelChange, ShopScorecard } from './Scorecard';
 import { ScheduledTaskState } from './ScheduledTaskState';
 import { Shop } from './Shop';
 import { ShopInvitation } from './ShopInvitation';
@@ -28,6 +30,13 @@ import { User } from './User';
 
 export {
   Address,
+  BlockedWord,
+  Review,
+  ReviewInvitation,
+  ReviewReport,
+  ReviewVote,
+  ScorecardLevelChange,
+  ShopScorecard,
   Bargain,
   BargainCampaign,
   BargainHelp,
@@ -98,13 +107,15 @@ export { BusinessHours } from './Shop';
 export { ProductAction, ProductAttributeValue, type ProductContent, ProductStatus, VariantOption } from './Product';
 export { StockMovementReason } from './StockMovement';
 export { AfterSaleEventType, AfterSaleOutcome, AfterSaleParty, AfterSaleStatus, AfterSaleType, ArbitrationRuling, CaseShipment } from './AfterSale';
-export { CheckoutStatus, OrderEventType, OrderStatus, ShippingAddress } from './Order';
+export { CheckoutStatus, OrderCanceller, OrderEventType, OrderStatus, ShippingAddress } from './Order';
 export { PaymentProviderName, PaymentStatus, RefundStatus } from './Payment';
 export { LedgerAccount, PostingKind, SETTLED_KINDS, SHOP_ACCOUNTS } from './Ledger';
 export { PayoutProviderName, PayoutStatus, ProviderRecordKind, SettlementStatus } from './Settlement';
 export type { RegionRuleData, ShippingRuleData } from './ShippingTemplate';
 export { BargainStatus, FlashSaleItemStatus, GroupStatus } from './Campaign';
 export { CouponAudience, CouponKind, DiscountSource, Funder, PromotionKind, PromotionStatus, type PromotionTierData, type ScopeData, UserCouponStatus } from './Promotion';
+export { ModerationDecision, ReviewFlag, ReviewStatus } from './Review';
+export { ScorecardLevel } from './Scorecard';
 export { TicketKind, TicketMessageKind, TicketParty, TicketStatus } from './Ticket';
 
 /** Every entity the ORM knows; add new ones here. */
@@ -171,4 +182,11 @@ export const entities = [
   BargainCampaign,
   Bargain,
   BargainHelp,
+  Review,
+  ReviewReport,
+  ReviewVote,
+  BlockedWord,
+  ReviewInvitation,
+  ShopScorecard,
+  ScorecardLevelChange,
 ];

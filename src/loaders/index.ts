@@ -31,12 +31,16 @@ import {
   Promotion,
   QuizQuestion,
   Refund,
+  Review,
+  ReviewReport,
+  ScorecardLevelChange,
   Settlement,
   Shipment,
   ShippingTemplate,
   Shop,
   ShopInvitation,
   ShopMember,
+  ShopScorecard,
   StocktakeLine,
   TicketMessage,
   TrainingCourse,
@@ -48,6 +52,7 @@ import { entitiesByIds, entitiesWhereIn } from '../db/rows';
 import { promotionsForProducts } from '../services/promotions/badges';
 import { FLASH_LEFT_SQL, LIVE_FLASH_ITEM_SQL } from '../services/campaigns/flashStock';
 import { type GroupMemberRow, membersOfGroups, ordersAwaitingGroup } from '../services/campaigns/groupHooks';
+import { levelChangesOfShops, scorecardsOfShops } from '../services/reviews/scorecards';
 
 /** Groups rows by a key, in the order of `keys`, with an empty list for keys without rows. */
 export function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
@@ -205,11 +210,19 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
         `select v.id as variant_id, f.id, f.sale_price, f.title, f.per_user_limit,
                 ${FLASH_LEFT_SQL('f.id')} as remaining
          from unnest(?::bigint[]) v(id) join lateral (${LIVE_FLASH_ITEM_SQL('v.id')}) f on true`,
-        [[...ids], now(), now()],
+        // One array literal (the keys are bigint strings): a JS array would expand into a list.
+        [`{${ids.join(',')}}`, now(), now()],
       );
       const map = new Map(rows.map((r) => [String(r.variant_id), { id: String(r.id), salePrice: Number(r.sale_price), title: r.title, perUserLimit: Number(r.per_user_limit), remaining: Number(r.remaining), fundedBy: r.funded_by }]));
       return ids.map((id) => map.get(id) ?? null);
     }),
+    /** Each shop's scorecard, or null before its first `compute-scorecards`. */
+    scorecardByShopId: new DataLoader<string, ShopScorecard | null>(async (ids) => {
+      const map = new Map((await scorecardsOfShops(em, ids)).map((s) => [s.shop.id, s]));
+      return ids.map((id) => map.get(id) ?? null);
+    }),
+    /** Each shop's newest scorecard level changes (at most MAX_RECENT_LEVEL_CHANGES), newest first. */
+    levelChangesByShopId: new DataLoader<string, ScorecardLevelChange[]>(async (ids) => groupBy(ids, await levelChangesOfShops(em, ids), (c) => c.shop.id)),
     bargainCampaignById: byId(em, BargainCampaign),
     bargainById: byId(em, Bargain),
     /** Each bargain's helps, oldest first. */
@@ -222,6 +235,15 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     awaitingGroupByOrderId: new DataLoader<string, boolean>(async (ids) => {
       const waiting = await ordersAwaitingGroup(em, ids);
       return ids.map((id) => waiting.has(id));
+    }),
+    reviewById: byId(em, Review),
+    /** Each review's reports, newest first. */
+    reportsByReviewId: manyBy(em, ReviewReport, 'review_id', (r) => r.review.id, 'e.review_id, e.id desc'),
+    /** The review of each order line, or null (one per line). */
+    reviewByOrderLineId: new DataLoader<string, Review | null>(async (ids) => {
+      const rows = await entitiesWhereIn(em, Review, 'order_line_id', ids, 'e.id');
+      const map = new Map(rows.map((r) => [r.orderLine.id, r]));
+      return ids.map((id) => map.get(id) ?? null);
     }),
   };
 }

@@ -4,7 +4,7 @@ import type { IRules } from 'graphql-shield';
 import { allow, deny, or, rule, shield } from 'graphql-shield';
 import type { Context } from '../context';
 import { Order, type OrderLine, StaffRole } from '../entities';
-import { AFTER_SALE_ROLES, AFTER_SALE_STAFF, CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, SHOP_MONEY_ROLES, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, PROMOTION_ROLES, PROMOTION_STAFF, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
+import { AFTER_SALE_ROLES, AFTER_SALE_STAFF, CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, SHOP_MONEY_ROLES, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, PROMOTION_ROLES, PROMOTION_STAFF, REVIEW_REPLY_ROLES, REVIEW_STAFF, SCORECARD_STAFF, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
 import { moneyAccess, shopOfOrderLine } from '../services/money';
 import { TICKET_STAFF, ticketListAccess } from '../services/aftersales';
 import { decodeId } from '../schema/shared/globalId';
@@ -118,6 +118,15 @@ export const rootRules = {
     shopAfterSaleCases: or(isShopMember(...AFTER_SALE_ROLES), isStaff(...AFTER_SALE_STAFF)),
     arbitrationQueue: isStaff(...AFTER_SALE_STAFF),
     serviceMetrics: isStaff(...TICKET_STAFF),
+    shopScorecards: isStaff(...SCORECARD_STAFF),
+    scorecardLevelChanges: isStaff(...SCORECARD_STAFF),
+    // Public lists of published reviews (the services check the product or shop is visible).
+    productReviews: allow,
+    shopReviews: allow,
+    myReviews: isSignedIn,
+    myPendingReviews: isSignedIn,
+    reviewsForModeration: isStaff(...REVIEW_STAFF),
+    blockedWords: isStaff(...REVIEW_STAFF),
     // Shoppers see what is live; the services show a shop's members and promotion staff the rest.
     promotions: allow,
     couponCampaigns: allow,
@@ -228,6 +237,16 @@ export const rootRules = {
     createPromotion: isShopMemberOrPlatformStaff([...PROMOTION_ROLES], [...PROMOTION_STAFF]),
     createCouponCampaign: isShopMemberOrPlatformStaff([...PROMOTION_ROLES], [...PROMOTION_STAFF]),
     // Another shop's (or, to a member, the platform's) is NOT_FOUND; the service checks again under the shop's lock.
+    // A review's buyer (another buyer's line or review is NOT_FOUND in the service).
+    createReview: isSignedIn,
+    addReviewFollowUp: isSignedIn,
+    // The reviewed shop's answering roles; another shop's member is NOT_FOUND, like its other objects.
+    replyToReview: isMemberOfShopOwning('Review', 'reviewId', ...REVIEW_REPLY_ROLES),
+    reportReview: isSignedIn,
+    markReviewHelpful: isSignedIn,
+    moderateReview: isStaff(...REVIEW_STAFF),
+    addBlockedWords: isStaff(...REVIEW_STAFF),
+    removeBlockedWords: isStaff(...REVIEW_STAFF),
     cancelPromotion: or(isMemberOfShopOwning('Promotion', 'id', ...PROMOTION_ROLES), isStaff(...PROMOTION_STAFF)),
     endCouponCampaign: or(isMemberOfShopOwning('CouponCampaign', 'id', ...PROMOTION_ROLES), isStaff(...PROMOTION_STAFF)),
     claimCoupon: isSignedIn,
@@ -266,6 +285,7 @@ const typeRules = {
     lowStockVariants: shopInsider,
     stockAlerts: shopInsider,
     shippingTemplates: shopInsider,
+    scorecard: shopInsider,
   },
   QuizQuestion: { '*': allow, correctOptionIndexes: isStaff(OPERATIONS) },
   Product: { '*': allow, shippingTemplate: shopInsider, pendingRevision: shopInsider, statusHistory: shopInsider, nextActions: shopInsider },
@@ -383,6 +403,22 @@ const PUBLIC_TYPES = new Set([
   'GroupBuyVariantPrice',
   'Group',
   'GroupMember',
+  // Reached only through Shop.scorecard (the shop's members and staff) and the staff roots
+  // shopScorecards and scorecardLevelChanges (SCORECARD_STAFF).
+  'ShopScorecard',
+  'ScorecardLevelChange',
+  // Reviews: the services show a review to anyone once PUBLISHED, otherwise to its author and staff
+  // OPERATIONS; its person (reviewer), held parts, flags and reports are nulled by the field
+  // resolvers for anyone else, so an anonymous review stays anonymous. Ratings are public.
+  'Review',
+  'ReviewAspects',
+  'ReviewFollowUp',
+  'ReviewReply',
+  'Rating',
+  'RatingAspects',
+  // Reached only through reviewsForModeration's Review.reports and the blocked-list roots (staff OPERATIONS).
+  'ReviewReport',
+  'BlockedWord',
 ]);
 
 /**

@@ -34,6 +34,9 @@ import { SettlementLineResolver, SettlementResolver } from '../resolvers/money/S
 import { LedgerResolver } from '../resolvers/money/LedgerResolver';
 import { TicketMessageResolver, TicketResolver } from '../resolvers/aftersales/TicketResolver';
 import { FaqResolver } from '../resolvers/aftersales/FaqResolver';
+import { ScorecardLevelChangeResolver, ScorecardResolver, ShopScorecardResolver } from '../resolvers/reviews/ScorecardResolver';
+
+import { OrderLineReviewResolver, ProductRatingResolver, ReviewResolver, ShopRatingResolver } from '../resolvers/reviews/ReviewResolver';
 
 export const resolvers = [
   AfterSaleResolver,
@@ -94,9 +97,16 @@ export const resolvers = [
   BargainCampaignResolver,
   BargainResolver,
   GroupBuyResolver,
+  ReviewResolver,
+  ProductRatingResolver,
+  ShopRatingResolver,
+  OrderLineReviewResolver,
   GroupResolver,
   GroupBuyVariantPriceResolver,
   GroupMemberResolver,
+  ScorecardResolver,
+  ScorecardLevelChangeResolver,
+  ShopScorecardResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

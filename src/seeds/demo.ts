@@ -18,11 +18,14 @@ import {
   User,
 } from '../entities';
 import { currentAgreement } from '../services/onboarding';
+import { computeScorecards } from '../services/reviews';
+import { systemClock } from '../services/shared';
 import { upsertStaffUser } from '../services/identity';
 import { type Config, loadConfig } from '../config';
 import { type DemoCatalogResult, seedCategoryTree, seedDemoCatalog } from './demoCatalog';
 import { seedDemoOrders } from './orders';
 import { seedDemoPromotions } from './promotions';
+import { seedDemoReviews } from './reviews';
 
 export const DEMO_PASSWORD = 'demo-password-2026';
 
@@ -37,6 +40,11 @@ export const DEMO_USERS: { email: string; displayName: string; roles: StaffRole[
   { email: 'analyst@demo.test', displayName: 'Ana Analyst', roles: [StaffRole.ANALYST] },
   { email: 'alice@demo.test', displayName: 'Alice Shopper', roles: [] },
   { email: 'bob@demo.test', displayName: 'Bob Shopper', roles: [] },
+  // The demo reviewers (seeds/reviews.ts).
+  { email: 'wang@demo.test', displayName: '王小明', roles: [] },
+  { email: 'li@demo.test', displayName: '李娜', roles: [] },
+  { email: 'zhang@demo.test', displayName: '張偉', roles: [] },
+  { email: 'chen@demo.test', displayName: '陳靜', roles: [] },
   { email: 'merchant@demo.test', displayName: 'Mei Merchant', roles: [] },
   { email: 'newshop@demo.test', displayName: 'Niu Newshop', roles: [] },
   { email: 'operator@demo.test', displayName: 'Otto Operator', roles: [] },
@@ -126,7 +134,7 @@ async function seedShopsAndApplications(em: EntityManager, users: Map<string, Us
 export async function seedDemo(
   em: EntityManager,
   config: Config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'seed-demo-does-not-sign-tokens-000000', CURRENCY: process.env.CURRENCY }),
-): Promise<{ users: number; categories: number; shops: number; catalog: DemoCatalogResult; orders: number; cases: number; tickets: number; promotions: number; couponCampaigns: number }> {
+): Promise<{ users: number; categories: number; shops: number; catalog: DemoCatalogResult; orders: number; cases: number; tickets: number; reviews: number; promotions: number; couponCampaigns: number; scorecards: number }> {
   const users = new Map<string, User>();
   for (const u of DEMO_USERS) users.set(u.email, (await upsertStaffUser(em.fork(), { ...u, password: DEMO_PASSWORD })).user);
   const fork = em.fork();
@@ -141,6 +149,8 @@ export async function seedDemo(
     riskId: users.get('risk@demo.test')!.id,
   });
   const { orders, cases, tickets } = await seedDemoOrders(em.fork(), config);
+  const reviews = await seedDemoReviews(em.fork(), config);
   const { promotions, campaigns } = await seedDemoPromotions(em.fork(), config);
-  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets, promotions, couponCampaigns: campaigns };
+  const { done: scorecards } = await computeScorecards({ config, clock: systemClock }, em.fork());
+  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets, reviews, promotions, couponCampaigns: campaigns, scorecards };
 }

@@ -1,14 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import pino from 'pino';
 import type { Config } from '../config';
-import { type Context, contextAs } from '../context';
+import { seedActors } from './actors';
 import { Address, Order, PaymentProviderName, PayoutProviderName, ProductStatus, Settlement, SettlementStatus, Shop, User } from '../entities';
 import { toGlobalId } from '../schema/shared/globalId';
 import { acceptOrder, cancelOrder, checkout, completeOrders, confirmDelivery, expireCheckouts, shipOrder } from '../services/orders';
 import { adjustSettlement, closeSettlements, createPayout, receivePayoutEvent } from '../services/money';
 import { ManualClock } from '../services/shared';
 import { payCheckout, receivePaymentEvent } from '../services/payments';
-import { Viewer } from '../viewer';
 import { seedDemoCases, seedDemoTickets } from './aftersales';
 
 /**
@@ -40,12 +38,7 @@ export async function seedDemoOrders(em: EntityManager, config: Config): Promise
   if (!own || !other) return { orders: 0, cases: 0, tickets: 0 };
 
   const clock = new ManualClock(new Date());
-  const deps = { config, clock, rateLimits: undefined as never };
-  const log = pino({ level: 'silent' });
-  const as = (user: User): Context => {
-    const fork = em.fork();
-    return contextAs(deps, fork, new Viewer(fork, fork.merge(user), null), { requestId: 'seed-demo', log });
-  };
+  const { deps, as } = seedActors(em, config, clock);
   const address = em.create(Address, {
     user: alice,
     recipientName: 'Alice 愛麗絲',

@@ -1,11 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import pino from 'pino';
 import type { Config } from '../config';
-import { type Context, contextAs } from '../context';
+import { seedActors } from './actors';
 import { CouponAudience, CouponKind, Promotion, PromotionKind, Shop, User } from '../entities';
 import { claimCoupon, createCouponCampaign, createPromotion } from '../services/promotions';
 import { systemClock } from '../services/shared';
-import { Viewer } from '../viewer';
 
 const DAY = 86_400_000;
 
@@ -22,12 +20,7 @@ export async function seedDemoPromotions(em: EntityManager, config: Config): Pro
   if (!shop || (await em.count(Promotion, { shop, title: '滿200減20' })) > 0) return { promotions: 0, campaigns: 0 };
   const [merchant, ops, alice] = await Promise.all(['merchant@demo.test', 'ops@demo.test', 'alice@demo.test'].map((email) => em.findOneOrFail(User, { email })));
   const clock = systemClock;
-  const deps = { config, clock, rateLimits: undefined as never };
-  const log = pino({ level: 'silent' });
-  const as = (user: User): Context => {
-    const fork = em.fork();
-    return contextAs(deps, fork, new Viewer(fork, fork.merge(user), null), { requestId: 'seed-demo', log });
-  };
+  const { as } = seedActors(em, config, clock);
   const now = clock.now();
   const startsAt = new Date(now.getTime() - DAY);
   const endsAt = new Date(now.getTime() + 60 * DAY);

@@ -142,6 +142,7 @@ const TYPE_OF_TABLE: Record<string, string> = {
   buy_group: 'Group',
   bargain_campaign: 'BargainCampaign',
   bargain: 'Bargain',
+  review: 'Review',
 };
 
 /** The world's rows (the oldest) and the newest ones the fuzzing made, of `table`. */

@@ -89,6 +89,19 @@ describe('seed:demo', () => {
     ]);
     expect(await sql('select count(*)::int as n from ticket_message')).toEqual([{ n: 7 }]);
     expect(await sql('select count(*)::int as n from faq')).toEqual([{ n: 5 }]);
+    // Reviews on most products on sale, with ratings equal to a recount; moderation has work waiting.
+    expect(first.reviews).toBeGreaterThan(200);
+    expect(again.reviews).toBe(0);
+    const [coverage]: { reviewed: number; visible: number }[] = await t.sql('select count(*) filter (where rating_count > 0)::int as reviewed, count(*)::int as visible from product where visible');
+    expect(coverage.reviewed / coverage.visible).toBeGreaterThan(0.6);
+    expect(await sql(`select p.id as status from product p left join (select product_id, count(*)::int as n, sum(rating)::int as s from review where status = 'PUBLISHED' group by product_id) r on r.product_id = p.id
+      where p.rating_count <> coalesce(r.n, 0) or p.rating_sum <> coalesce(r.s, 0)`)).toEqual([]);
+    expect(await sql("select status, count(*)::int as n from review where queued group by status order by status")).toEqual([
+      { status: 'PENDING_MODERATION', n: 1 },
+      { status: 'PUBLISHED', n: 1 },
+    ]);
+    expect(await sql('select count(*)::int as n from review where featured')).toEqual([{ n: 1 }]);
+    expect(first.scorecards).toBeGreaterThan(30);
     // Promotions: live ones and claimable coupons; alice holds a platform and a shop coupon, and her cart would list them.
     expect([first.promotions, first.couponCampaigns, again.promotions, again.couponCampaigns]).toEqual([2, 4, 0, 0]);
     expect(await sql("select title, shop_id is null as platform from promotion where cancelled_at is null and starts_at <= now() and ends_at > now() order by id")).toEqual([

@@ -280,6 +280,7 @@ export enum ProductSort {
   PRICE_ASC = 'PRICE_ASC',
   PRICE_DESC = 'PRICE_DESC',
   BEST_SELLING = 'BEST_SELLING',
+  TOP_RATED = 'TOP_RATED',
 }
 
 registerEnumType(ProductSort, {
@@ -291,6 +292,7 @@ registerEnumType(ProductSort, {
     PRICE_ASC: { description: 'Lowest price first (a product’s price is its cheapest variant).' },
     PRICE_DESC: { description: 'Highest price first (a product’s price is its cheapest variant).' },
     BEST_SELLING: { description: 'Most units sold in completed orders first.' },
+    TOP_RATED: { description: 'Best rated first, by a damped average of the published reviews — (Σ stars + 5 × 4) / (count + 5) — so one five-star review does not outrank hundreds averaging 4.8; products without reviews last.' },
   },
 });
 

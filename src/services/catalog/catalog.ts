@@ -12,7 +12,7 @@ import { toMinor } from '../shared';
  * statement, its total one more, its facets one more.
  */
 
-export type ProductSortKey = 'RELEVANCE' | 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'BEST_SELLING';
+export type ProductSortKey = 'RELEVANCE' | 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'BEST_SELLING' | 'TOP_RATED';
 
 /** Catalog filters; categoryId, brandIds and shopId are database keys. */
 export interface ProductFilterInput {
@@ -61,6 +61,11 @@ const SORTS: Record<ProductSortKey, SortSpec> = {
     keys: [{ column: 'p.sales_count', direction: 'desc' }, { column: 'p.id', direction: 'desc' }],
     kinds: ['int', 'id'],
     keyOf: (p) => [p.salesCount, p.id],
+  },
+  TOP_RATED: {
+    keys: [{ column: 'p.rating_rank', direction: 'desc' }, { column: 'p.id', direction: 'desc' }],
+    kinds: ['int', 'id'],
+    keyOf: (p) => [p.ratingRank, p.id],
   },
 };
 

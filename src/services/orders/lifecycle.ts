@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { type Checkout, CheckoutStatus as C, type Order, OrderEvent, OrderEventType as E, OrderStatus as O, type ShopMemberRole, User } from '../../entities';
+import { type Checkout, CheckoutStatus as C, type Order, OrderCanceller, OrderEvent, OrderEventType as E, OrderStatus as O, type ShopMemberRole, User } from '../../entities';
 import { Failure, ForbiddenError, NotFoundError, UserErrorCode } from '../../errors';
 import { OrderAction } from '../../schema/orders/orders';
 import type { Viewer } from '../../viewer';
@@ -119,6 +119,15 @@ function stamp(order: Order, at: Date, note: string | null): void {
  * Moves an order one step through the table, as `who` at `at` (the business clock's time): checks
  * the actor, then the reason the step needs, then the state; stamps the time and appends the event.
  */
+/** Who a cancelling step names as the canceller. */
+const CANCELLERS: Partial<Record<OrderStep, OrderCanceller>> = {
+  buyerCancel: OrderCanceller.BUYER,
+  shopCancel: OrderCanceller.SHOP,
+  staffCancel: OrderCanceller.STAFF,
+  expire: OrderCanceller.PLATFORM,
+  refundedCancel: OrderCanceller.PLATFORM,
+};
+
 export function step(em: EntityManager, order: Order, action: OrderStep, who: OrderActorRef, at: Date, note: string | null = null): void {
   const rule = ORDER_TRANSITIONS[action];
   order.status = transition(ORDER_TRANSITIONS, action, order.status, 'order', {
@@ -130,6 +139,7 @@ export function step(em: EntityManager, order: Order, action: OrderStep, who: Or
   });
   const text = note || rule.defaultNote || null;
   stamp(order, at, text);
+  if (order.status === O.CANCELLED) order.cancelledBy = CANCELLERS[action] ?? OrderCanceller.PLATFORM;
   addEvent(em, order, rule.event, at, text, who.userId);
 }
 

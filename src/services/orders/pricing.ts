@@ -28,10 +28,11 @@ export async function priceCartLines(
   q: { buyerId: string; lines: CartPriceLine[]; province: string | null; couponIds: string[]; now: Date },
 ): Promise<PricedCart> {
   const shopIds = [...new Set(q.lines.map((l) => l.shopId))];
-  const [rules, templates] = await Promise.all([
-    loadPricingRules(em, { buyerId: q.buyerId, shopIds, chosenIds: q.couponIds, now: q.now }),
-    loadShippingTemplates(em, shopIds),
-  ]);
+  const rulesOf = () => loadPricingRules(em, { buyerId: q.buyerId, shopIds, chosenIds: q.couponIds, now: q.now });
+  const templatesOf = () => loadShippingTemplates(em, shopIds);
+  // Outside a transaction the two go to two pooled connections at once; inside checkout's they share
+  // one connection, where pg queues a query sent before the last answered (pg 9 refuses it).
+  const [rules, templates] = em.isInTransaction() ? [await rulesOf(), await templatesOf()] : await Promise.all([rulesOf(), templatesOf()]);
   const fees = shippingFees(
     templates,
     shopIds.map((shopId) => {

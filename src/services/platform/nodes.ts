@@ -8,6 +8,7 @@ import { visibleCourse, visibleShop } from '../onboarding';
 import { visibleCart, visibleCartLine, visibleCheckout, visibleOrder, visibleShippingTemplate } from '../orders';
 import { visibleCase, visibleTicket } from '../aftersales';
 import { visibleCouponCampaign, visiblePromotion, visibleUserCoupon } from '../promotions';
+import { visibleReview } from '../reviews/queries';
 import { visibleBargain, visibleBargainCampaign, visibleFlashSale, visibleFlashSaleItem, visibleGroup, visibleGroupBuy } from '../campaigns';
 
 /** Loads one node by database key, or null when absent or not visible to the viewer. */
@@ -101,6 +102,8 @@ const fetchers: Record<string, NodeFetcher> = {
   GroupBuy: (ctx, key) => visibleGroupBuy(ctx, key),
   // Anyone who may see its group buy, and its members.
   Group: (ctx, key) => visibleGroup(ctx, key),
+  // Anyone once PUBLISHED; in any state, its author and staff OPERATIONS.
+  Review: (ctx, key) => visibleReview(ctx, key),
 };
 
 /** The object of type `type` with database key `key`, or null when no such type can be refetched, it is absent or not visible. */

@@ -12,6 +12,7 @@ import { processRefunds, repairPayments } from '../payments';
 import { autoApproveCases, autoCloseCases, autoReceiveCases, flagSlaBreaches } from '../aftersales';
 import { expireCoupons } from '../promotions';
 import { endFlashSales, expireBargains, expireGroups } from '../campaigns';
+import { computeScorecards, inviteReviews, leaveDefaultReviews } from '../reviews';
 import { recordAudit } from './audit';
 
 /** What one run did: how many things it handled, and optionally a short note for operators. */
@@ -156,6 +157,25 @@ export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
     description: 'Fails the group buys (拼團) not formed by their expiry: every member order still open is cancelled, its stock released or restocked, and the paid ones refunded in full.',
     schedule: EVERY_MINUTE,
     run: (deps, em) => expireGroups(deps, em),
+  },
+  {
+    name: 'invite-reviews',
+    description: 'Records an invitation to review (for the notifier to deliver) for every line delivered within REVIEW_WINDOW_DAYS and not reviewed yet, once per line.',
+    schedule: '20 * * * *',
+    run: (deps, em) => inviteReviews(deps, em),
+  },
+  {
+    name: 'default-reviews',
+    description: 'When REVIEW_DEFAULT_RATING is set, leaves that rating as an automatic published review on the lines whose review window ended (in the last 7 days) without a review, and adds it to the ratings.',
+    schedule: '25 * * * *',
+    run: (deps, em) => leaveDefaultReviews(deps, em),
+  },
+  {
+    name: 'compute-scorecards',
+    description: 'Recomputes every ACTIVE or SUSPENDED shop’s performance scorecard over the last 30 days (rates, rating, response time, score, level) in one statement, recording each change of level (a drop to AT_RISK above all); the result counts the scorecards written.',
+    // 00:15 Asia/Shanghai.
+    schedule: '15 16 * * *',
+    run: (deps, em) => computeScorecards(deps, em),
   },
   {
     name: 'purge-rate-limits',

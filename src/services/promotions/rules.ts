@@ -82,22 +82,22 @@ export async function loadPricingRules(em: EntityManager, q: { buyerId: string; 
   const giftIds = [...new Set(promotions.flatMap((p) => (p.kind === PromotionKind.GIFT_WITH_PURCHASE ? p.tiers.map((t) => t.giftVariantId!) : [])))];
   const couponSql = `select ${columnsOf(em, UserCoupon, 'uc', true)}, ${columnsOf(em, CouponCampaign, 'c', true)}
      from user_coupon uc join coupon_campaign c on c.id = uc.campaign_id`;
-  const [couponRows, giftRows] = await Promise.all([
-    em.execute<Record<string, unknown>[]>(
-      `(${couponSql} where uc.user_id = ? and uc.status = 'AVAILABLE' and uc.valid_from <= ? and uc.valid_until > ? order by uc.valid_until, uc.id limit ${WALLET_LIMIT})
-       ${q.chosenIds.length ? `union (${couponSql} where uc.user_id = ? and uc.id in (?))` : ''}`,
-      [q.buyerId, q.now, q.now, ...(q.chosenIds.length ? [q.buyerId, q.chosenIds] : [])],
-    ),
-    giftIds.length
-      ? selectRows(
-          em,
-          GIFT_ROW,
-          `select v.id as variant_id, v.product_id, p.shop_id, case when p.visible and not v.archived then greatest(v.on_hand - v.reserved, 0) else 0 end as available, v.price, v.sku, v.title, p.title as product_title
-           from product_variant v join product p on p.id = v.product_id where v.id in (?)`,
-          [giftIds],
-        )
-      : Promise.resolve([]),
-  ]);
+  // One after the other: inside checkout's transaction both would go to the same connection, where
+  // pg queues a second query sent before the first answered (and pg 9 refuses it).
+  const couponRows = await em.execute<Record<string, unknown>[]>(
+    `(${couponSql} where uc.user_id = ? and uc.status = 'AVAILABLE' and uc.valid_from <= ? and uc.valid_until > ? order by uc.valid_until, uc.id limit ${WALLET_LIMIT})
+     ${q.chosenIds.length ? `union (${couponSql} where uc.user_id = ? and uc.id in (?))` : ''}`,
+    [q.buyerId, q.now, q.now, ...(q.chosenIds.length ? [q.buyerId, q.chosenIds] : [])],
+  );
+  const giftRows = giftIds.length
+    ? await selectRows(
+        em,
+        GIFT_ROW,
+        `select v.id as variant_id, v.product_id, p.shop_id, case when p.visible and not v.archived then greatest(v.on_hand - v.reserved, 0) else 0 end as available, v.price, v.sku, v.title, p.title as product_title
+         from product_variant v join product p on p.id = v.product_id where v.id in (?)`,
+        [giftIds],
+      )
+    : [];
   const entities = couponRows.map((row) => {
     mapAliased(em, CouponCampaign, row, 'c');
     return mapAliased(em, UserCoupon, row, 'uc');

@@ -36,3 +36,9 @@ export const MONEY_STAFF: readonly S[] = [S.FINANCE];
 export const PROMOTION_ROLES: readonly M[] = [M.OWNER, M.MANAGER, M.OPERATOR];
 /** Staff who run platform-wide promotions and platform coupons, and may cancel or end any shop's. */
 export const PROMOTION_STAFF: readonly S[] = [S.OPERATIONS];
+/** Shop roles that answer reviews (the shop's one reply to each). */
+export const REVIEW_REPLY_ROLES: readonly M[] = [M.OWNER, M.MANAGER, M.CUSTOMER_SERVICE];
+/** Staff who moderate reviews (publish, hide, feature) and keep the blocked words. */
+export const REVIEW_STAFF: readonly S[] = [S.OPERATIONS];
+/** Staff who read every shop's scorecard and the level changes (a drop to AT_RISK above all). */
+export const SCORECARD_STAFF: readonly S[] = [S.RISK, S.OPERATIONS, S.ANALYST];
