@@ -77,10 +77,25 @@ export async function terminateBackends(admin: Client, database: string, where =
   return rows[0].n;
 }
 
-/** How many client sessions of `database` besides the caller's own match `where`. */
-export async function countBackends(admin: Client, database: string, where = 'true'): Promise<number> {
-  const { rows } = await admin.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where ${otherClients(where)}`, [database]);
-  return rows[0].n;
+/**
+ * Terminates the client sessions of `database` matching `where` (not the caller's) and waits until
+ * each of them has exited; sessions opened meanwhile — a LISTEN reconnecting at once — do not count,
+ * so the wait never depends on catching a moment with no session at all. Returns their pids.
+ */
+export async function terminateBackendsAndWait(admin: Client, database: string, where = 'true', timeoutMs = 15_000): Promise<number[]> {
+  const { rows } = await admin.query<{ pid: number }>(
+    `with matching as materialized (select pid from pg_stat_activity where ${otherClients(where)}) select pid from matching where pg_terminate_backend(pid)`,
+    [database],
+  );
+  const pids = rows.map((r) => r.pid);
+  const end = Date.now() + timeoutMs;
+  while (pids.length > 0) {
+    const { rows: left } = await admin.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where pid = any($1::int[])', [pids]);
+    if (left[0].n === 0) break;
+    if (Date.now() > end) throw new Error(`${left[0].n} terminated sessions of ${database} still there after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return pids;
 }
 
 /** The process IDs of the catalog caches' LISTEN sessions on `database`. */

@@ -5,7 +5,7 @@ import { initOrm, type OrmLogLevel } from '../../src/db/orm';
 import { toGlobalId } from '../../src/schema/shared/globalId';
 import { type TestApp, createTestApp } from '../helpers/app';
 import { webhook } from '../helpers/buying';
-import { countBackends, DatabaseProxy, databaseOf, listenerPids, listenSessions, terminateBackends } from '../helpers/databaseFaults';
+import { DatabaseProxy, databaseOf, listenerPids, listenSessions, terminateBackendsAndWait } from '../helpers/databaseFaults';
 import { userWithToken } from '../helpers/factories';
 import { eventually, sleep } from '../helpers/wait';
 import { type ServerProcess, freePort, serverEnv, spawnServer } from './serverProcess';
@@ -37,10 +37,9 @@ afterAll(async () => {
   await admin?.end();
 });
 
-/** Terminates every session of this file's database but the admin one, and waits until they are gone. */
+/** Terminates every session of this file's database but the admin one, and waits until those are gone (reconnections may follow). */
 async function terminateAll(where = 'true'): Promise<void> {
-  await terminateBackends(admin, database, where);
-  await eventually(() => countBackends(admin, database, where), (n) => n === 0);
+  await terminateBackendsAndWait(admin, database, where);
 }
 
 const listeners = () => listenerPids(admin, database);

@@ -343,7 +343,9 @@ async function reviewableNow(): Promise<string[]> {
   const rows = await t.sql(
     `select l.id from order_line l join orders o on o.id = l.order_id
      where o.status in ('DELIVERED', 'COMPLETED') and o.delivered_at > ? and o.delivered_at <= ? and not l.gift
-       and l.id not in (select order_line_id from review) order by l.id`,
+       and l.id not in (select order_line_id from review)
+       and l.id not in (select cl.order_line_id from after_sale_case_line cl join after_sale_case c on c.id = cl.case_id where cl.counts and c.outcome = 'REFUNDED')
+     order by l.id`,
     [new Date(now.getTime() - 15 * DAY), now],
   );
   return rows.map((r) => String(r.id));
@@ -352,8 +354,8 @@ async function reviewableNow(): Promise<string[]> {
 describe('the review tasks', () => {
   let kettle: ScenarioProduct;
   let shopper: Account;
-  /** reviewed: reviewed by the buyer; plain: not reviewed; gift: a gift line; completed: of a COMPLETED order; old: delivered 20 days ago; undelivered: PAID. */
-  const line: Record<'reviewed' | 'plain' | 'gift' | 'completed' | 'old' | 'undelivered', string> = {} as never;
+  /** reviewed: reviewed by the buyer; plain: not reviewed; gift: a gift line; completed: of a COMPLETED order; old: delivered 20 days ago; undelivered: PAID; refunded: returned and refunded through an after-sale case. */
+  const line: Record<'reviewed' | 'plain' | 'gift' | 'completed' | 'old' | 'undelivered' | 'refunded', string> = {} as never;
   let buyersReview: { id: string; rating: number };
   let start: Date;
 
@@ -370,8 +372,16 @@ describe('the review tasks', () => {
         deliveredAt,
         status,
       });
-    const recent = await spec([{}, {}, { gift: true }], new Date(start.getTime() - DAY));
-    [line.reviewed, line.plain, line.gift] = recent.lineIds;
+    const recent = await spec([{}, {}, { gift: true }, {}], new Date(start.getTime() - DAY));
+    [line.reviewed, line.plain, line.gift, line.refunded] = recent.lineIds;
+    // The last line went back and was refunded: a closed REFUNDED case counting its unit.
+    const [refundCase] = await t.sql(
+      `insert into after_sale_case (number, order_id, shop_id, buyer_id, type, status, outcome, reason, refund_amount, closed_at, created_at, updated_at)
+       select 'AS-RV-' || o.id, o.id, o.shop_id, o.buyer_id, 'RETURN_AND_REFUND', 'CLOSED', 'REFUNDED', 'Did not fit', 1000, now(), now(), now()
+       from orders o join order_line l on l.order_id = o.id where l.id = ? returning id`,
+      [keyOf(line.refunded)],
+    );
+    await t.sql('insert into after_sale_case_line (case_id, order_line_id, quantity, open, counts) values (?, ?, 1, false, true)', [refundCase.id, keyOf(line.refunded)]);
     [line.completed] = (await spec([{}], new Date(start.getTime() - 2 * DAY), 'COMPLETED')).lineIds;
     [line.old] = (await spec([{}], new Date(start.getTime() - 20 * DAY))).lineIds;
     [line.undelivered] = (await spec([{}], null, 'PAID')).lineIds;
@@ -380,7 +390,7 @@ describe('the review tasks', () => {
 
   const invitations = async () => (await t.sql('select order_line_id, buyer_id, invited_at, due_at from review_invitation order by order_line_id')) as { order_line_id: string; buyer_id: string; invited_at: Date; due_at: Date }[];
 
-  it('invite-reviews invites each reviewable delivered line once: none for reviewed lines, gifts, old or undelivered ones; a second run adds nothing', async () => {
+  it('invite-reviews invites each reviewable delivered line once: none for reviewed, refunded, gift, old or undelivered lines; a second run adds nothing', async () => {
     const expected = await reviewableNow();
     expect(expected).toEqual(expect.arrayContaining([keyOf(line.plain), keyOf(line.completed)]));
     expect(await runTask(t, 'invite-reviews')).toBe(`done: ${expected.length}`);
@@ -418,8 +428,8 @@ describe('the review tasks', () => {
       const due = await t.sql(
         `select l.id from order_line l join orders o on o.id = l.order_id
          where o.status in ('DELIVERED', 'COMPLETED') and o.delivered_at > ? and o.delivered_at <= ? and not l.gift
-           and l.id not in (select order_line_id from review) order by l.id`,
-        [new Date(now - 22 * DAY), new Date(now - 15 * DAY)],
+           and l.id not in (select order_line_id from review) and l.id <> ? order by l.id`,
+        [new Date(now - 22 * DAY), new Date(now - 15 * DAY), keyOf(line.refunded)],
       );
       expect(due.map((r) => String(r.id)).sort()).toEqual([keyOf(line.plain), keyOf(line.completed)].sort());
       const [{ n: before }] = await t.sql('select count(*)::int as n from review');
@@ -433,10 +443,10 @@ describe('the review tasks', () => {
       );
       const [{ n: after }] = await t.sql('select count(*)::int as n from review');
       expect(after).toBe(before + 2);
-      // The buyer's own review is untouched; gifts, old and undelivered lines got none.
+      // The buyer's own review is untouched; gifts, old, undelivered and refunded lines got none.
       const [own] = await t.sql('select id, rating, automatic, status from review where order_line_id = ?', [keyOf(line.reviewed)]);
       expect(own).toEqual({ id: keyOf(buyersReview.id), rating: 2, automatic: false, status: 'PUBLISHED' });
-      expect(await t.sql('select id from review where order_line_id in (?)', [[line.gift, line.old, line.undelivered].map(keyOf)])).toEqual([]);
+      expect(await t.sql('select id from review where order_line_id in (?)', [[line.gift, line.old, line.undelivered, line.refunded].map(keyOf)])).toEqual([]);
       // Counted in the ratings, which still equal a recount everywhere.
       const kettleAfter = await keptRating(t, 'product', keyOf(kettle.id));
       expect(kettleAfter.rating_count).toBe(kettleBefore.rating_count + 2);

@@ -494,3 +494,17 @@ describe('the statement count', () => {
     expect(after.queries).toBe(before.queries);
   });
 });
+
+describe('a closed shop', () => {
+  it('leaves shopScorecards once closed, its last scorecard still readable by its members', async () => {
+    const s = await seller(t);
+    await order(s.shop.id, { paid: plus(clock.now(), -DAY), shipped: plus(clock.now(), -DAY + HOUR) });
+    clock.advance(MINUTE);
+    await computeScorecards(t.app.deps, t.orm.em.fork());
+    const listed = async () => ((await t.gql(SCORECARDS, { first: 100 }, { token: risk })).data!.shopScorecards.nodes as { shop: { id: string } }[]).map((n) => n.shop.id);
+    expect(await listed()).toContain(s.shopId);
+    await t.sql("update shop set status = 'CLOSED' where id = ?", [s.shop.id]);
+    expect(await listed()).not.toContain(s.shopId);
+    expect(await scorecardOf(s.shopId, s.owner.token)).toMatchObject({ paidOrders: 1 });
+  });
+});

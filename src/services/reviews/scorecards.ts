@@ -273,7 +273,9 @@ export async function listScorecards(ctx: Context, args: PageArgs & { level?: Sc
     { column: score, direction },
     { column: 'e.shop_id', direction },
   ];
-  const filter = args.level ? { sql: 'e.level = ?', params: [args.level] } : { sql: 'e.level <> ?', params: [ScorecardLevel.NOT_RATED] };
+  // A closed (or not yet active) shop keeps its last scorecard row but is no longer scored: not listed.
+  const scored = "exists (select 1 from shop s where s.id = e.shop_id and s.status in ('ACTIVE', 'SUSPENDED'))";
+  const filter = args.level ? { sql: `e.level = ? and ${scored}`, params: [args.level] } : { sql: `e.level <> ? and ${scored}`, params: [ScorecardLevel.NOT_RATED] };
   const { where, orderBy } = keysetClause(keys, window);
   const order = Object.entries(orderBy).map(([column, dir]) => `${column} ${dir}`).join(', ');
   const rows = await entitiesWhere(

@@ -16,10 +16,16 @@ const BATCH = 5000;
 /** How far back `default-reviews` catches up on windows that ended while it did not run. */
 export const DEFAULT_REVIEW_CATCH_UP_DAYS = 7;
 
-/** The lines of delivered orders, not gifts, without a review, delivered in (from, to]. */
+/**
+ * The lines of delivered orders, not gifts, without a review, delivered in (from, to], and not
+ * refunded through an after-sale case: a buyer who sent the item back is not asked to review it,
+ * nor does it get the platform's default rating (they may still review it themselves).
+ */
 const REVIEWABLE = `from orders o join order_line l on l.order_id = o.id
   where o.delivered_at > ? and o.delivered_at <= ? and o.status in ('DELIVERED', 'COMPLETED')
-    and not l.gift and not exists (select 1 from review r where r.order_line_id = l.id)`;
+    and not l.gift and not exists (select 1 from review r where r.order_line_id = l.id)
+    and not exists (select 1 from after_sale_case_line cl join after_sale_case c on c.id = cl.case_id
+                    where cl.order_line_id = l.id and cl.counts and c.outcome = 'REFUNDED')`;
 
 /** `invite-reviews`: one invitation per line delivered within the window and not reviewed yet. */
 export async function inviteReviews(deps: SystemDeps, em: EntityManager): Promise<number> {
