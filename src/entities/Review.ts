@@ -161,9 +161,9 @@ export class Review extends TimestampedNode {
   @Property({ type: ArrayType, columnType: 'text[]', default: '{}' })
   flags: Opt<ReviewFlag[]> = [];
 
-  /** In the moderation queue: a held part or open reports. */
-  @Property({ type: 'boolean', default: false })
-  queued: Opt<boolean> = false;
+  /** Generated: in the moderation queue — held itself, a held follow-up or reply, or open reports. */
+  @Property({ type: 'boolean', generated: `("status" = 'PENDING_MODERATION' or "follow_up_held" or "reply_held" or "open_reports" > 0) stored` })
+  queued!: Opt<boolean>;
 
   /** Reports since the last decision. */
   @Property({ type: 'int', default: 0 })

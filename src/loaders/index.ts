@@ -52,7 +52,7 @@ import { entitiesByIds, entitiesWhereIn } from '../db/rows';
 import { promotionsForProducts } from '../services/promotions/badges';
 import { FLASH_LEFT_SQL, LIVE_FLASH_ITEM_SQL } from '../services/campaigns/flashStock';
 import { type GroupMemberRow, membersOfGroups, ordersAwaitingGroup } from '../services/campaigns/groupHooks';
-import { levelChangesOfShops, scorecardsOfShops } from '../services/reviews/scorecards';
+import { levelChangesOfShops } from '../services/reviews/scorecards';
 
 /** Groups rows by a key, in the order of `keys`, with an empty list for keys without rows. */
 export function groupBy<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
@@ -67,6 +67,17 @@ function byId<T extends { id: string }>(em: EntityManager, entity: new (...args:
     const rows = await entitiesByIds(em, entity, ids);
     const map = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => map.get(id) ?? null);
+  });
+}
+
+/**
+ * Loads, per key, the one entity of `entity` whose unique `column` holds that key (null for none),
+ * in one query per tick; `keyOf` reads the key back from an entity.
+ */
+function oneBy<T extends object>(em: EntityManager, entity: new (...args: never[]) => T, column: string, keyOf: (row: T) => string): DataLoader<string, T | null> {
+  return new DataLoader(async (keys) => {
+    const map = new Map((await entitiesWhereIn(em, entity, column, keys, `e."${column}"`)).map((row) => [keyOf(row), row]));
+    return keys.map((key) => map.get(key) ?? null);
   });
 }
 
@@ -217,10 +228,7 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
       return ids.map((id) => map.get(id) ?? null);
     }),
     /** Each shop's scorecard, or null before its first `compute-scorecards`. */
-    scorecardByShopId: new DataLoader<string, ShopScorecard | null>(async (ids) => {
-      const map = new Map((await scorecardsOfShops(em, ids)).map((s) => [s.shop.id, s]));
-      return ids.map((id) => map.get(id) ?? null);
-    }),
+    scorecardByShopId: oneBy(em, ShopScorecard, 'shop_id', (s) => s.shop.id),
     /** Each shop's newest scorecard level changes (at most MAX_RECENT_LEVEL_CHANGES), newest first. */
     levelChangesByShopId: new DataLoader<string, ScorecardLevelChange[]>(async (ids) => groupBy(ids, await levelChangesOfShops(em, ids), (c) => c.shop.id)),
     bargainCampaignById: byId(em, BargainCampaign),
@@ -240,11 +248,7 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     /** Each review's reports, newest first. */
     reportsByReviewId: manyBy(em, ReviewReport, 'review_id', (r) => r.review.id, 'e.review_id, e.id desc'),
     /** The review of each order line, or null (one per line). */
-    reviewByOrderLineId: new DataLoader<string, Review | null>(async (ids) => {
-      const rows = await entitiesWhereIn(em, Review, 'order_line_id', ids, 'e.id');
-      const map = new Map(rows.map((r) => [r.orderLine.id, r]));
-      return ids.map((id) => map.get(id) ?? null);
-    }),
+    reviewByOrderLineId: oneBy(em, Review, 'order_line_id', (r) => r.orderLine.id),
   };
 }
 

@@ -59,8 +59,9 @@ export async function seedDemoReviews(em: EntityManager, config: Config): Promis
      where p.visible and not v.archived and v.on_hand - v.reserved >= 10
      order by p.id, v.id`,
   );
-  const owners = new Map<string, User>();
-  for (const id of new Set(products.map((p) => String(p.owner_id)))) owners.set(id, await em.findOneOrFail(User, id));
+  // Each shop's owner, who ships its orders.
+  const users = new Map((await em.find(User, { id: [...new Set(products.map((p) => String(p.owner_id)))] })).map((u) => [u.id, u]));
+  const ownerOf = new Map(products.map((p) => [String(p.shop_id), users.get(String(p.owner_id))!]));
 
   clock.set(new Date(startedAt.getTime() - 10 * DAY));
   const bought: { reviewer: User; lineIds: string[] }[] = [];
@@ -78,7 +79,7 @@ export async function seedDemoReviews(em: EntityManager, config: Config): Promis
       await receivePaymentEvent(deps, em.fork(), PaymentProviderName.MOCK, { eventId: `demo-${label}`, type: 'payment.succeeded', paymentId: toGlobalId('Payment', payment.id) }, payment.id);
       const orders = await em.fork().find(Order, { checkout: placed.id }, { orderBy: { id: 'asc' } });
       for (const [n, order] of orders.entries()) {
-        await shipOrder(as(owners.get(String(products.find((p) => String(p.shop_id) === order.shop.id)!.owner_id))!), { orderId: order.id, carrier: 'SF Express 順豐', trackingNumber: `SF2${r}${String(i).padStart(3, '0')}${String(n).padStart(4, '0')}` });
+        await shipOrder(as(ownerOf.get(order.shop.id)!), { orderId: order.id, carrier: 'SF Express 順豐', trackingNumber: `SF2${r}${String(i).padStart(3, '0')}${String(n).padStart(4, '0')}` });
       }
       clock.advance(2 * DAY);
       for (const order of orders) await confirmDelivery(as(reviewer), order.id);

@@ -120,8 +120,8 @@ export class ReviewResolver {
   @FieldResolver(() => String, { description: 'The reviewer’s display name, or a masked one (e.g. "王**") when the review is anonymous.' })
   reviewerName(@Root() review: Review, @Ctx() ctx: Context): string | Promise<string> {
     const shown = (name: string) => (review.anonymous ? reviews.maskName(name) : name);
-    const listed = reviews.listedReviewerName(review);
-    return listed !== undefined ? shown(listed) : reviews.reviewerDisplayName(ctx, review).then(shown);
+    const name = reviews.reviewerDisplayName(ctx, review);
+    return typeof name === 'string' ? shown(name) : name.then(shown);
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'The reviewer as a user: for the reviewer and staff OPERATIONS only (null for anyone else, so an anonymous review stays anonymous).' })

@@ -43,14 +43,9 @@ const SORTS: Record<ReviewSortKey, SortSpec> = {
  */
 const listedNames = new WeakMap<Review, string>();
 
-/** The reviewer's display name when a list read it with the review. */
-export function listedReviewerName(review: Review): string | undefined {
-  return listedNames.get(review);
-}
-
-/** The reviewer's display name: from the list that read the review, else one batched user load. */
-export async function reviewerDisplayName(ctx: Context, review: Review): Promise<string> {
-  return listedNames.get(review) ?? (await ctx.loaders.userById.load(review.buyer.id))?.displayName ?? '';
+/** The reviewer's display name: at once from the list that read the review, else by one batched user load. */
+export function reviewerDisplayName(ctx: Context, review: Review): string | Promise<string> {
+  return listedNames.get(review) ?? ctx.loaders.userById.load(review.buyer.id).then((user) => user?.displayName ?? '');
 }
 
 /**

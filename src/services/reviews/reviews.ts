@@ -66,7 +66,7 @@ export function reviewDeadline(ctx: Context, order: Order): Date | null {
   return new Date(order.deliveredAt.getTime() + ctx.deps.config.reviews.windowDays * DAY);
 }
 
-/** Whether the review would sit in the moderation queue. */
+/** Whether the review sits in the moderation queue: what the generated `queued` column says once written. */
 function isQueued(review: Review): boolean {
   return review.status === ReviewStatus.PENDING_MODERATION || review.followUpHeld || review.replyHeld || review.openReports > 0;
 }
@@ -120,7 +120,6 @@ export async function createReview(ctx: Context, input: CreateReviewInput): Prom
         anonymous: input.anonymous ?? false,
         status: flags.length > 0 ? ReviewStatus.PENDING_MODERATION : ReviewStatus.PUBLISHED,
         flags,
-        queued: flags.length > 0,
         createdAt: now,
         updatedAt: now,
       });
@@ -175,7 +174,6 @@ export async function addFollowUp(ctx: Context, input: FollowUpInput): Promise<R
     review.followUpAt = ctx.now();
     review.followUpHeld = flags.length > 0;
     addFlags(review, flags);
-    review.queued = isQueued(review);
     await em.flush();
     return review;
   });
@@ -211,9 +209,8 @@ export async function replyToReview(ctx: Context, input: ReplyInput): Promise<Re
     review.replyAuthor = em.getReference(User, ctx.viewer.userId!);
     review.replyHeld = flags.length > 0;
     addFlags(review, flags);
-    review.queued = isQueued(review);
     // A held reply changed into a clean one takes its flags away when nothing else waits.
-    if (!review.queued) review.flags = [];
+    if (!isQueued(review)) review.flags = [];
     await em.flush();
     return review;
   });
@@ -237,7 +234,6 @@ export async function reportReview(ctx: Context, input: ReportInput): Promise<Re
       await em.flush();
       review.openReports += 1;
       addFlags(review, [ReviewFlag.REPORTED]);
-      review.queued = true;
       await em.flush();
       return review;
     });
@@ -285,8 +281,7 @@ export async function moderateReview(ctx: Context, input: ModerateInput): Promis
     // A review held itself (PENDING_MODERATION) stays in the queue after REMOVE_HELD; its own
     // flags stay with it. Every other decision settles everything.
     review.openReports = 0;
-    review.queued = isQueued(review);
-    if (!review.queued) review.flags = [];
+    if (!isQueued(review)) review.flags = [];
     review.moderationDecision = input.decision;
     review.moderationReason = reason;
     review.moderatedAt = now;

@@ -215,12 +215,6 @@ function requireScorecardStaff(ctx: Context): void {
   if (!ctx.viewer.hasStaffRole(...SCORECARD_STAFF)) throw new ForbiddenError();
 }
 
-/** The scorecards of the shops with keys `shopIds`, in no order: the rows of `scorecardByShopId`. */
-export function scorecardsOfShops(em: EntityManager, shopIds: readonly string[]): Promise<ShopScorecard[]> {
-  if (shopIds.length === 0) return Promise.resolve([]);
-  return entitiesWhere(em, ShopScorecard, 'e.shop_id in (?)', [[...shopIds]]);
-}
-
 /** Level changes a shop's scorecard shows at most (`ShopScorecard.levelChanges(first)`). */
 export const MAX_RECENT_LEVEL_CHANGES = 100;
 

@@ -55,7 +55,7 @@ export async function leaveDefaultReviews(deps: SystemDeps, em: EntityManager): 
   const now = deps.clock.now();
   const windowEnd = new Date(now.getTime() - deps.config.reviews.windowDays * DAY);
   const since = new Date(windowEnd.getTime() - DEFAULT_REVIEW_CATCH_UP_DAYS * DAY);
-  const tally = `select %s as id, count(*)::int as n from added group by %s`;
+  const tally = (column: string) => `select ${column} as id, count(*)::int as n from added group by ${column}`;
   let done = 0;
   for (;;) {
     const [row] = await selectRows(
@@ -68,10 +68,10 @@ export async function leaveDefaultReviews(deps: SystemDeps, em: EntityManager): 
          on conflict (order_line_id) do nothing returning product_id, shop_id),
        products as (
          update product p set rating_count = rating_count + t.n, rating_sum = rating_sum + t.n * ?, rating_distribution[?] = rating_distribution[?] + t.n
-         from (${tally.replaceAll('%s', 'product_id')}) t where p.id = t.id returning 1),
+         from (${tally('product_id')}) t where p.id = t.id returning 1),
        shops as (
          update shop s set rating_count = rating_count + t.n, rating_sum = rating_sum + t.n * ?, rating_distribution[?] = rating_distribution[?] + t.n
-         from (${tally.replaceAll('%s', 'shop_id')}) t where s.id = t.id returning 1)
+         from (${tally('shop_id')}) t where s.id = t.id returning 1)
        select count(*)::int as n from added`,
       [since, windowEnd, BATCH, rating, now, now, rating, rating, rating, rating, rating, rating],
     );
