@@ -605,6 +605,85 @@ describe('the shop’s reply', () => {
   });
 });
 
+describe('removing held parts (REMOVE_HELD)', () => {
+  const reviewWith = async (body: string) => {
+    const { lineIds } = await buy(t, shop, wang, [product.variantIds[0]]);
+    return (await created(wang, { orderLineId: lineIds[0], rating: 4, body })).id;
+  };
+  const reply = (reviewId: string, body: string) => t.gql(REPLY, { input: { reviewId, body } }, as(shop.owner));
+
+  it('deletes a held reply and follow-up, leaving the review published and counted, out of the queue; both may be written again', async () => {
+    const reviewId = await reviewWith('不錯');
+    okPayload(await reply(reviewId, '加微信 shop8888 領券'), 'replyToReview', 'review');
+    okPayload(await t.gql(FOLLOW_UP, { input: { reviewId, body: '詳情看 www.example.com' } }, as(wang)), 'addReviewFollowUp', 'review');
+    expect((await queue()).find((r) => r.id === reviewId)?.flags.sort()).toEqual(['PHONE_NUMBER', 'URL']);
+    const rating = await keptRating(t, 'product', keyOf(product.id));
+
+    const review = okPayload(await moderate(ops, reviewId, 'REMOVE_HELD', 'Contact details are not allowed'), 'moderateReview', 'review');
+    expect(review).toMatchObject({ status: 'PUBLISHED', reply: null, followUp: null, flags: [] });
+    expect(await keptRating(t, 'product', keyOf(product.id))).toEqual(rating);
+    expect((await queue()).map((r) => r.id)).not.toContain(reviewId);
+    const [row] = await t.sql('select reply_body, replied_at, follow_up_body, follow_up_at, queued, moderation_decision from review where id = ?', [keyOf(reviewId)]);
+    expect(row).toEqual({ reply_body: null, replied_at: null, follow_up_body: null, follow_up_at: null, queued: false, moderation_decision: 'REMOVE_HELD' });
+
+    expect(okPayload(await reply(reviewId, '感謝支持'), 'replyToReview', 'review').reply).toMatchObject({ body: '感謝支持', held: false });
+    expect(okPayload(await t.gql(FOLLOW_UP, { input: { reviewId, body: '用了一週，很好' } }, as(wang)), 'addReviewFollowUp', 'review').followUp).toMatchObject({ held: false });
+  });
+
+  it('keeps a review held itself in the queue, its own flags kept, when only its held reply goes', async () => {
+    const reviewId = await reviewWith('便宜的在 www.example.com');
+    await t.sql("update review set reply_body = '請撥 021-61234567', replied_at = now(), reply_held = true, flags = '{URL,PHONE_NUMBER}' where id = ?", [keyOf(reviewId)]);
+    const review = okPayload(await moderate(ops, reviewId, 'REMOVE_HELD'), 'moderateReview', 'review');
+    expect(review).toMatchObject({ status: 'PENDING_MODERATION', reply: null });
+    expect((await queue()).find((r) => r.id === reviewId)?.flags).toEqual(['URL', 'PHONE_NUMBER']);
+  });
+
+  it('refuses REMOVE_HELD on a review with nothing held (INVALID_INPUT on `decision`), and changes nothing', async () => {
+    const reviewId = await reviewWith('很好用');
+    const [before] = await t.sql('select status, moderation_decision, updated_at from review where id = ?', [keyOf(reviewId)]);
+    expect(failuresOf(await moderate(ops, reviewId, 'REMOVE_HELD'), 'moderateReview', 'review')).toEqual([['INVALID_INPUT', 'input.decision']]);
+    const [after] = await t.sql('select status, moderation_decision, updated_at from review where id = ?', [keyOf(reviewId)]);
+    expect(after).toEqual(before);
+  });
+});
+
+describe('the blocked words', () => {
+  const LIST = 'query { blockedWords { word } }';
+  const REMOVE = 'mutation($input: BlockedWordsInput!) { removeBlockedWords(input: $input) { blockedWords { word } errors { code field } } }';
+  const words = async () => ((await t.gql(LIST, {}, as(ops))).data!.blockedWords as { word: string }[]).map((w) => w.word);
+
+  it('adds words lower-cased and once, removes them, and a removed word no longer holds a review', async () => {
+    okPayload(await t.gql(BLOCK_WORDS, { input: { words: ['  VX返現 ', 'vx返現', '代購'] } }, as(ops)), 'addBlockedWords', 'blockedWords');
+    expect(await words()).toEqual(expect.arrayContaining(['vx返現', '代購']));
+    const after = okPayload(await t.gql(REMOVE, { input: { words: ['代購', '不在表裡'] } }, as(ops)), 'removeBlockedWords', 'blockedWords');
+    expect(after.map((w: { word: string }) => w.word)).not.toContain('代購');
+    expect(await words()).toContain('vx返現');
+    const { lineIds } = await buy(t, shop, wang, [product.variantIds[0]]);
+    expect((await created(wang, { orderLineId: lineIds[0], rating: 5, body: '代購也買不到這麼好的' })).status).toBe('PUBLISHED');
+  });
+
+  it('refuses no words, 101 words, an empty word and a 41-character word (INVALID_INPUT), and changes nothing', async () => {
+    const before = await words();
+    const refused = async (list: string[]) => failuresOf(await t.gql(BLOCK_WORDS, { input: { words: list } }, as(ops)), 'addBlockedWords', 'blockedWords');
+    expect(await refused([])).toEqual([['INVALID_INPUT', 'input.words']]);
+    expect(await refused(Array.from({ length: 101 }, (_, i) => `w${i}`))).toEqual([['INVALID_INPUT', 'input.words']]);
+    expect(await refused(['ok', '  '])).toEqual([['INVALID_INPUT', 'input.words.1']]);
+    expect(await refused(['字'.repeat(41)])).toEqual([['INVALID_INPUT', 'input.words.0']]);
+    expect(await words()).toEqual(before);
+  });
+
+  it('refuses the list and its changes to FINANCE staff and to a shop owner (FORBIDDEN) and to visitors (UNAUTHENTICATED)', async () => {
+    const before = await words();
+    for (const who of [financeStaff, shop.owner]) {
+      expect(code(await t.gql(LIST, {}, as(who)))).toBe('FORBIDDEN');
+      expect(code(await t.gql(BLOCK_WORDS, { input: { words: ['廣告'] } }, as(who)))).toBe('FORBIDDEN');
+      expect(code(await t.gql(REMOVE, { input: { words: [before[0]] } }, as(who)))).toBe('FORBIDDEN');
+    }
+    expect(code(await t.gql(LIST, {}))).toBe('UNAUTHENTICATED');
+    expect(await words()).toEqual(before);
+  });
+});
+
 describe('helpful votes', () => {
   it('counts a vote once per user, never the author’s, and sorts HELPFUL by it', async () => {
     const p = await freshProduct('不鏽鋼保溫杯');
