@@ -84,6 +84,24 @@ export interface Config {
     /** Hours after payment within which an order counts as shipped on time. */
     shipWithinHours: number;
   };
+  membership: {
+    /** Days of completed orders whose spend counts towards a member level (LEVEL_WINDOW_DAYS). */
+    levelWindowDays: number;
+    /** Points earned per major unit paid, before the level's multiplier (POINTS_PER_YUAN). */
+    pointsPerYuan: number;
+    /** Points that take one major unit off at checkout (POINTS_PER_YUAN_DISCOUNT; 100 points = 1.00). */
+    pointsPerYuanDiscount: number;
+    /** Most of a checkout's goods (after other discounts) points may pay, in basis points (POINTS_MAX_DISCOUNT_RATE 0.5 = 5000). */
+    maxDiscountRateBp: number;
+    /** Points each side of a referral gets when the invitee's first order completes (REFERRAL_REWARD_POINTS). */
+    referralRewardPoints: number;
+    /** A platform coupon campaign whose coupon each side of a referral also gets (REFERRAL_REWARD_CAMPAIGN_ID); null: points only. */
+    referralRewardCampaignId: string | null;
+    /** Points for a daily check-in (CHECK_IN_POINTS). */
+    checkInPoints: number;
+    /** Extra points on the days a check-in streak reaches a multiple of `days` (CHECK_IN_STREAK_BONUSES "7:20,30:100"). */
+    checkInStreakBonuses: { days: number; points: number }[];
+  };
   webConcurrency: number;
 }
 
@@ -98,7 +116,7 @@ type Env = Record<string, string | undefined>;
 
 class Reader {
   readonly problems: string[] = [];
-  constructor(private readonly env: Env) {}
+  constructor(readonly env: Env) {}
 
   str(name: string, fallback?: string): string | undefined {
     const value = this.env[name]?.trim();
@@ -150,6 +168,40 @@ function devJwtSecret(dataDir: string): string {
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/** A rate from 0 to 1 with at most four decimals, as basis points. */
+function rateBp(r: Reader, name: string, fallback: number): number {
+  const raw = r.str(name);
+  if (raw === undefined) return fallback;
+  if (!/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/.test(raw)) {
+    r.problems.push(`${name} must be a rate from 0 to 1 with at most four decimals, e.g. 0.5 (got "${raw}")`);
+    return fallback;
+  }
+  return Math.round(Number(raw) * 10_000);
+}
+
+/** A database key (a positive whole number), or null when unset. */
+function keyOrNull(r: Reader, name: string): string | null {
+  const raw = r.str(name);
+  if (raw === undefined) return null;
+  if (!/^[1-9]\d{0,17}$/.test(raw)) {
+    r.problems.push(`${name} must be a database key such as 42 (got "${raw}")`);
+    return null;
+  }
+  return raw;
+}
+
+/** "days:points" pairs separated by commas, e.g. "7:20,30:100"; empty for none. */
+function streakBonuses(r: Reader, name: string, fallback: string): { days: number; points: number }[] {
+  const raw = r.env[name] === undefined ? fallback : (r.env[name] ?? '').trim();
+  if (raw === '') return [];
+  const pairs = raw.split(',').map((p) => p.trim().match(/^(\d{1,4}):(\d{1,6})$/));
+  if (pairs.some((m) => !m || Number(m[1]) < 2)) {
+    r.problems.push(`${name} must be "days:points" pairs separated by commas with days of at least 2, e.g. "7:20,30:100" (got "${raw}")`);
+    return [];
+  }
+  return pairs.map((m) => ({ days: Number(m![1]), points: Number(m![2]) }));
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
@@ -270,6 +322,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     scorecard: {
       shipWithinHours: r.int('SHIP_WITHIN_HOURS', 48, 1, 30 * 24),
+    },
+    membership: {
+      levelWindowDays: r.int('LEVEL_WINDOW_DAYS', 365, 1, 3650),
+      pointsPerYuan: r.int('POINTS_PER_YUAN', 1, 0, 1000),
+      pointsPerYuanDiscount: r.int('POINTS_PER_YUAN_DISCOUNT', 100, 1, 100_000),
+      maxDiscountRateBp: rateBp(r, 'POINTS_MAX_DISCOUNT_RATE', 5000),
+      referralRewardPoints: r.int('REFERRAL_REWARD_POINTS', 100, 0, 1_000_000),
+      referralRewardCampaignId: keyOrNull(r, 'REFERRAL_REWARD_CAMPAIGN_ID'),
+      checkInPoints: r.int('CHECK_IN_POINTS', 5, 0, 10_000),
+      checkInStreakBonuses: streakBonuses(r, 'CHECK_IN_STREAK_BONUSES', '7:20,30:100'),
     },
     // Every core in production; one process in development, where restarts should be instant.
     webConcurrency: r.int('WEB_CONCURRENCY', isProduction ? availableParallelism() : 1, 1, 256),

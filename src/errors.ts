@@ -82,6 +82,16 @@ export enum UserErrorCode {
   ALREADY_REVIEWED = 'ALREADY_REVIEWED',
   ALREADY_REPLIED = 'ALREADY_REPLIED',
   ALREADY_REPORTED = 'ALREADY_REPORTED',
+  // membership
+  INSUFFICIENT_POINTS = 'INSUFFICIENT_POINTS',
+  POINTS_CAP_EXCEEDED = 'POINTS_CAP_EXCEEDED',
+  ALREADY_CHECKED_IN = 'ALREADY_CHECKED_IN',
+  GROWTH_TASK_NOT_DONE = 'GROWTH_TASK_NOT_DONE',
+  GROWTH_TASK_ALREADY_REWARDED = 'GROWTH_TASK_ALREADY_REWARDED',
+  INVALID_REFERRAL_CODE = 'INVALID_REFERRAL_CODE',
+  SELF_REFERRAL = 'SELF_REFERRAL',
+  REFERRAL_LOOP = 'REFERRAL_LOOP',
+  ALREADY_REFERRED = 'ALREADY_REFERRED',
 }
 
 registerEnumType(UserErrorCode, {
@@ -156,6 +166,15 @@ registerEnumType(UserErrorCode, {
     ALREADY_REVIEWED: { description: 'The line already has a review (one per line), or the review already has its one follow-up.' },
     ALREADY_REPLIED: { description: 'The shop replied to this review more than 24 hours ago: the reply can no longer be changed.' },
     ALREADY_REPORTED: { description: 'You already reported this review.' },
+    INSUFFICIENT_POINTS: { description: 'You asked to redeem more points than you hold.' },
+    POINTS_CAP_EXCEEDED: { description: 'Points may pay at most POINTS_MAX_DISCOUNT_RATE of the goods after other discounts; the message says how many this checkout takes. Never clamped silently.' },
+    ALREADY_CHECKED_IN: { description: 'You have already checked in today (a calendar day in Asia/Shanghai).' },
+    GROWTH_TASK_NOT_DONE: { description: 'The growth task is not done yet (see its progress), or it is not open.' },
+    GROWTH_TASK_ALREADY_REWARDED: { description: 'This growth task has already rewarded you: each rewards a member once.' },
+    INVALID_REFERRAL_CODE: { description: 'No member has this referral code.' },
+    SELF_REFERRAL: { description: 'That referral code is your own.' },
+    REFERRAL_LOOP: { description: 'The code’s owner was referred by you, directly or down a chain: referrals cannot loop.' },
+    ALREADY_REFERRED: { description: 'You already have a referrer, or your first order is paid: a referrer can be added only once, before the first paid order.' },
   },
 });
 

@@ -135,6 +135,7 @@ export class ShippingAddress {
 @Index({ name: 'orders_shipped_idx', expression: `create index "orders_shipped_idx" on "orders" ("shipped_at") where "status" = 'SHIPPED'` })
 // The review window's tasks: lines delivered in a span of days, whatever the order's status since.
 @Index({ name: 'orders_delivered_at_idx', expression: `create index "orders_delivered_at_idx" on "orders" ("delivered_at") where "delivered_at" is not null` })
+@Index({ name: 'orders_buyer_completed_idx', expression: `create index "orders_buyer_completed_idx" on "orders" ("buyer_id", "completed_at") include ("total") where "status" = 'COMPLETED'` })
 @Index({ name: 'orders_delivered_idx', expression: `create index "orders_delivered_idx" on "orders" ("delivered_at") where "status" = 'DELIVERED'` })
 export class Order extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })

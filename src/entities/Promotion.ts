@@ -1,4 +1,4 @@
-import { BigIntType, Check, Entity, Enum, Index, ManyToOne, type Opt, PrimaryKey, Property, type Rel } from '@mikro-orm/core';
+import { BigIntType, Check, Entity, Enum, Index, ManyToOne, type Opt, PrimaryKey, Property, type Rel, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Checkout, Order } from './Order';
 import { Node, TimestampedNode } from './Node';
@@ -49,6 +49,8 @@ export enum DiscountSource {
   FLASH_SALE = 'FLASH_SALE',
   GROUP_BUY = 'GROUP_BUY',
   BARGAIN = 'BARGAIN',
+  POINTS = 'POINTS',
+  MEMBER_SHIPPING = 'MEMBER_SHIPPING',
 }
 
 registerEnumType(DiscountSource, {
@@ -60,6 +62,8 @@ registerEnumType(DiscountSource, {
     FLASH_SALE: { description: 'A flash sale’s price (限時搶購): the variant’s price less the sale price; the shop funds it.' },
     GROUP_BUY: { description: 'A group buy’s price (拼團); the shop funds it.' },
     BARGAIN: { description: 'The price a bargain reached (砍價); the shop funds it.' },
+    POINTS: { description: 'Points redeemed at checkout (積分抵現); the platform funds it.' },
+    MEMBER_SHIPPING: { description: 'A member level’s free shipping (its threshold reached); the platform pays the fee.' },
   },
 });
 
@@ -315,6 +319,7 @@ export class CouponCampaign extends TimestampedNode {
 @Index({ name: 'user_coupon_campaign_user_idx', properties: ['campaign', 'user'] })
 @Index({ name: 'user_coupon_expiry_idx', expression: `create index "user_coupon_expiry_idx" on "user_coupon" ("valid_until") where "status" = 'AVAILABLE'` })
 @Index({ name: 'user_coupon_checkout_idx', properties: ['checkout'] })
+@Unique({ name: 'user_coupon_grant_unique', properties: ['campaign', 'user', 'grantKey'] })
 export class UserCoupon extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
@@ -340,6 +345,10 @@ export class UserCoupon extends TimestampedNode {
   @Field(() => Date, { description: 'Usable until (exclusive).' })
   @Property({ type: 'timestamptz', length: 3 })
   validUntil!: Date;
+
+  /** A grant's key (a member level's monthly coupon "level:<rank>:2026-12", a referral's "referral:<id>"): one coupon per campaign, user and key. */
+  @Property({ type: 'text', nullable: true })
+  grantKey?: string | null;
 
   @Field(() => Date, { nullable: true, description: 'When a checkout used it.' })
   @Property({ type: 'timestamptz', length: 3, nullable: true })

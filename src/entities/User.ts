@@ -1,4 +1,4 @@
-import { ArrayType, BigIntType, Check, Collection, Entity, OneToMany, PrimaryKey, Property } from '@mikro-orm/core';
+import { ArrayType, BigIntType, Check, Collection, Entity, OneToMany, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { StaffRole } from './enums';
 import { Node, TimestampedNode } from './Node';
@@ -29,6 +29,13 @@ export class User extends TimestampedNode {
   @Field(() => [StaffRole], { description: 'Platform staff roles; empty for shoppers and merchants.' })
   @Property({ type: ArrayType, columnType: 'text[]', defaultRaw: "'{}'" })
   staffRoles: StaffRole[] = [];
+
+  /**
+   * The code others register with (推薦碼): eight characters from the user's key through a fixed
+   * permutation (the SQL function `referral_code`), so it is unique and needs no retry.
+   */
+  @Property({ type: 'text', generated: '(referral_code("id")) stored', unique: 'users_referral_code_unique' })
+  referralCode!: Opt<string>;
 
   @OneToMany(() => ShopMember, (m) => m.user)
   memberships = new Collection<ShopMember>(this);

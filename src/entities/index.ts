@@ -27,9 +27,17 @@ import { StockAlert, Stocktake, StocktakeLine } from './Stocktake';
 import { Faq, Ticket, TicketMessage } from './Ticket';
 import { QuizAttempt, QuizQuestion, TrainingCourse, TrainingLesson } from './Training';
 import { User } from './User';
+import { CheckIn, GrowthTask, GrowthTaskReward, Member, MemberLevel, PointsEntry, Referral } from './Membership';
 
 export {
   Address,
+  CheckIn,
+  GrowthTask,
+  GrowthTaskReward,
+  Member,
+  MemberLevel,
+  PointsEntry,
+  Referral,
   BlockedWord,
   Review,
   ReviewInvitation,
@@ -116,6 +124,7 @@ export { BargainStatus, FlashSaleItemStatus, GroupStatus } from './Campaign';
 export { CouponAudience, CouponKind, DiscountSource, Funder, PromotionKind, PromotionStatus, type PromotionTierData, type ScopeData, UserCouponStatus } from './Promotion';
 export { ModerationDecision, ReviewFlag, ReviewStatus } from './Review';
 export { ScorecardLevel } from './Scorecard';
+export { GrowthTaskKind, PointsReason } from './Membership';
 export { TicketKind, TicketMessageKind, TicketParty, TicketStatus } from './Ticket';
 
 /** Every entity the ORM knows; add new ones here. */
@@ -189,4 +198,11 @@ export const entities = [
   ReviewInvitation,
   ShopScorecard,
   ScorecardLevelChange,
+  MemberLevel,
+  Member,
+  PointsEntry,
+  CheckIn,
+  GrowthTask,
+  GrowthTaskReward,
+  Referral,
 ];

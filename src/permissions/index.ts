@@ -3,8 +3,8 @@ import { applyMiddleware } from 'graphql-middleware';
 import type { IRules } from 'graphql-shield';
 import { allow, deny, or, rule, shield } from 'graphql-shield';
 import type { Context } from '../context';
-import { Order, type OrderLine, StaffRole } from '../entities';
-import { AFTER_SALE_ROLES, AFTER_SALE_STAFF, CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, SHOP_MONEY_ROLES, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, PROMOTION_ROLES, PROMOTION_STAFF, REVIEW_REPLY_ROLES, REVIEW_STAFF, SCORECARD_STAFF, SHIPPING_ROLES, STOCK_ROLES } from '../services/shared/roles';
+import { Order, type OrderLine, StaffRole, type User } from '../entities';
+import { AFTER_SALE_ROLES, AFTER_SALE_STAFF, CATALOG_ROLES, FULFIL_ROLES, MODERATION_STAFF, MONEY_STAFF, SHOP_MONEY_ROLES, ORDER_STAFF, OWNER_ROLES, PRODUCT_REVIEW_STAFF, PROFILE_ROLES, PROMOTION_ROLES, PROMOTION_STAFF, REVIEW_REPLY_ROLES, REVIEW_STAFF, SCORECARD_STAFF, SHIPPING_ROLES, STOCK_ROLES, MEMBER_VIEW_STAFF, MEMBERSHIP_STAFF } from '../services/shared/roles';
 import { moneyAccess, shopOfOrderLine } from '../services/money';
 import { TICKET_STAFF, ticketListAccess } from '../services/aftersales';
 import { decodeId } from '../schema/shared/globalId';
@@ -15,6 +15,13 @@ const { OPERATIONS, REVIEWER, RISK, ADMIN } = StaffRole;
 
 /** Members of the shop (any role) or staff: a shop's private fields. */
 const shopInsider = or(isShopMember(), isAnyStaff);
+
+/** A user's membership fields (referral code, level, points): the user themself, or staff MEMBER_VIEW_STAFF (ADMIN always). */
+const selfOrMemberViewStaff = rule('selfOrMemberViewStaff', { cache: 'no_cache' })((parent: User, _args, ctx: Context) => {
+  if (ctx.signedInUserId === parent.id) return true;
+  if (!ctx.viewer.isSignedIn) return new UnauthenticatedError();
+  return ctx.viewer.userId === parent.id || ctx.viewer.hasStaffRole(...MEMBER_VIEW_STAFF) ? true : new ForbiddenError();
+});
 
 type MoneyArgs = { shopId?: unknown; filter?: { shopId?: unknown } | null };
 
@@ -131,6 +138,13 @@ export const rootRules = {
     promotions: allow,
     couponCampaigns: allow,
     myCoupons: isSignedIn,
+    myPoints: isSignedIn,
+    // The ladder is public; its configuration is staff's.
+    memberLevels: allow,
+    // The viewer's own check-ins and growth tasks; growth task configuration is staff's.
+    myCheckIns: isSignedIn,
+    myGrowthTasks: isSignedIn,
+    growthTasks: isStaff(...MEMBERSHIP_STAFF),
     // Flash sales are public; the service shows a sale's items not APPROVED to their shop's members and promotion staff only.
     flashSales: allow,
     flashSale: allow,
@@ -145,6 +159,8 @@ export const rootRules = {
     groupBuy: allow,
     group: allow,
     myGroups: isSignedIn,
+    // The viewer's own invitees (推薦).
+    myReferrals: isSignedIn,
   },
   Mutation: {
     register: allow,
@@ -266,12 +282,20 @@ export const rootRules = {
     // Any signed-in buyer; the service refuses what the offer's or group's state does not allow.
     startGroup: isSignedIn,
     joinGroup: isSignedIn,
+    // The viewer adds their own referrer; the service refuses a second one, their own code and loops.
+    applyReferralCode: isSignedIn,
+    // The viewer checks in and claims for themself; staff MEMBERSHIP_STAFF set and end growth tasks.
+    checkIn: isSignedIn,
+    claimGrowthTask: isSignedIn,
+    createGrowthTask: isStaff(...MEMBERSHIP_STAFF),
+    endGrowthTask: isStaff(...MEMBERSHIP_STAFF),
+    setMemberLevels: isStaff(...MEMBERSHIP_STAFF),
   },
 } satisfies IRules;
 
 /** Output types with field-level rules. */
 const typeRules = {
-  User: { '*': allow, email: isSelfOrStaff, staffRoles: isSelfOrStaff, memberships: isSelfOrStaff },
+  User: { '*': allow, email: isSelfOrStaff, staffRoles: isSelfOrStaff, memberships: isSelfOrStaff, referralCode: selfOrMemberViewStaff, membership: selfOrMemberViewStaff },
   Shop: {
     '*': allow,
     members: shopInsider,
@@ -419,6 +443,19 @@ const PUBLIC_TYPES = new Set([
   // Reached only through reviewsForModeration's Review.reports and the blocked-list roots (staff OPERATIONS).
   'ReviewReport',
   'BlockedWord',
+  // Reached only through myPoints (the viewer's own entries).
+  'PointsEntry',
+  // Reached only through myReferrals and applyReferralCode (the referrer's own invitees; the invitee's name masked).
+  'Referral',
+  // Reached only through checkIn and myCheckIns (the viewer's own check-ins).
+  'CheckIn',
+  // Growth tasks show a goal and its points, no person: open ones to members (myGrowthTasks, claimGrowthTask, node),
+  // every one to staff MEMBERSHIP_STAFF (growthTasks, createGrowthTask, endGrowthTask).
+  'GrowthTask',
+  'MemberGrowthTask',
+  // The ladder is public (memberLevels); a Membership is reached only through User.membership (the user and MEMBER_VIEW_STAFF).
+  'MemberLevel',
+  'Membership',
 ]);
 
 /**

@@ -35,8 +35,12 @@ import { LedgerResolver } from '../resolvers/money/LedgerResolver';
 import { TicketMessageResolver, TicketResolver } from '../resolvers/aftersales/TicketResolver';
 import { FaqResolver } from '../resolvers/aftersales/FaqResolver';
 import { ScorecardLevelChangeResolver, ScorecardResolver, ShopScorecardResolver } from '../resolvers/reviews/ScorecardResolver';
+import { PointsResolver } from '../resolvers/membership/PointsResolver';
+import { CheckInResolver, GrowthResolver, MembershipCheckInResolver } from '../resolvers/membership/GrowthResolver';
 
 import { OrderLineReviewResolver, ProductRatingResolver, ReviewResolver, ShopRatingResolver } from '../resolvers/reviews/ReviewResolver';
+import { ReferralResolver, UserReferralResolver } from '../resolvers/membership/ReferralResolver';
+import { MemberLevelResolver, UserMembershipResolver } from '../resolvers/membership/MemberLevelResolver';
 
 export const resolvers = [
   AfterSaleResolver,
@@ -106,7 +110,15 @@ export const resolvers = [
   GroupMemberResolver,
   ScorecardResolver,
   ScorecardLevelChangeResolver,
+  PointsResolver,
+  CheckInResolver,
+  GrowthResolver,
+  MembershipCheckInResolver,
   ShopScorecardResolver,
+  ReferralResolver,
+  UserReferralResolver,
+  MemberLevelResolver,
+  UserMembershipResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

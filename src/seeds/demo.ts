@@ -26,6 +26,7 @@ import { type DemoCatalogResult, seedCategoryTree, seedDemoCatalog } from './dem
 import { seedDemoOrders } from './orders';
 import { seedDemoPromotions } from './promotions';
 import { seedDemoReviews } from './reviews';
+import { DEMO_MEMBERS, seedDemoMembership } from './membership';
 
 export const DEMO_PASSWORD = 'demo-password-2026';
 
@@ -45,6 +46,8 @@ export const DEMO_USERS: { email: string; displayName: string; roles: StaffRole[
   { email: 'li@demo.test', displayName: '李娜', roles: [] },
   { email: 'zhang@demo.test', displayName: '張偉', roles: [] },
   { email: 'chen@demo.test', displayName: '陳靜', roles: [] },
+  // The demo members, one per level above the first (seeds/membership.ts).
+  ...DEMO_MEMBERS.map((m) => ({ email: m.email, displayName: m.displayName, roles: [] })),
   { email: 'merchant@demo.test', displayName: 'Mei Merchant', roles: [] },
   { email: 'newshop@demo.test', displayName: 'Niu Newshop', roles: [] },
   { email: 'operator@demo.test', displayName: 'Otto Operator', roles: [] },
@@ -134,7 +137,21 @@ async function seedShopsAndApplications(em: EntityManager, users: Map<string, Us
 export async function seedDemo(
   em: EntityManager,
   config: Config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'seed-demo-does-not-sign-tokens-000000', CURRENCY: process.env.CURRENCY }),
-): Promise<{ users: number; categories: number; shops: number; catalog: DemoCatalogResult; orders: number; cases: number; tickets: number; reviews: number; promotions: number; couponCampaigns: number; scorecards: number }> {
+): Promise<{
+  users: number;
+  categories: number;
+  shops: number;
+  catalog: DemoCatalogResult;
+  orders: number;
+  cases: number;
+  tickets: number;
+  reviews: number;
+  promotions: number;
+  couponCampaigns: number;
+  memberLevels: number;
+  members: number;
+  scorecards: number;
+}> {
   const users = new Map<string, User>();
   for (const u of DEMO_USERS) users.set(u.email, (await upsertStaffUser(em.fork(), { ...u, password: DEMO_PASSWORD })).user);
   const fork = em.fork();
@@ -151,6 +168,7 @@ export async function seedDemo(
   const { orders, cases, tickets } = await seedDemoOrders(em.fork(), config);
   const reviews = await seedDemoReviews(em.fork(), config);
   const { promotions, campaigns } = await seedDemoPromotions(em.fork(), config);
+  const { levels: memberLevels, members } = await seedDemoMembership(em.fork(), config);
   const { done: scorecards } = await computeScorecards({ config, clock: systemClock }, em.fork());
-  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets, reviews, promotions, couponCampaigns: campaigns, scorecards };
+  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets, reviews, promotions, couponCampaigns: campaigns, memberLevels, members, scorecards };
 }

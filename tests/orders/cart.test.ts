@@ -369,7 +369,8 @@ describe('the cart', () => {
     expect(thirty.result.data!.cart.groups).toHaveLength(3);
     expectAddsUp(thirty.result.data!.cart);
     expect(thirty.queries).toBe(one.queries);
-    expect(thirty.queries).toBeLessThanOrEqual(7);
+    // A fixed few, the buyer's member level (its free shipping) among them, sent beside the rule queries.
+    expect(thirty.queries).toBeLessThanOrEqual(8);
   });
 
   it('is refetched by node(id), with its lines, by its owner only', async () => {

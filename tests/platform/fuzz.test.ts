@@ -143,6 +143,9 @@ const TYPE_OF_TABLE: Record<string, string> = {
   bargain_campaign: 'BargainCampaign',
   bargain: 'Bargain',
   review: 'Review',
+  growth_task: 'GrowthTask',
+  member_level: 'MemberLevel',
+  points_entry: 'PointsEntry',
 };
 
 /** The world's rows (the oldest) and the newest ones the fuzzing made, of `table`. */

@@ -266,6 +266,7 @@ describe('control characters are refused, except line breaks and tabs in multi-l
       'CheckoutInput.note',
       'ConfirmReturnInput.note',
       'CreateFaqInput.answer',
+      'CreateGrowthTaskInput.description',
       'CreateProductInput.description',
       'CreateReviewInput.body',
       'EscalateInput.reason',

@@ -112,6 +112,15 @@ describe('seed:demo', () => {
       { title: '藍海數碼 店鋪券 滿100減10' },
       { title: '平台券 滿50減5' },
     ]);
+    // Membership: a five-level ladder and members at each level, their points earned by completed
+    // orders (Σ entries, never negative); gold@ spent some on a second order and checks in daily.
+    expect([first.memberLevels, first.members, again.memberLevels, again.members]).toEqual([5, 4, 0, 0]);
+    expect(await sql(`select coalesce(m.level_rank, 0) as status from users u left join member m on m.user_id = u.id
+      where u.email in ('bob@demo.test', 'silver@demo.test', 'gold@demo.test', 'platinum@demo.test', 'diamond@demo.test') order by 1`)).toEqual([0, 1, 2, 3, 4].map((status) => ({ status })));
+    expect(await sql("select u.email as status from points_entry e join users u on u.id = e.user_id where e.reason = 'REDEEMED'")).toEqual([{ status: 'gold@demo.test' }]);
+    expect(await sql("select user_id as status from points_entry group by user_id having sum(delta) < 0")).toEqual([]);
+    expect(await sql("select count(*)::int as n from points_entry where reason in ('ORDER_EARNED', 'REFERRAL', 'CHECK_IN')")).toEqual([{ n: expect.any(Number) }]);
+    expect(await sql("select count(*)::int as n from referral where rewarded_at is not null")).toEqual([{ n: 1 }]);
   });
 
   it('lets the demo merchant sign in and see an active shop, and the demo reviewer see the queue', async () => {

@@ -192,6 +192,47 @@ describe('priceCart', () => {
     expect([p.discounts[0].fundedBy, p.platformDiscount, p.lines[0].platformDiscount]).toEqual([Funder.PLATFORM, 80_00, 80_00]);
   });
 
+  it('redeems points last, over the lines without a campaign price, funded by the platform, up to the cap and never beyond', () => {
+    const flash = { ...line('1', 's1', 100_00, 1), campaign: { source: DiscountSource.FLASH_SALE, id: 'f1', title: '秒殺', unitPrice: 60_00 } };
+    const lines = [flash, line('2', 's1', 30_00, 1), line('3', 's2', 70_00, 1)];
+    const platform = coupon({ id: 'c', kind: CouponKind.AMOUNT_OFF, amountOff: 10_00 });
+    const points = (n: number) => ({ points: n, discount: n, maxRateBp: 5000, title: 'Points' });
+    // After the coupon the points lines cost 27.00 and 63.00: the cap is half of 90.00.
+    let priced = priceCart(input({ lines, chosen: [platform], points: points(45_00) }));
+    expect([priced.pointsCap, priced.pointsProblem]).toEqual([45_00, null]);
+    const taken = priced.groups.map((g) => g.discounts.filter((d) => d.source === DiscountSource.POINTS).map((d) => [d.amount, d.fundedBy, [...d.lines]]));
+    expect(taken).toEqual([[[13_50, Funder.PLATFORM, [['2', 13_50]]]], [[31_50, Funder.PLATFORM, [['3', 31_50]]]]]);
+    expect(priced.groups.map((g) => g.platformDiscount)).toEqual([3_00 + 13_50, 7_00 + 31_50]);
+    // One unit more is refused, with nothing taken.
+    priced = priceCart(input({ lines, chosen: [platform], points: points(45_01) }));
+    expect(priced.pointsProblem?.code).toBe('POINTS_CAP_EXCEEDED');
+    expect(priced.groups.flatMap((g) => g.discounts).map((d) => d.source)).not.toContain(DiscountSource.POINTS);
+    // Without points asked the cap is still worked out (the quote's maxRedeemablePoints).
+    expect(priceCart(input({ lines, points: points(0) })).pointsCap).toEqual(50_00);
+  });
+
+  it('ships a member’s group free once its goods reach the level’s threshold, before coupons, paid by the platform', () => {
+    const shippingFees = new Map([['s1', 8_00], ['s2', 6_00]]);
+    const lines = [line('1', 's1', 99_00, 1), line('2', 's2', 98_99, 1)];
+    const memberShipping = { threshold: 99_00, title: 'Gold: free shipping' };
+    const priced = priceCart(input({ lines, shippingFees, memberShipping }));
+    expect(priced.groups.map((g) => [g.shippingDiscount, g.platformDiscount, g.total])).toEqual([[8_00, 8_00, 99_00], [0, 0, 104_99]]);
+    expect(priced.groups[0].discounts).toMatchObject([{ source: DiscountSource.MEMBER_SHIPPING, fundedBy: Funder.PLATFORM, amount: 8_00, shippingAmount: 8_00, title: 'Gold: free shipping' }]);
+    // A free-shipping coupon has nothing left to take there: refused if chosen, not offered otherwise.
+    const free = coupon({ id: 'f', shopId: 's1', kind: CouponKind.FREE_SHIPPING });
+    const withCoupon = priceCart(input({ lines, shippingFees, memberShipping, chosen: [free] }));
+    expect(withCoupon.problems.map((p) => [p.index, p.code])).toEqual([[0, 'COUPON_NOT_APPLICABLE']]);
+    expect(withCoupon.groups[0].discounts.map((d) => d.source)).toEqual([DiscountSource.MEMBER_SHIPPING]);
+    expect(priceCart(input({ lines, shippingFees, memberShipping, wallet: [free] })).applicable).toEqual([]);
+    expect(priceCart(input({ lines, shippingFees, wallet: [free] })).applicable).toEqual([{ couponId: 'f', amount: 8_00 }]);
+  });
+
+  it('refuses points that would leave an order costing nothing rather than redeem fewer than asked', () => {
+    const priced = priceCart(input({ lines: [line('1', 's1', 1, 1)], points: { points: 1, discount: 1, maxRateBp: 10_000, title: 'Points' } }));
+    expect(priced.pointsProblem?.code).toBe('POINTS_CAP_EXCEEDED');
+    expect(priced.groups[0].total).toBe(1);
+  });
+
   it('lists the wallet’s coupons that would take something off, most first', () => {
     const lines = [line('1', 's1', 100_00, 1)];
     const wallet = [
@@ -232,7 +273,9 @@ describe('priceCart', () => {
         fc.array(promoArb, { maxLength: 5 }),
         fc.array(couponArb, { maxLength: 3 }),
         fc.array(fc.integer({ min: 0, max: 20_00 }), { minLength: 3, maxLength: 3 }),
-        (ls, ps, cs, fees) => {
+        fc.option(fc.integer({ min: 0, max: 300_00 })),
+        fc.integer({ min: 0, max: 300_00 }),
+        (ls, ps, cs, fees, memberThreshold, asked) => {
           const lines = ls.map((l, i) => line(String(i), l.shop, l.price, l.quantity, `p${l.product}`));
           const promotions = ps.map((p, i) =>
             promotion({
@@ -254,8 +297,27 @@ describe('priceCart', () => {
           );
           const chosen = cs.map((c, i) => coupon({ id: `c${i}`, shopId: c.shop, kind: c.kind, amountOff: c.off, percentOffBp: c.bp, minSubtotal: c.min }));
           const shippingFees = new Map(shops.map((s, i) => [s, fees[i]]));
-          const priced = priceCart(input({ lines, promotions, chosen, shippingFees }));
+          const memberShipping = memberThreshold === null ? null : { threshold: memberThreshold, title: 'Gold' };
+          const points = { points: asked, discount: asked, maxRateBp: 5000, title: 'Points' };
+          const priced = priceCart(input({ lines, promotions, chosen, shippingFees, memberShipping, points }));
+          const pointsGiven = priced.groups.flatMap((g) => g.discounts).filter((d) => d.source === DiscountSource.POINTS).reduce((s, d) => s + d.amount, 0);
+          if (asked > priced.pointsCap) {
+            expect(priced.pointsProblem?.code).toBe('POINTS_CAP_EXCEEDED');
+            expect(pointsGiven).toBe(0);
+          } else if (priced.pointsProblem) {
+            // A group had to keep a unit to pay (never free): said, not redeemed short.
+            expect(priced.pointsProblem.code).toBe('POINTS_CAP_EXCEEDED');
+            expect(asked - pointsGiven).toBeGreaterThan(0);
+            expect(asked - pointsGiven).toBeLessThanOrEqual(priced.groups.length);
+          } else {
+            expect(pointsGiven).toBe(asked);
+          }
           for (const g of priced.groups) {
+            // The member's free shipping: only on a group whose goods reach the threshold, paid by the platform.
+            for (const d of g.discounts.filter((x) => x.source === DiscountSource.MEMBER_SHIPPING)) {
+              expect(g.subtotal).toBeGreaterThanOrEqual(memberThreshold!);
+              expect([d.fundedBy, d.lines.size, d.shippingAmount]).toEqual([Funder.PLATFORM, 0, d.amount]);
+            }
             for (const l of g.lines) {
               expect(l.discount).toBeGreaterThanOrEqual(0);
               expect(l.discount).toBeLessThanOrEqual(l.lineTotal);
@@ -276,7 +338,7 @@ describe('priceCart', () => {
           for (const p of promotions) if (p.budgetLeft !== null) expect(priced.byPromotion.get(p.id) ?? 0).toBeLessThanOrEqual(p.budgetLeft);
           expect(priced.total).toBe(priced.subtotal + priced.shippingTotal - priced.discountTotal);
           // Pure: the same input prices the same.
-          expect(priceCart(input({ lines, promotions, chosen, shippingFees }))).toEqual(priced);
+          expect(priceCart(input({ lines, promotions, chosen, shippingFees, memberShipping, points }))).toEqual(priced);
         },
       ),
       { numRuns: 300 },

@@ -13,6 +13,9 @@ export class RegisterInput {
 
   @Field({ description: 'Name shown to others, 1 to 80 characters.' })
   displayName!: string;
+
+  @Field(() => String, { nullable: true, description: 'The referral code (推薦碼) of the member who invited you, any case; an unknown code is INVALID_REFERRAL_CODE and nothing is created. Blank: none.' })
+  referralCode?: string | null;
 }
 
 @InputType({ description: 'Sign in.' })

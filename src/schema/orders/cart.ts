@@ -108,6 +108,9 @@ export class CheckoutQuoteInput {
 
   @Field(() => [ID], { nullable: true, description: 'Your coupons to apply (`myCoupons`): at most one platform coupon and one per shop.' })
   couponIds?: string[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'Points to redeem, as `checkout` takes them (refused the same way).' })
+  pointsToRedeem?: number | null;
 }
 
 /** What a checkout of these lines, this address and these coupons would charge now. */
@@ -136,6 +139,15 @@ export class CheckoutQuote {
 
   @Field(() => [ApplicableCoupon], { description: 'Your other coupons that would take something off, most first.' })
   applicableCoupons!: ApplicableCoupon[];
+
+  @Field(() => Int, { description: 'Your points balance now.' })
+  pointsBalance!: number;
+
+  @Field(() => Int, { description: 'The most points this checkout could redeem: your balance, or what POINTS_MAX_DISCOUNT_RATE of the goods after other discounts allows, whichever is less.' })
+  maxRedeemablePoints!: number;
+
+  @Field(() => Int, { description: 'The points this quote redeems (`pointsToRedeem`, 0 without).' })
+  pointsRedeemed!: number;
 }
 
 @ObjectType({ description: 'Result of a cart mutation.' })

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Checkout, Order, OrderStatus, Payment, PaymentProviderName } from '../../entities';
 import { UserError } from '../shared/common';
 import { connectionTypes } from '../shared/relay';
@@ -37,6 +37,13 @@ export class CheckoutInput {
 
   @Field(() => [ID], { nullable: true, description: 'Your coupons to apply (`myCoupons`, `applicableCoupons`): at most one platform coupon and one per shop. Consumed by the checkout; given back when it expires or every order it was used on is cancelled before shipping.' })
   couponIds?: string[] | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Points to redeem (積分抵現): POINTS_PER_YUAN_DISCOUNT points (default 100) take 1.00 off, funded by the platform, up to POINTS_MAX_DISCOUNT_RATE (default 0.5) of the goods after other discounts (`checkoutQuote.maxRedeemablePoints`). More than you hold is INSUFFICIENT_POINTS, more than the cap POINTS_CAP_EXCEEDED: never clamped. Given back when the checkout expires or an order is cancelled before shipping.',
+  })
+  pointsToRedeem?: number | null;
 }
 
 @ObjectType({ description: 'Result of `checkout`.' })

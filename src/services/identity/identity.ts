@@ -6,6 +6,7 @@ import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../d
 import { lockById, lockWhere } from '../../db/rows';
 import { recordAudit } from '../platform';
 import { grantNewUserCoupons } from '../promotions';
+import { linkReferral, referrerForRegistration } from '../membership';
 import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
 import { consumeOrThrow } from './rateLimits';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens';
@@ -48,7 +49,7 @@ async function startSession(ctx: Context, em: EntityManager, user: User): Promis
   };
 }
 
-export async function register(ctx: Context, input: { email: string; password: string; displayName: string }): Promise<AuthResult> {
+export async function register(ctx: Context, input: { email: string; password: string; displayName: string; referralCode?: string | null }): Promise<AuthResult> {
   await consumeOrThrow(ctx.deps.rateLimits.authByIp, ctx.ip);
   const email = normaliseEmail(input.email);
   const displayName = input.displayName.trim();
@@ -58,6 +59,8 @@ export async function register(ctx: Context, input: { email: string; password: s
     problems.add(UserErrorCode.INVALID_INPUT, 'Display name must be 1 to 80 characters', ['input', 'displayName']);
   }
   checkPasswordRules(problems, input.password, email, ['input', 'password']);
+  // A referral code (推薦碼) names the referrer; an unknown one is refused before anything is created.
+  const referrerId = await referrerForRegistration(ctx.em, input.referralCode, problems, ['input', 'referralCode']);
   problems.throwIfAny();
 
   const emailTaken = () => new Failure(UserErrorCode.EMAIL_TAKEN, 'An account with this email already exists', ['input', 'email']);
@@ -70,6 +73,7 @@ export async function register(ctx: Context, input: { email: string; password: s
         const user = new User(email, displayName, passwordHash);
         em.persist(user);
         await em.flush();
+        if (referrerId !== null) await linkReferral(em, referrerId, user.id, ctx.now());
         // New-user coupons (新人券) of the campaigns open now, granted with the account or not at all.
         await grantNewUserCoupons(em, user.id, ctx.now());
         return startSession(ctx, em, user);

@@ -8,7 +8,8 @@ import { FLASH_HELD_SQL, FLASH_LEFT_SQL, LIVE_FLASH_ITEM_SQL } from '../campaign
 import { Cart, CartLineProblem, CartShopGroup, CheckoutQuote } from '../../schema/orders/cart';
 import { ApplicableCoupon, Discount, Gift } from '../../schema/promotions/discounts';
 import { defaultAddress, lockUser } from '../identity';
-import type { AppliedDiscount, CouponProblem, PricedGroup } from '../promotions/pricing';
+import type { AppliedDiscount, CouponProblem, PointsRedemption, PricedGroup } from '../promotions/pricing';
+import { maxRedeemablePoints, pointsByGroup, pointsRedemption, throwPointsProblem } from '../membership/redemption';
 import { money } from '../shared';
 import { type CartPriceLine, priceCartLines } from './pricing';
 
@@ -19,6 +20,8 @@ export interface CheckoutQuoteInput {
   lineIds?: string[] | null;
   /** Database keys of the buyer's coupons. */
   couponIds?: string[] | null;
+  /** Points to redeem. */
+  pointsToRedeem?: number | null;
 }
 
 /**
@@ -100,9 +103,11 @@ export async function loadCart(ctx: Context): Promise<Cart> {
  */
 export async function checkoutQuote(ctx: Context, input: CheckoutQuoteInput): Promise<CheckoutQuote> {
   const userId = ctx.viewer.userId!;
-  const [all, address] = await Promise.all([
+  const { config } = ctx.deps;
+  const [all, address, { redemption, balance }] = await Promise.all([
     cartLines(ctx, userId),
     input.addressId ? entityWhere(ctx.em, Address, 'e.id = ? and e.user_id = ?', [input.addressId, userId]) : defaultAddress(ctx.em, userId),
+    pointsRedemption(ctx.em, userId, input.pointsToRedeem, config, { balance: true }),
   ]);
   if (input.addressId && !address) throw new Failure(UserErrorCode.ADDRESS_NOT_FOUND, 'No such address in your address book', ['input', 'addressId']);
   let lines = all;
@@ -111,9 +116,14 @@ export async function checkoutQuote(ctx: Context, input: CheckoutQuoteInput): Pr
     lines = all.filter((l) => wanted.has(l.id));
     if (lines.length !== wanted.size) throw new Failure(UserErrorCode.INVALID_INPUT, 'A line is not in your cart', ['input', 'lineIds']);
   }
-  const view = await pricedView(ctx, lines, address, input.couponIds ?? []);
+  const view = await pricedView(ctx, lines, address, input.couponIds ?? [], redemption);
   if (view.problems.length > 0) throw couponFailure(view.problems);
-  return Object.assign(new CheckoutQuote(), view.fields);
+  throwPointsProblem(view.pricing);
+  return Object.assign(new CheckoutQuote(), view.fields, {
+    pointsBalance: balance!,
+    maxRedeemablePoints: maxRedeemablePoints(view.pricing, balance!, config),
+    pointsRedeemed: pointsByGroup(view.pricing, redemption).reduce((s, p) => s + p, 0),
+  });
 }
 
 /** Coupon problems as one failure, each on its `couponIds` entry. */
@@ -152,7 +162,7 @@ function sumDiscounts(groups: PricedGroup[]): AppliedDiscount[] {
  * Prices `lines` (the buyable ones; lines with a problem stay in their shop's group and count in
  * no amount) for `address` with `couponIds`, and shapes the result as the cart and the quote show it.
  */
-async function pricedView(ctx: Context, lines: CartLine[], address: Address | null, couponIds: string[]) {
+async function pricedView(ctx: Context, lines: CartLine[], address: Address | null, couponIds: string[], points: PointsRedemption | null = null) {
   const { currency } = ctx.deps.config;
   const buyable: CartPriceLine[] = [];
   const order: string[] = [];
@@ -181,7 +191,7 @@ async function pricedView(ctx: Context, lines: CartLine[], address: Address | nu
     }
   }
   const [{ pricing, problems, rules }, shops] = await Promise.all([
-    priceCartLines(ctx.em, { buyerId: ctx.viewer.userId!, lines: buyable, province: address?.province ?? null, couponIds, now: ctx.now() }),
+    priceCartLines(ctx.em, { buyerId: ctx.viewer.userId!, lines: buyable, province: address?.province ?? null, couponIds, now: ctx.now(), points }),
     ctx.loaders.shopById.loadMany(order),
   ]);
   // `applicableCoupons { coupon }` and `discounts { coupon }` read these through the loaders.
@@ -206,6 +216,7 @@ async function pricedView(ctx: Context, lines: CartLine[], address: Address | nu
   });
   return {
     problems,
+    pricing,
     fields: {
       groups,
       shippingAddress: address,

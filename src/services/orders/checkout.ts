@@ -12,6 +12,8 @@ import { commissionOn } from '../shared';
 import { couponFailure } from './cart';
 import { addEvent } from './lifecycle';
 import { priceCartLines } from './pricing';
+import { pointsByGroup, pointsRedemption, throwPointsProblem } from '../membership/redemption';
+import { recordRedemption } from '../membership/points';
 
 export interface CheckoutInput {
   /** Database key of an address of the buyer's. */
@@ -22,6 +24,8 @@ export interface CheckoutInput {
   note?: string | null;
   /** Database keys of the buyer's coupons to apply: at most one platform coupon and one per shop. */
   couponIds?: string[] | null;
+  /** Points to redeem (none when absent or 0). */
+  pointsToRedeem?: number | null;
 }
 
 const KEY = /^[A-Za-z0-9._:-]{8,100}$/;
@@ -77,7 +81,7 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
     const rows = await lockCartLines(em, buyerId, input.lineIds, ctx.deps.config.defaultCommissionRate, ctx.now());
     if (rows.length === 0) throw new Failure(UserErrorCode.EMPTY_CART, 'Your cart has nothing to check out', ['input', 'lineIds']);
 
-    const placed = await placeOrders(ctx, em, { buyerId, idempotencyKey, address, note, rows, couponIds: input.couponIds ?? [] });
+    const placed = await placeOrders(ctx, em, { buyerId, idempotencyKey, address, note, rows, couponIds: input.couponIds ?? [], points: input.pointsToRedeem ?? 0 });
     await em.execute('delete from cart_line where id in (?)', [rows.map((r) => r.line_id)]);
     return placed.checkout;
   });
@@ -133,6 +137,8 @@ interface PlaceOrders {
   note: string | null;
   rows: LineRow[];
   couponIds: string[];
+  /** Points to redeem; checked against the balance here (the buyer is locked) and the cap by the engine. */
+  points?: number;
   /** A campaign price for every row (direct orders); cart rows take a live flash sale's price. */
   campaign?: CampaignPrice;
 }
@@ -164,6 +170,8 @@ async function placeOrders(ctx: Context, em: EntityManager, q: PlaceOrders): Pro
 
   const now = ctx.now();
   const { couponIds } = q;
+  const { config } = ctx.deps;
+  const { redemption } = await pointsRedemption(em, buyerId, q.points, config);
   const { pricing, rules, problems: couponProblems } = await priceCartLines(em, {
     buyerId,
     lines: rows.map((r) => ({
@@ -184,8 +192,10 @@ async function placeOrders(ctx: Context, em: EntityManager, q: PlaceOrders): Pro
     province: q.address.province,
     couponIds,
     now,
+    points: redemption,
   });
   if (couponProblems.length > 0) throw couponFailure(couponProblems);
+  throwPointsProblem(pricing);
 
   // The placing date in China time and a cluster-wide sequence, e.g. 20261123000042.
   const numbers = await dailyNumbers(em, 'order_number_seq', pricing.groups.length, now);
@@ -285,6 +295,15 @@ async function placeOrders(ctx: Context, em: EntityManager, q: PlaceOrders): Pro
     }
     for (const gift of g.gifts) wanted.push({ variantId: gift.variantId, quantity: gift.quantity, orderId: order.id });
   });
+  if (redemption.points > 0) {
+    const byGroup = pointsByGroup(pricing, redemption);
+    await recordRedemption(
+      em,
+      buyerId,
+      orders.map((o, i) => ({ orderId: o.id, number: o.number, points: byGroup[i], discount: pricing.groups[i].discounts.filter((d) => d.source === DiscountSource.POINTS).reduce((s, d) => s + d.amount, 0) })),
+      now,
+    );
+  }
   if (couponIds.length > 0) {
     const used = await selectRows(
       em,

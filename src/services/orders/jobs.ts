@@ -5,6 +5,7 @@ import { Checkout, CheckoutStatus, Order, OrderStatus, Product } from '../../ent
 import { noOpenCaseSql } from '../aftersales/hooks';
 import { moveOrderStock } from '../inventory';
 import { releaseDiscounts } from '../promotions/release';
+import { onOrdersCompleted } from '../membership/hooks';
 import { PLATFORM, step, stepCheckout } from './lifecycle';
 
 /**
@@ -44,7 +45,10 @@ export async function autoConfirmDeliveries(deps: SystemDeps, em: EntityManager,
   });
 }
 
-/** Orders delivered more than AFTER_SALES_DAYS ago without an open after-sale case complete, and count towards products' sales. */
+/**
+ * Orders delivered more than AFTER_SALES_DAYS ago without an open after-sale case complete, count
+ * towards products' sales, and earn their buyers points, levels and referral rewards.
+ */
 export async function completeOrders(deps: SystemDeps, em: EntityManager, batch = 100): Promise<number> {
   return inBatches(em, batch, async (tx) => {
     const now = deps.clock.now();
@@ -54,6 +58,8 @@ export async function completeOrders(deps: SystemDeps, em: EntityManager, batch 
     if (orders.length === 0) return 0;
     for (const order of orders) step(tx, order, 'complete', PLATFORM, now);
     await tx.flush();
+    // Points earned, levels reached, referrals rewarded: set-based, for the whole batch.
+    await onOrdersCompleted(tx, orders.map((o) => o.id), now, deps.config);
     // BEST_SELLING counts units of completed orders.
     // Products are locked in id order first, in their own statement, like every multi-product update.
     await lockKeys(tx, Product, { subquery: 'select product_id from order_line where order_id in (?)', params: [orders.map((o) => o.id)] });

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { UserErrorCode } from '../../errors';
-import { type CouponProblem, type PriceLine, priceCart, type Pricing } from '../promotions/pricing';
+import { type CouponProblem, type PointsRedemption, type PriceLine, priceCart, type Pricing } from '../promotions/pricing';
+import { memberShippingOf } from '../membership/standing';
 import { loadPricingRules, type PricingRules } from '../promotions/rules';
 import { loadShippingTemplates, shippingFees } from './shipping';
 
@@ -18,21 +19,25 @@ export interface PricedCart {
 
 /**
  * Prices the buyable lines of a cart — the one path the cart, `checkoutQuote` and `checkout` take,
- * so all three show and charge the same amounts for the same lines, address and coupons. Costs
- * the rule queries of `loadPricingRules` and one query for the shops' shipping templates.
+ * so all three show and charge the same amounts for the same lines, address, coupons and points.
+ * Costs the rule queries of `loadPricingRules`, one query for the shops' shipping templates and one
+ * for the buyer's member level's free shipping.
  * Shipping fees are quoted on the lines' subtotal before discounts (a free-shipping threshold
  * counts what the goods cost, not what a coupon leaves of it); gifts ship free in the shop's parcel.
  */
 export async function priceCartLines(
   em: EntityManager,
-  q: { buyerId: string; lines: CartPriceLine[]; province: string | null; couponIds: string[]; now: Date },
+  q: { buyerId: string; lines: CartPriceLine[]; province: string | null; couponIds: string[]; now: Date; points?: PointsRedemption | null },
 ): Promise<PricedCart> {
   const shopIds = [...new Set(q.lines.map((l) => l.shopId))];
   const rulesOf = () => loadPricingRules(em, { buyerId: q.buyerId, shopIds, chosenIds: q.couponIds, now: q.now });
   const templatesOf = () => loadShippingTemplates(em, shopIds);
-  // Outside a transaction the two go to two pooled connections at once; inside checkout's they share
-  // one connection, where pg queues a query sent before the last answered (pg 9 refuses it).
-  const [rules, templates] = em.isInTransaction() ? [await rulesOf(), await templatesOf()] : await Promise.all([rulesOf(), templatesOf()]);
+  const memberOf = () => memberShippingOf(em, q.buyerId);
+  // Outside a transaction they go to pooled connections at once; inside checkout's they share one
+  // connection, where pg queues a query sent before the last answered (pg 9 refuses it).
+  const [rules, templates, memberShipping] = em.isInTransaction()
+    ? [await rulesOf(), await templatesOf(), await memberOf()]
+    : await Promise.all([rulesOf(), templatesOf(), memberOf()]);
   const fees = shippingFees(
     templates,
     shopIds.map((shopId) => {
@@ -55,6 +60,8 @@ export async function priceCartLines(
     wallet: rules.wallet,
     shippingFees: fees,
     now: q.now,
+    memberShipping,
+    points: q.points,
   });
   for (const p of pricing.problems) problems.push({ ...p, index: known[p.index].index });
   problems.sort((a, b) => a.index - b.index);

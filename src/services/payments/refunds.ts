@@ -2,7 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config';
 import type { SystemDeps } from '../../context';
 import { lockById, lockOneWhere, rowShape, selectRows } from '../../db/rows';
-import { Order, Payment, PaymentStatus, Refund, RefundStatus } from '../../entities';
+import { Order, OrderStatus, Payment, PaymentStatus, Refund, RefundStatus } from '../../entities';
+// The points ledger alone (not the membership index, which reaches orders).
+import { reverseOnRefund } from '../membership/points';
 // The ledger module alone (not the money index): money's settlements read orders and refunds.
 import { paidOrder, postRefund, postRefundSent } from '../money/ledger';
 // The after-sales hooks alone (not its index): the case service refunds through this module.
@@ -57,6 +59,8 @@ export async function refundOrder(em: EntityManager, order: Order, reason: strin
     at,
     memo: reason,
   });
+  // Points the order earned when it completed go back in proportion.
+  if (order.status === OrderStatus.COMPLETED) await reverseOnRefund(em, order.id, refund.id, at);
   return refund;
 }
 

@@ -8,6 +8,7 @@ import { visibleCourse, visibleShop } from '../onboarding';
 import { visibleCart, visibleCartLine, visibleCheckout, visibleOrder, visibleShippingTemplate } from '../orders';
 import { visibleCase, visibleTicket } from '../aftersales';
 import { visibleCouponCampaign, visiblePromotion, visibleUserCoupon } from '../promotions';
+import { visibleGrowthTask, visibleMemberLevel, visiblePointsEntry } from '../membership';
 import { visibleReview } from '../reviews/queries';
 import { visibleBargain, visibleBargainCampaign, visibleFlashSale, visibleFlashSaleItem, visibleGroup, visibleGroupBuy } from '../campaigns';
 
@@ -104,6 +105,9 @@ const fetchers: Record<string, NodeFetcher> = {
   Group: (ctx, key) => visibleGroup(ctx, key),
   // Anyone once PUBLISHED; in any state, its author and staff OPERATIONS.
   Review: (ctx, key) => visibleReview(ctx, key),
+  GrowthTask: (ctx, key) => visibleGrowthTask(ctx, key),
+  MemberLevel: (ctx, key) => visibleMemberLevel(ctx, key),
+  PointsEntry: (ctx, key) => visiblePointsEntry(ctx, key),
 };
 
 /** The object of type `type` with database key `key`, or null when no such type can be refetched, it is absent or not visible. */

@@ -13,6 +13,8 @@ import { autoApproveCases, autoCloseCases, autoReceiveCases, flagSlaBreaches } f
 import { expireCoupons } from '../promotions';
 import { endFlashSales, expireBargains, expireGroups } from '../campaigns';
 import { computeScorecards, inviteReviews, leaveDefaultReviews } from '../reviews';
+import { expirePoints } from '../membership/expiry';
+import { grantMemberCoupons, recomputeLevels } from '../membership/levelTasks';
 import { recordAudit } from './audit';
 
 /** What one run did: how many things it handled, and optionally a short note for operators. */
@@ -176,6 +178,27 @@ export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
     // 00:15 Asia/Shanghai.
     schedule: '15 16 * * *',
     run: (deps, em) => computeScorecards(deps, em),
+  },
+  {
+    name: 'expire-points',
+    description: 'Expires members’ points earned in a year at the end of the next year (Asia/Shanghai), oldest first: what is left of them after spending; the result counts the members whose points expired.',
+    // 00:05 Asia/Shanghai, just after a year ends.
+    schedule: '5 16 * * *',
+    run: (deps, em) => expirePoints(deps, em),
+  },
+  {
+    name: 'recompute-levels',
+    description: 'The member levels’ periodic review: moves every member to the highest level their spend over LEVEL_WINDOW_DAYS now reaches, down as well as up (completions only move them up), in one statement; the result counts the members moved.',
+    // 00:30 Asia/Shanghai.
+    schedule: '30 16 * * *',
+    run: (deps, em) => recomputeLevels(deps, em),
+  },
+  {
+    name: 'grant-member-coupons',
+    description: 'Grants each member one coupon a calendar month (Asia/Shanghai) from their level’s monthly coupon campaign, while it is claimable and has coupons left; the result counts the coupons granted.',
+    // 00:40 Asia/Shanghai, after the review.
+    schedule: '40 16 * * *',
+    run: (deps, em) => grantMemberCoupons(deps, em),
   },
   {
     name: 'purge-rate-limits',

@@ -24,8 +24,6 @@ import { checkScopeReferences, parseScope, type ScopeInput } from './scope';
 const { UPCOMING, CLAIMABLE, SOLD_OUT, ENDED } = CouponCampaignStatus;
 const { AVAILABLE, EXPIRED } = UserCouponStatus;
 const DAY = 86_400_000;
-/** Every shopper's member level until membership levels exist (membership.md): MEMBER_LEVEL campaigns are claimable by nobody yet. */
-const SHOPPER_LEVEL = 0;
 
 /** A campaign may be ended until it has ended. */
 export const COUPON_CAMPAIGN_TRANSITIONS: TransitionTable<CouponCampaignStatus, 'end'> = {
@@ -234,6 +232,7 @@ export interface ClaimCouponInput {
 
 const COUNT = rowShape({ n: 'int' });
 const STATUS = rowShape({ status: 'text' });
+const LEVEL = rowShape({ level_rank: 'int' });
 
 /** Whether the user has paid for an order (one probe of `orders_buyer_idx`). */
 async function hasPaidOrder(em: EntityManager, userId: string): Promise<boolean> {
@@ -258,8 +257,10 @@ async function checkClaimant(em: EntityManager, campaign: CouponCampaign, userId
   if (campaign.audience === CouponAudience.NEW_USERS && (await hasPaidOrder(em, userId))) {
     throw new Failure(UserErrorCode.COUPON_NOT_APPLICABLE, 'This coupon is for new shoppers, before their first paid order');
   }
-  if (campaign.audience === CouponAudience.MEMBER_LEVEL && SHOPPER_LEVEL < campaign.memberLevel!) {
-    throw new Failure(UserErrorCode.COUPON_NOT_APPLICABLE, `This coupon is for members of level ${campaign.memberLevel} and above`);
+  if (campaign.audience === CouponAudience.MEMBER_LEVEL) {
+    // The level held: `member.level_rank`, 0 without a row.
+    const [member] = await selectRows(em, LEVEL, 'select level_rank from member where user_id = ?', [userId]);
+    if ((member?.level_rank ?? 0) < campaign.memberLevel!) throw new Failure(UserErrorCode.COUPON_NOT_APPLICABLE, `This coupon is for members of level ${campaign.memberLevel} and above`);
   }
 }
 
@@ -330,6 +331,55 @@ export async function grantNewUserCoupons(em: EntityManager, userId: string, at:
 }
 
 /**
+ * Grants one coupon of the platform campaign `campaignId` to each (user, grant key) the SELECT
+ * `select` yields (columns user_id, grant_key; its parameters `params`), in the caller's
+ * transaction, while the campaign is CLAIMABLE at `at`: the campaign is locked first, then one
+ * statement takes what coupons are left (in grant key and user order) and inserts them. A
+ * (campaign, user, grant key) already granted is skipped (`user_coupon_grant_unique`), so a grant
+ * keyed by its period or its event ("referral:<id>") is given once however often it runs.
+ * Returns the users granted, once per coupon.
+ */
+export async function grantCampaignCouponsFrom(em: EntityManager, campaignId: string, select: string, params: unknown[], at: Date): Promise<string[]> {
+  const locked = await lockKeys(em, CouponCampaign, { subquery: `select e.id from coupon_campaign e where e.id = ? and e.shop_id is null and ${CLAIMABLE_SQL}`, params: [campaignId, at, at, at] });
+  if (locked.length === 0) return [];
+  const granted = await selectRows(
+    em,
+    rowShape({ user_id: 'key' }),
+    `with c as (
+       select e.id, e.valid_days, e.valid_until, e.total_quantity - e.claimed as remaining from coupon_campaign e where e.id = ?
+     ), todo as (
+       select g.user_id, g.grant_key, row_number() over (order by g.grant_key, g.user_id) as n
+       from (select distinct s.user_id::bigint as user_id, s.grant_key::text as grant_key from (${select}) s) g
+       where not exists (select 1 from user_coupon uc where uc.campaign_id = ? and uc.user_id = g.user_id and uc.grant_key = g.grant_key)
+     ), inserted as (
+       insert into user_coupon (campaign_id, user_id, status, claimed_at, valid_from, valid_until, grant_key, created_at, updated_at)
+       select c.id, t.user_id, ?, ?, ?, coalesce(c.valid_until, cast(? as timestamptz) + c.valid_days * interval '1 day'), t.grant_key, ?, ?
+       from todo t cross join c where t.n <= c.remaining
+       on conflict (campaign_id, user_id, grant_key) do nothing
+       returning user_id
+     ), taken as (
+       update coupon_campaign set claimed = claimed + (select count(*) from inserted), updated_at = ?
+       where id = ? and exists (select 1 from inserted)
+     )
+     select user_id from inserted`,
+    [campaignId, ...params, campaignId, AVAILABLE, at, at, at, at, at, at, campaignId],
+  );
+  return granted.map((r) => r.user_id);
+}
+
+/** `grantCampaignCouponsFrom` for a list of grants. */
+export function grantCampaignCoupons(em: EntityManager, campaignId: string, grants: { userId: string; grantKey: string }[], at: Date): Promise<string[]> {
+  if (grants.length === 0) return Promise.resolve([]);
+  return grantCampaignCouponsFrom(
+    em,
+    campaignId,
+    `select (g->>'userId')::bigint as user_id, g->>'grantKey' as grant_key from jsonb_array_elements(?::jsonb) g`,
+    [JSON.stringify(grants)],
+    at,
+  );
+}
+
+/**
  * `expire-coupons`: marks EXPIRED, in one statement, every AVAILABLE coupon whose validity ended by
  * `deps.clock.now()`; a second run finds none. Returns how many expired.
  */
@@ -364,7 +414,8 @@ export interface CouponCampaignFilterInput {
 /**
  * Coupon campaigns, newest first (keyset on the id): staff PROMOTION_STAFF see every one, a shop's
  * members every one of their shop when `shopId` names it; anyone else sees the CLAIMABLE ones
- * without a code, of the platform and of ACTIVE shops (`claimable: false` finds nothing for them).
+ * without a code, of the platform and of ACTIVE shops, MEMBER_LEVEL ones only from their level
+ * (`claimable: false` finds nothing for them).
  */
 export async function listCouponCampaigns(ctx: Context, args: PageArgs & { filter?: CouponCampaignFilterInput | null }): Promise<Page<CouponCampaign>> {
   const window = pageWindow(args, ['id']);
@@ -379,6 +430,8 @@ export async function listCouponCampaigns(ctx: Context, args: PageArgs & { filte
     if (!insider || f.claimable === true) qb.andWhere(CLAIMABLE_SQL, [now, now, now]);
     if (f.claimable === false) qb.andWhere(`not (${CLAIMABLE_SQL})`, [now, now, now]);
     if (!insider) qb.andWhere(`e.code is null and ${OF_ACTIVE_SHOP}`);
+    // MEMBER_LEVEL campaigns only to members at their level or above (anonymous callers hold level 0).
+    if (!insider) qb.andWhere(`(e.audience <> '${CouponAudience.MEMBER_LEVEL}' or e.member_level <= coalesce((select m.level_rank from member m where m.user_id = ?), 0))`, [ctx.viewer.userId ?? null]);
     return qb;
   };
   return newestFirst(base, window);

@@ -14,8 +14,12 @@ import { divideHalfEven } from '../shared/money';
  *     shop; such a line takes no promotion or coupon besides;
  *  1. each shop's own promotions, on that shop's lines;
  *  2. platform-wide promotions, on every line of the checkout (跨店: thresholds count all shops);
- *  3. at most one coupon per shop, on that shop's lines;
- *  4. at most one platform coupon, on every line.
+ *  3. the member level's free shipping: a shop group whose goods reach the level's threshold ships
+ *     free, the platform paying the fee (a free-shipping coupon then has nothing to take there);
+ *  4. at most one coupon per shop, on that shop's lines;
+ *  5. at most one platform coupon, on every line;
+ *  6. points (積分抵現), funded by the platform, on every line without a campaign price, up to a
+ *     share of what those lines still cost (POINTS_CAP_EXCEEDED beyond it, never clamped).
  * Within steps 1 and 2 the promotions that stack are applied together (bundles, then percentages,
  * then thresholds, then gifts); a promotion that does not stack is applied alone instead when it
  * gives the shopper more. Every discount is allocated to the lines it covers by largest
@@ -97,6 +101,22 @@ export interface CouponRule {
   validUntil: Date;
 }
 
+/** A member level's free shipping (its threshold, minor units, on a group's goods before discounts). */
+export interface MemberShipping {
+  threshold: number;
+  title: string;
+}
+
+/** Points to redeem, already turned into money by the caller (POINTS_PER_YUAN_DISCOUNT). */
+export interface PointsRedemption {
+  points: number;
+  /** What they take off, minor units. */
+  discount: number;
+  /** The most of the covered lines' cost points may pay, basis points. */
+  maxRateBp: number;
+  title: string;
+}
+
 export interface PricingInput {
   lines: PriceLine[];
   promotions: PromotionRule[];
@@ -108,6 +128,10 @@ export interface PricingInput {
   /** Each shop group's shipping fee, minor units. */
   shippingFees: ReadonlyMap<string, number>;
   now: Date;
+  /** The buyer's member level's free shipping, if it has one. */
+  memberShipping?: MemberShipping | null;
+  /** Points the buyer redeems, if any. */
+  points?: PointsRedemption | null;
 }
 
 export interface AppliedDiscount {
@@ -180,9 +204,21 @@ export interface Pricing {
   applicable: ApplicableCoupon[];
   /** Discount given by each promotion over the whole cart, for budgets. */
   byPromotion: Map<string, number>;
+  /** The most points may take off this cart (POINTS_MAX_DISCOUNT_RATE of what they may cover), minor units. */
+  pointsCap: number;
+  /** Why the points asked for cannot be redeemed (POINTS_CAP_EXCEEDED); null when they can, or none were asked. */
+  pointsProblem: { code: UserErrorCode; message: string } | null;
 }
 
 const BP = 10_000n;
+
+/** Sources whose discount names a campaign (the flash-sale item, group or bargain). */
+const CAMPAIGN_SOURCES = new Set([DiscountSource.FLASH_SALE, DiscountSource.GROUP_BUY, DiscountSource.BARGAIN]);
+
+/** floor(base × bp / 10 000): a cap never rounds up. */
+function percentOfFloor(base: number, bp: number): number {
+  return Number((BigInt(base) * BigInt(bp)) / BP);
+}
 
 /** round_half_even(base × bp / 10 000). */
 export function percentOf(base: number, bp: number): number {
@@ -459,7 +495,25 @@ export function priceCart(input: PricingInput): Pricing {
   keep(applyPromotions(input.promotions.filter((p) => p.shopId === null), lines, nets, input.gifts));
   const afterPromotions = new Map(nets);
 
-  // 3–4: the chosen coupons, each shop's before the platform's.
+  // 3: the member level's free shipping, on each group whose goods reach its threshold (before
+  // coupons, so a free-shipping coupon is not spent on a fee the level waives).
+  const member = input.memberShipping;
+  const memberShipped = new Set<string>();
+  if (member) {
+    for (const shopId of shopIds) {
+      const goods = lines.filter((l) => l.shopId === shopId).reduce((s, l) => s + l.unitPrice * l.quantity, 0);
+      const fee = shipping.get(shopId) ?? 0;
+      if (fee === 0 || goods < member.threshold) continue;
+      const key = `shipping:${shopId}`;
+      applied.push({ effect: { amount: fee, weights: new Map([[key, fee]]), value: fee }, rule: { id: `member:${shopId}`, title: member.title, shopId: null }, source: DiscountSource.MEMBER_SHIPPING });
+      allocations.push(new Map([[key, fee]]));
+      shipping.set(shopId, 0);
+      memberShipped.add(shopId);
+    }
+  }
+
+
+  // 4–5: the chosen coupons, each shop's before the platform's.
   const problems: CouponProblem[] = [];
   const seen = new Set<string>();
   const levels = new Map<string, number>();
@@ -488,9 +542,26 @@ export function priceCart(input: PricingInput): Pricing {
     allocations.push(allocation);
   }
 
+  // 6: points, over every line without a campaign price, in proportion to what each still costs.
+  const pointsLines = lines.filter((l) => !l.campaign && (nets.get(l.key) ?? 0) > 0);
+  const pointsBase = pointsLines.reduce((s, l) => s + nets.get(l.key)!, 0);
+  const pointsCap = percentOfFloor(pointsBase, input.points?.maxRateBp ?? 0);
+  let pointsProblem: Pricing['pointsProblem'] = null;
+  const points = input.points;
+  if (points && points.discount > 0) {
+    if (points.discount > pointsCap) {
+      pointsProblem = { code: UserErrorCode.POINTS_CAP_EXCEEDED, message: `Points may pay at most ${pointsCap} minor units of this checkout (${points.maxRateBp / 100}% of the goods after other discounts); you asked for ${points.discount}` };
+    } else {
+      const effect: Effect = { amount: points.discount, weights: new Map(pointsLines.map((l) => [l.key, nets.get(l.key)!])), value: points.discount };
+      applied.push({ effect, rule: { id: 'points', title: points.title, shopId: null }, source: DiscountSource.POINTS });
+      allocations.push(commit(effect, nets));
+    }
+  }
+
   // The buyer's other coupons that would take something off (on the amounts after promotions).
   const chosenIds = new Set(input.chosen.map((c) => c.id));
-  const fees = new Map(shopIds.map((s) => [s, input.shippingFees.get(s) ?? 0]));
+  // The fees as coupons find them: what the member level waived is not there to take.
+  const fees = new Map(shopIds.map((s) => [s, memberShipped.has(s) ? 0 : (input.shippingFees.get(s) ?? 0)]));
   const applicable = input.wallet
     .filter((c) => !chosenIds.has(c.id) && couponUsableNow(c, now) && (c.shopId === null || shopIds.includes(c.shopId)))
     .map((c) => {
@@ -527,7 +598,7 @@ export function priceCart(input: PricingInput): Pricing {
         source,
         promotionId: source === DiscountSource.PROMOTION ? rule.id : null,
         couponId: source === DiscountSource.COUPON ? rule.id : null,
-        campaignId: source === DiscountSource.PROMOTION || source === DiscountSource.COUPON ? null : rule.id,
+        campaignId: CAMPAIGN_SOURCES.has(source) ? rule.id : null,
         title: rule.title,
         fundedBy,
         amount,
@@ -547,6 +618,14 @@ export function priceCart(input: PricingInput): Pricing {
     const platformDiscount = discounts.filter((d) => d.fundedBy === Funder.PLATFORM).reduce((s, d) => s + d.amount, 0);
     return { shopId, lines: pricedLines, subtotal, shippingFee, shippingDiscount, discounts, discountTotal, platformDiscount, total: subtotal + shippingFee - discountTotal, gifts };
   });
+  if (points && points.discount > 0 && !pointsProblem) {
+    // An order never costs nothing: when its points had to leave it a unit, not all the points asked
+    // can be used, and that is said rather than redeemed short.
+    const given = groups.flatMap((g) => g.discounts).filter((d) => d.source === DiscountSource.POINTS).reduce((s, d) => s + d.amount, 0);
+    if (given < points.discount) {
+      pointsProblem = { code: UserErrorCode.POINTS_CAP_EXCEEDED, message: `Points may pay at most ${given} minor units of this checkout (an order leaves at least one minor unit to pay); you asked for ${points.discount}` };
+    }
+  }
   const sum = (f: (g: PricedGroup) => number) => groups.reduce((s, g) => s + f(g), 0);
   return {
     groups,
@@ -557,5 +636,7 @@ export function priceCart(input: PricingInput): Pricing {
     problems: problems.sort((a, b) => a.index - b.index),
     applicable,
     byPromotion,
+    pointsCap,
+    pointsProblem,
   };
 }

@@ -1,11 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { lockKeys } from '../../db/rows';
 import { Promotion, UserCoupon } from '../../entities';
+import { returnRedeemedPoints } from '../membership/points';
 
 /**
- * Gives back what orders cancelled before shipping had taken from promotions and coupons, in two
- * set-based statements: each budgeted promotion's `spent` goes down by what it gave those of the
- * orders that never shipped (goods that left keep their discount: a refund returns what was paid),
+ * Gives back what orders cancelled before shipping had taken from points, promotions and coupons,
+ * in set-based statements: the points they redeemed come back (membership's ledger); each
+ * budgeted promotion's `spent` goes down by what it gave those of the orders that never shipped
+ * (goods that left keep their discount: a refund returns what was paid),
  * and each coupon used on them is the buyer's again — AVAILABLE while still valid, else EXPIRED —
  * once every order it was used on is cancelled and none of them shipped (a platform coupon spread
  * over a checkout's orders comes back when the last of them is cancelled). Call it in the
@@ -13,6 +15,8 @@ import { Promotion, UserCoupon } from '../../entities';
  */
 export async function releaseDiscounts(em: EntityManager, orderIds: string[], at: Date): Promise<void> {
   if (orderIds.length === 0) return;
+  // Points redeemed on them come back (a posting that adds points: no lock).
+  await returnRedeemedPoints(em, orderIds, at);
   // Promotions, then coupons, each locked in id order first (as checkouts spend budgets).
   await lockKeys(em, Promotion, {
     subquery: 'select d.promotion_id from order_discount d join promotion b on b.id = d.promotion_id where d.order_id in (?) and b.budget is not null',

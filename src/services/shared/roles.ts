@@ -42,3 +42,7 @@ export const REVIEW_REPLY_ROLES: readonly M[] = [M.OWNER, M.MANAGER, M.CUSTOMER_
 export const REVIEW_STAFF: readonly S[] = [S.OPERATIONS];
 /** Staff who read every shop's scorecard and the level changes (a drop to AT_RISK above all). */
 export const SCORECARD_STAFF: readonly S[] = [S.RISK, S.OPERATIONS, S.ANALYST];
+/** Staff who configure member levels and growth tasks. */
+export const MEMBERSHIP_STAFF: readonly S[] = [S.OPERATIONS];
+/** Staff who may see a shopper's membership (level, points, referral code). */
+export const MEMBER_VIEW_STAFF: readonly S[] = [S.OPERATIONS, S.CUSTOMER_SERVICE];

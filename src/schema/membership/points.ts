@@ -1,0 +1,4 @@
+import { PointsEntry } from '../../entities';
+import { connectionTypes } from '../shared/relay';
+
+export const { ConnectionType: PointsEntryConnection } = connectionTypes(PointsEntry);
