@@ -18,8 +18,8 @@ const COUNT = rowShape({ n: 'int' });
  * `minSpend` their spend over the window now reaches, in one statement — members whose spend fell
  * move down, anyone whose spend reached a higher rank moves up (a `member` row is made for a user
  * who reaches rank 1 or more without one). `level_since` changes only with the rank. A member
- * whose level changed at or after the run's instant (an order completing meanwhile, whose spend
- * this run may not see) is not moved down. Rows are written in user order, as every batch of
+ * whose level changed within the hour before the run (an order completing meanwhile: its batch
+ * stamps its own clock, and this run may not see its spend) is not moved down until the next review. Rows are written in user order, as every batch of
  * member rows should be, so runs and completions never deadlock. Returns how many moved; a second
  * run moves none.
  */
@@ -41,7 +41,7 @@ export async function recomputeLevels(deps: SystemDeps, em: EntityManager): Prom
        where t.rank is not null and (case when m.user_id is null then t.rank > 0 else m.level_rank <> t.rank end)
        order by t.user_id
        on conflict (user_id) do update set level_rank = excluded.level_rank, level_since = excluded.level_since
-         where member.level_rank < excluded.level_rank or (member.level_rank > excluded.level_rank and member.level_since < excluded.level_since)
+         where member.level_rank < excluded.level_rank or (member.level_rank > excluded.level_rank and member.level_since < excluded.level_since - interval '1 hour')
        returning 1
      )
      select count(*)::int as n from moved`,
