@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SystemDeps } from '../../context';
 import { lockKeys, rowShape, selectRows } from '../../db/rows';
 import { PointsReason, User } from '../../entities';
-import { postPointsFrom } from './points';
+import { MEMBER_TIME_ZONE, postPointsFrom } from './points';
 
 /**
  * `expire-points`: FIFO expiry (see points.ts). One pass finds the members who are due: earned
@@ -49,7 +49,7 @@ export async function expirePoints(deps: SystemDeps, em: EntityManager, batch = 
       const rows = await postPointsFrom(
         tx,
         `select s.user_id, -greatest(s.earned - s.spent - s.expired, 0)::int, '${PointsReason.EXPIRED}', null::bigint,
-                'expire:' || to_char(s.through at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ':' || (s.expired + greatest(s.earned - s.spent - s.expired, 0)), null::timestamptz, 'Earned by ' || to_char(s.through at time zone 'Asia/Shanghai', 'YYYY-MM-DD'), ?::timestamptz, null::bigint
+                'expire:' || to_char(s.through at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ':' || (s.expired + greatest(s.earned - s.spent - s.expired, 0)), null::timestamptz, 'Earned by ' || to_char(s.through at time zone '${MEMBER_TIME_ZONE}', 'YYYY-MM-DD'), ?::timestamptz, null::bigint
          from (
            select e.user_id,
                   max(e.expires_at) filter (where e.delta > 0 and e.expires_at <= ?) as through,

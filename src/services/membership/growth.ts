@@ -2,10 +2,11 @@ import type { Context } from '../../context';
 import { keysetClause, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { columnsOf, entitiesWhere, lockById, lockClause, unmanaged } from '../../db/rows';
 import { GrowthTask, GrowthTaskKind, PointsReason, User } from '../../entities';
-import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
+import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { recordAudit } from '../platform';
 import { checkText, MEMBERSHIP_STAFF, type TransitionTable, transition } from '../shared';
 import { memberDay, STREAK_SQL } from './checkIn';
+import { requireMembershipStaff } from './levels';
 import { pointsBalance, postPoints } from './points';
 
 /**
@@ -80,10 +81,6 @@ export interface MemberGrowthTaskView {
   rewardedAt: Date | null;
 }
 
-function requireStaff(ctx: Context): void {
-  if (!ctx.viewer.hasStaffRole(...MEMBERSHIP_STAFF)) throw new ForbiddenError();
-}
-
 export interface CreateGrowthTaskInput {
   kind: GrowthTaskKind;
   title: string;
@@ -100,7 +97,7 @@ export interface CreateGrowthTaskInput {
  * `startsAt` (now by default) until `endsAt` (none by default; after the start and in the future). Audited.
  */
 export async function createGrowthTask(ctx: Context, input: CreateGrowthTaskInput): Promise<GrowthTask> {
-  requireStaff(ctx);
+  requireMembershipStaff(ctx);
   const now = ctx.now();
   const problems = new Problems();
   const title = checkText(problems, input.title, ['input', 'title'], 1, 60, 'The title');
@@ -146,7 +143,7 @@ const summary = (t: GrowthTask) => ({ kind: t.kind, title: t.title, target: t.ta
  * INVALID_TRANSITION). Members it rewarded keep their points and still see it. Audited.
  */
 export async function endGrowthTask(ctx: Context, taskId: string): Promise<GrowthTask> {
-  requireStaff(ctx);
+  requireMembershipStaff(ctx);
   return ctx.em.transactional(async (em) => {
     const task = await lockById(em, GrowthTask, taskId);
     if (!task) throw new NotFoundError('No such growth task');
@@ -165,7 +162,7 @@ export async function endGrowthTask(ctx: Context, taskId: string): Promise<Growt
 
 /** Every task, newest first (staff MEMBERSHIP_STAFF). */
 export async function listGrowthTasks(ctx: Context, args: PageArgs): Promise<Page<GrowthTask>> {
-  requireStaff(ctx);
+  requireMembershipStaff(ctx);
   const window = pageWindow(args, ['id']);
   const keyset = keysetClause([{ column: 'e.id', direction: 'desc' }], window);
   const order = Object.entries(keyset.orderBy).map(([c, d]) => `${c} ${d}`).join(', ');

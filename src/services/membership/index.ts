@@ -1,5 +1,5 @@
 export { EXPIRES_SQL, MEMBER_TIME_ZONE, minorToPoints, pointsBalance, pointsToMinor, postPoints, postPointsFrom, type PointsPosting, recordRedemption, returnRedeemedPoints } from './points';
-export { memberShippingOf, memberStanding, SPEND_SQL, windowStart } from './standing';
+export { memberShippingOf, memberStandings, SPEND_SQL, windowStart } from './standing';
 export { MAX_RANK, type MemberLevelInput, memberLevels, membershipOf, type MembershipView, setMemberLevels, visibleMemberLevel } from './levels';
 export { grantMemberCoupons, memberMonth, recomputeLevels } from './levelTasks';
 export { myPoints, visiblePointsEntry } from './queries';

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SystemDeps } from '../../context';
 import { rowShape, selectRows } from '../../db/rows';
 import { grantCampaignCouponsFrom } from '../promotions';
-import { MEMBER_TIME_ZONE } from './points';
+import { memberDay } from './checkIn';
 import { SPEND_SQL, windowStart } from './standing';
 
 /**
@@ -50,10 +50,9 @@ export async function recomputeLevels(deps: SystemDeps, em: EntityManager): Prom
   return row.n;
 }
 
-/** 'YYYY-MM' of `at` in the membership time zone (Asia/Shanghai). */
+/** 'YYYY-MM' of `at` in the membership time zone (Asia/Shanghai): its calendar day's month. */
 export function memberMonth(at: Date): string {
-  const parts = new Intl.DateTimeFormat('en', { timeZone: MEMBER_TIME_ZONE, year: 'numeric', month: '2-digit' }).formatToParts(at);
-  return `${parts.find((p) => p.type === 'year')!.value}-${parts.find((p) => p.type === 'month')!.value}`;
+  return memberDay(at).slice(0, 7);
 }
 
 const LEVEL_CAMPAIGN = rowShape({ rank: 'int', campaign_id: 'key' });

@@ -23,7 +23,7 @@ const MAX_PERKS = 10;
 const MAX_MULTIPLIER_PCT = 1000;
 
 /** Staff MEMBERSHIP_STAFF (OPERATIONS; ADMIN passes), checked again here behind the shield. */
-function requireMembershipStaff(ctx: Context): void {
+export function requireMembershipStaff(ctx: Context): void {
   if (!ctx.viewer.hasStaffRole(...MEMBERSHIP_STAFF)) throw new ForbiddenError();
 }
 

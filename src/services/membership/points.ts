@@ -89,8 +89,6 @@ export async function postPoints(em: EntityManager, postings: PointsPosting[]): 
   );
 }
 
-const BALANCE = rowShape({ balance: 'int' });
-
 const BALANCES = rowShape({ user_id: 'key', balance: 'int' });
 
 /** Members' balances, in one statement (0 for those without entries). */
@@ -102,8 +100,7 @@ export async function pointsBalances(em: EntityManager, userIds: readonly string
 
 /** A member's balance: Σ of their entries (an index-only scan of `points_entry_user_idx`). */
 export async function pointsBalance(em: EntityManager, userId: string): Promise<number> {
-  const [row] = await selectRows(em, BALANCE, 'select coalesce(sum(delta), 0)::int as balance from points_entry where user_id = ?', [userId]);
-  return row.balance;
+  return (await pointsBalances(em, [userId])).get(userId) ?? 0;
 }
 
 /**

@@ -64,11 +64,12 @@ export function maxRedeemablePoints(pricing: Pricing, balance: number, config: C
 }
 
 /**
- * The points each shop group's order redeems, in group order: the points asked, split in proportion
- * to each group's part of the points discount (largest remainder, so they add up exactly). Called
- * once the engine took the whole discount (else it reported POINTS_CAP_EXCEEDED).
+ * What each shop group's order redeems, in group order: its part of the points discount, and the
+ * points asked split in proportion to it (largest remainder, so they add up exactly). Called once
+ * the engine took the whole discount (else it reported POINTS_CAP_EXCEEDED).
  */
-export function pointsByGroup(pricing: Pricing, redemption: PointsRedemption): number[] {
+export function pointsByGroup(pricing: Pricing, redemption: PointsRedemption): { points: number; discount: number }[] {
   const parts = pricing.groups.map((g) => g.discounts.filter((d) => d.source === DiscountSource.POINTS).reduce((s, d) => s + d.amount, 0));
-  return parts.some((p) => p > 0) ? allocate(redemption.points, parts) : parts;
+  const points = parts.some((p) => p > 0) ? allocate(redemption.points, parts) : parts;
+  return parts.map((discount, i) => ({ points: points[i], discount }));
 }

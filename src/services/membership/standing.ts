@@ -51,11 +51,6 @@ export async function memberStandings(em: EntityManager, userIds: readonly strin
   return new Map(rows.map((r) => [r.user_id, { rank: r.rank, levelSince: r.level_since, spend: r.spend }]));
 }
 
-/** The level rank a user holds and their spend in the window now (one statement). */
-export async function memberStanding(em: EntityManager, userId: string, now: Date, config: Config): Promise<Standing> {
-  return (await memberStandings(em, [userId], now, config)).get(userId) ?? { rank: 0, levelSince: null, spend: 0 };
-}
-
 const SHIPPING = rowShape({ threshold: 'number?', name: 'text' });
 
 /** The free shipping of the level `userId` holds, if it has one (one statement). */

@@ -122,7 +122,7 @@ export async function checkoutQuote(ctx: Context, input: CheckoutQuoteInput): Pr
   return Object.assign(new CheckoutQuote(), view.fields, {
     pointsBalance: balance!,
     maxRedeemablePoints: maxRedeemablePoints(view.pricing, balance!, config),
-    pointsRedeemed: pointsByGroup(view.pricing, redemption).reduce((s, p) => s + p, 0),
+    pointsRedeemed: pointsByGroup(view.pricing, redemption).reduce((s, g) => s + g.points, 0),
   });
 }
 

@@ -300,7 +300,7 @@ async function placeOrders(ctx: Context, em: EntityManager, q: PlaceOrders): Pro
     await recordRedemption(
       em,
       buyerId,
-      orders.map((o, i) => ({ orderId: o.id, number: o.number, points: byGroup[i], discount: pricing.groups[i].discounts.filter((d) => d.source === DiscountSource.POINTS).reduce((s, d) => s + d.amount, 0) })),
+      orders.map((o, i) => ({ orderId: o.id, number: o.number, ...byGroup[i] })),
       now,
     );
   }
