@@ -5,6 +5,7 @@ import { Pool } from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from '../src/app';
 import { loadConfig } from '../src/config';
+import { BENCH_SMTP_URL } from './server';
 import { createContext } from '../src/context';
 import { withQueryCount } from '../src/db/queryCounter';
 import { createLogger } from '../src/logger';
@@ -34,6 +35,8 @@ export async function captureStatements(db: BenchDatabase, requests: Record<stri
     JWT_SECRET: randomBytes(48).toString('base64url'),
     PAYMENT_WEBHOOK_SECRET: randomBytes(32).toString('hex'),
     PAYOUT_WEBHOOK_SECRET: randomBytes(32).toString('hex'),
+    SMTP_URL: BENCH_SMTP_URL,
+    PUBLIC_URL: 'https://bench.example',
     LOG_LEVEL: 'silent',
   });
   const logger = createLogger(config);

@@ -38,7 +38,7 @@ function soldOut(payload: Payload, step: Step): boolean {
  * One purchase as a shopper makes it: add one unit to the cart, check out (with `couponId`, a
  * UserCoupon global ID, when given), pay, and the provider's signed webhook.
  */
-async function purchase(base: string, secret: string, shopper: Shopper, variantId: string, rec: Recorder, couponId?: string): Promise<Outcome> {
+async function purchase(base: string, secret: string, shopper: Shopper, variantId: string, rec: Recorder, couponId?: string, onPaid?: OnPaid): Promise<Outcome> {
   const added = await gql(base, ADD_TO_CART, { input: { variantId, quantity: 1 } }, shopper.token);
   rec.record('addToCart', added.ms);
   if (soldOut(payloadOf(added, 'addToCart', 'addToCart'), 'addToCart')) return 'sold-out';
@@ -48,15 +48,18 @@ async function purchase(base: string, secret: string, shopper: Shopper, variantI
   const checkout = payloadOf(placed, 'checkout', 'checkout');
   if (soldOut(checkout, 'checkout')) return 'sold-out';
   const checkoutId = (checkout.checkout as { id: string }).id;
-  await payAndConfirm(base, secret, shopper, checkoutId, rec);
+  await payAndConfirm(base, secret, shopper, checkoutId, rec, onPaid);
   return 'bought';
 }
+
+/** Told when a checkout's payment webhook answered `processed`: its ID and the wall-clock ms (Date.now()) of the answer. */
+export type OnPaid = (checkoutId: string, at: number) => void;
 
 /**
  * Pays a placed checkout as its shopper (MOCK provider) and sends the provider's signed
  * `payment.succeeded` webhook; throws on anything but success.
  */
-export async function payAndConfirm(base: string, secret: string, shopper: Shopper, checkoutId: string, rec: Recorder): Promise<void> {
+export async function payAndConfirm(base: string, secret: string, shopper: Shopper, checkoutId: string, rec: Recorder, onPaid?: OnPaid): Promise<void> {
   const paid = await gql(base, PAY_CHECKOUT, { input: { checkoutId, provider: 'MOCK' } }, shopper.token);
   rec.record('payCheckout', paid.ms);
   const payment = payloadOf(paid, 'payCheckout', 'payCheckout');
@@ -66,6 +69,7 @@ export async function payAndConfirm(base: string, secret: string, shopper: Shopp
   const hook = await paymentWebhook(base, secret, { eventId: `bench-${randomUUID()}`, type: 'payment.succeeded', paymentId });
   rec.record('webhook', hook.ms);
   if (hook.status !== 200 || !hook.body.includes('"processed"')) throw new Unexpected(`webhook: HTTP ${hook.status} ${hook.body.slice(0, 200)}`);
+  onPaid?.(checkoutId, hook.answeredAt);
 }
 
 export interface StockProof {
@@ -119,6 +123,8 @@ export async function checkoutLoop(opts: {
    * with none left checks out without.
    */
   coupons?: Map<string, string[]>;
+  /** Told of each payment confirmed (the `feed` scenario times its live events from here). */
+  onPaid?: OnPaid;
 }): Promise<CheckoutResult> {
   const all = new Latencies();
   const perStep = Object.fromEntries(STEPS.map((s) => [s, new Latencies()])) as Record<Step, Latencies>;
@@ -141,7 +147,7 @@ export async function checkoutLoop(opts: {
         try {
           const left = opts.coupons?.get(shopper.userId);
           const couponId = left?.[0];
-          const outcome = await purchase(opts.base, opts.secret, shopper, opts.variantId, rec, couponId);
+          const outcome = await purchase(opts.base, opts.secret, shopper, opts.variantId, rec, couponId, opts.onPaid);
           if (outcome === 'bought') {
             purchases++;
             if (couponId) {

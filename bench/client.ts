@@ -46,7 +46,7 @@ export async function gqlOk<T = Record<string, unknown>>(base: string, query: st
 }
 
 /** The mock payment provider's webhook, signed as the provider signs it (see MockPaymentProvider.sign). */
-export async function paymentWebhook(base: string, secret: string, event: { eventId: string; type: 'payment.succeeded'; paymentId: string }): Promise<{ status: number; body: string; ms: number }> {
+export async function paymentWebhook(base: string, secret: string, event: { eventId: string; type: 'payment.succeeded'; paymentId: string }): Promise<{ status: number; body: string; ms: number; answeredAt: number }> {
   const raw = JSON.stringify(event);
   const signature = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
   const started = performance.now();
@@ -57,5 +57,5 @@ export async function paymentWebhook(base: string, secret: string, event: { even
     signal: AbortSignal.timeout(30_000),
   });
   const body = await res.text();
-  return { status: res.status, body, ms: performance.now() - started };
+  return { status: res.status, body, ms: performance.now() - started, answeredAt: Date.now() };
 }

@@ -32,7 +32,8 @@ export interface Fixtures {
   warmup: { variantId: string; variantKey: string };
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+/** `fn` over `items`, at most `limit` at a time; the results in the items' order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(

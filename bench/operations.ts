@@ -100,3 +100,10 @@ export const CHECKOUT = `mutation Checkout($input: CheckoutInput!, $key: String!
 }`;
 export const PAY_CHECKOUT = `mutation PayCheckout($input: PayCheckoutInput!) { payCheckout(input: $input) { payment { id status amount { amount } } errors { code } } }`;
 export const SUBMIT_STOCKTAKE = `mutation SubmitStocktake($input: StocktakeInput!) { submitStocktake(input: $input) { stocktake { id } errors { code field message } } }`;
+
+/**
+ * The live feeds the `feed` scenario holds open over graphql-ws: a merchant console's order feed
+ * (the event's `id` tells a redelivery from a new event) and a shopper's notification bell.
+ */
+export const SHOP_ORDER_EVENTS = `subscription ShopOrderEvents($shopId: ID!) { shopOrderEvents(shopId: $shopId) { id type status at order { id number } } }`;
+export const NOTIFICATION_ADDED = `subscription NotificationAdded { notificationAdded { id kind link createdAt } }`;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every load scenario (requests over HTTP, reported as req/s), in the order a full run drives them. */
-export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'detail-reviews', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'merchant-orders', 'flash'] as const;
+export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'detail-reviews', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'merchant-orders', 'flash', 'feed'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /**
  * Scenarios run with live promotions and coupons (bench/promotions.ts), each beside the plain
@@ -47,6 +47,12 @@ export interface BenchOptions {
   flashUnits: number;
   /** A third flash round with no hot row (each unit a variant of its own): the latency floor of the load. */
   flashFloor: boolean;
+  /** The feed scenario's open subscriptions (one per socket), all kinds together. */
+  feedSockets: number;
+  /** Of those, on the order feed of the shop the checkout loop buys from. */
+  feedSelling: number;
+  /** Of those, on the checkout shoppers' notifications. */
+  feedBuyers: number;
   ceilings: boolean;
   compare: string | undefined;
   out: string | undefined;
@@ -94,6 +100,14 @@ export const USAGE = `usage: npm run bench -- [options]
                       variant the same buyers then check out at once (default 100; --smoke 8)
   --flash-floor       flash: a third round at the same load with no hot row (buyer i buys the one
                       unit of variant i mod units): what the burst costs this machine anyway
+  --feed-sockets N    feed: GraphQL subscriptions held open over graphql-ws (one per socket) on a
+                      server of 2 workers (started for it when --workers is 1) while the checkout
+                      loop sells out --stock units again (default 1000; --smoke 20); with 2+ workers
+                      the checkout scenario runs first for the figure without subscribers
+  --feed-selling N    feed: of those, on shopOrderEvents of the shop the loop buys from, as its
+                      members (default 100; --smoke 8); the rest watch other demo shops' orders
+  --feed-buyers N     feed: of those, on notificationAdded as the loop's shoppers (default
+                      --connections; --smoke 4)
   --no-ceilings       skip the bare Fastify and bare pg reference runs
   --compare FILE      print the change against an earlier result JSON
   --out FILE          where to write the result JSON (default <results dir>/<time>.json)
@@ -140,6 +154,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         'flash-buyers': { type: 'string' },
         'flash-units': { type: 'string' },
         'flash-floor': { type: 'boolean' },
+        'feed-sockets': { type: 'string' },
+        'feed-selling': { type: 'string' },
+        'feed-buyers': { type: 'string' },
         'no-ceilings': { type: 'boolean' },
         compare: { type: 'string' },
         out: { type: 'string' },
@@ -185,13 +202,21 @@ export function parseOptions(argv: string[]): BenchOptions {
   const flashBuyers = int('flash-buyers', str('flash-buyers'), smoke ? 16 : 200, 2, 2000);
   const flashUnits = int('flash-units', str('flash-units'), smoke ? 8 : 100, 1, 100_000);
   if (flashUnits >= flashBuyers) throw new Error(`--flash-units (${flashUnits}) must be fewer than --flash-buyers (${flashBuyers}): the scenario sells out\n\n${USAGE}`);
+  const feedSockets = int('feed-sockets', str('feed-sockets'), smoke ? 20 : 1000, 1, 20_000);
+  const feedSelling = int('feed-selling', str('feed-selling'), Math.min(feedSockets, smoke ? 8 : 100), 1, 20_000);
+  const feedBuyers = int('feed-buyers', str('feed-buyers'), Math.min(feedSockets - feedSelling, smoke ? 4 : connections), 0, 20_000);
+  if (feedSelling + feedBuyers > feedSockets) throw new Error(`--feed-selling (${feedSelling}) and --feed-buyers (${feedBuyers}) must add up to at most --feed-sockets (${feedSockets})\n\n${USAGE}`);
+  const workers = int('workers', str('workers'), smoke ? 1 : availableParallelism(), 1, 64);
+  // The feed's checkout loop is shown beside the plain one's on the same server (2+ workers; with
+  // one, the feed starts its own server and runs its plain loop there).
+  if (scenarios.includes('feed') && workers >= 2 && !scenarios.includes('checkout')) scenarios = SCENARIOS.filter((s) => s === 'checkout' || scenarios.includes(s));
   return {
     smoke,
     products: int('products', str('products'), smoke ? 300 : 20_000, 1, 200_000),
     duration: int('duration', str('duration'), smoke ? 1 : 15, 1, 3600),
     warmup: int('warmup', str('warmup'), smoke ? 0 : 5, 0, 600),
     connections,
-    workers: int('workers', str('workers'), smoke ? 1 : availableParallelism(), 1, 64),
+    workers,
     poolMax: int('pool-max', str('pool-max'), 10, 1, 200),
     scenarios,
     settle,
@@ -201,6 +226,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     flashBuyers,
     flashUnits,
     flashFloor: values['flash-floor'] === true,
+    feedSockets,
+    feedSelling,
+    feedBuyers,
     ceilings: values['no-ceilings'] !== true,
     compare: str('compare'),
     out: str('out'),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { StockProof } from './checkout';
 import type { CpuUse } from './cpu';
+import type { FeedDetail } from './feed';
 import type { FlashDetail, FlashRound } from './flash';
 import type { LoadResult } from './load';
 import { WITH_PROMOTIONS, WITH_REVIEWS } from './options';
@@ -50,6 +51,8 @@ export interface ScenarioResult extends LoadResult {
   };
   /** The flash scenario: its flash-sale round and its plain hot-variant round at the same load. */
   flash?: FlashDetail;
+  /** The feed scenario: live subscriptions open while the checkout loop runs. */
+  feed?: FeedDetail;
   failures: string[];
 }
 
@@ -88,6 +91,8 @@ export function markdownTable(result: BenchResult): string {
   for (const s of result.scenarios) {
     const extra = s.flash
       ? ` (${s.flash.flash.sold} sold${Object.entries(s.flash.flash.answers).map(([c, n]) => `, ${n} × ${c}`).join('')}; checkout latency)`
+      : s.feed
+      ? ` (${s.checkout?.purchases ?? 0} orders, ${s.feed.sockets.total} sockets over ${s.feed.workers} workers)`
       : s.checkout
       ? ` (${s.checkout.purchases} orders${s.checkout.withCoupon ? ` (${s.checkout.withCoupon} with a coupon)` : ''}, ${s.checkout.insufficientStock} × INSUFFICIENT_STOCK expected)`
       : s.cacheHits
@@ -208,6 +213,40 @@ export function flashTable(result: BenchResult): string | undefined {
     }
   }
   return lines.join('\n');
+}
+
+/**
+ * The feed scenario's own section: the checkout loop with and without the subscriptions open, then
+ * the events each kind of socket was due and got, with the delivery latency, and the memory.
+ */
+export function feedTable(result: BenchResult): string | undefined {
+  const s = result.scenarios.find((x) => x.feed);
+  if (!s?.feed) return undefined;
+  const d = s.feed;
+  const lat = (l: LatencySummary & { samples: number }) => (l.samples ? `${f(l.p50)} | ${f(l.p90)} | ${f(l.p99)} | ${f(l.max)}` : '– | – | – | –');
+  const delivery = (x: { expected: number; received: number; missing: number; duplicates: number }) => `${x.expected} | ${x.received} | ${x.missing ? `**${x.missing}**` : 0} | ${x.duplicates}`;
+  const m = d.memory;
+  return [
+    `| checkout loop (${d.workers} workers) | checkouts/s | req/s | p99 ms | orders |`,
+    '|---|--:|--:|--:|--:|',
+    `| without subscribers (${d.baseline.source}) | ${f(d.baseline.checkoutsPerSecond)} | ${f(d.baseline.rps, 0)} | ${f(d.baseline.p99)} | ${d.baseline.purchases} |`,
+    `| with ${d.sockets.total.toLocaleString('en')} subscriptions open | ${f(d.checkoutsPerSecond)} | ${f(s.rps, 0)} | ${f(s.latency.p99)} | ${s.checkout?.purchases ?? '–'} |`,
+    `| with ÷ without | ${pct(d.ratio ?? undefined)} | ${d.baseline.rps ? pct(s.rps / d.baseline.rps) : '–'} | ${d.baseline.p99 ? pct(s.latency.p99 / d.baseline.p99) : '–'} | |`,
+    '',
+    '| live events during the loop | sockets | expected | received | missing | duplicates | latency p50 ms | p90 ms | p99 ms | max ms |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    `| shopOrderEvents PAID on ${d.sockets.sellingShop} (${d.paid.orders} paid orders × sockets), receive − event \`at\` (before commit: upper bound) | ${d.sockets.selling} | ${delivery(d.paid)} | ${lat(d.latencyFromAt)} |`,
+    `| the same, receive − payment webhook's answer (after commit: lower bound) | | | | | | ${lat(d.latencyFromWebhook)} |`,
+    `| notificationAdded, the shoppers' ORDER_PAID, receive − webhook's answer | ${d.sockets.buyers} | ${delivery(d.notifications)} | ${lat(d.notificationLatencyFromWebhook)} |`,
+    `| shopOrderEvents of ${d.sockets.quietShops} other shops (none of their orders placed) | ${d.sockets.quiet} | 0 | ${d.quietEvents} | | | | | | |`,
+    '',
+    `Sockets per worker ${d.perWorker.join(' / ')}, opened in ${f(d.openSeconds, 2)} s (50 at a time), each live (a probe round of ${d.probe.purchases} purchases reached ${d.probe.live ? 'every one' : '**not every one**'}); ` +
+      `events on the selling shop's sockets by type: ${Object.entries(d.byType).map(([t, n]) => `${n} × ${t}`).join(', ') || 'none'}; ${d.drained ? `all delivered ${f(d.drainSeconds)} s after the loop's last answer` : `**not all delivered**: the wait gave up ${f(d.drainSeconds)} s after the loop's last answer (no progress for 10 s)`}` +
+      `${Object.keys(d.errorCodes).length ? `; subscriptions ended or events with errors: ${Object.entries(d.errorCodes).map(([c, n]) => `${n} × ${c}`).join(', ')}` : ''}. ` +
+      `Workers' RSS (sum) ${f(m.beforeMb, 0)} MB before the sockets → ${f(m.openMb, 0)} MB open = **${f(m.perThousandSocketsMb)} MB per 1,000 sockets**${m.perThousandSocketsMb < 0 ? ' (RSS fell meanwhile: the sockets cost less than its noise)' : ''}; ${f(m.afterLoopMb, 0)} MB after the loop, ${f(m.afterCloseMb, 0)} MB once closed. ` +
+      `The bench's own CPU (the clients) ${f(d.clientCpuMsPerCheckout, 2)} ms per checkout. Closed: ${Object.entries(d.closed).map(([c, n]) => `${n} × ${c}`).join(', ')}.` +
+      (d.problems.length ? ` PROBLEMS: ${d.problems.join('; ')}` : ''),
+  ].join('\n');
 }
 
 /** The `settle` scenario's own table: one close of a week of orders, and the idempotent second close. */

@@ -3,8 +3,10 @@
  * seeded database, starts the built server in production mode as a separate process, prepares
  * shoppers, carts and stock through the API, drives every scenario over HTTP on 127.0.0.1, measures
  * the bare Fastify and bare pg ceilings in the same run, and prints a Markdown table (JSON under
- * bench/results/). Then the `settle` job scenario (bench/settle.ts), no request load: the
- * settlement close of a week of orders in a fresh database beside the bench one, in its own table.
+ * bench/results/). The `feed` scenario (bench/feed.ts) holds --feed-sockets subscriptions open over
+ * graphql-ws on 2 workers while the checkout loop runs again, in its own section. Then the `settle`
+ * job scenario (bench/settle.ts), no request load: the settlement close of a week of orders in a
+ * fresh database beside the bench one, in its own table.
  * `--help` lists the flags; `--smoke` is the few-second version the tests run.
  */
 import 'reflect-metadata';
@@ -18,6 +20,7 @@ import { checkoutLoop, proveStock, stockBefore } from './checkout';
 import { CpuMeter } from './cpu';
 import { gqlBody, gqlOk } from './client';
 import { BENCH_DATA_DIR, type BenchDatabase, prepareDatabase } from './database';
+import { runFeed } from './feed';
 import { type Fixtures, prepareFixtures, setAvailable } from './fixtures';
 import { runFlash } from './flash';
 import { Cleanup, sleep, withTimeout } from './lifecycle';
@@ -25,7 +28,7 @@ import { cleanGraphql, drive, type LoadResult } from './load';
 import { CART, PRODUCT, PRODUCT_PAGE, PRODUCTS, SHOP_ORDERS } from './operations';
 import { type BenchOptions, parseOptions, type ScenarioName, WITH_PROMOTIONS, WITH_REVIEWS } from './options';
 import { type BenchPromotions, COUPON_AMOUNT_OFF, grantCoupons, insertBenchPromotions, proveDiscounts, removeBenchPromotions } from './promotions';
-import { type BenchResult, checkoutDetail, compareWith, flashTable, markdownTable, promotionsTable, reviewsTable, type ScenarioResult, settleTable, type Target, targetsTable } from './report';
+import { type BenchResult, checkoutDetail, compareWith, feedTable, flashTable, markdownTable, promotionsTable, reviewsTable, type ScenarioResult, settleTable, type Target, targetsTable } from './report';
 import { type BenchReviews, ensureBenchReviews } from './reviews';
 import { buildIfStale, type RunningServer, startServer } from './server';
 import { runSettle, SETTLE_MAX_STATEMENTS, SETTLE_TARGET_MS, type SettleResult } from './settle';
@@ -43,6 +46,7 @@ const TITLES: Record<ScenarioName, string> = {
   'checkout-promotions': 'checkout with a coupon + pay + webhook until sold out, promotions live',
   'merchant-orders': 'merchant order list, 20',
   flash: 'flash sale: buyers all at once on one item, per-user limit 1',
+  feed: 'checkout + pay + webhook until sold out, live subscriptions open',
 };
 /** The flash scenario's target: its checkout p99 under this share of the plain hot-variant checkout's at the same load. */
 const FLASH_MAX_P99_RATIO = 1 / 3;
@@ -160,7 +164,20 @@ function failuresOf(r: LoadResult): string[] {
   return out;
 }
 
-type ScenarioContext = { opts: BenchOptions; db: BenchDatabase; server: RunningServer; fx: Fixtures; bodies: Record<string, string>; sql: SqlCounter; cpu: CpuMeter; reviews?: BenchReviews };
+type ScenarioContext = {
+  opts: BenchOptions;
+  db: BenchDatabase;
+  server: RunningServer;
+  fx: Fixtures;
+  bodies: Record<string, string>;
+  sql: SqlCounter;
+  cpu: CpuMeter;
+  reviews?: BenchReviews;
+  /** The scenarios run so far (the feed shows its loop beside the plain checkout's). */
+  done: ScenarioResult[];
+  /** Another server on the bench database, stopped by the caller (the feed's, when the run's has one worker). */
+  startServer(workers: number): Promise<{ server: RunningServer; stop(): Promise<void> }>;
+};
 
 async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<ScenarioResult> {
   const { opts, db } = ctx;
@@ -168,6 +185,17 @@ async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<Sc
   if (name === 'flash') {
     log(`flash: ${opts.flashBuyers} buyers at once (one connection each)${opts.warmup > 0 ? ' after a warm-up purchase each' : ''}: ${opts.flashUnits} units of a flash-sale item, then ${opts.flashUnits} of a plain variant`);
     return runFlash({ ...ctx, title: TITLES.flash, log });
+  }
+  if (name === 'feed') {
+    log(`feed: ${opts.feedSockets} subscriptions over graphql-ws (${opts.feedSelling} on the selling shop's orders, ${opts.feedBuyers} on shoppers' notifications) on 2 workers while the checkout loop sells out ${opts.stock} units`);
+    const counting = db.pgStatStatements ? 'pg_stat_statements' : 'unavailable';
+    return runFeed({
+      ...ctx,
+      title: `${TITLES.feed} (${opts.feedSockets.toLocaleString('en')})`,
+      log,
+      plain: ctx.done.find((s) => s.name === 'checkout'),
+      sqlMeter: (server) => (server === ctx.server ? ctx.sql : new SqlCounter(db, server, counting)),
+    });
   }
   log(`${name}: warm-up ${opts.warmup} s, then ${checkout ? `until ${opts.stock} units sell out` : `${opts.duration} s`} at ${opts.connections} connections`);
   if (!withPromotions(name)) return checkout ? runCheckout(checkout, ctx) : runLoad(name, ctx);
@@ -459,6 +487,19 @@ function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections:
       met: !s.failures.length,
     });
   }
+  for (const s of result.scenarios) {
+    const d = s.feed;
+    if (!d) continue;
+    targets.push({
+      name: `every paid order on each of its shop's ${d.sockets.selling} sockets, every notification on its shopper's`,
+      scenario: s.name,
+      measured: `PAID ${d.paid.received}/${d.paid.expected}, notifications ${d.notifications.received}/${d.notifications.expected}`,
+      target: 'all, of 1 subscription per socket',
+      met: d.paid.missing === 0 && d.notifications.missing === 0 && d.paid.expected > 0,
+    });
+    const unclean = Object.entries(d.closed).filter(([code]) => code !== '1000').reduce((n, [, k]) => n + k, 0);
+    targets.push({ name: 'every socket opened and closed cleanly (1000)', scenario: s.name, measured: `${d.sockets.total - unclean}/${d.sockets.total}`, target: 'all', met: unclean === 0 && !d.problems.some((p) => p.includes('did not open')) });
+  }
   const rss = result.scenarios.flatMap((s) => s.rss.workersMb);
   if (rss.length) targets.push({ name: 'RSS per worker < 300 MB', scenario: 'all', measured: `${Math.max(...rss).toFixed(0)} MB`, target: '< 300 MB', met: Math.max(...rss) < 300 });
   const settle = result.settle;
@@ -572,9 +613,19 @@ async function main(): Promise<number> {
 
     const cpu = new CpuMeter(server.child.pid, db.postmasterPid);
     const scenarios: ScenarioResult[] = [];
+    const startAnother = async (workers: number) => {
+      const own = new Cleanup();
+      cleanup.add(`marketplace server (${workers} workers)`, () => own.run());
+      const another = await startServer(
+        { databaseUrl: db.url, workers, poolMax: opts.poolMax, from: opts.serverFrom, cpuProf: opts.cpuProf, nodeFlags: opts.nodeFlags, catalogCache: opts.catalogCache, logFile: serverLog, profileDir: path.join(RESULTS, 'profiles', stamp) },
+        own,
+        log,
+      );
+      return { server: another, stop: () => own.run() };
+    };
     for (const name of opts.scenarios) {
       if (name === 'merchant-orders') await ensureShopOrders(db, server, fx);
-      const result = await runScenario(name, { opts, db, server, fx, bodies, sql, cpu, reviews });
+      const result = await runScenario(name, { opts, db, server, fx, bodies, sql, cpu, reviews, done: scenarios, startServer: startAnother });
       if (captured[name]) result.sqlCaptured = captured[name].statements.length;
       scenarios.push(result);
       const w = result.rss.workersMb.map((m) => m.toFixed(0)).join('/');
@@ -669,6 +720,8 @@ async function main(): Promise<number> {
   if (detail) console.log(`\n${detail}`);
   const flash = flashTable(result);
   if (flash) console.log(`\n${flash}`);
+  const feed = feedTable(result);
+  if (feed) console.log(`\n${feed}`);
   if (result.settle) console.log(`${result.scenarios.length ? '\n' : ''}${settleTable(result.settle)}`);
   if (result.targets.length) console.log(`\n${targetsTable(result.targets)}`);
   if (opts.compare) console.log(`\n${compareWith(opts.compare, result)}`);

@@ -125,8 +125,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
 }
 
-/** Depth, cost and alias limits, checked before execution; a rejection is QUERY_TOO_COMPLEX. */
-function armor(config: Config) {
+/** Depth, cost and alias limits, checked before execution; a rejection is QUERY_TOO_COMPLEX. Subscriptions (src/realtime/ws.ts) validate with the same. */
+export function armor(config: Config) {
   const reject = [
     (ctx: ValidationContext | null, error: GraphQLError) =>
       ctx?.reportError(new QueryTooComplexError(error.message.replace(/^Syntax Error: /, ''))),

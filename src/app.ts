@@ -13,6 +13,8 @@ import { type Clock, systemClock } from './services/shared';
 import type { RateLimits } from './services/identity';
 import { CatalogCache } from './catalogCache';
 import { buildSchema } from './schema';
+import { createLiveBus, type LiveBus } from './realtime/bus';
+import { type LiveServer, startSubscriptions } from './realtime/ws';
 import { webhooks } from './webhooks';
 import { exportRoutes } from './exports';
 
@@ -21,6 +23,8 @@ export interface App {
   apollo: ApolloServer<Context>;
   metrics: Metrics;
   deps: AppDeps;
+  /** GraphQL subscriptions over graphql-ws on the same port and path (src/realtime/ws.ts). */
+  live: LiveServer;
   /**
    * Stops accepting connections and waits for in-flight requests: Apollo's drain closes Fastify
    * (idle keep-alive sockets are cut after 10 s), then Apollo itself stops.
@@ -35,6 +39,8 @@ export interface AppOptions {
   rateLimits: RateLimits;
   /** Time source of business rules; tests pass a ManualClock. */
   clock?: Clock;
+  /** The process's live bus (the runtime's, shared with the job workers); without one the app makes its own and closes it with itself. */
+  bus?: LiveBus;
 }
 
 /**
@@ -146,9 +152,10 @@ declare module 'fastify' {
  * Builds the HTTP server: Fastify with Apollo on /graphql, health, readiness and metrics. Used by
  * `src/server.ts` and by the tests, which drive it over real HTTP or `inject`.
  */
-export async function buildApp({ config, orm, logger, rateLimits, clock = systemClock }: AppOptions): Promise<App> {
+export async function buildApp({ config, orm, logger, rateLimits, clock = systemClock, bus: sharedBus }: AppOptions): Promise<App> {
   const metrics = createMetrics();
-  const deps: AppDeps = { config, rateLimits, clock };
+  const bus = sharedBus ?? createLiveBus(config, String(orm.config.get('clientUrl')), logger);
+  const deps: AppDeps = { config, rateLimits, clock, bus };
 
   const http = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -196,8 +203,11 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
     return payload;
   });
 
-  const apollo = createApollo(config, buildSchema(), metrics, [fastifyApolloDrainPlugin(http)]);
+  const schema = buildSchema();
+  const apollo = createApollo(config, schema, metrics, [fastifyApolloDrainPlugin(http)]);
   await apollo.start();
+  const live = startSubscriptions({ server: http.server, schema, config, deps, orm, logger, metrics, bus });
+  await bus.ready();
 
   const graphqlHandler = fastifyApolloHandler(apollo, {
     context: async (request) =>
@@ -282,10 +292,14 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
     apollo,
     metrics,
     deps,
+    live,
     close: async () => {
       closing = true;
+      // First: the HTTP server's close waits for every connection, upgraded WebSockets included.
+      await live.close();
       await apollo.stop();
       await cache.close();
+      if (!sharedBus) await bus.close();
     },
   };
 }

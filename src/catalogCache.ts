@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BREAK, Kind, type OperationDefinitionNode, parse, visit } from 'graphql';
-import { Client } from 'pg';
 import type { Logger } from 'pino';
+import { PgListener } from './db/listener';
 
 /** Root fields whose answers are the same for every anonymous caller and change only with the catalog. */
 const CATALOG_ROOTS = new Set(['products', 'product', 'categories', 'category', 'brands', 'brand', 'productReviews', 'shopReviews', '__typename']);
@@ -10,9 +10,6 @@ const CLOCK_FIELDS = new Set(['promotions']);
 const CHANNEL = 'catalog_changed';
 /** application_name of the LISTEN session, so operators (and tests) can find it in pg_stat_activity. */
 export const LISTENER_NAME = 'marketplace-catalog-cache';
-/** Retries after a lost LISTEN connection: quickly at first, then every RETRY_MAX_MS while the database stays away. */
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 5000;
 
 /**
  * A per-process cache of anonymous catalog responses (products, product, categories, brands, and
@@ -27,81 +24,26 @@ export class CatalogCache {
   private readonly entries = new Map<string, string>();
   private readonly verdicts = new Map<string, boolean>();
   private version = 0;
-  private listening = false;
-  /** The one LISTEN connection: set from the moment it is opened until it is lost, so there is never a second. */
-  private client: Client | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  /** Failed attempts since the connection was last up: the next retry waits longer, up to RETRY_MAX_MS. */
-  private failures = 0;
-  private closed = false;
+  private readonly listener: PgListener;
+
   hits = 0;
   misses = 0;
 
   constructor(
     private readonly maxEntries: number,
-    private readonly url: string,
-    private readonly log: Logger,
-  ) {}
+    url: string,
+    log: Logger,
+  ) {
+    this.listener = new PgListener(url, [CHANNEL], LISTENER_NAME, { notify: () => this.invalidate(), up: () => this.invalidate(), down: () => this.invalidate() }, log);
+  }
 
   get enabled(): boolean {
-    return this.maxEntries > 0 && this.listening;
+    return this.maxEntries > 0 && this.listener.listening;
   }
 
   async start(): Promise<void> {
     if (this.maxEntries <= 0) return;
-    await this.connect();
-  }
-
-  /**
-   * Opens the LISTEN connection unless one is open or opening. A connection is lost at most once,
-   * however many of `error`, `end` and a failed connect report it, and each loss schedules at most
-   * one retry: one LISTEN session per process, whatever the database does.
-   */
-  private async connect(): Promise<void> {
-    this.retry = undefined;
-    if (this.closed || this.client) return;
-    const client = new Client({ connectionString: this.url, application_name: LISTENER_NAME });
-    this.client = client;
-    let lost = false;
-    const lose = (err?: unknown) => {
-      if (lost) return;
-      lost = true;
-      client.end().catch(() => undefined);
-      if (this.client !== client) return;
-      const wasListening = this.listening;
-      const firstFailure = this.failures === 0;
-      this.client = undefined;
-      this.listening = false;
-      this.invalidate();
-      this.scheduleRetry();
-      if (wasListening) this.log.warn({ err }, 'catalog cache lost its LISTEN connection; caching paused');
-      else if (firstFailure) this.log.warn({ err }, 'catalog cache could not LISTEN; caching paused');
-      else this.log.debug({ err, failures: this.failures }, 'catalog cache could not LISTEN; retrying');
-    };
-    client.on('notification', () => {
-      if (this.client === client) this.invalidate();
-    });
-    client.on('error', lose);
-    client.on('end', () => lose());
-    try {
-      await client.connect();
-      await client.query(`listen ${CHANNEL}`);
-    } catch (err) {
-      lose(err);
-      return;
-    }
-    if (lost || this.client !== client) return;
-    if (this.failures > 0) this.log.info({ failures: this.failures }, 'catalog cache LISTENs again; caching resumed');
-    this.failures = 0;
-    this.invalidate();
-    this.listening = true;
-  }
-
-  private scheduleRetry(): void {
-    if (this.closed || this.retry) return;
-    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.failures);
-    this.failures += 1;
-    this.retry = setTimeout(() => void this.connect(), delay).unref();
+    await this.listener.start();
   }
 
   invalidate(): void {
@@ -143,12 +85,7 @@ export class CatalogCache {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.listening = false;
-    clearTimeout(this.retry);
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => undefined);
+    await this.listener.close();
   }
 }
 

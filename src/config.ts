@@ -23,6 +23,18 @@ export interface Config {
   trustProxy: boolean;
   jwt: { secret: string; issuer: string; audience: string; accessTokenTtlSeconds: number };
   refreshTokenTtlDays: number;
+  /** Where the web app is, for links in emails (PUBLIC_URL; default http://localhost:PORT). */
+  publicUrl: string;
+  /** SMTP server of outgoing email (SMTP_URL); undefined: each email is written as an .eml file under `dataDir/mail`. */
+  smtpUrl: string | undefined;
+  /** Sender of every email (MAIL_FROM). */
+  mailFrom: string;
+  /** Non-transactional emails and SMS a user gets per hour at most (NOTIFY_MAX_PER_HOUR); the rest are SUPPRESSED. */
+  notifyMaxPerHour: number;
+  /** Minutes a password reset link works (PASSWORD_RESET_TTL_MINUTES). */
+  passwordResetTtlMinutes: number;
+  /** Hours an email verification link works (EMAIL_VERIFICATION_TTL_HOURS). */
+  emailVerificationTtlHours: number;
   paymentWebhookSecret: string;
   /** Signs the payout provider's webhooks (`POST /webhooks/payouts/mock`). */
   payoutWebhookSecret: string;
@@ -32,6 +44,8 @@ export interface Config {
     authWindowSeconds: number;
     loginFailuresPerAccount: number;
     loginFailureWindowSeconds: number;
+    /** Password reset requests per email address per hour (PASSWORD_RESET_PER_HOUR). */
+    passwordResetsPerHour: number;
   };
   limits: {
     maxQueryDepth: number;
@@ -101,6 +115,10 @@ export interface Config {
     checkInPoints: number;
     /** Extra points on the days a check-in streak reaches a multiple of `days` (CHECK_IN_STREAK_BONUSES "7:20,30:100"). */
     checkInStreakBonuses: { days: number; points: number }[];
+  };
+  webhooks: {
+    /** Milliseconds a merchant's webhook receiver has to answer before the attempt counts as failed (WEBHOOK_TIMEOUT_MS). */
+    timeoutMs: number;
   };
   webConcurrency: number;
 }
@@ -192,6 +210,23 @@ function keyOrNull(r: Reader, name: string): string | null {
   return raw;
 }
 
+/** An absolute URL whose scheme is one of `protocols` (without the colon), or `fallback` when unset. */
+function urlSetting(r: Reader, name: string, protocols: string[], fallback?: string): string | undefined {
+  const raw = r.str(name);
+  if (raw === undefined) return fallback;
+  let protocol = '';
+  try {
+    protocol = new URL(raw).protocol.slice(0, -1);
+  } catch {
+    // Named below with the expected schemes.
+  }
+  if (!protocols.includes(protocol)) {
+    r.problems.push(`${name} must be a ${protocols.map((p) => `${p}://`).join(' or ')} URL`);
+    return fallback;
+  }
+  return raw;
+}
+
 /** "days:points" pairs separated by commas, e.g. "7:20,30:100"; empty for none. */
 function streakBonuses(r: Reader, name: string, fallback: string): { days: number; points: number }[] {
   const raw = r.env[name] === undefined ? fallback : (r.env[name] ?? '').trim();
@@ -258,11 +293,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     r.problems.push('DEFAULT_COMMISSION_RATE must be a decimal between 0 and 1 with at most 4 decimals');
   }
 
+  // Emails must reach people, and their links the web app: no .eml files or localhost links in production.
+  if (isProduction && r.str('SMTP_URL') === undefined) {
+    r.problems.push('SMTP_URL is required when NODE_ENV=production (without it emails are only written to files under DATA_DIR/mail)');
+  }
+  if (isProduction && r.str('PUBLIC_URL') === undefined) {
+    r.problems.push('PUBLIC_URL is required when NODE_ENV=production (the links in emails point to it)');
+  }
+
+  const port = r.int('PORT', 4000, 0, 65535);
   const config: Config = {
     env: nodeEnv,
     isProduction,
     host: r.str('HOST', '0.0.0.0')!,
-    port: r.int('PORT', 4000, 0, 65535),
+    port,
     databaseUrl,
     databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 1, 1000),
     databaseReplicaUrls,
@@ -277,6 +321,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       accessTokenTtlSeconds: r.int('ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
     },
     refreshTokenTtlDays: r.int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
+    publicUrl: urlSetting(r, 'PUBLIC_URL', ['http', 'https'], `http://localhost:${port}`)!.replace(/\/+$/, ''),
+    smtpUrl: urlSetting(r, 'SMTP_URL', ['smtp', 'smtps']),
+    mailFrom: r.str('MAIL_FROM', 'Marketplace <no-reply@marketplace.local>')!,
+    notifyMaxPerHour: r.int('NOTIFY_MAX_PER_HOUR', 20, 0, 10_000),
+    passwordResetTtlMinutes: r.int('PASSWORD_RESET_TTL_MINUTES', 60, 1, 24 * 60),
+    emailVerificationTtlHours: r.int('EMAIL_VERIFICATION_TTL_HOURS', 48, 1, 30 * 24),
     paymentWebhookSecret,
     payoutWebhookSecret,
     redisUrl,
@@ -285,6 +335,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       authWindowSeconds: r.int('RATE_LIMIT_AUTH_WINDOW_SECONDS', 60, 1),
       loginFailuresPerAccount: r.int('LOGIN_FAILURES_PER_ACCOUNT', 10, 1),
       loginFailureWindowSeconds: r.int('LOGIN_FAILURE_WINDOW_SECONDS', 900, 1),
+      passwordResetsPerHour: r.int('PASSWORD_RESET_PER_HOUR', 5, 1),
     },
     limits: {
       maxQueryDepth: r.int('MAX_QUERY_DEPTH', 12, 2, 100),
@@ -332,6 +383,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       referralRewardCampaignId: keyOrNull(r, 'REFERRAL_REWARD_CAMPAIGN_ID'),
       checkInPoints: r.int('CHECK_IN_POINTS', 5, 0, 10_000),
       checkInStreakBonuses: streakBonuses(r, 'CHECK_IN_STREAK_BONUSES', '7:20,30:100'),
+    },
+    webhooks: {
+      timeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 5000, 100, 60_000),
     },
     // Every core in production; one process in development, where restarts should be instant.
     webConcurrency: r.int('WEB_CONCURRENCY', isProduction ? availableParallelism() : 1, 1, 256),

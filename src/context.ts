@@ -5,6 +5,7 @@ import { columnsOf } from './db/rows';
 import { User } from './entities';
 import { UnauthenticatedError } from './errors';
 import { createLoaders, type Loaders } from './loaders';
+import type { LiveBus } from './realtime/bus';
 import type { Clock } from './services/shared';
 import type { RateLimits } from './services/identity';
 import { verifyAccessToken } from './services/identity';
@@ -15,10 +16,12 @@ export interface AppDeps {
   config: Config;
   rateLimits: RateLimits;
   clock: Clock;
+  /** The live bus (src/realtime/bus.ts): set by buildApp and by the runtime for the job workers; absent in bare scripts and unit tests. */
+  bus?: LiveBus;
 }
 
-/** What work outside a request (jobs, webhooks) needs: configuration and the business clock. */
-export type SystemDeps = Pick<AppDeps, 'config' | 'clock'>;
+/** What work outside a request (jobs, webhooks) needs: configuration, the business clock and, when there is one, the live bus. */
+export type SystemDeps = Pick<AppDeps, 'config' | 'clock' | 'bus'>;
 
 /** Per-request context: its own EntityManager fork, the viewer, loaders, request id and logger. */
 export interface Context {

@@ -14,6 +14,9 @@ export enum UserErrorCode {
   WEAK_PASSWORD = 'WEAK_PASSWORD',
   INVALID_REFRESH_TOKEN = 'INVALID_REFRESH_TOKEN',
   REFRESH_TOKEN_REUSED = 'REFRESH_TOKEN_REUSED',
+  INVALID_TOKEN = 'INVALID_TOKEN',
+  TOKEN_EXPIRED = 'TOKEN_EXPIRED',
+  ALREADY_VERIFIED = 'ALREADY_VERIFIED',
   USER_NOT_FOUND = 'USER_NOT_FOUND',
   LAST_ADMIN = 'LAST_ADMIN',
   // any state machine
@@ -92,6 +95,8 @@ export enum UserErrorCode {
   SELF_REFERRAL = 'SELF_REFERRAL',
   REFERRAL_LOOP = 'REFERRAL_LOOP',
   ALREADY_REFERRED = 'ALREADY_REFERRED',
+  // webhooks
+  WEBHOOK_LIMIT_REACHED = 'WEBHOOK_LIMIT_REACHED',
 }
 
 registerEnumType(UserErrorCode, {
@@ -104,6 +109,9 @@ registerEnumType(UserErrorCode, {
     WEAK_PASSWORD: { description: 'The password breaks the password rules (at least 10 characters, not the email).' },
     INVALID_REFRESH_TOKEN: { description: 'The refresh token is unknown, expired or its session has ended.' },
     REFRESH_TOKEN_REUSED: { description: 'The refresh token was already used; its whole session family is now revoked.' },
+    INVALID_TOKEN: { description: 'The emailed token (password reset, email verification) is unknown or already used. Ask for a new one.' },
+    TOKEN_EXPIRED: { description: 'The emailed token is past its expiry (PASSWORD_RESET_TTL_MINUTES, EMAIL_VERIFICATION_TTL_HOURS). Ask for a new one.' },
+    ALREADY_VERIFIED: { description: 'The email address is already verified.' },
     USER_NOT_FOUND: { description: 'No user with this ID.' },
     LAST_ADMIN: { description: 'The change would leave the platform without an ADMIN.' },
     INVALID_TRANSITION: { description: 'The object is not in a state that allows this action.' },
@@ -175,6 +183,7 @@ registerEnumType(UserErrorCode, {
     SELF_REFERRAL: { description: 'That referral code is your own.' },
     REFERRAL_LOOP: { description: 'The code’s owner was referred by you, directly or down a chain: referrals cannot loop.' },
     ALREADY_REFERRED: { description: 'You already have a referrer, or your first order is paid: a referrer can be added only once, before the first paid order.' },
+    WEBHOOK_LIMIT_REACHED: { description: 'The shop already has as many webhook subscriptions as it may (20, disabled ones included): delete one first.' },
   },
 });
 
@@ -234,6 +243,10 @@ export const PUBLIC_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   // The database connection was lost or refused: transient, the client may retry (`retryable: true`).
   'SERVICE_UNAVAILABLE',
+  // A subscription whose client read its events too slowly was ended (src/realtime/bounded.ts).
+  'SLOW_CONSUMER',
+  // A subscribe over a socket already running MAX_SUBSCRIPTIONS_PER_SOCKET subscriptions (src/realtime/ws.ts).
+  'TOO_MANY_SUBSCRIPTIONS',
   // A query's expected failure (see FailureError): the same codes a mutation's payload `errors` carry.
   ...Object.values(UserErrorCode),
 ]);

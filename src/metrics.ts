@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one server process, served at GET /metrics. */
 export function createMetrics() {
@@ -29,6 +29,17 @@ export function createMetrics() {
       name: 'graphql_sql_queries_per_request',
       help: 'SQL statements sent to PostgreSQL per GraphQL HTTP request.',
       buckets: [0, 1, 2, 3, 4, 6, 8, 12, 20, 50],
+      registers: [registry],
+    }),
+    liveSockets: new Gauge({
+      name: 'graphql_ws_sockets_open',
+      help: 'Open GraphQL subscription WebSockets (graphql-ws on /graphql).',
+      registers: [registry],
+    }),
+    liveSlowConsumers: new Counter({
+      name: 'graphql_ws_slow_consumers_total',
+      help: 'Subscriptions ended (SLOW_CONSUMER) and sockets closed because the client read too slowly, by what was ended.',
+      labelNames: ['ended'] as const,
       registers: [registry],
     }),
   };

@@ -5,10 +5,13 @@ import { type Database, openDatabase } from './db/database';
 import { type Jobs, startJobs } from './jobs';
 import { systemClock } from './services/shared';
 import { createRateLimits, type RateLimits } from './services/identity';
+import { createLiveBus, type LiveBus } from './realtime/bus';
 
 export interface Runtime {
   db: Database;
   rateLimits: RateLimits;
+  /** The live bus of this process: the job workers publish on it, the app's subscriptions listen on it. */
+  bus: LiveBus;
   jobs?: Jobs;
   close(): Promise<void>;
 }
@@ -22,13 +25,16 @@ export async function openRuntime(config: Config, logger: Logger, options: { mig
     await redis.connect();
   }
   const rateLimits = createRateLimits(config, redis ? { redis } : { knex: db.orm.em.getKnex() });
-  const jobs = (options.jobs ?? config.jobsEnabled) ? await startJobs({ url: db.url, orm: db.orm, deps: { config, clock: systemClock }, logger }) : undefined;
+  const bus = createLiveBus(config, db.url, logger);
+  const jobs = (options.jobs ?? config.jobsEnabled) ? await startJobs({ url: db.url, orm: db.orm, deps: { config, clock: systemClock, bus }, logger }) : undefined;
   return {
     db,
     rateLimits,
+    bus,
     jobs,
     async close() {
       await jobs?.stop().catch((err) => logger.warn({ err }, 'stopping the job workers failed'));
+      await bus.close();
       await redis?.quit().catch(() => undefined);
       await db.close();
     },

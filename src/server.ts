@@ -86,7 +86,7 @@ async function serve(config: Config, logger: Logger, options: { migrate: boolean
   );
 
   const runtime = await openRuntime(config, logger, options);
-  const app = await buildApp({ config, orm: runtime.db.orm, logger, rateLimits: runtime.rateLimits });
+  const app = await buildApp({ config, orm: runtime.db.orm, logger, rateLimits: runtime.rateLimits, bus: runtime.bus });
   if (state.requested === undefined) {
     await app.http.listen({ host: config.host, port: config.port });
     logger.info({ port: config.port, env: config.env, jobs: options.jobs }, `marketplace server ready at http://localhost:${config.port}/graphql`);

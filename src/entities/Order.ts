@@ -303,6 +303,7 @@ export enum OrderEventType {
   COMPLETED = 'COMPLETED',
   CANCELLED = 'CANCELLED',
   REFUND_REQUESTED = 'REFUND_REQUESTED',
+  AFTER_SALE_REQUESTED = 'AFTER_SALE_REQUESTED',
 }
 
 registerEnumType(OrderEventType, {
@@ -318,6 +319,7 @@ registerEnumType(OrderEventType, {
     COMPLETED: { description: 'Completed after the after-sales window.' },
     CANCELLED: { description: 'Cancelled, with the reason.' },
     REFUND_REQUESTED: { description: 'A refund was requested from the payment provider.' },
+    AFTER_SALE_REQUESTED: { description: 'The buyer opened an after-sale case on the order (live feeds only; the case number in the note).' },
   },
 });
 

@@ -26,6 +26,14 @@ export class User extends TimestampedNode {
   @Property({ type: 'text', hidden: true })
   passwordHash!: string;
 
+  /** When the user proved the address by the emailed token; null until then. */
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  emailVerifiedAt?: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Mobile number for SMS notifications (E.164, e.g. +8613812345678); null when none was given. Visible to the user and to staff.' })
+  @Property({ type: 'text', nullable: true })
+  phone?: string | null;
+
   @Field(() => [StaffRole], { description: 'Platform staff roles; empty for shoppers and merchants.' })
   @Property({ type: ArrayType, columnType: 'text[]', defaultRaw: "'{}'" })
   staffRoles: StaffRole[] = [];

@@ -27,10 +27,18 @@ import { StockAlert, Stocktake, StocktakeLine } from './Stocktake';
 import { Faq, Ticket, TicketMessage } from './Ticket';
 import { QuizAttempt, QuizQuestion, TrainingCourse, TrainingLesson } from './Training';
 import { User } from './User';
+import { Notification, NotificationPreferenceRow, OutboundMessage, OutboxEvent, UserToken, WebhookDelivery, WebhookSubscription } from './Notification';
 import { CheckIn, GrowthTask, GrowthTaskReward, Member, MemberLevel, PointsEntry, Referral } from './Membership';
 
 export {
   Address,
+  Notification,
+  NotificationPreferenceRow,
+  OutboundMessage,
+  OutboxEvent,
+  UserToken,
+  WebhookDelivery,
+  WebhookSubscription,
   CheckIn,
   GrowthTask,
   GrowthTaskReward,
@@ -125,6 +133,7 @@ export { CouponAudience, CouponKind, DiscountSource, Funder, PromotionKind, Prom
 export { ModerationDecision, ReviewFlag, ReviewStatus } from './Review';
 export { ScorecardLevel } from './Scorecard';
 export { GrowthTaskKind, PointsReason } from './Membership';
+export { MessageChannel, MessageStatus, NotificationKind, UserTokenPurpose, WebhookDeliveryStatus, WebhookEvent } from './Notification';
 export { TicketKind, TicketMessageKind, TicketParty, TicketStatus } from './Ticket';
 
 /** Every entity the ORM knows; add new ones here. */
@@ -205,4 +214,11 @@ export const entities = [
   GrowthTask,
   GrowthTaskReward,
   Referral,
+  OutboxEvent,
+  Notification,
+  NotificationPreferenceRow,
+  OutboundMessage,
+  UserToken,
+  WebhookSubscription,
+  WebhookDelivery,
 ];

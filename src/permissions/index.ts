@@ -8,6 +8,7 @@ import { AFTER_SALE_ROLES, AFTER_SALE_STAFF, CATALOG_ROLES, FULFIL_ROLES, MODERA
 import { moneyAccess, shopOfOrderLine } from '../services/money';
 import { TICKET_STAFF, ticketListAccess } from '../services/aftersales';
 import { decodeId } from '../schema/shared/globalId';
+import { WEBHOOK_ROLES, WEBHOOK_STAFF } from '../services/notifications';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import { isAnyStaff, isMemberOfShopOwning, isSelfOrStaff, isShopMember, isShopMemberOfInputId, isShopMemberOrPlatformStaff, isSignedIn, isStaff } from './rules';
 
@@ -139,6 +140,10 @@ export const rootRules = {
     couponCampaigns: allow,
     myCoupons: isSignedIn,
     myPoints: isSignedIn,
+    // The viewer's own inbox and channel choices.
+    myNotifications: isSignedIn,
+    unreadNotificationCount: isSignedIn,
+    notificationPreferences: isSignedIn,
     // The ladder is public; its configuration is staff's.
     memberLevels: allow,
     // The viewer's own check-ins and growth tasks; growth task configuration is staff's.
@@ -161,13 +166,23 @@ export const rootRules = {
     myGroups: isSignedIn,
     // The viewer's own invitees (推薦).
     myReferrals: isSignedIn,
+    // The shop's OWNER and MANAGER members (another role FORBIDDEN, another shop NOT_FOUND) and staff; checked again in the service.
+    webhookSubscriptions: or(isShopMember(...WEBHOOK_ROLES), isStaff(...WEBHOOK_STAFF)),
   },
   Mutation: {
+    markNotificationsRead: isSignedIn,
+    updateProfile: isSignedIn,
+    updateNotificationPreferences: isSignedIn,
     register: allow,
     login: allow,
     refreshSession: allow,
     logout: isSignedIn,
     changePassword: isSignedIn,
+    // Emailed links: whoever holds the token (or asks for one by email); the services check the token.
+    requestPasswordReset: allow,
+    resetPassword: allow,
+    verifyEmail: allow,
+    requestEmailVerification: isSignedIn,
     setStaffRoles: isStaff(ADMIN),
     createCategory: isStaff(OPERATIONS),
     updateCategory: isStaff(OPERATIONS),
@@ -290,12 +305,22 @@ export const rootRules = {
     createGrowthTask: isStaff(...MEMBERSHIP_STAFF),
     endGrowthTask: isStaff(...MEMBERSHIP_STAFF),
     setMemberLevels: isStaff(...MEMBERSHIP_STAFF),
+    // The shop's OWNER and MANAGER (another shop's subscription is NOT_FOUND); checked again under the shop's lock.
+    createWebhookSubscription: isShopMember(...WEBHOOK_ROLES),
+    deleteWebhookSubscription: isMemberOfShopOwning('WebhookSubscription', 'id', ...WEBHOOK_ROLES),
+  },
+  // Checked at subscribe time by the feeds (src/realtime/feeds.ts: another shop's feed or another's
+  // order is NOT_FOUND before any event) and by these rules again on every event resolved.
+  Subscription: {
+    notificationAdded: isSignedIn,
+    shopOrderEvents: or(isShopMember(), isStaff(...ORDER_STAFF)),
+    orderStatusChanged: isSignedIn,
   },
 } satisfies IRules;
 
 /** Output types with field-level rules. */
 const typeRules = {
-  User: { '*': allow, email: isSelfOrStaff, staffRoles: isSelfOrStaff, memberships: isSelfOrStaff, referralCode: selfOrMemberViewStaff, membership: selfOrMemberViewStaff },
+  User: { '*': allow, email: isSelfOrStaff, phone: isSelfOrStaff, emailVerified: isSelfOrStaff, staffRoles: isSelfOrStaff, memberships: isSelfOrStaff, referralCode: selfOrMemberViewStaff, membership: selfOrMemberViewStaff },
   Shop: {
     '*': allow,
     members: shopInsider,
@@ -456,6 +481,14 @@ const PUBLIC_TYPES = new Set([
   // The ladder is public (memberLevels); a Membership is reached only through User.membership (the user and MEMBER_VIEW_STAFF).
   'MemberLevel',
   'Membership',
+  // Reached only through webhookSubscriptions, createWebhookSubscription and node(id) (the shop's OWNER
+  // and MANAGER members and staff); the signing secret has no field.
+  'WebhookSubscription',
+  'WebhookDelivery',
+  // Reached only through myNotifications, notificationAdded and node(id) (the viewer's own), and the
+  // viewer's own channel choices (notificationPreferences, updateNotificationPreferences).
+  'Notification',
+  'NotificationPreference',
 ]);
 
 /**

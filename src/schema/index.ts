@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
+import { createPubSub } from '@graphql-yoga/subscription';
 import { applyPermissions } from '../permissions';
 import { DateTimeScalar } from './shared/scalars';
 import { applyTextRule } from './shared/textRule';
@@ -16,6 +17,7 @@ import { BargainCampaignResolver, BargainResolver } from '../resolvers/campaigns
 import { GroupBuyResolver, GroupBuyVariantPriceResolver, GroupMemberResolver, GroupResolver } from '../resolvers/campaigns/GroupBuyResolver';
 import { BrandResolver } from '../resolvers/catalog/BrandResolver';
 import { CategoryResolver } from '../resolvers/catalog/CategoryResolver';
+import { AccountResolver } from '../resolvers/identity/AccountResolver';
 import { IdentityResolver } from '../resolvers/identity/IdentityResolver';
 import { ApplicationDecisionResolver, MerchantApplicationResolver } from '../resolvers/onboarding/MerchantApplicationResolver';
 import { NodeResolver } from '../resolvers/platform/NodeResolver';
@@ -41,6 +43,10 @@ import { CheckInResolver, GrowthResolver, MembershipCheckInResolver } from '../r
 import { OrderLineReviewResolver, ProductRatingResolver, ReviewResolver, ShopRatingResolver } from '../resolvers/reviews/ReviewResolver';
 import { ReferralResolver, UserReferralResolver } from '../resolvers/membership/ReferralResolver';
 import { MemberLevelResolver, UserMembershipResolver } from '../resolvers/membership/MemberLevelResolver';
+import { OrderEventResolver, SubscriptionResolver } from '../resolvers/notifications/SubscriptionResolver';
+import { WebhookDeliveryResolver, WebhookResolver } from '../resolvers/notifications/WebhookResolver';
+import { NotificationResolver } from '../resolvers/notifications/NotificationResolver';
+import { ProfileResolver } from '../resolvers/identity/ProfileResolver';
 
 export const resolvers = [
   AfterSaleResolver,
@@ -49,6 +55,7 @@ export const resolvers = [
   OrderCasesResolver,
   NodeResolver,
   IdentityResolver,
+  AccountResolver,
   ShopResolver,
   ShopMemberResolver,
   CategoryResolver,
@@ -119,6 +126,12 @@ export const resolvers = [
   UserReferralResolver,
   MemberLevelResolver,
   UserMembershipResolver,
+  SubscriptionResolver,
+  OrderEventResolver,
+  WebhookResolver,
+  WebhookDeliveryResolver,
+  NotificationResolver,
+  ProfileResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;
@@ -132,6 +145,10 @@ export function buildBareSchema(): GraphQLSchema {
       emitSchemaFile: false,
       // API.md names the time scalar DateTime (ISO-8601, UTC); inputs only name instants PostgreSQL can store.
       scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+      // type-graphql requires a PubSub once there are subscriptions; ours take their events from the
+      // app's LiveHub through the context (`subscribe` option, src/realtime/feeds.ts), since this
+      // schema is built once per process and shared by every app in it, so this one carries nothing.
+      pubSub: createPubSub(),
     }),
   );
   return cached;

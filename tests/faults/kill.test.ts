@@ -41,6 +41,8 @@ describe('kill -9 of the whole server mid-storm', () => {
 
     await suite.startServer(port);
     await expectInvariants(admin, 'after the restart');
+    // What committed before the kill but was not yet dispatched goes out once the server is back.
+    await eventually(async () => (await admin.query<{ n: number }>('select count(*)::int as n from outbox_event where dispatched_at is null')).rows[0].n, (n) => n === 0);
     storm.start(port, CLIENTS);
     await sleep(4000);
     await storm.halt();

@@ -617,6 +617,14 @@ const PAID_STATUSES = `('PAID', 'PROCESSING', 'SHIPPED', 'DELIVERED', 'COMPLETED
 
 /** Each invariant as the SQL selecting the rows that break it. */
 export const INVARIANTS: Record<string, string> = {
+  'every order transition committed its outbox event with it': `
+    select e.id, e.order_id, e.type from order_event e
+    where e.type in ('PLACED', 'PAID', 'ACCEPTED', 'SHIPPED', 'DELIVERED', 'COMPLETED', 'CANCELLED')
+      and not exists (select 1 from outbox_event x where x.subject_type = 'Order' and x.subject_id = e.order_id and x.data->>'orderEventId' = e.id::text)`,
+  'every dispatched payment reached its buyer’s inbox': `
+    select x.id, x.user_id from outbox_event x
+    where x.type = 'ORDER_PAID' and x.dispatched_at is not null
+      and not exists (select 1 from notification n where n.event_id = x.id and n.user_id = x.user_id)`,
   'the stock ledger sums to every variant’s on-hand and reserved units': `
     select v.id, v.on_hand, v.reserved, l.on_hand as ledger_on_hand, l.reserved as ledger_reserved
     from product_variant v

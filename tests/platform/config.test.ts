@@ -7,6 +7,8 @@ const PROD = {
   JWT_SECRET: 'x'.repeat(40),
   PAYMENT_WEBHOOK_SECRET: 'a-real-production-webhook-secret',
   PAYOUT_WEBHOOK_SECRET: 'a-real-production-payout-secret',
+  SMTP_URL: 'smtps://mailer:secret@smtp.example.com:465',
+  PUBLIC_URL: 'https://shop.example.com/',
 };
 
 function problems(env: Record<string, string>): string[] {
@@ -23,14 +25,31 @@ describe('config', () => {
   it('accepts a complete production configuration with documented defaults', () => {
     const config = loadConfig(PROD, '/tmp');
     expect(config).toMatchObject({ isProduction: true, port: 4000, currency: 'CNY', limits: { maxQueryDepth: 12, maxQueryAliases: 30, maxQueryCost: 10_000 } });
-    expect(config.rateLimit).toEqual({ authPerMinute: 30, authWindowSeconds: 60, loginFailuresPerAccount: 10, loginFailureWindowSeconds: 900 });
+    expect(config.rateLimit).toEqual({ authPerMinute: 30, authWindowSeconds: 60, loginFailuresPerAccount: 10, loginFailureWindowSeconds: 900, passwordResetsPerHour: 5 });
+    expect(config).toMatchObject({ smtpUrl: PROD.SMTP_URL, publicUrl: 'https://shop.example.com', notifyMaxPerHour: 20 });
     expect(config.jwt.accessTokenTtlSeconds).toBe(900);
   });
 
-  it.each(['DATABASE_URL', 'JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET', 'PAYOUT_WEBHOOK_SECRET'])('refuses to start in production without %s, naming it', (name) => {
+  it.each(['DATABASE_URL', 'JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET', 'PAYOUT_WEBHOOK_SECRET', 'SMTP_URL', 'PUBLIC_URL'])('refuses to start in production without %s, naming it', (name) => {
     const env: Record<string, string> = { ...PROD };
     delete env[name];
-    expect(problems(env).join('\n')).toContain(name);
+    const found = problems(env);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(name);
+    // Set but blank is unset.
+    expect(problems({ ...PROD, [name]: '  ' }).join('\n')).toContain(name);
+  });
+
+  it('needs neither SMTP_URL nor PUBLIC_URL outside production: emails go to .eml files with links to localhost', () => {
+    const config = loadConfig({ NODE_ENV: 'development', JWT_SECRET: 'x'.repeat(40) }, '/tmp');
+    expect(config.smtpUrl).toBeUndefined();
+    expect(config.publicUrl).toBe('http://localhost:4000');
+  });
+
+  it('takes the password reset requests per email and hour from PASSWORD_RESET_PER_HOUR, and names a bad value', () => {
+    expect(loadConfig({ ...PROD, PASSWORD_RESET_PER_HOUR: '2' }, '/tmp').rateLimit.passwordResetsPerHour).toBe(2);
+    expect(problems({ ...PROD, PASSWORD_RESET_PER_HOUR: '0' })[0]).toContain('PASSWORD_RESET_PER_HOUR');
+    expect(problems({ ...PROD, PASSWORD_RESET_PER_HOUR: 'five' })[0]).toContain('PASSWORD_RESET_PER_HOUR');
   });
 
   it('names every bad setting at once', () => {

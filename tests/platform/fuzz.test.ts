@@ -46,7 +46,7 @@ afterAll(() => t.close());
 
 /**
  * Shop A (the owner caller's) and shop B, each with a listed product of two variants, a draft, a
- * shipping template, a member and a pending invitation. Buyer A (the buyer caller) has a paid order
+ * shipping template, a member, a pending invitation and a webhook subscription. Buyer A (the buyer caller) has a paid order
  * in shop A; buyer B has a shipped and an unpaid order in shop B and a draft merchant application.
  * Buyer B has asked shop B for a refund of the shipped order (an after-sale case, REQUESTED). Both
  * have two addresses, a cart with lines from both shops and a ticket about their first order;
@@ -78,6 +78,8 @@ async function buildWorld(t: TestApp): Promise<World> {
     okPayload(await t.gql(`mutation($input: ShippingTemplateInput!) { createShippingTemplate(input: $input) { errors { code } } }`, { input: template }, { token: shop.owner.token }), 'createShippingTemplate');
     const invitation = { shopId: shop.shopId, email: uniqueEmail('invitee'), role: 'OPERATOR' };
     okPayload(await t.gql(`mutation($input: InviteShopMemberInput!) { inviteShopMember(input: $input) { errors { code } } }`, { input: invitation }, { token: shop.owner.token }), 'inviteShopMember');
+    const subscription = { shopId: shop.shopId, url: 'https://hooks.example.com/orders', events: ['ORDER_PAID'] };
+    okPayload(await t.gql(`mutation($input: WebhookSubscriptionInput!) { createWebhookSubscription(input: $input) { errors { code } } }`, { input: subscription }, { token: shop.owner.token }), 'createWebhookSubscription');
   }
   const [category] = await t.sql('select id from category order by id limit 1');
   const application = applicationInput([toGlobalId('Category', category.id)]);
@@ -146,6 +148,8 @@ const TYPE_OF_TABLE: Record<string, string> = {
   growth_task: 'GrowthTask',
   member_level: 'MemberLevel',
   points_entry: 'PointsEntry',
+  webhook_subscription: 'WebhookSubscription',
+  webhook_delivery: 'WebhookDelivery',
 };
 
 /** The world's rows (the oldest) and the newest ones the fuzzing made, of `table`. */
@@ -245,6 +249,7 @@ const SHOP_PARTS: Record<string, string> = {
   ledger: "select id, to_jsonb(x) as j from ledger_entry x where shop_id = ? and kind not in ('PAYMENT', 'REFUND', 'REFUND_SENT')",
   settlements: 'select id, to_jsonb(x) as j from settlement x where shop_id = ?',
   payouts: 'select id, to_jsonb(x) as j from payout x where shop_id = ?',
+  webhookSubscriptions: 'select id, to_jsonb(x) as j from webhook_subscription x where shop_id = ?',
 };
 
 const BUYER_PARTS: Record<string, string> = {

@@ -145,7 +145,7 @@ describe('health, readiness and metrics', () => {
 describe('production mode', () => {
   let prod: TestApp;
   beforeAll(async () => {
-    prod = await createTestApp({ NODE_ENV: 'production', PAYMENT_WEBHOOK_SECRET: 'a-real-production-webhook-secret', PAYOUT_WEBHOOK_SECRET: 'a-real-production-payout-secret', LOG_LEVEL: 'silent' });
+    prod = await createTestApp({ NODE_ENV: 'production', PAYMENT_WEBHOOK_SECRET: 'a-real-production-webhook-secret', PAYOUT_WEBHOOK_SECRET: 'a-real-production-payout-secret', SMTP_URL: 'smtp://127.0.0.1:2525', PUBLIC_URL: 'https://shop.example', LOG_LEVEL: 'silent' });
   });
   afterAll(() => prod.close());
 

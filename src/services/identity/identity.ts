@@ -4,10 +4,12 @@ import { AuthSession, RefreshToken, StaffRole, User } from '../../entities';
 import { Failure, ForbiddenError, Problems, UserErrorCode } from '../../errors';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { lockById, lockWhere } from '../../db/rows';
+import { announceSessionsEnded } from '../../realtime/bus';
 import { recordAudit } from '../platform';
 import { grantNewUserCoupons } from '../promotions';
 import { linkReferral, referrerForRegistration } from '../membership';
 import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
+import { queueEmailVerification } from './emailTokens';
 import { consumeOrThrow } from './rateLimits';
 import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens';
 import { charLength, guardUnique, isValidEmail, MAX_EMAIL_LENGTH } from '../shared';
@@ -76,6 +78,7 @@ export async function register(ctx: Context, input: { email: string; password: s
         if (referrerId !== null) await linkReferral(em, referrerId, user.id, ctx.now());
         // New-user coupons (新人券) of the campaigns open now, granted with the account or not at all.
         await grantNewUserCoupons(em, user.id, ctx.now());
+        await queueEmailVerification(ctx, em, user.id);
         return startSession(ctx, em, user);
       }),
     emailTaken,
@@ -128,22 +131,26 @@ export async function refreshSession(ctx: Context, input: { refreshToken: string
   });
   if (result) return result;
 
-  const revoked = await ctx.em.execute<{ id: string }[]>(
+  const revoked = await ctx.em.execute<{ id: string; user_id: string }[]>(
     `update auth_session set revoked_at = coalesce(revoked_at, now()), revoked_reason = coalesce(revoked_reason, 'refresh token reused')
-     where id = (select session_id from refresh_token where token_hash = ?) returning id`,
+     where id = (select session_id from refresh_token where token_hash = ?) returning id, user_id`,
     [tokenHash],
   );
   if (revoked.length > 0) {
     ctx.log.warn({ sessionId: revoked[0].id }, 'refresh token reused; session family revoked');
+    // Its open subscription sockets close at once (src/realtime/ws.ts).
+    await announceSessionsEnded(ctx, String(revoked[0].user_id), [revoked[0].id]);
     throw new Failure(UserErrorCode.REFRESH_TOKEN_REUSED, 'Refresh token was already used; every session of this sign-in has ended', ['input', 'refreshToken']);
   }
   throw invalid();
 }
 
 export async function logout(ctx: Context): Promise<void> {
-  await ctx.em.execute("update auth_session set revoked_at = now(), revoked_reason = 'logout' where id = ? and revoked_at is null", [
+  const ended = await ctx.em.execute<{ id: string }[]>("update auth_session set revoked_at = now(), revoked_reason = 'logout' where id = ? and revoked_at is null returning id", [
     ctx.viewer.sessionId,
   ]);
+  // Its open subscription sockets close at once (src/realtime/ws.ts).
+  if (ended.length > 0) await announceSessionsEnded(ctx, ctx.viewer.userId!, [ended[0].id]);
 }
 
 export async function changePassword(ctx: Context, input: { currentPassword: string; newPassword: string }): Promise<User> {
@@ -162,13 +169,17 @@ export async function changePassword(ctx: Context, input: { currentPassword: str
   problems.throwIfAny();
 
   const passwordHash = await hashPassword(input.newPassword);
-  await ctx.em.transactional(async (em) => {
+  const ended = await ctx.em.transactional(async (em) => {
     await em.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: new Date() });
-    await em.execute(
-      "update auth_session set revoked_at = now(), revoked_reason = 'password changed' where user_id = ? and id <> ? and revoked_at is null",
+    // Reset links asked for before the change are void, as resetPassword voids the others: none may undo it.
+    await em.execute("update user_token set used_at = ? where user_id = ? and purpose = 'RESET_PASSWORD' and used_at is null", [ctx.now(), user.id]);
+    return em.execute<{ id: string }[]>(
+      "update auth_session set revoked_at = now(), revoked_reason = 'password changed' where user_id = ? and id <> ? and revoked_at is null returning id",
       [user.id, ctx.viewer.sessionId],
     );
   });
+  // The other sessions' open subscription sockets close at once (src/realtime/ws.ts); this one's stay.
+  await announceSessionsEnded(ctx, user.id, ended.map((s) => s.id));
   user.passwordHash = passwordHash;
   return user;
 }

@@ -15,6 +15,8 @@ export interface RateLimits {
   authByIp: RateLimiterAbstract;
   /** Failed logins per account (normalised email). */
   loginFailures: RateLimiterAbstract;
+  /** Password reset requests per email address (normalised), known or not: apart from loginFailures, so a locked-out user can still ask. */
+  passwordResets: RateLimiterAbstract;
 }
 
 /**
@@ -54,6 +56,7 @@ export function createRateLimits(config: Config, store: { knex: Knex } | { redis
   return {
     authByIp: make('auth_ip', config.rateLimit.authPerMinute, config.rateLimit.authWindowSeconds),
     loginFailures: make('login_fail', config.rateLimit.loginFailuresPerAccount, config.rateLimit.loginFailureWindowSeconds),
+    passwordResets: make('pw_reset', config.rateLimit.passwordResetsPerHour, 3600),
   };
 }
 

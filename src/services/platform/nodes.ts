@@ -11,6 +11,8 @@ import { visibleCouponCampaign, visiblePromotion, visibleUserCoupon } from '../p
 import { visibleGrowthTask, visibleMemberLevel, visiblePointsEntry } from '../membership';
 import { visibleReview } from '../reviews/queries';
 import { visibleBargain, visibleBargainCampaign, visibleFlashSale, visibleFlashSaleItem, visibleGroup, visibleGroupBuy } from '../campaigns';
+import { visibleWebhookDelivery, visibleWebhookSubscription } from '../notifications/webhooks';
+import { visibleNotification } from '../notifications/inbox';
 
 /** Loads one node by database key, or null when absent or not visible to the viewer. */
 type NodeFetcher = (ctx: Context, key: string) => Promise<object | null>;
@@ -108,6 +110,10 @@ const fetchers: Record<string, NodeFetcher> = {
   GrowthTask: (ctx, key) => visibleGrowthTask(ctx, key),
   MemberLevel: (ctx, key) => visibleMemberLevel(ctx, key),
   PointsEntry: (ctx, key) => visiblePointsEntry(ctx, key),
+  Notification: (ctx, key) => visibleNotification(ctx, key),
+  // The shop's OWNER and MANAGER members and staff.
+  WebhookSubscription: (ctx, key) => visibleWebhookSubscription(ctx, key),
+  WebhookDelivery: (ctx, key) => visibleWebhookDelivery(ctx, key),
 };
 
 /** The object of type `type` with database key `key`, or null when no such type can be refetched, it is absent or not visible. */

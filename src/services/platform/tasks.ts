@@ -15,6 +15,9 @@ import { endFlashSales, expireBargains, expireGroups } from '../campaigns';
 import { computeScorecards, inviteReviews, leaveDefaultReviews } from '../reviews';
 import { expirePoints } from '../membership/expiry';
 import { grantMemberCoupons, recomputeLevels } from '../membership/levelTasks';
+import { deliverWebhooks } from '../notifications/webhookDelivery';
+import { dispatchNotifications } from '../notifications/dispatch';
+import { sendPendingMessages } from '../notifications/messages';
 import { recordAudit } from './audit';
 
 /** What one run did: how many things it handled, and optionally a short note for operators. */
@@ -199,6 +202,35 @@ export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
     // 00:40 Asia/Shanghai, after the review.
     schedule: '40 16 * * *',
     run: (deps, em) => grantMemberCoupons(deps, em),
+  },
+  {
+    name: 'dispatch-notifications',
+    description: 'Dispatches pending outbox events, oldest first: inbox notifications, emails and SMS to queue, webhook deliveries to queue, live subscription messages. The job process also runs it the moment a change commits; this run is the sweep after a crash or a lost wake-up.',
+    schedule: EVERY_MINUTE,
+    run: async (deps, em) => {
+      const r = await dispatchNotifications(deps, em);
+      return { done: r.events, note: r.events > 0 ? `${r.notifications} notifications, ${r.messages} messages, ${r.deliveries} webhook deliveries` : undefined };
+    },
+  },
+  {
+    name: 'send-messages',
+    description: 'Sends the due emails and SMS, transactional ones first, outside any transaction (each claimed with a two-minute lease); a user’s non-transactional ones beyond NOTIFY_MAX_PER_HOUR in the hour are suppressed; a failed one is retried after 1, 2, 4 and 8 minutes, then FAILED. The job process also sends at once after dispatching; this run is the sweep.',
+    schedule: EVERY_MINUTE,
+    run: async (deps, em) => {
+      const r = await sendPendingMessages(deps, em);
+      const notes = [r.suppressed > 0 ? `${r.suppressed} suppressed by the hourly cap` : '', r.retrying + r.failed > 0 ? `${r.retrying} to retry, ${r.failed} given up (${r.firstError})` : ''].filter(Boolean);
+      return { done: r.sent, note: notes.length > 0 ? notes.join('; ') : undefined };
+    },
+  },
+  {
+    name: 'deliver-webhooks',
+    description: 'Sends the webhook deliveries that are due (new ones the dispatcher has not sent yet, and retries: 30 s doubling to 1 h between attempts, for 24 hours, after which the delivery fails and its subscription is disabled, the owner notified).',
+    schedule: EVERY_MINUTE,
+    run: async (deps, em) => {
+      const { delivered, retrying, failed } = await deliverWebhooks(deps, em);
+      const problems = [retrying > 0 ? `${retrying} failed, retried later` : '', failed > 0 ? `${failed} given up (subscriptions disabled)` : ''].filter(Boolean);
+      return { done: delivered, note: problems.length > 0 ? problems.join('; ') : undefined };
+    },
   },
   {
     name: 'purge-rate-limits',
