@@ -8,6 +8,7 @@ import type { SystemDeps } from '../../context';
 import { lockClause, type RowOf, rowShape, selectRows } from '../../db/rows';
 import { MessageChannel, MessageStatus } from '../../entities';
 import { createLogger } from '../../logger';
+import { mapBounded } from '../shared';
 
 /**
  * Email and SMS. A message is a row of `outbound_message`, queued in the transaction that decides
@@ -397,10 +398,7 @@ async function sendAll(adapters: MessageAdapters, rows: Claimed[], each: (row: C
       return (err instanceof Error ? err.message : String(err)).slice(0, 500);
     }
   };
-  const worker = async () => {
-    for (let queue = queues.shift(); queue; queue = queues.shift()) {
-      for (const row of queue) await each(row, () => send(row));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, queues.length) }, worker));
+  await mapBounded(queues, SEND_CONCURRENCY, async (queue) => {
+    for (const row of queue) await each(row, () => send(row));
+  });
 }

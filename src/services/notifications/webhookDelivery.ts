@@ -8,6 +8,7 @@ import type { SystemDeps } from '../../context';
 import { lockClause, type RowOf, rowShape, selectRows } from '../../db/rows';
 import { NotificationKind, WebhookDeliveryStatus as D } from '../../entities';
 import { toGlobalId } from '../../schema/shared/globalId';
+import { mapBounded } from '../shared';
 import { emitEvent } from './outbox';
 import { guardedLookup, isPublicAddress } from './ssrf';
 import { webhookEventId } from './webhooks';
@@ -247,17 +248,6 @@ async function record(deps: SystemDeps, em: EntityManager, d: Claimed, leaseUnti
     }
     return 'failed';
   });
-}
-
-/** Runs `work` over `items`, at most `concurrency` at a time, keeping the results in order. */
-async function mapBounded<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i]);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
 }
 
 export interface DeliverWebhooksOptions {

@@ -5,3 +5,4 @@ export * from './stateMachine';
 export * from './unique';
 export * from './validation';
 export * from './roles';
+export * from './concurrency';
