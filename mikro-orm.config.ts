@@ -36,8 +36,10 @@ export function createOrmConfig(settings: OrmSettings): Options {
     onQuery: countQuery,
     debug: settings.debug ?? false,
     ...(settings.log ? { logger: settings.log, colors: false } : {}),
-    // Tables owned by libraries (rate-limiter-flexible), created by our migrations but not entities.
-    schemaGenerator: { skipTables: ['rate_limit'] },
+    // Tables created by our migrations but not entities: owned by a library (rate-limiter-flexible),
+    // or analytics read models read and written in SQL only (services/analytics), among them the
+    // day partitions of behaviour_event.
+    schemaGenerator: { skipTables: ['rate_limit', /^behaviour_event/, 'metric_daily', 'product_metric_daily'] },
     migrations: {
       migrationsList,
       transactional: true,

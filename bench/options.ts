@@ -17,9 +17,10 @@ export const WITH_PROMOTIONS = { 'cart-promotions': 'cart', 'checkout-promotions
 export const WITH_REVIEWS = { 'detail-reviews': 'detail' } as const satisfies Partial<Record<ScenarioName, ScenarioName>>;
 /**
  * Scenarios that are no request load: measured in-process after the load scenarios and reported
- * in their own section (`settle`: the settlement close of a week of orders, bench/settle.ts).
+ * in their own section (`settle`: the settlement close of a week of orders, bench/settle.ts;
+ * `snapshot`: the analytics snapshot of a month of orders and behaviour events, bench/snapshot.ts).
  */
-export const JOB_SCENARIOS = ['settle'] as const;
+export const JOB_SCENARIOS = ['settle', 'snapshot'] as const;
 /** What --scenarios accepts. */
 export const ALL_SCENARIOS = [...SCENARIOS, ...JOB_SCENARIOS] as const;
 
@@ -31,7 +32,7 @@ export interface BenchOptions {
   connections: number;
   workers: number;
   poolMax: number;
-  /** The load scenarios to drive (empty when --scenarios names only `settle`). */
+  /** The load scenarios to drive (empty when --scenarios names only job scenarios). */
   scenarios: ScenarioName[];
   /** Run the `settle` scenario. */
   settle: boolean;
@@ -39,6 +40,12 @@ export interface BenchOptions {
   settleOrders: number;
   /** Shops they are spread over (each gets at least one). */
   settleShops: number;
+  /** Run the `snapshot` scenario. */
+  snapshot: boolean;
+  /** Paid orders of the month the snapshot scenario snapshots. */
+  snapshotOrders: number;
+  /** Behaviour events of that month. */
+  snapshotEvents: number;
   /** Units of the limited-stock variant the checkout scenario sells out. */
   stock: number;
   /** Buyers of the flash scenario, all at once (one connection each), in each of its two rounds. */
@@ -82,7 +89,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --connections N     concurrent connections (default 32; --smoke 4)
   --workers N         server worker processes, WEB_CONCURRENCY (default: cores; --smoke 1)
   --pool-max N        DATABASE_POOL_MAX per worker (default 10)
-  --scenarios a,b     some of: ${ALL_SCENARIOS.join(', ')} (settle alone starts no server)
+  --scenarios a,b     some of: ${ALL_SCENARIOS.join(', ')} (settle and snapshot alone start no server)
                       cart-promotions and checkout-promotions repeat cart and checkout with live
                       promotions (a platform 滿減 with tiers, 10% off capped in each shop bought from)
                       and a 5.00 platform coupon per shopper (checkout passes one in couponIds);
@@ -94,6 +101,10 @@ export const USAGE = `usage: npm run bench -- [options]
                       round's checkout p50/p90/p99/max and answers side by side
   --settle-orders N   completed orders the settle scenario closes (default 100000; --smoke 2000)
   --settle-shops N    shops they belong to, each one settlement (default 1000; --smoke 50)
+  --snapshot-orders N paid orders of the month the snapshot scenario snapshots, in a database of its
+                      own with the bench's catalog (--products), plus 4% never paid (default 100000;
+                      --smoke 2000)
+  --snapshot-events N behaviour events of that month, in sessions (default 1000000; --smoke 20000)
   --stock N           units of the limited-stock variant the checkout loop sells out (default 500; --smoke 30)
   --flash-buyers N    flash: buyers checking out all at once, one connection each (default 200; --smoke 16)
   --flash-units N     flash: units of the flash-sale item (per-user limit 1), and of the plain hot
@@ -150,6 +161,8 @@ export function parseOptions(argv: string[]): BenchOptions {
         scenarios: { type: 'string' },
         'settle-orders': { type: 'string' },
         'settle-shops': { type: 'string' },
+        'snapshot-orders': { type: 'string' },
+        'snapshot-events': { type: 'string' },
         stock: { type: 'string' },
         'flash-buyers': { type: 'string' },
         'flash-units': { type: 'string' },
@@ -184,12 +197,14 @@ export function parseOptions(argv: string[]): BenchOptions {
   const str = (name: string) => values[name] as string | undefined;
   let scenarios: ScenarioName[] = [...SCENARIOS];
   let settle = true;
+  let snapshot = true;
   if (str('scenarios') !== undefined) {
     const asked = str('scenarios')!.split(',').map((s) => s.trim()).filter(Boolean);
     const unknown = asked.filter((s) => !(ALL_SCENARIOS as readonly string[]).includes(s));
     if (unknown.length || !asked.length) throw new Error(`--scenarios takes a comma-separated list of: ${ALL_SCENARIOS.join(', ')} (unknown: ${unknown.join(', ') || 'none given'})`);
     scenarios = SCENARIOS.filter((s) => asked.includes(s));
     settle = asked.includes('settle');
+    snapshot = asked.includes('snapshot');
   }
   const settleOrders = int('settle-orders', str('settle-orders'), smoke ? 2000 : 100_000, 1, 10_000_000);
   const settleShops = int('settle-shops', str('settle-shops'), smoke ? 50 : 1000, 1, 1_000_000);
@@ -222,6 +237,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     settle,
     settleOrders,
     settleShops,
+    snapshot,
+    snapshotOrders: int('snapshot-orders', str('snapshot-orders'), smoke ? 2000 : 100_000, 1, 10_000_000),
+    snapshotEvents: int('snapshot-events', str('snapshot-events'), smoke ? 20_000 : 1_000_000, 1, 100_000_000),
     stock: int('stock', str('stock'), smoke ? 30 : 500, 1, 1_000_000),
     flashBuyers,
     flashUnits,

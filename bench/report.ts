@@ -7,6 +7,7 @@ import type { LoadResult } from './load';
 import { WITH_PROMOTIONS, WITH_REVIEWS } from './options';
 import type { BenchReviews } from './reviews';
 import type { SettleResult } from './settle';
+import type { SnapshotResult } from './snapshot';
 import type { DiscountProof } from './promotions';
 import type { LatencySummary } from './stats';
 
@@ -75,6 +76,8 @@ export interface BenchResult {
   scenarios: ScenarioResult[];
   /** The `settle` scenario (no request load: its own section), when it ran. */
   settle?: SettleResult;
+  /** The `snapshot` scenario (no request load: its own section), when it ran. */
+  snapshot?: SnapshotResult;
   targets: Target[];
   failures: string[];
   seconds: number;
@@ -260,6 +263,19 @@ export function settleTable(s: SettleResult): string {
   ].join('\n');
 }
 
+/** The `snapshot` scenario's own table: one snapshot of a month of orders and events, and the second run. */
+export function snapshotTable(s: SnapshotResult): string {
+  const n = (x: number) => x.toLocaleString('en');
+  const w = s.written;
+  const wrong = s.checks.filter((c) => c.snapshot !== c.source);
+  return [
+    '| job scenario | paid orders (placed) | events (sessions) | catalog products | data generated in s | snapshot ms | SQL statements | metric_daily rows PLATFORM / SHOP / CATEGORY | product rows | second run ms (SQL) | rows identical | totals = sources |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|:-:|',
+    `| ${s.title} | ${n(s.orders)} (${n(s.placed)}) | ${n(s.events)} (${n(s.sessions)}) | ${n(s.catalog.products)} | ${f(s.generation.ms / 1000)} | ${n(s.snapshot.ms)} | ${s.snapshot.statements} | ` +
+      `${n(w.platform)} / ${n(w.shop)} / ${n(w.category)} | ${n(w.product)} | ${n(s.again.ms)} (${s.again.statements}) | ${s.identical ? 'yes' : '**no**'} | ${wrong.length ? `**no** (${wrong.map((c) => c.name).join(', ')})` : `yes (${s.checks.length})`} |`,
+  ].join('\n');
+}
+
 export function targetsTable(targets: Target[]): string {
   const rows = ['| target | scenario | measured | target | met |', '|---|---|--:|--:|:-:|'];
   for (const t of targets) rows.push(`| ${t.name} | ${t.scenario} | ${t.measured} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`);
@@ -317,6 +333,14 @@ export function compareWith(file: string, now: BenchResult): string {
   if (before.settle && now.settle) {
     const [b, s] = [before.settle, now.settle];
     rows.push('', `Settle (${f(b.orders, 0)} → ${f(s.orders, 0)} orders): close ${f(b.close.ms, 0)} → ${f(s.close.ms, 0)} ms (${delta(b.close.ms, s.close.ms)}), SQL statements ${b.close.statements} → ${s.close.statements}.`);
+  }
+  if (before.snapshot && now.snapshot) {
+    const [b, s] = [before.snapshot, now.snapshot];
+    rows.push(
+      '',
+      `Snapshot (${f(b.orders, 0)} → ${f(s.orders, 0)} orders, ${f(b.events, 0)} → ${f(s.events, 0)} events): ${f(b.snapshot.ms, 0)} → ${f(s.snapshot.ms, 0)} ms (${delta(b.snapshot.ms, s.snapshot.ms)}), ` +
+        `second run ${f(b.again.ms, 0)} → ${f(s.again.ms, 0)} ms, SQL statements ${b.snapshot.statements} → ${s.snapshot.statements}.`,
+    );
   }
   return rows.join('\n');
 }

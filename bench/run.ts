@@ -6,7 +6,8 @@
  * bench/results/). The `feed` scenario (bench/feed.ts) holds --feed-sockets subscriptions open over
  * graphql-ws on 2 workers while the checkout loop runs again, in its own section. Then the `settle`
  * job scenario (bench/settle.ts), no request load: the settlement close of a week of orders in a
- * fresh database beside the bench one, in its own table.
+ * fresh database beside the bench one, in its own table; and the `snapshot` job scenario
+ * (bench/snapshot.ts): the analytics snapshot of a month of orders and behaviour events, likewise.
  * `--help` lists the flags; `--smoke` is the few-second version the tests run.
  */
 import 'reflect-metadata';
@@ -28,10 +29,11 @@ import { cleanGraphql, drive, type LoadResult } from './load';
 import { CART, PRODUCT, PRODUCT_PAGE, PRODUCTS, SHOP_ORDERS } from './operations';
 import { type BenchOptions, parseOptions, type ScenarioName, WITH_PROMOTIONS, WITH_REVIEWS } from './options';
 import { type BenchPromotions, COUPON_AMOUNT_OFF, grantCoupons, insertBenchPromotions, proveDiscounts, removeBenchPromotions } from './promotions';
-import { type BenchResult, checkoutDetail, compareWith, feedTable, flashTable, markdownTable, promotionsTable, reviewsTable, type ScenarioResult, settleTable, type Target, targetsTable } from './report';
+import { type BenchResult, checkoutDetail, compareWith, feedTable, flashTable, markdownTable, promotionsTable, reviewsTable, type ScenarioResult, settleTable, snapshotTable, type Target, targetsTable } from './report';
 import { type BenchReviews, ensureBenchReviews } from './reviews';
 import { buildIfStale, type RunningServer, startServer } from './server';
 import { runSettle, SETTLE_MAX_STATEMENTS, SETTLE_TARGET_MS, type SettleResult } from './settle';
+import { runSnapshot, SNAPSHOT_MAX_STATEMENTS, SNAPSHOT_TARGET_MS, type SnapshotResult } from './snapshot';
 
 const TITLES: Record<ScenarioName, string> = {
   listing: 'anonymous listing, 20 per page',
@@ -515,6 +517,25 @@ function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections:
       met: settle.close.statements <= SETTLE_MAX_STATEMENTS,
     });
   }
+  const snapshot = result.snapshot;
+  if (snapshot) {
+    targets.push({
+      name: `snapshot of ${snapshot.window.days} days, ${snapshot.orders.toLocaleString('en')} orders and ${snapshot.events.toLocaleString('en')} events < ${SNAPSHOT_TARGET_MS / 1000} s`,
+      scenario: 'snapshot',
+      measured: `${(snapshot.snapshot.ms / 1000).toFixed(1)} s (second run ${(snapshot.again.ms / 1000).toFixed(1)} s)`,
+      target: `< ${SNAPSHOT_TARGET_MS / 1000} s`,
+      met: snapshot.snapshot.ms < SNAPSHOT_TARGET_MS,
+    });
+    // snapshotMetrics sends a fixed number of statements (a lock, then one statement that upserts and prunes), whatever the
+    // days, scopes, orders and events: a count above the constant means work became per row.
+    targets.push({
+      name: 'SQL statements per snapshot independent of days and data',
+      scenario: 'snapshot',
+      measured: `${snapshot.snapshot.statements} for ${snapshot.window.days} days (second run ${snapshot.again.statements})`,
+      target: `≤ ${SNAPSHOT_MAX_STATEMENTS}, any size`,
+      met: snapshot.snapshot.statements <= SNAPSHOT_MAX_STATEMENTS,
+    });
+  }
   return targets;
 }
 
@@ -539,9 +560,11 @@ async function main(): Promise<number> {
 
   const runSettleScenario = (benchUrl: string): Promise<SettleResult> =>
     runSettle({ benchUrl, orders: opts.settleOrders, shops: opts.settleShops }, cleanup, log);
+  const runSnapshotScenario = (benchUrl: string): Promise<SnapshotResult> =>
+    runSnapshot({ benchUrl, products: opts.products, orders: opts.snapshotOrders, events: opts.snapshotEvents }, cleanup, log);
 
-  /** `--scenarios settle` alone: no catalog, no server; only a PostgreSQL to create the settle database on. */
-  const settleOnly = async (): Promise<BenchResult> => {
+  /** Only job scenarios (settle, snapshot): no catalog, no server; only a PostgreSQL to create their databases on. */
+  const jobsOnly = async (): Promise<BenchResult> => {
     const external = process.env.BENCH_DATABASE_URL?.trim();
     let url: string;
     let where: string;
@@ -554,19 +577,21 @@ async function main(): Promise<number> {
       url = pg.url;
       where = `embedded PostgreSQL under .bench/ (port ${new URL(pg.url).port}${pg.owned ? '' : ', joined a running one'})`;
     }
-    const settle = await runSettleScenario(url);
+    const settle = opts.settle ? await runSettleScenario(url) : undefined;
+    const snapshot = opts.snapshot ? await runSnapshotScenario(url) : undefined;
     const result: BenchResult = {
       version: 1,
       date: new Date().toISOString(),
-      machine: { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: settle.postgresVersion, platform: platform() },
+      machine: { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: (settle ?? snapshot)?.postgresVersion ?? 'unknown', platform: platform() },
       options: { ...opts },
       database: { where, sqlCounting: 'in-process (withQueryCount)' },
-      catalog: { products: 0, variants: 0, categories: 0, shops: 0, seeded: 'not prepared (settle only)', seedSeconds: 0 },
+      catalog: { products: 0, variants: 0, categories: 0, shops: 0, seeded: 'not prepared (job scenarios only)', seedSeconds: 0 },
       ceilings: { pg: {} },
       scenarios: [],
       settle,
+      snapshot,
       targets: [],
-      failures: settle.failures.map((m) => `settle: ${m}`),
+      failures: [...(settle?.failures.map((m) => `settle: ${m}`) ?? []), ...(snapshot?.failures.map((m) => `snapshot: ${m}`) ?? [])],
       seconds: 0,
     };
     result.targets = evaluateTargets(result, false, opts.connections);
@@ -574,7 +599,7 @@ async function main(): Promise<number> {
   };
 
   const run = async (): Promise<BenchResult> => {
-    if (!opts.scenarios.length) return settleOnly();
+    if (!opts.scenarios.length) return jobsOnly();
     if (opts.serverFrom === 'dist') buildIfStale(log);
     const db = await prepareDatabase({ products: opts.products, pgPort: opts.pgPort, poolMax: 4 }, cleanup, log);
     const server = await startServer(
@@ -648,8 +673,9 @@ async function main(): Promise<number> {
         log(`  ${pg.rps} req/s, p99 ${pg.latency.p99} ms${pg.cpu?.postgresMsPerRequest != null ? `, PostgreSQL CPU ${pg.cpu.postgresMsPerRequest} ms per iteration` : ''}`);
       }
     }
-    // Last, on its own database: its data generation and close would disturb the load figures.
+    // Last, each on its own database: their data generation and jobs would disturb the load figures.
     const settle = opts.settle ? await runSettleScenario(db.url) : undefined;
+    const snapshot = opts.snapshot ? await runSnapshotScenario(db.url) : undefined;
     for (const s of scenarios) {
       if (ceilings.bareFastify) s.ratio.fastify = Math.round((s.rps / ceilings.bareFastify.rps) * 1000) / 1000;
       const pg = ceilings.pg[s.name];
@@ -670,10 +696,12 @@ async function main(): Promise<number> {
       ceilings,
       scenarios,
       settle,
+      snapshot,
       targets: [],
       failures: [
         ...scenarios.flatMap((s) => s.failures.map((m) => `${s.name}: ${m}`)),
         ...(settle?.failures.map((m) => `settle: ${m}`) ?? []),
+        ...(snapshot?.failures.map((m) => `snapshot: ${m}`) ?? []),
         ...Object.entries(ceilings.pg).flatMap(([n, p]) => (p.errors ? [`pg ceiling ${n}: ${p.errors} errors (${p.sample})`] : [])),
         ...(ceilings.bareFastify && failuresOf(ceilings.bareFastify).length ? [`bare Fastify: ${failuresOf(ceilings.bareFastify).join('; ')}`] : []),
       ],
@@ -714,7 +742,7 @@ async function main(): Promise<number> {
     const withReviewsTable = reviewsTable(result);
     if (withReviewsTable) console.log(`\n${withReviewsTable}`);
   } else {
-    console.log(`## Benchmark ${machine}; settle only, on ${result.database.where}`);
+    console.log(`## Benchmark ${machine}; ${[result.settle && 'settle', result.snapshot && 'snapshot'].filter(Boolean).join(' and ')} only, on ${result.database.where}`);
   }
   const detail = checkoutDetail(result);
   if (detail) console.log(`\n${detail}`);
@@ -723,6 +751,7 @@ async function main(): Promise<number> {
   const feed = feedTable(result);
   if (feed) console.log(`\n${feed}`);
   if (result.settle) console.log(`${result.scenarios.length ? '\n' : ''}${settleTable(result.settle)}`);
+  if (result.snapshot) console.log(`${result.scenarios.length || result.settle ? '\n' : ''}${snapshotTable(result.snapshot)}`);
   if (result.targets.length) console.log(`\n${targetsTable(result.targets)}`);
   if (opts.compare) console.log(`\n${compareWith(opts.compare, result)}`);
   console.log(`\nresult: ${path.relative(process.cwd(), out)} (${result.seconds} s in all)${result.scenarios.length ? `; server log: ${path.relative(process.cwd(), serverLog)}` : ''}`);

@@ -56,16 +56,18 @@ export const settleTitle = (orders: number, shops: number) =>
   `closing a week of ${orders.toLocaleString('en')} completed orders for ${shops.toLocaleString('en')} shops`;
 
 /**
- * The settle database's name: `bench_settle`, or `<bench database>_settle` when the bench database
- * is neither `postgres` nor a `bench…` one (a test's own database), so a test run and a manual run
- * on one server do not drop each other's, and the test's clean-up (by name prefix) removes it.
+ * A job scenario's database beside the bench one: `bench_<suffix>` (the settle scenario's
+ * `bench_settle`), or `<bench database>_<suffix>` when the bench database is neither `postgres` nor
+ * a `bench…` one (a test's own database), so a test run and a manual run on one server do not drop
+ * each other's, and the test's clean-up (by name prefix) removes it.
  */
-function settleDatabaseName(benchUrl: string): string {
+export function siblingDatabaseName(benchUrl: string, suffix: string): string {
   const { name } = describeDatabase(benchUrl);
-  return name === 'postgres' || name.startsWith('bench') ? 'bench_settle' : `${name}_settle`.slice(0, 63);
+  return name === 'postgres' || name.startsWith('bench') ? `bench_${suffix}` : `${name}_${suffix}`.slice(0, 63);
 }
 
-async function recreate(benchUrl: string, name: string): Promise<string> {
+/** Drops the database `name` on the bench database's server if it exists, and creates it empty. */
+export async function recreateDatabase(benchUrl: string, name: string): Promise<string> {
   const admin = new Client({ connectionString: databaseUrl(benchUrl, 'postgres') });
   await admin.connect();
   try {
@@ -201,9 +203,9 @@ async function timedClose(orm: MikroORM, deps: Parameters<typeof closeSettlement
 export async function runSettle(opts: { benchUrl: string; orders: number; shops: number }, cleanup: Cleanup, log: (m: string) => void): Promise<SettleResult> {
   const { orders, shops } = opts;
   if (orders < shops) throw new Error(`--settle-orders (${orders}) must be at least --settle-shops (${shops}): every shop gets an order`);
-  const name = settleDatabaseName(opts.benchUrl);
+  const name = siblingDatabaseName(opts.benchUrl, 'settle');
   log(`settle: fresh database ${name} beside the bench database, migrated …`);
-  const url = await recreate(opts.benchUrl, name);
+  const url = await recreateDatabase(opts.benchUrl, name);
   const orm = await initOrm({ url, migrate: true, poolMax: 2 });
   let closed = false;
   const close = async () => {

@@ -43,6 +43,10 @@ run(async () => {
     console.log(`reviews: ${result.reviews} new reviews by wang@, li@, zhang@ and chen@ on most products on sale (replies by merchant@, a featured buyer show, two in the moderation queue of ops@); ${result.scorecards} shop scorecards`);
     console.log(`promotions: ${result.promotions} live promotions (blue-sea-digital 滿200減20, a platform 9折 on earphones) and ${result.couponCampaigns} coupon campaigns (code WELCOME2026); alice@ holds two coupons`);
     console.log(`membership: ${result.memberLevels} member levels (普通 → 鑽石) and ${result.members} members at each level above the first (silver@, gold@, platinum@, diamond@: orders completed, points earned; gold@ spent points on a second order and checks in daily); growth tasks`);
+    console.log(
+      `analytics: ${result.events.toLocaleString('en')} new behaviour events (views, searches, add-to-carts, shares over the last 30 days, anonymous and by the demo shoppers); ` +
+        `metrics snapshotted ${result.metrics.from} to ${result.metrics.to} (${result.metrics.days} days, ${result.metrics.rows.toLocaleString('en')} rows): sign in as analyst@ or admin@ at /dashboard`,
+    );
     console.log(`catalog: ${catalog.brands} new brands, ${catalog.shops} new ACTIVE shops (owners sign in as <shop slug>@demo.test),`);
     console.log(`         ${catalog.products} new products in every status; demo data took ${seconds(performance.now() - started)}.`);
     if (products === undefined) return;

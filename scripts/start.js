@@ -20,6 +20,7 @@ const stale = !existsSync(stamp) || sources.some((p) => existsSync(p) && newestM
 if (stale) {
   console.log('building (dist/ is missing or older than src/) ...');
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+  require('./copy-assets');
   writeFileSync(stamp, new Date().toISOString());
 }
 require(path.join(root, 'dist', 'src', 'server.js'));

@@ -17,6 +17,7 @@ import { createLiveBus, type LiveBus } from './realtime/bus';
 import { type LiveServer, startSubscriptions } from './realtime/ws';
 import { webhooks } from './webhooks';
 import { exportRoutes } from './exports';
+import { dashboardRoutes } from './dashboard';
 
 export interface App {
   http: FastifyInstance;
@@ -266,6 +267,7 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
   // After the error handler, so the webhook scope inherits it.
   await http.register(webhooks, { orm, deps });
   await http.register(exportRoutes, { orm, deps });
+  await http.register(dashboardRoutes);
 
   http.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -120,6 +120,12 @@ export interface Config {
     /** Milliseconds a merchant's webhook receiver has to answer before the attempt counts as failed (WEBHOOK_TIMEOUT_MS). */
     timeoutMs: number;
   };
+  analytics: {
+    /** Days raw behaviour events are kept (EVENT_RETENTION_DAYS): `maintain-event-partitions` drops an older day once it is snapshotted. */
+    eventRetentionDays: number;
+    /** `trackEvents` calls per client IP per minute (TRACK_EVENTS_PER_MINUTE); each call carries up to 50 events. */
+    trackEventsPerMinute: number;
+  };
   webConcurrency: number;
 }
 
@@ -386,6 +392,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     webhooks: {
       timeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 5000, 100, 60_000),
+    },
+    analytics: {
+      eventRetentionDays: r.int('EVENT_RETENTION_DAYS', 90, 1, 3650),
+      trackEventsPerMinute: r.int('TRACK_EVENTS_PER_MINUTE', 120, 1, 100_000),
     },
     // Every core in production; one process in development, where restarts should be instant.
     webConcurrency: r.int('WEB_CONCURRENCY', isProduction ? availableParallelism() : 1, 1, 256),

@@ -58,6 +58,8 @@ export enum UserErrorCode {
   CHECKOUT_EXPIRED = 'CHECKOUT_EXPIRED',
   // platform
   TASK_NOT_FOUND = 'TASK_NOT_FOUND',
+  // analytics
+  SNAPSHOT_RUNNING = 'SNAPSHOT_RUNNING',
   // money
   SHOP_NOT_FOUND = 'SHOP_NOT_FOUND',
   SETTLEMENT_NOT_CLOSED = 'SETTLEMENT_NOT_CLOSED',
@@ -148,6 +150,7 @@ registerEnumType(UserErrorCode, {
     ADDRESS_NOT_FOUND: { description: 'No such address in your address book.' },
     CHECKOUT_EXPIRED: { description: 'The checkout was not paid in time; its stock was released. Check out again.' },
     TASK_NOT_FOUND: { description: 'No scheduled task has this name (`scheduledTasks` lists them).' },
+    SNAPSHOT_RUNNING: { description: 'Another KPI snapshot (the `snapshot-metrics` task or another recompute) is running: try again when it has finished.' },
     SHOP_NOT_FOUND: { description: 'No shop has this ID.' },
     SETTLEMENT_NOT_CLOSED: { description: 'The settlement is still OPEN: `close-settlements` closes it when its period ends.' },
     NOTHING_TO_PAY: { description: 'The settlement’s payable amount (its net plus any negative balance carried over) is zero or less.' },

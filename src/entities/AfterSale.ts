@@ -164,6 +164,8 @@ export class CaseShipment {
 // What the timeout tasks pick up, by status, oldest deadline first.
 @Index({ name: 'after_sale_case_deadline_idx', expression: `create index "after_sale_case_deadline_idx" on "after_sale_case" ("status", "deadline") where "deadline" is not null` })
 // The arbitration queue, oldest escalation first.
+// Analytics: the cases opened in a day.
+@Index({ name: 'after_sale_case_created_idx', properties: ['createdAt'] })
 @Index({ name: 'after_sale_case_arbitration_idx', expression: `create index "after_sale_case_arbitration_idx" on "after_sale_case" ("escalated_at", "id") where "status" = 'ARBITRATION'` })
 @Check({ name: 'after_sale_case_refund_amount_check', expression: '"refund_amount" >= 0' })
 @Check({ name: 'after_sale_case_closed_check', expression: `("status" = 'CLOSED') = ("outcome" is not null and "closed_at" is not null)` })

@@ -137,6 +137,10 @@ export class ShippingAddress {
 @Index({ name: 'orders_delivered_at_idx', expression: `create index "orders_delivered_at_idx" on "orders" ("delivered_at") where "delivered_at" is not null` })
 @Index({ name: 'orders_buyer_completed_idx', expression: `create index "orders_buyer_completed_idx" on "orders" ("buyer_id", "completed_at") include ("total") where "status" = 'COMPLETED'` })
 @Index({ name: 'orders_delivered_idx', expression: `create index "orders_delivered_idx" on "orders" ("delivered_at") where "status" = 'DELIVERED'` })
+// Analytics (services/analytics): orders paid or cancelled in a day, and each buyer's paid orders in time (first order, cohorts).
+@Index({ name: 'orders_paid_at_idx', expression: `create index "orders_paid_at_idx" on "orders" ("paid_at") where "paid_at" is not null` })
+@Index({ name: 'orders_cancelled_at_idx', expression: `create index "orders_cancelled_at_idx" on "orders" ("cancelled_at") where "cancelled_at" is not null` })
+@Index({ name: 'orders_buyer_paid_idx', expression: `create index "orders_buyer_paid_idx" on "orders" ("buyer_id", "paid_at") include ("shop_id") where "paid_at" is not null` })
 export class Order extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;

@@ -9,6 +9,8 @@ import { moneyAccess, shopOfOrderLine } from '../services/money';
 import { TICKET_STAFF, ticketListAccess } from '../services/aftersales';
 import { decodeId } from '../schema/shared/globalId';
 import { WEBHOOK_ROLES, WEBHOOK_STAFF } from '../services/notifications';
+import { accessError, ANALYTICS_STAFF, type AnalyticsTarget, analyticsAccess } from '../services/analytics';
+import { decodeCampaignId } from '../schema/analytics/campaigns';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import { isAnyStaff, isMemberOfShopOwning, isSelfOrStaff, isShopMember, isShopMemberOfInputId, isShopMemberOrPlatformStaff, isSignedIn, isStaff } from './rules';
 
@@ -58,6 +60,26 @@ const ticketReader = rule('ticketReader', { cache: 'no_cache' })(async (_parent,
     return err instanceof Error ? err : new Error(String(err));
   }
 });
+
+/**
+ * Analytics reads (services/analytics/access.ts, checked again by the services): staff ANALYST and
+ * FINANCE; a shop's figures and campaigns also its OWNER, MANAGER and FINANCE members. `locate`
+ * names what is read from the arguments (global IDs decoded): a malformed or unknown shop, category
+ * or campaign is NOT_FOUND, then another role, shop or a shopper FORBIDDEN.
+ */
+function analyticsReader(name: string, locate: (args: Record<string, unknown>) => AnalyticsTarget) {
+  return rule(name, { cache: 'no_cache' })(async (_parent, args: Record<string, unknown>, ctx: Context) => {
+    if (!ctx.viewer.isSignedIn) return new UnauthenticatedError();
+    try {
+      return accessError(await analyticsAccess(ctx, locate(args))) ?? true;
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  });
+}
+
+/** A global ID argument decoded, or null when absent. */
+const keyOf = (type: string, id: unknown) => (id == null ? null : decodeId(type, String(id)));
 
 /**
  * Commission of an order or order line: its shop's OWNER and FINANCE members and staff FINANCE;
@@ -168,6 +190,21 @@ export const rootRules = {
     myReferrals: isSignedIn,
     // The shop's OWNER and MANAGER members (another role FORBIDDEN, another shop NOT_FOUND) and staff; checked again in the service.
     webhookSubscriptions: or(isShopMember(...WEBHOOK_ROLES), isStaff(...WEBHOOK_STAFF)),
+    // KPIs (services/analytics/access.ts): staff ANALYST and FINANCE; a shop's own figures, product
+    // ranking and campaign reports also its OWNER, MANAGER and FINANCE members (campaigns: staff OPERATIONS too).
+    platformMetrics: isStaff(...ANALYTICS_STAFF),
+    topShops: isStaff(...ANALYTICS_STAFF),
+    cohortRetention: isStaff(...ANALYTICS_STAFF),
+    shopMetrics: analyticsReader('analyticsReader(shopId)', (args) => ({ kind: 'SHOP', shopId: decodeId('Shop', String(args.shopId)) })),
+    categoryMetrics: analyticsReader('analyticsReader(categoryId)', (args) => ({ kind: 'CATEGORY', categoryId: decodeId('Category', String(args.categoryId)) })),
+    topProducts: analyticsReader('analyticsReader(scope)', (args) => {
+      const scope = args.scope as { shopId?: unknown; categoryId?: unknown } | null | undefined;
+      return { kind: 'PRODUCTS', shopId: keyOf('Shop', scope?.shopId), categoryId: keyOf('Category', scope?.categoryId) };
+    }),
+    campaignReport: analyticsReader('analyticsReader(campaign id)', (args) => {
+      const { kind, key } = decodeCampaignId(String(args.id));
+      return { kind: 'CAMPAIGN', campaign: kind, key };
+    }),
   },
   Mutation: {
     markNotificationsRead: isSignedIn,
@@ -308,6 +345,10 @@ export const rootRules = {
     // The shop's OWNER and MANAGER (another shop's subscription is NOT_FOUND); checked again under the shop's lock.
     createWebhookSubscription: isShopMember(...WEBHOOK_ROLES),
     deleteWebhookSubscription: isMemberOfShopOwning('WebhookSubscription', 'id', ...WEBHOOK_ROLES),
+    // Behaviour events come from any client, signed in or not (rate limited per address in the service).
+    trackEvents: allow,
+    // Recomputing KPI snapshots: staff ANALYST (ADMIN passes); checked again in the service.
+    snapshotMetrics: isStaff(StaffRole.ANALYST),
   },
   // Checked at subscribe time by the feeds (src/realtime/feeds.ts: another shop's feed or another's
   // order is NOT_FOUND before any event) and by these rules again on every event resolved.
@@ -489,6 +530,20 @@ const PUBLIC_TYPES = new Set([
   // viewer's own channel choices (notificationPreferences, updateNotificationPreferences).
   'Notification',
   'NotificationPreference',
+  // KPIs: reached only through the analytics roots (platformMetrics, shopMetrics, categoryMetrics,
+  // topProducts, topShops, cohortRetention, campaignReport), whose rules and services decide who
+  // reads which scope; a ranking's product or shop keeps its own type's rules.
+  'MetricSeries',
+  'MetricValues',
+  'MetricPoint',
+  'MetricChange',
+  'MetricComparison',
+  'PromotionCost',
+  'ProductMetric',
+  'ShopMetric',
+  'Cohort',
+  'CohortMonth',
+  'CampaignReport',
 ]);
 
 /**

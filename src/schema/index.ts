@@ -47,6 +47,9 @@ import { OrderEventResolver, SubscriptionResolver } from '../resolvers/notificat
 import { WebhookDeliveryResolver, WebhookResolver } from '../resolvers/notifications/WebhookResolver';
 import { NotificationResolver } from '../resolvers/notifications/NotificationResolver';
 import { ProfileResolver } from '../resolvers/identity/ProfileResolver';
+import { MetricSeriesResolver, ProductMetricResolver, ShopMetricResolver } from '../resolvers/analytics/MetricsResolver';
+import { CampaignReportResolver } from '../resolvers/analytics/CampaignReportResolver';
+import { TrackingResolver } from '../resolvers/analytics/TrackingResolver';
 
 export const resolvers = [
   AfterSaleResolver,
@@ -132,6 +135,11 @@ export const resolvers = [
   WebhookDeliveryResolver,
   NotificationResolver,
   ProfileResolver,
+  MetricSeriesResolver,
+  ProductMetricResolver,
+  ShopMetricResolver,
+  CampaignReportResolver,
+  TrackingResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

@@ -27,6 +27,7 @@ import { seedDemoOrders } from './orders';
 import { seedDemoPromotions } from './promotions';
 import { seedDemoReviews } from './reviews';
 import { DEMO_MEMBERS, seedDemoMembership } from './membership';
+import { seedDemoEvents, snapshotDemoMetrics } from './analytics';
 
 export const DEMO_PASSWORD = 'demo-password-2026';
 
@@ -151,6 +152,10 @@ export async function seedDemo(
   memberLevels: number;
   members: number;
   scorecards: number;
+  /** Behaviour events added (0 when the demo's are there already). */
+  events: number;
+  /** The analytics snapshot of the seeded range (every run). */
+  metrics: { from: string; to: string; days: number; rows: number };
 }> {
   const users = new Map<string, User>();
   for (const u of DEMO_USERS) users.set(u.email, (await upsertStaffUser(em.fork(), { ...u, password: DEMO_PASSWORD })).user);
@@ -170,5 +175,8 @@ export async function seedDemo(
   const { promotions, campaigns } = await seedDemoPromotions(em.fork(), config);
   const { levels: memberLevels, members } = await seedDemoMembership(em.fork(), config);
   const { done: scorecards } = await computeScorecards({ config, clock: systemClock }, em.fork());
-  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets, reviews, promotions, couponCampaigns: campaigns, memberLevels, members, scorecards };
+  // Analytics last, over everything above: the month's behaviour events, then the snapshot.
+  const events = await seedDemoEvents(em.fork(), systemClock);
+  const metrics = await snapshotDemoMetrics(em.fork(), config, systemClock);
+  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets, reviews, promotions, couponCampaigns: campaigns, memberLevels, members, scorecards, events, metrics };
 }

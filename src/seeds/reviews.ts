@@ -36,7 +36,7 @@ function stars(rng: () => number): number {
 /**
  * Reviews on most demo products, made as production makes them: four demo shoppers each buy about
  * half of the products on sale (checkout, mock payment, the shops ship, the buyer confirms delivery,
- * ten days ago) and review what they bought over the following days through the review service —
+ * ten to sixteen days ago) and review what they bought over the following days through the review service —
  * stars skewed positive, aspects, photos, some anonymous, some follow-ups. blue-sea-digital's owner
  * replies to its reviews; staff OPERATIONS keep a blocked word, feature one buyer show, and find in
  * the moderation queue a review held for a phone number and one reported. Skipped when the first
@@ -63,7 +63,6 @@ export async function seedDemoReviews(em: EntityManager, config: Config): Promis
   const users = new Map((await em.find(User, { id: [...new Set(products.map((p) => String(p.owner_id)))] })).map((u) => [u.id, u]));
   const ownerOf = new Map(products.map((p) => [String(p.shop_id), users.get(String(p.owner_id))!]));
 
-  clock.set(new Date(startedAt.getTime() - 10 * DAY));
   const bought: { reviewer: User; lineIds: string[] }[] = [];
   for (const [r, reviewer] of reviewers.entries()) {
     const address = em.create(Address, { user: reviewer, recipientName: reviewer.displayName, phone: `1381234${String(5670 + r)}`, province: '上海市', city: '上海市', district: '徐匯區', line1: `漕溪北路 ${200 + r} 號`, isDefault: true });
@@ -74,6 +73,9 @@ export async function seedDemoReviews(em: EntityManager, config: Config): Promis
       const chunk = mine.slice(i, i + CHUNK);
       for (const p of chunk) await em.execute('insert into cart_line (user_id, variant_id, quantity, created_at, updated_at) values (?, ?, 1, now(), now())', [reviewer.id, p.variant_id]);
       const label = `review-${r}-${i}`;
+      // Bought 10 to 16 days ago, a checkout a day (so the dashboard's days differ), delivered two
+      // days later: every review below (1 to 7 days ago) is written within the review window.
+      clock.set(new Date(startedAt.getTime() - (10 + ((r * 3 + i / CHUNK) % 7)) * DAY));
       const placed = await checkout(as(reviewer), { addressId: address.id, note: null }, `demo-${label}`);
       const payment = await payCheckout(as(reviewer), { checkoutId: placed.id, provider: PaymentProviderName.MOCK });
       await receivePaymentEvent(deps, em.fork(), PaymentProviderName.MOCK, { eventId: `demo-${label}`, type: 'payment.succeeded', paymentId: toGlobalId('Payment', payment.id) }, payment.id);

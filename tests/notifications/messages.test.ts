@@ -445,7 +445,11 @@ describe('claims and leases', () => {
       });
       await holder.query('select pg_advisory_unlock_all()');
       const reports = await running;
-      expect(reports.map((r) => r.sent + r.suppressed).sort((a, b) => a - b)).toEqual([20, 50, 50]);
+      // Each sender claimed a batch of at most 50 (how the 120 split among them depends on which
+      // claim saw which rows locked), and all 120 were handled once.
+      const handled = reports.map((r) => r.sent + r.suppressed);
+      expect(handled.every((n) => n > 0 && n <= 50)).toBe(true);
+      expect(handled.reduce((a, b) => a + b, 0)).toBe(120);
       expect(reports.reduce((n, r) => n + r.sent, 0)).toBe(config.notifyMaxPerHour);
     } finally {
       await holder.end();

@@ -121,6 +121,34 @@ describe('seed:demo', () => {
     expect(await sql("select user_id as status from points_entry group by user_id having sum(delta) < 0")).toEqual([]);
     expect(await sql("select count(*)::int as n from points_entry where reason in ('ORDER_EARNED', 'REFERRAL', 'CHECK_IN')")).toEqual([{ n: expect.any(Number) }]);
     expect(await sql("select count(*)::int as n from referral where rewarded_at is not null")).toEqual([{ n: 1 }]);
+    // Analytics: a month of behaviour events (anonymous and by the demo shoppers) once, and the
+    // snapshot of the seeded range on every run, so the dashboard has figures at once.
+    expect(first.events).toBeGreaterThan(1000);
+    expect(again.events).toBe(0);
+    expect(first.metrics.days).toBeGreaterThanOrEqual(30);
+    expect(again.metrics.rows).toBeGreaterThan(0);
+    const { from, to } = again.metrics;
+    const [platform] = await t.sql(
+      `select count(*)::int as days, count(*) filter (where paid_orders > 0)::int as order_days, count(*) filter (where product_views > 0)::int as view_days,
+              coalesce(sum(paid_orders), 0)::int as paid, coalesce(sum(product_views), 0)::int as views, coalesce(sum(searches), 0)::int as searches,
+              coalesce(sum(add_to_carts), 0)::int as carts, (select count(distinct k)::int from metric_daily m, unnest(m.cart_user_ids) k where m.scope = 'PLATFORM' and m.day between ? and ?) as cart_users
+       from metric_daily where scope = 'PLATFORM' and day between ? and ?`,
+      [from, to, from, to],
+    );
+    const [source] = await t.sql(
+      `select (select count(*)::int from orders where (paid_at at time zone 'Asia/Shanghai')::date between ? and ?) as paid,
+              (select count(*)::int from behaviour_event where type = 'PRODUCT_VIEW') as views`,
+      [from, to],
+    );
+    expect(platform).toMatchObject({ days: again.metrics.days, paid: source.paid, views: source.views });
+    // The demo's orders fall on a week or more of days (the reviewers' purchases a day apart), its events on every past day.
+    expect(platform.order_days).toBeGreaterThanOrEqual(7);
+    expect(platform.view_days).toBeGreaterThanOrEqual(29);
+    expect(platform.searches).toBeGreaterThan(0);
+    expect(platform.carts).toBeGreaterThan(0);
+    expect(platform.cart_users).toBeGreaterThan(1);
+    const [{ products }] = await t.sql('select count(distinct product_id)::int as products from product_metric_daily where day between ? and ? and views > 0', [from, to]);
+    expect(products).toBeGreaterThan(50);
   });
 
   it('lets the demo merchant sign in and see an active shop, and the demo reviewer see the queue', async () => {

@@ -17,6 +17,8 @@ export interface RateLimits {
   loginFailures: RateLimiterAbstract;
   /** Password reset requests per email address (normalised), known or not: apart from loginFailures, so a locked-out user can still ask. */
   passwordResets: RateLimiterAbstract;
+  /** `trackEvents` calls per client IP per minute (TRACK_EVENTS_PER_MINUTE). */
+  trackEvents: RateLimiterAbstract;
 }
 
 /**
@@ -57,6 +59,7 @@ export function createRateLimits(config: Config, store: { knex: Knex } | { redis
     authByIp: make('auth_ip', config.rateLimit.authPerMinute, config.rateLimit.authWindowSeconds),
     loginFailures: make('login_fail', config.rateLimit.loginFailuresPerAccount, config.rateLimit.loginFailureWindowSeconds),
     passwordResets: make('pw_reset', config.rateLimit.passwordResetsPerHour, 3600),
+    trackEvents: make('track_events', config.analytics.trackEventsPerMinute, 60),
   };
 }
 

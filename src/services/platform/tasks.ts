@@ -18,6 +18,7 @@ import { grantMemberCoupons, recomputeLevels } from '../membership/levelTasks';
 import { deliverWebhooks } from '../notifications/webhookDelivery';
 import { dispatchNotifications } from '../notifications/dispatch';
 import { sendPendingMessages } from '../notifications/messages';
+import { maintainEventPartitions, runSnapshotTask } from '../analytics';
 import { recordAudit } from './audit';
 
 /** What one run did: how many things it handled, and optionally a short note for operators. */
@@ -181,6 +182,21 @@ export const SCHEDULED_TASKS: readonly ScheduledTaskDefinition[] = registry([
     // 00:15 Asia/Shanghai.
     schedule: '15 16 * * *',
     run: (deps, em) => computeScorecards(deps, em),
+  },
+  {
+    name: 'snapshot-metrics',
+    description: 'Rolls up the KPIs of yesterday (now complete) and of today so far per Asia/Shanghai day — platform, every shop and category with activity, every product — into the daily metrics the reports read, catching up missed days (at most 31 back); recomputing a day gives the same figures. The result counts the rows whose figures changed.',
+    // Hourly at :10, so the dashboards show today within the hour; the first run after midnight
+    // (00:10 Asia/Shanghai) completes yesterday.
+    schedule: '10 * * * *',
+    run: (deps, em) => runSnapshotTask(deps, em),
+  },
+  {
+    name: 'maintain-event-partitions',
+    description: 'Creates the daily partitions of the behaviour events for yesterday to a week ahead, and drops those of days older than EVENT_RETENTION_DAYS that have been snapshotted (an unsnapshotted day is kept); the result counts the partitions created and dropped.',
+    // 23:50 Asia/Shanghai, before the day it prepares.
+    schedule: '50 15 * * *',
+    run: (deps, em) => maintainEventPartitions(deps, em),
   },
   {
     name: 'expire-points',
