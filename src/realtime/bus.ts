@@ -68,6 +68,22 @@ function redisChannel(dbUrl: string): string {
  * a failure is logged, never thrown, for the revocation itself stands, and every socket re-checks
  * its session within ACCESS_RECHECK_INTERVAL_MS (src/realtime/ws.ts) anyway.
  */
+/**
+ * Tells every process that what the user `userId` may see changed (a shop membership removed or its
+ * role changed, staff roles changed), so each re-checks the user's open feeds at once
+ * (src/realtime/ws.ts), ending those now refused. Call it once the change has committed. Best
+ * effort: a failure is logged, and the periodic re-check (ACCESS_RECHECK_INTERVAL_MS) still comes.
+ */
+export async function announceAccessChanged(ctx: Pick<Context, 'deps' | 'log'>, userId: string): Promise<void> {
+  const { bus } = ctx.deps;
+  if (!bus) return;
+  try {
+    await bus.publish([{ t: 'access', userId }]);
+  } catch (err) {
+    ctx.log.warn({ err, userId }, 'could not announce a change of access on the live bus; the feeds re-check at their next interval');
+  }
+}
+
 export async function announceSessionsEnded(ctx: Pick<Context, 'deps' | 'log'>, userId: string, sessionIds?: readonly string[]): Promise<void> {
   const { bus } = ctx.deps;
   if (!bus || sessionIds?.length === 0) return;

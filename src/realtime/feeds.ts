@@ -16,8 +16,9 @@ import type { LiveMessage, NotificationLiveMessage, OrderLiveMessage } from './m
  * GraphQL object sent. Access is checked when a subscription starts: a feed the viewer may not see
  * ends with NOT_FOUND before any event is sent, as a query of another shop's data does. While it
  * runs, the socket server re-checks it periodically (src/realtime/ws.ts, ACCESS_RECHECK_INTERVAL_MS)
- * through the guard it registers here, and ends it with the same NOT_FOUND once the viewer lost it
- * (a member removed from the shop). No event runs an access query of its own: the shield tree's
+ * and at once when the viewer's access changes (an `access` bus message), through the guard it
+ * registers here, and ends it with the same NOT_FOUND once the viewer lost it (a member removed
+ * from the shop). No event runs an access query of its own: the shield tree's
  * checks on each event read the viewer's memberships, loaded once per re-check, not per event.
  */
 

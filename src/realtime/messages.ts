@@ -50,7 +50,17 @@ export interface RevokeLiveMessage {
   sessionIds?: string[];
 }
 
-export type LiveMessage = OrderLiveMessage | NotificationLiveMessage | RevokeLiveMessage;
+/**
+ * What the user `userId` may see changed (removed from a shop, a shop role or staff roles changed):
+ * every process re-checks the access of the user's open feeds at once, ending those now refused
+ * with NOT_FOUND, rather than at the next periodic re-check.
+ */
+export interface AccessChangedLiveMessage {
+  t: 'access';
+  userId: string;
+}
+
+export type LiveMessage = OrderLiveMessage | NotificationLiveMessage | RevokeLiveMessage | AccessChangedLiveMessage;
 
 /** Session keys one revoke message names at most (about 4 kB): more are sent as several messages. */
 export const MAX_REVOKED_SESSIONS = 100;
@@ -99,12 +109,13 @@ export function decodeMessage(payload: string): LiveMessage | undefined {
     const ok = isKey(m.userId) && (m.sessionIds === undefined || isSessionKeys(m.sessionIds));
     return ok ? (m as unknown as RevokeLiveMessage) : undefined;
   }
+  if (m.t === 'access') return isKey(m.userId) ? { t: 'access', userId: m.userId } : undefined;
   return undefined;
 }
 
 /**
  * The topics a message is published to in a process: `shop:<id>` and `order:<id>`, or `user:<id>`.
- * A revoke message is for the socket server itself (src/realtime/ws.ts), never for a feed: none.
+ * Revoke and access messages are for the socket server itself (src/realtime/ws.ts), never for a feed: none.
  */
 export function topicsOf(message: LiveMessage): string[] {
   switch (message.t) {
@@ -113,6 +124,7 @@ export function topicsOf(message: LiveMessage): string[] {
     case 'notification':
       return [`user:${message.userId}`];
     case 'revoke':
+    case 'access':
       return [];
   }
 }

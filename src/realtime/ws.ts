@@ -62,8 +62,10 @@ export const MAX_SUBSCRIPTIONS_PER_SOCKET = 20;
  * viewer's to watch (else that feed alone ends with NOT_FOUND: a member removed from the shop).
  * A re-check costs one indexed query per socket (session and user by primary key), plus, only when
  * its feeds need them, one for the viewer's memberships and one batched load of the orders watched.
- * Revoked sessions are also pushed at once over the bus (`revoke` messages); the re-check bounds
- * how long whatever the bus does not carry, or loses, keeps flowing. Never a query per event.
+ * Revoked sessions are also pushed at once over the bus (`revoke` messages), and so are changes of
+ * what a user may see (`access` messages: a member removed or their role changed, staff roles
+ * changed), on which that user's sockets re-check at once; the periodic re-check bounds how long
+ * whatever the bus does not carry, or loses, keeps flowing. Never a query per event.
  * A socket's first re-check comes after a random half to whole interval, so that sockets opened
  * together (a reconnect storm) do not re-check together. Tests shorten it (LiveServerOptions).
  */
@@ -255,8 +257,16 @@ export function startSubscriptions(opts: LiveServerOptions): LiveServer {
     }
   };
 
+  /** What a user may see changed somewhere (this process or another): their sockets re-check their feeds now. */
+  const accessChanged = (userId: string) => {
+    for (const connection of byUser.get(userId) ?? []) {
+      recheck(connection).catch((err: unknown) => connection.log.warn({ err }, 'could not re-check a socket’s feeds after a change of access; the periodic re-check will'));
+    }
+  };
+
   const leaveBus = bus.subscribe((message: LiveMessage) => {
     if (message.t === 'revoke') revoke(message);
+    else if (message.t === 'access') accessChanged(message.userId);
     else hub.deliver(message);
   });
 

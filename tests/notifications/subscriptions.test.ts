@@ -414,6 +414,34 @@ describe('periodic re-checks of what a socket was granted', () => {
     }
   });
 
+  it('ends a removed member’s feeds at once, not at the next re-check: every process hears of the change of access', async () => {
+    // A re-check interval far longer than the test: only the `access` bus message can end the feeds.
+    const live = await liveServer({ recheckIntervalMs: 600_000 });
+    try {
+      const s = await paidOrder([ShopMemberRole.OPERATOR]);
+      const operator = s.shop.members.OPERATOR!;
+      const { client, closed } = connect(operator.token, live.url);
+      const shopFeed = watch(client, SHOP_FEED_SCALARS, { shopId: s.shop.shopId });
+      const inbox = watch(client, INBOX_FEED);
+      await eventually(async () => live.hub.subscriptions, (n) => n === 2);
+
+      const [member] = await t.sql('select id from shop_member where shop_id = ? and user_id = ?', [s.shop.shop.id, operator.user.id]);
+      expect((await t.gql(REMOVE_MEMBER, { input: { memberId: idOf('ShopMember', member.id) } }, { token: s.shop.owner.token })).data!.removeShopMember.errors).toEqual([]);
+      expect(errorCodes(await shopFeed.ended)).toEqual(['NOT_FOUND']);
+      expect(live.hub.subscriptions).toBe(1);
+      expect(await stillOpen(closed)).toBe('open');
+      expect(inbox.events).toEqual([]);
+      await client.dispose();
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('reads an access message off the bus only when it names a user', () => {
+    expect(decodeMessage(JSON.stringify({ t: 'access', userId: '42' }))).toEqual({ t: 'access', userId: '42' });
+    for (const bad of [{ t: 'access' }, { t: 'access', userId: 'x' }, { t: 'access', userId: 42 }]) expect(decodeMessage(JSON.stringify(bad))).toBeUndefined();
+  });
+
   it('ends an order staff member’s watch of a shop once the staff role is taken away', async () => {
     const live = await liveServer({ recheckIntervalMs: INTERVAL });
     try {

@@ -4,7 +4,7 @@ import { AuthSession, RefreshToken, StaffRole, User } from '../../entities';
 import { Failure, ForbiddenError, Problems, UserErrorCode } from '../../errors';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { lockById, lockWhere } from '../../db/rows';
-import { announceSessionsEnded } from '../../realtime/bus';
+import { announceAccessChanged, announceSessionsEnded } from '../../realtime/bus';
 import { recordAudit } from '../platform';
 import { grantNewUserCoupons } from '../promotions';
 import { linkReferral, referrerForRegistration } from '../membership';
@@ -191,7 +191,7 @@ export async function changePassword(ctx: Context, input: { currentPassword: str
  */
 export async function setStaffRoles(ctx: Context, input: { userId: string; roles: StaffRole[] }): Promise<User> {
   const roles = [...new Set(input.roles)].sort();
-  return ctx.em.transactional(async (em) => {
+  const user = await ctx.em.transactional(async (em) => {
     // The condition sits on the locked rows themselves, so an admin demoted while this waits for the
     // lock drops out. NO KEY UPDATE conflicts with itself, which is all the serialisation needed.
     const admins = await lockWhere(em, User, "'ADMIN' = any(e.staff_roles)", [], { orderBy: 'e.id' });
@@ -209,6 +209,9 @@ export async function setStaffRoles(ctx: Context, input: { userId: string; roles
     await em.flush();
     return user;
   });
+  // The user's open feeds re-check their access at once (a role taken away ends the ones it granted).
+  await announceAccessChanged(ctx, user.id);
+  return user;
 }
 
 /** Staff directory for ADMINs: newest first, optionally filtered by an email prefix. */

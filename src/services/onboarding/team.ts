@@ -8,6 +8,7 @@ import { recordAudit } from '../platform';
 import { hashRefreshToken, newRefreshToken, normaliseEmail } from '../identity';
 import { lockShop, lockShopAsMember } from './shops';
 import { guardUnique, isValidEmail } from '../shared';
+import { announceAccessChanged } from '../../realtime/bus';
 
 function assertOpen(shop: Shop): void {
   if (shop.status === ShopStatus.CLOSED) throw new Failure(UserErrorCode.INVALID_TRANSITION, 'A closed shop cannot change its team');
@@ -122,7 +123,7 @@ async function assertKeepsAnOwner(em: EntityManager, shop: Shop, member: ShopMem
 }
 
 export async function changeRole(ctx: Context, input: { memberId: string; role: ShopMemberRole }): Promise<ShopMember> {
-  return ctx.em.transactional(async (em) => {
+  const member = await ctx.em.transactional(async (em) => {
     const { member, shop } = await lockedMember(ctx, em, input.memberId);
     if (member.role === input.role) return member;
     if (input.role !== ShopMemberRole.OWNER) await assertKeepsAnOwner(em, shop, member);
@@ -132,10 +133,13 @@ export async function changeRole(ctx: Context, input: { memberId: string; role: 
     await em.flush();
     return member;
   });
+  // The member's open feeds re-check their access at once, in every process.
+  await announceAccessChanged(ctx, member.user.id);
+  return member;
 }
 
 export async function removeMember(ctx: Context, memberId: string): Promise<ShopMember> {
-  return ctx.em.transactional(async (em) => {
+  const member = await ctx.em.transactional(async (em) => {
     const { member, shop } = await lockedMember(ctx, em, memberId);
     await assertKeepsAnOwner(em, shop, member);
     recordAudit(ctx, em, { action: 'shopMember.remove', targetType: 'ShopMember', targetId: member.id, before: { shopId: shop.id, userId: member.user.id, role: member.role } });
@@ -143,4 +147,7 @@ export async function removeMember(ctx: Context, memberId: string): Promise<Shop
     await em.flush();
     return member;
   });
+  // The removed member's shop and order feeds end at once (NOT_FOUND), in every process.
+  await announceAccessChanged(ctx, member.user.id);
+  return member;
 }
