@@ -3,7 +3,7 @@ import { type RowOf, rowShape, selectRows } from '../../db/rows';
 import { BadInputError } from '../../errors';
 import { divideHalfEven } from '../shared';
 import { categoryOf, requireAnalyticsAccess } from './access';
-import { isDay } from './days';
+import { daysInRange, isDay } from './days';
 
 /**
  * Reading the daily KPI snapshots (metric_daily, product_metric_daily, written by snapshot-metrics):
@@ -18,8 +18,6 @@ import { isDay } from './days';
 
 /** The longest range a read covers, in days (two years, one of them a leap year). */
 export const MAX_RANGE_DAYS = 731;
-
-const DAY_MS = 86_400_000;
 
 export type MetricScope = { kind: 'PLATFORM' } | { kind: 'SHOP'; shopId: string } | { kind: 'CATEGORY'; categoryId: string };
 export type MetricGranularity = 'DAY' | 'WEEK' | 'MONTH';
@@ -80,10 +78,9 @@ export interface MetricSeriesResult {
 
 // --- Ranges -------------------------------------------------------------------------------------
 
-/** The day "YYYY-MM-DD" as a count of days since 1970-01-01; BAD_USER_INPUT on `field` for anything else. */
-function dayNumber(day: string, field: string): number {
+/** BAD_USER_INPUT on `field` unless `day` is a calendar day "YYYY-MM-DD". */
+function checkDay(day: string, field: string): void {
   if (typeof day !== 'string' || !isDay(day)) throw new BadInputError(`\`${field}\` must be a calendar day such as "2026-12-06"`, field);
-  return Date.parse(`${day}T00:00:00Z`) / DAY_MS;
 }
 
 /**
@@ -91,10 +88,10 @@ function dayNumber(day: string, field: string): number {
  * backwards, naming `from` when it spans more than MAX_RANGE_DAYS.
  */
 export function rangeDays(from: string, to: string): number {
-  const start = dayNumber(from, 'from');
-  const end = dayNumber(to, 'to');
-  if (start > end) throw new BadInputError('`to` must not be before `from`', 'to');
-  const days = end - start + 1;
+  checkDay(from, 'from');
+  checkDay(to, 'to');
+  if (from > to) throw new BadInputError('`to` must not be before `from`', 'to');
+  const days = daysInRange(from, to);
   if (days > MAX_RANGE_DAYS) throw new BadInputError(`A range spans at most ${MAX_RANGE_DAYS} days`, 'from');
   return days;
 }

@@ -108,6 +108,21 @@ function concatArrays(expr: string): string {
 /** PLATFORM and SHOP (the order's shop `x.shop_id`) rows of one source `x`. */
 const PLATFORM_AND_SHOP = `cross join lateral (values ('PLATFORM', 0::bigint), ('SHOP', x.shop_id)) s(scope, scope_id)`;
 
+/**
+ * A CTE `name` counting the rows of the CTE `source` (each with its day, its shop and its order's key
+ * in `orderKey`) per day for PLATFORM, for their SHOP and for each CATEGORY on the order's lines,
+ * as `column`.
+ */
+function countedFigures(name: string, source: string, orderKey: string, column: string): string {
+  return `${name} as (
+  select scope, scope_id, day, count(*) as ${column}
+  from (select s.scope, s.scope_id, x.day from ${source} x ${PLATFORM_AND_SHOP}
+        union all
+        select 'CATEGORY', oc.cat_id, x.day from ${source} x join order_cats oc on oc.order_id = x.${orderKey}) f
+  group by scope, scope_id, day
+)`;
+}
+
 /** metric_daily's figures: every column but the key and computed_at. */
 const METRIC_FIGURES = [
   'orders',
@@ -260,20 +275,8 @@ refund_cats as (
 -- Each figure grouped apart (one pass each), the keys of each set as they come: they are sorted
 -- and deduplicated per row below, where each array is small, rather than in one sort of every key
 -- of every scope.
-placed_figures as (
-  select scope, scope_id, day, count(*) as orders
-  from (select s.scope, s.scope_id, x.day from placed x ${PLATFORM_AND_SHOP}
-        union all
-        select 'CATEGORY', oc.cat_id, x.day from placed x join order_cats oc on oc.order_id = x.id) f
-  group by scope, scope_id, day
-),
-cancelled_figures as (
-  select scope, scope_id, day, count(*) as cancelled_orders
-  from (select s.scope, s.scope_id, x.day from cancelled x ${PLATFORM_AND_SHOP}
-        union all
-        select 'CATEGORY', oc.cat_id, x.day from cancelled x join order_cats oc on oc.order_id = x.id) f
-  group by scope, scope_id, day
-),
+${countedFigures('placed_figures', 'placed', 'id', 'orders')},
+${countedFigures('cancelled_figures', 'cancelled', 'id', 'cancelled_orders')},
 paid_figures as (
   select scope, scope_id, day, count(*) as paid_orders, sum(units) as units, sum(gmv) as gmv, sum(commission) as commission,
          sum(coupons) as coupon_redemptions, sum(shop_cost) as shop_promotion_cost, sum(platform_cost) as platform_promotion_cost,
@@ -296,13 +299,7 @@ refund_figures as (
         select 'CATEGORY', x.cat_id, x.day, x.amount, x.order_id from refund_cats x) f
   group by scope, scope_id, day
 ),
-case_figures as (
-  select scope, scope_id, day, count(*) as after_sales
-  from (select s.scope, s.scope_id, x.day from cases x ${PLATFORM_AND_SHOP}
-        union all
-        select 'CATEGORY', oc.cat_id, x.day from cases x join order_cats oc on oc.order_id = x.order_id) f
-  group by scope, scope_id, day
-),
+${countedFigures('case_figures', 'cases', 'order_id', 'after_sales')},
 -- Events: each scope's figures grouped straight from the range's partitions (one scan per grouping,
 -- no intermediate rows), the category's from its descendants' paths.
 ${eventGroup('platform_events', 'e.day', 'true')},
