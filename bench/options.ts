@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every load scenario (requests over HTTP, reported as req/s), in the order a full run drives them. */
-export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'detail-reviews', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'merchant-orders', 'flash', 'feed'] as const;
+export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'detail-reviews', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'checkout-risk', 'merchant-orders', 'flash', 'feed'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /**
  * Scenarios run with live promotions and coupons (bench/promotions.ts), each beside the plain
@@ -15,6 +15,11 @@ export const WITH_PROMOTIONS = { 'cart-promotions': 'cart', 'checkout-promotions
  * products theirs), beside the product detail without them, and held to a share of its figures.
  */
 export const WITH_REVIEWS = { 'detail-reviews': 'detail' } as const satisfies Partial<Record<ScenarioName, ScenarioName>>;
+/**
+ * The checkout loop with the risk rules enabled (bench/risk.ts: every other scenario runs with every
+ * rule disabled), beside the plain checkout on the same fixtures, and held to a share of its figures.
+ */
+export const WITH_RISK = { 'checkout-risk': 'checkout' } as const satisfies Partial<Record<ScenarioName, ScenarioName>>;
 /**
  * Scenarios that are no request load: measured in-process after the load scenarios and reported
  * in their own section (`settle`: the settlement close of a week of orders, bench/settle.ts;
@@ -93,7 +98,9 @@ export const USAGE = `usage: npm run bench -- [options]
                       cart-promotions and checkout-promotions repeat cart and checkout with live
                       promotions (a platform 滿減 with tiers, 10% off capped in each shop bought from)
                       and a 5.00 platform coupon per shopper (checkout passes one in couponIds);
-                      the promotions are cancelled after each; detail-reviews repeats detail on the
+                      the promotions are cancelled after each; checkout-risk repeats checkout with
+                      the risk rules enabled (every other scenario runs with all of them disabled:
+                      scoring's cost, the one statement, shown against checkout); detail-reviews repeats detail on the
                       same 100 products (~30 published reviews each, written in SQL once per bench
                       database) asking also for the rating and the first 10 reviews; flash: --flash-buyers buyers check out
                       one unit each all at once, first of a live flash-sale item of --flash-units

@@ -4,11 +4,12 @@ import type { CpuUse } from './cpu';
 import type { FeedDetail } from './feed';
 import type { FlashDetail, FlashRound } from './flash';
 import type { LoadResult } from './load';
-import { WITH_PROMOTIONS, WITH_REVIEWS } from './options';
+import { WITH_PROMOTIONS, WITH_REVIEWS, WITH_RISK } from './options';
 import type { BenchReviews } from './reviews';
 import type { SettleResult } from './settle';
 import type { SnapshotResult } from './snapshot';
 import type { DiscountProof } from './promotions';
+import type { ScoringProof } from './risk';
 import type { LatencySummary } from './stats';
 
 export interface ScenarioResult extends LoadResult {
@@ -39,6 +40,14 @@ export interface ScenarioResult extends LoadResult {
     summary: string;
     /** The checkout scenario's proof from the database. */
     proof?: DiscountProof;
+    problems: string[];
+  };
+  /** A checkout scenario's scoring statement (one per checkout): calls and mean execution time (pg_stat_statements). */
+  scoring?: { calls: number; meanMs: number } | null;
+  /** The risk rules of `checkout-risk` and what the orders it placed scored. */
+  risk?: {
+    summary: string;
+    proof: ScoringProof;
     problems: string[];
   };
   checkout?: {
@@ -156,6 +165,29 @@ export function promotionsTable(result: BenchResult): string | undefined {
     }
   }
   const notes = pairs.filter(({ s }) => s.promotions).map(({ s }) => `${s.name}: ${s.promotions!.summary}${s.promotions!.problems.length ? ` PROBLEMS: ${s.promotions!.problems.join('; ')}` : ''}`);
+  return [...rows, ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
+}
+
+/**
+ * The checkout loop with the risk rules enabled beside the loop with none (the target is ≥ 90% of
+ * its req/s): req/s, p99, SQL and CPU per request, each step's p99, and what the orders scored.
+ */
+export function riskTable(result: BenchResult): string | undefined {
+  const pairs = pairsOf(result, Object.keys(WITH_RISK));
+  if (!pairs.length) return undefined;
+  const rows = pairRows('with risk rules vs none', pairs);
+  for (const { s, plain } of pairs) {
+    if (!s.checkout || !plain.checkout) continue;
+    for (const [step, l] of Object.entries(s.checkout.steps)) {
+      const b = plain.checkout.steps[step];
+      if (b) rows.push(`| ${s.name} vs ${plain.name}: ${step} step | ${b.requests} → ${l.requests} requests | | ${f(b.p99)} → ${f(l.p99)} | ${b.p99 ? pct(l.p99 / b.p99) : '–'} | | | |`);
+    }
+  }
+  const notes = pairs.filter(({ s }) => s.risk).map(({ s }) => `${s.name}: ${s.risk!.summary}${s.risk!.problems.length ? ` PROBLEMS: ${s.risk!.problems.join('; ')}` : ''}`);
+  for (const { s, plain } of pairs) {
+    const ms = (x: ScenarioResult) => (x.scoring ? `${f(x.scoring.meanMs, 3)} ms (${x.scoring.calls} calls)` : '–');
+    notes.push(`${s.name}: the scoring statement, one per checkout, mean execution ${ms(plain)} with no rule enabled (the blacklist lookups alone) → ${ms(s)} with the rules.`);
+  }
   return [...rows, ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : [])].join('\n');
 }
 

@@ -27,9 +27,10 @@ import { runFlash } from './flash';
 import { Cleanup, sleep, withTimeout } from './lifecycle';
 import { cleanGraphql, drive, type LoadResult } from './load';
 import { CART, PRODUCT, PRODUCT_PAGE, PRODUCTS, SHOP_ORDERS } from './operations';
-import { type BenchOptions, parseOptions, type ScenarioName, WITH_PROMOTIONS, WITH_REVIEWS } from './options';
+import { type BenchOptions, parseOptions, type ScenarioName, WITH_PROMOTIONS, WITH_REVIEWS, WITH_RISK } from './options';
 import { type BenchPromotions, COUPON_AMOUNT_OFF, grantCoupons, insertBenchPromotions, proveDiscounts, removeBenchPromotions } from './promotions';
-import { type BenchResult, checkoutDetail, compareWith, feedTable, flashTable, markdownTable, promotionsTable, reviewsTable, type ScenarioResult, settleTable, snapshotTable, type Target, targetsTable } from './report';
+import { type BenchResult, checkoutDetail, compareWith, feedTable, flashTable, markdownTable, promotionsTable, reviewsTable, riskTable, type ScenarioResult, settleTable, snapshotTable, type Target, targetsTable } from './report';
+import { allRiskRules, enabledRiskRules, proveScoring, scoringStatementCost, setRiskRules } from './risk';
 import { type BenchReviews, ensureBenchReviews } from './reviews';
 import { buildIfStale, type RunningServer, startServer } from './server';
 import { runSettle, SETTLE_MAX_STATEMENTS, SETTLE_TARGET_MS, type SettleResult } from './settle';
@@ -46,6 +47,7 @@ const TITLES: Record<ScenarioName, string> = {
   'cart-promotions': 'signed-in cart read, promotions and a coupon live',
   checkout: 'checkout + pay + webhook until sold out',
   'checkout-promotions': 'checkout with a coupon + pay + webhook until sold out, promotions live',
+  'checkout-risk': 'checkout + pay + webhook until sold out, every checkout scored by the risk rules',
   'merchant-orders': 'merchant order list, 20',
   flash: 'flash sale: buyers all at once on one item, per-user limit 1',
   feed: 'checkout + pay + webhook until sold out, live subscriptions open',
@@ -60,8 +62,12 @@ const withPromotions = (name: string): name is keyof typeof WITH_PROMOTIONS => O
 /** The product page with its reviews keeps at least this share of the product detail's req/s without them. */
 const REVIEWS_MIN_RATIO = 0.8;
 const withReviews = (name: string): name is keyof typeof WITH_REVIEWS => Object.hasOwn(WITH_REVIEWS, name);
-/** Each paired scenario's plain counterpart (with promotions, with reviews). */
-const plainOf = (name: string): ScenarioName | undefined => (withPromotions(name) ? WITH_PROMOTIONS[name] : withReviews(name) ? WITH_REVIEWS[name] : undefined);
+/** The checkout loop with the risk rules enabled keeps at least this share of the plain loop's req/s (issue 22: scoring costs ≤ 10%). */
+const RISK_MIN_RATIO = 0.9;
+const withRisk = (name: string): name is keyof typeof WITH_RISK => Object.hasOwn(WITH_RISK, name);
+/** Each paired scenario's plain counterpart (with promotions, with reviews, with risk rules). */
+const plainOf = (name: string): ScenarioName | undefined =>
+  withPromotions(name) ? WITH_PROMOTIONS[name] : withReviews(name) ? WITH_REVIEWS[name] : withRisk(name) ? WITH_RISK[name] : undefined;
 
 const startedAt = performance.now();
 const log = (message: string) => console.log(`[bench +${((performance.now() - startedAt) / 1000).toFixed(1)}s] ${message}`);
@@ -177,13 +183,15 @@ type ScenarioContext = {
   reviews?: BenchReviews;
   /** The scenarios run so far (the feed shows its loop beside the plain checkout's). */
   done: ScenarioResult[];
+  /** The risk rules `checkout-risk` enables (every other scenario runs with none). */
+  riskRules: string[];
   /** Another server on the bench database, stopped by the caller (the feed's, when the run's has one worker). */
   startServer(workers: number): Promise<{ server: RunningServer; stop(): Promise<void> }>;
 };
 
 async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<ScenarioResult> {
   const { opts, db } = ctx;
-  const checkout = name === 'checkout' || name === 'checkout-promotions' ? name : undefined;
+  const checkout = name === 'checkout' || name === 'checkout-promotions' || name === 'checkout-risk' ? name : undefined;
   if (name === 'flash') {
     log(`flash: ${opts.flashBuyers} buyers at once (one connection each)${opts.warmup > 0 ? ' after a warm-up purchase each' : ''}: ${opts.flashUnits} units of a flash-sale item, then ${opts.flashUnits} of a plain variant`);
     return runFlash({ ...ctx, title: TITLES.flash, log });
@@ -200,6 +208,17 @@ async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<Sc
     });
   }
   log(`${name}: warm-up ${opts.warmup} s, then ${checkout ? `until ${opts.stock} units sell out` : `${opts.duration} s`} at ${opts.connections} connections`);
+  if (checkout === 'checkout-risk') {
+    // The rules on for this scenario alone: the same fixtures as the plain checkout, scored.
+    const enabled = await setRiskRules(db, ctx.riskRules);
+    log(`  risk rules: ${enabled} enabled`);
+    try {
+      return await runCheckout(checkout, ctx);
+    } finally {
+      await setRiskRules(db, []);
+      log('  risk rules disabled again');
+    }
+  }
   if (!withPromotions(name)) return checkout ? runCheckout(checkout, ctx) : runLoad(name, ctx);
   // The same fixtures as the plain scenario, with the promotions live only while this one runs.
   const promos = await insertBenchPromotions(db, ctx.fx);
@@ -335,8 +354,10 @@ async function runLoad(name: ScenarioName, ctx: ScenarioContext, promos?: BenchP
  * unused one in `couponIds` each time (none once its coupons are used up); afterwards the database
  * must show every order discounted and each coupon used once (bench/promotions.ts, proveDiscounts).
  */
-async function runCheckout(name: 'checkout' | 'checkout-promotions', ctx: ScenarioContext, promos?: BenchPromotions): Promise<ScenarioResult> {
+async function runCheckout(name: 'checkout' | 'checkout-promotions' | 'checkout-risk', ctx: ScenarioContext, promos?: BenchPromotions): Promise<ScenarioResult> {
   const { opts, db, server, fx, sql, cpu } = ctx;
+  // Orders of this scenario (warm-up and loop) come after this one: the risk proof reads them.
+  const [{ last: lastOrderId }] = await db.sql<{ last: string }>('select coalesce(max(id), 0)::text as last from orders');
   const base = { base: server.url, secret: server.webhookSecret, shoppers: fx.checkoutShoppers };
   // A checkout refused as sold out leaves its line in the cart: an earlier checkout scenario's
   // would make this one's orders two units.
@@ -363,9 +384,16 @@ async function runCheckout(name: 'checkout' | 'checkout-promotions', ctx: Scenar
   const result = await checkoutLoop({ ...base, variantId: fx.limited.variantId, seconds: limit, stopAtSoldOut: true, coupons });
   const used = cpu.end(result.requests);
   const count = await sql.stop(result.requests, 0);
+  // Read before the next scenario resets pg_stat_statements.
+  const scoring = await scoringStatementCost(db);
   const stock = await proveStock(db, { key: fx.limited.variantKey, sku: fx.limited.sku }, before, result.purchases);
   const failures = [...failuresOf(result), ...result.failures.slice(0, 3), ...stock.problems];
   if (!result.soldOut && !result.failures.length) failures.push(`the stock did not sell out within ${limit} s (${result.purchases} of ${stock.stockAtStart} sold): lower --stock`);
+  let risk: ScenarioResult['risk'];
+  if (name === 'checkout-risk') {
+    risk = await proveScoring(db, lastOrderId, ctx.riskRules.length);
+    failures.push(...risk.problems);
+  }
   let promotions: ScenarioResult['promotions'];
   if (promos) {
     // Over the warm-up's orders and the loop's alike: all were placed with the promotions live.
@@ -392,6 +420,8 @@ async function runCheckout(name: 'checkout' | 'checkout-promotions', ctx: Scenar
     rss: server.rss(),
     ratio: {},
     promotions,
+    risk,
+    scoring,
     checkout: { purchases: result.purchases, withCoupon: promos ? result.withCoupon : undefined, insufficientStock: result.insufficientStock, soldOut: result.soldOut, steps: result.steps, stock },
     failures,
   };
@@ -436,6 +466,17 @@ function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections:
       measured: `${Math.round(s.vsPlain.rps * 100)}% (${s.rps} vs ${plain.rps} req/s; p99 ${s.latency.p99} vs ${plain.latency.p99} ms)`,
       target: `≥ ${PROMOTIONS_MIN_RATIO * 100}%`,
       met: s.vsPlain.rps >= PROMOTIONS_MIN_RATIO,
+    });
+  }
+  for (const s of result.scenarios) {
+    if (!s.vsPlain || !withRisk(s.name)) continue;
+    const plain = result.scenarios.find((x) => x.name === s.vsPlain!.scenario)!;
+    targets.push({
+      name: `checkout loop with risk scoring ≥ ${RISK_MIN_RATIO * 100}% of plain checkout loop req/s`,
+      scenario: s.name,
+      measured: `${Math.round(s.vsPlain.rps * 100)}% (${s.rps} vs ${plain.rps} req/s; p99 ${s.latency.p99} vs ${plain.latency.p99} ms; SQL/req ${s.sqlPerRequest ?? '–'} vs ${plain.sqlPerRequest ?? '–'})`,
+      target: `≥ ${RISK_MIN_RATIO * 100}%`,
+      met: s.vsPlain.rps >= RISK_MIN_RATIO,
     });
   }
   for (const s of result.scenarios) {
@@ -610,6 +651,14 @@ async function main(): Promise<number> {
     const fx = await prepareFixtures(server.url, db, { connections: opts.connections, stock: opts.stock }, log);
     // The detail products' reviews, before anything is measured (their write drops the catalog caches).
     const reviews = opts.scenarios.includes('detail-reviews') ? await ensureBenchReviews(db, fx.productKeys, log) : undefined;
+    // Every scenario but checkout-risk runs with the risk rules disabled; the rules enabled now are
+    // what checkout-risk enables (all of them when an interrupted run left none) and what the run restores.
+    const enabledAtStart = await enabledRiskRules(db);
+    const riskRules = enabledAtStart.length ? enabledAtStart : await allRiskRules(db);
+    cleanup.add('risk rules restored', async () => {
+      await setRiskRules(db, riskRules);
+    });
+    await setRiskRules(db, []);
     // Promotions and coupons an interrupted run left live would change what the plain scenarios measure.
     const stale = await removeBenchPromotions(db);
     if (stale.promotions || stale.coupons) log(`cancelled ${stale.promotions} bench promotions and expired ${stale.coupons} bench coupons an earlier run left live`);
@@ -650,7 +699,7 @@ async function main(): Promise<number> {
     };
     for (const name of opts.scenarios) {
       if (name === 'merchant-orders') await ensureShopOrders(db, server, fx);
-      const result = await runScenario(name, { opts, db, server, fx, bodies, sql, cpu, reviews, done: scenarios, startServer: startAnother });
+      const result = await runScenario(name, { opts, db, server, fx, bodies, sql, cpu, reviews, done: scenarios, riskRules, startServer: startAnother });
       if (captured[name]) result.sqlCaptured = captured[name].statements.length;
       scenarios.push(result);
       const w = result.rss.workersMb.map((m) => m.toFixed(0)).join('/');
@@ -741,6 +790,8 @@ async function main(): Promise<number> {
     if (promotions) console.log(`\n${promotions}`);
     const withReviewsTable = reviewsTable(result);
     if (withReviewsTable) console.log(`\n${withReviewsTable}`);
+    const withRiskTable = riskTable(result);
+    if (withRiskTable) console.log(`\n${withRiskTable}`);
   } else {
     console.log(`## Benchmark ${machine}; ${[result.settle && 'settle', result.snapshot && 'snapshot'].filter(Boolean).join(' and ')} only, on ${result.database.where}`);
   }

@@ -44,6 +44,10 @@ run(async () => {
     console.log(`promotions: ${result.promotions} live promotions (blue-sea-digital 滿200減20, a platform 9折 on earphones) and ${result.couponCampaigns} coupon campaigns (code WELCOME2026); alice@ holds two coupons`);
     console.log(`membership: ${result.memberLevels} member levels (普通 → 鑽石) and ${result.members} members at each level above the first (silver@, gold@, platinum@, diamond@: orders completed, points earned; gold@ spent points on a second order and checks in daily); growth tasks`);
     console.log(
+      `risk: ${result.risk.blacklistEntries} blacklist entries (spam-mail.test and 203.0.113.0/24 blocked, a watched phone), ${result.risk.heldOrders} held order of mallory@ in the riskQueue of risk@, ` +
+        `${result.risk.violations} counterfeit report upheld into a violation (${result.risk.reportedShop ?? 'no shop'} restricted)`,
+    );
+    console.log(
       `analytics: ${result.events.toLocaleString('en')} new behaviour events (views, searches, add-to-carts, shares over the last 30 days, anonymous and by the demo shoppers); ` +
         `metrics snapshotted ${result.metrics.from} to ${result.metrics.to} (${result.metrics.days} days, ${result.metrics.rows.toLocaleString('en')} rows): sign in as analyst@ or admin@ at /dashboard`,
     );

@@ -6,6 +6,7 @@ import type { Config } from './config';
 import type { Context } from './context';
 import { PUBLIC_ERROR_CODES, QueryTooComplexError } from './errors';
 import { type Metrics, operationLabel } from './metrics';
+import { passwordChangeRefusal } from './permissions/passwordChange';
 
 /** The public code of an error, looking through wrappers (resolver paths, validation) to the cause. */
 export function publicCode(error: unknown): string | undefined {
@@ -162,6 +163,24 @@ function noSubscriptionsOverHttp(): ApolloServerPlugin<Context> {
   };
 }
 
+/**
+ * While risk control requires the signed-in user to change their password, every operation but
+ * changePassword, logout, refreshSession and `me` is refused with PASSWORD_CHANGE_REQUIRED (HTTP
+ * 403) before anything runs. The flag comes with the viewer's user row (src/context.ts).
+ */
+function passwordChangeGate(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, contextValue }) {
+          const refusal = operation && passwordChangeRefusal(contextValue.viewer?.user, document, operation);
+          if (refusal) throw refusal;
+        },
+      };
+    },
+  };
+}
+
 /** Logs unexpected errors with stack and request id; counts operations and errors; tags errors with the request id. */
 function observability(metrics: Metrics): ApolloServerPlugin<Context> {
   return {
@@ -209,6 +228,7 @@ export function createApollo(config: Config, schema: import('graphql').GraphQLSc
     plugins: [
       ...limits.plugins,
       noSubscriptionsOverHttp(),
+      passwordChangeGate(),
       observability(metrics),
       // No @cacheControl hints or HTTP cache headers are used (the catalog cache is our own, with
       // invalidation); Apollo's default plugin would otherwise wrap every field resolver to collect them.

@@ -18,6 +18,7 @@ import { type LiveServer, startSubscriptions } from './realtime/ws';
 import { webhooks } from './webhooks';
 import { exportRoutes } from './exports';
 import { dashboardRoutes } from './dashboard';
+import { riskSignals } from './services/risk/signals';
 
 export interface App {
   http: FastifyInstance;
@@ -218,6 +219,7 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
         ip: request.ip,
         authorization: request.headers.authorization,
         userAgent: request.headers['user-agent'],
+        signals: riskSignals(request.headers, config),
       }),
   });
 

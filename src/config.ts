@@ -126,6 +126,22 @@ export interface Config {
     /** `trackEvents` calls per client IP per minute (TRACK_EVENTS_PER_MINUTE); each call carries up to 50 events. */
     trackEventsPerMinute: number;
   };
+  risk: {
+    /** A checkout's orders scoring this or more are held once paid (RISK_HOLD_SCORE). */
+    holdScore: number;
+    /** Orders scoring this or more (and under holdScore) are MEDIUM risk (RISK_REVIEW_SCORE). */
+    reviewScore: number;
+    /** A sign-in from a new device in a new region also requires a password change (RISK_FORCE_PASSWORD_CHANGE). */
+    forcePasswordChange: boolean;
+    /** The request header a proxy or CDN sets to the client's region, e.g. cf-ipcountry (RISK_REGION_HEADER); empty: the IP's network. */
+    regionHeader: string;
+    /** Failed sign-ins of one account within loginFailureWindowMinutes that make a LOGIN_FAILURE_BURST risk event (LOGIN_FAILURE_BURST). */
+    loginFailureBurst: number;
+    loginFailureWindowMinutes: number;
+    /** Violation points at which a shop is restricted (VIOLATION_RESTRICT_POINTS) and suspended (VIOLATION_SUSPEND_POINTS). */
+    restrictPoints: number;
+    suspendPoints: number;
+  };
   webConcurrency: number;
 }
 
@@ -396,6 +412,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     analytics: {
       eventRetentionDays: r.int('EVENT_RETENTION_DAYS', 90, 1, 3650),
       trackEventsPerMinute: r.int('TRACK_EVENTS_PER_MINUTE', 120, 1, 100_000),
+    },
+    risk: {
+      holdScore: r.int('RISK_HOLD_SCORE', 60, 1, 100_000),
+      reviewScore: r.int('RISK_REVIEW_SCORE', 30, 1, 100_000),
+      forcePasswordChange: r.bool('RISK_FORCE_PASSWORD_CHANGE', false),
+      regionHeader: (r.str('RISK_REGION_HEADER', '') ?? '').trim().toLowerCase(),
+      loginFailureBurst: r.int('LOGIN_FAILURE_BURST', 5, 2, 1000),
+      loginFailureWindowMinutes: r.int('LOGIN_FAILURE_WINDOW_MINUTES', 15, 1, 1440),
+      restrictPoints: r.int('VIOLATION_RESTRICT_POINTS', 12, 1, 1000),
+      suspendPoints: r.int('VIOLATION_SUSPEND_POINTS', 24, 1, 1000),
     },
     // Every core in production; one process in development, where restarts should be instant.
     webConcurrency: r.int('WEB_CONCURRENCY', isProduction ? availableParallelism() : 1, 1, 256),

@@ -9,6 +9,7 @@ import type { LiveBus } from './realtime/bus';
 import type { Clock } from './services/shared';
 import type { RateLimits } from './services/identity';
 import { verifyAccessToken } from './services/identity';
+import type { RiskSignals } from './services/risk/signals';
 import { Viewer } from './viewer';
 
 /** Long-lived, per-process dependencies handed to every request. */
@@ -32,6 +33,8 @@ export interface Context {
   log: FastifyBaseLogger;
   ip: string;
   userAgent: string | undefined;
+  /** The request's device id and region (src/services/risk/signals.ts), for login anomalies, blacklists and checkout scoring. */
+  signals: RiskSignals;
   deps: AppDeps;
   /** The business clock's current time: every time-based rule reads it here, so tests can move it. */
   now(): Date;
@@ -68,7 +71,7 @@ export async function resolveViewer(em: EntityManager, config: Config, authoriza
 export async function createContext(
   deps: AppDeps,
   em: EntityManager,
-  request: { id: string; log: FastifyBaseLogger; ip: string; authorization?: string; userAgent?: string },
+  request: { id: string; log: FastifyBaseLogger; ip: string; authorization?: string; userAgent?: string; signals?: RiskSignals },
 ): Promise<Context> {
   const viewer = await resolveViewer(em, deps.config, request.authorization);
   return {
@@ -79,6 +82,7 @@ export async function createContext(
     log: request.log,
     ip: request.ip,
     userAgent: request.userAgent,
+    signals: request.signals ?? {},
     deps,
     now: () => deps.clock.now(),
   };
@@ -89,5 +93,5 @@ export async function createContext(
  * a given viewer.
  */
 export function contextAs(deps: AppDeps, em: EntityManager, viewer: Viewer, opts: { requestId: string; log: FastifyBaseLogger }): Context {
-  return { em, viewer, loaders: createLoaders(em, () => deps.clock.now()), requestId: opts.requestId, log: opts.log, ip: '127.0.0.1', userAgent: undefined, deps, now: () => deps.clock.now() };
+  return { em, viewer, loaders: createLoaders(em, () => deps.clock.now()), requestId: opts.requestId, log: opts.log, ip: '127.0.0.1', userAgent: undefined, signals: {}, deps, now: () => deps.clock.now() };
 }

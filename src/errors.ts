@@ -99,6 +99,15 @@ export enum UserErrorCode {
   ALREADY_REFERRED = 'ALREADY_REFERRED',
   // webhooks
   WEBHOOK_LIMIT_REACHED = 'WEBHOOK_LIMIT_REACHED',
+  // risk and trust
+  ORDER_ON_HOLD = 'ORDER_ON_HOLD',
+  NOT_ON_HOLD = 'NOT_ON_HOLD',
+  ACCOUNT_BANNED = 'ACCOUNT_BANNED',
+  BLACKLISTED = 'BLACKLISTED',
+  PASSWORD_CHANGE_REQUIRED = 'PASSWORD_CHANGE_REQUIRED',
+  SHOP_RESTRICTED = 'SHOP_RESTRICTED',
+  ALREADY_APPEALED = 'ALREADY_APPEALED',
+  ALREADY_DECIDED = 'ALREADY_DECIDED',
 }
 
 registerEnumType(UserErrorCode, {
@@ -150,6 +159,14 @@ registerEnumType(UserErrorCode, {
     ADDRESS_NOT_FOUND: { description: 'No such address in your address book.' },
     CHECKOUT_EXPIRED: { description: 'The checkout was not paid in time; its stock was released. Check out again.' },
     TASK_NOT_FOUND: { description: 'No scheduled task has this name (`scheduledTasks` lists them).' },
+    ORDER_ON_HOLD: { description: 'The order is held by risk control (its checkout scored RISK_HOLD_SCORE or more): it cannot ship until staff RISK release it (`releaseOrderHold`) or cancel it.' },
+    NOT_ON_HOLD: { description: 'The order is not held (never was, was released, or is no longer paid and unshipped).' },
+    ACCOUNT_BANNED: { description: 'The account is banned (`banUser`) until `User.ban.until`, or for good: sign-in is refused.' },
+    BLACKLISTED: { description: 'A blacklist entry blocks this request: the email domain, device, IP address, delivery phone or delivery address (`field` names the input when it is one).' },
+    PASSWORD_CHANGE_REQUIRED: { description: 'Risk control saw an unusual sign-in: change the password (`changePassword`) before anything else.' },
+    SHOP_RESTRICTED: { description: 'The shop’s violation points reached VIOLATION_RESTRICT_POINTS: it may not list new products or join campaigns until an appeal restores points.' },
+    ALREADY_APPEALED: { description: 'This violation already has an appeal (one per violation).' },
+    ALREADY_DECIDED: { description: 'This report or appeal was already decided.' },
     SNAPSHOT_RUNNING: { description: 'Another KPI snapshot (the `snapshot-metrics` task or another recompute) is running: try again when it has finished.' },
     SHOP_NOT_FOUND: { description: 'No shop has this ID.' },
     SETTLEMENT_NOT_CLOSED: { description: 'The settlement is still OPEN: `close-settlements` closes it when its period ends.' },

@@ -116,20 +116,28 @@ function metricScopeOf(value: string): MetricScope | null {
   return null;
 }
 
-/** The viewer's context from the bearer token, or null once a 401 is sent (no token, or a bad one). */
+/**
+ * The viewer's context from the bearer token, or null once a 401 is sent (no token, or a bad one)
+ * or a 403 (risk control requires a password change first, as for the GraphQL API).
+ */
 async function signedInContext(opts: { orm: MikroORM; deps: AppDeps }, request: FastifyRequest, reply: FastifyReply): Promise<Context | null> {
   if (!request.headers.authorization) {
     await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'Sign in to download this' });
     return null;
   }
   try {
-    return await createContext(opts.deps, opts.orm.em.fork(), {
+    const ctx = await createContext(opts.deps, opts.orm.em.fork(), {
       id: request.id,
       log: request.log,
       ip: request.ip,
       authorization: request.headers.authorization,
       userAgent: request.headers['user-agent'],
     });
+    if (ctx.viewer.user?.passwordChangeRequired) {
+      await reply.code(403).send({ error: 'Change your password (changePassword) before anything else', code: 'PASSWORD_CHANGE_REQUIRED' });
+      return null;
+    }
+    return ctx;
   } catch (err) {
     if (err instanceof GraphQLError && err.extensions.code === 'UNAUTHENTICATED') {
       await reply.code(401).header('www-authenticate', 'Bearer').send({ error: err.message });

@@ -33,4 +33,11 @@ export class AuthSession {
 
   @Property({ type: 'text', nullable: true })
   userAgent?: string;
+
+  /** The client's device id (X-Device-Id) and region at sign-in, for login anomalies (services/risk). */
+  @Property({ type: 'text', nullable: true })
+  deviceId?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  region?: string | null;
 }

@@ -28,6 +28,10 @@ export enum NotificationKind {
   WEBHOOK_DISABLED = 'WEBHOOK_DISABLED',
   MEMBER_LEVEL_CHANGED = 'MEMBER_LEVEL_CHANGED',
   REFERRAL_REWARDED = 'REFERRAL_REWARDED',
+  ORDER_HELD = 'ORDER_HELD',
+  VIOLATION_RECORDED = 'VIOLATION_RECORDED',
+  SHOP_STANDING_CHANGED = 'SHOP_STANDING_CHANGED',
+  APPEAL_DECIDED = 'APPEAL_DECIDED',
 }
 
 /** What each kind means, for the schema's documentation of both enums. */
@@ -51,6 +55,10 @@ const KIND_DESCRIPTIONS: Record<NotificationKind, { description: string }> = {
   WEBHOOK_DISABLED: { description: 'A webhook subscription was disabled after 24 hours of failed deliveries (to the owner and managers).' },
   MEMBER_LEVEL_CHANGED: { description: 'Your member level went up (or, at the level review, down).' },
   REFERRAL_REWARDED: { description: 'A referral earned you points: your invitee’s first order completed (or you were the invitee).' },
+  ORDER_HELD: { description: 'A paid order scored RISK_HOLD_SCORE or more and is held for review (to staff RISK; the shop sees it held).' },
+  VIOLATION_RECORDED: { description: 'A violation was recorded against the shop, with its points (to the owner and managers).' },
+  SHOP_STANDING_CHANGED: { description: 'The shop’s standing changed with its violation points: restricted, suspended, or restored (to the owner and managers).' },
+  APPEAL_DECIDED: { description: 'Staff decided the shop’s appeal of a violation (to the owner).' },
 };
 
 registerEnumType(NotificationKind, {

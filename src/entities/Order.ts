@@ -5,6 +5,7 @@ import type { FlashSaleItem } from './Campaign';
 import type { ProductVariant } from './Product';
 import { Shop } from './Shop';
 import { User } from './User';
+import { RiskLevel, type RiskReasonRow } from './Risk';
 
 export enum CheckoutStatus {
   PENDING_PAYMENT = 'PENDING_PAYMENT',
@@ -71,6 +72,12 @@ registerEnumType(OrderCanceller, {
 @Entity({ tableName: 'checkout' })
 @Unique({ name: 'checkout_buyer_key_unique', properties: ['buyer', 'idempotencyKey'] })
 @Check({ name: 'checkout_total_check', expression: '"total" >= 0' })
+@Index({ name: 'checkout_ip_idx', properties: ['ip', 'createdAt'] })
+@Index({ name: 'checkout_device_idx', properties: ['deviceId', 'createdAt'] })
+@Index({ name: 'checkout_phone_idx', properties: ['phoneKey', 'createdAt'] })
+@Index({ name: 'checkout_address_idx', properties: ['addressKey', 'createdAt'] })
+// A buyer's recent checkouts, ids included: the FAILED_PAYMENTS risk rule reads their payments.
+@Index({ name: 'checkout_buyer_created_idx', expression: `create index "checkout_buyer_created_idx" on "checkout" ("buyer_id", "created_at") include ("id")` })
 @Index({ name: 'checkout_expiry_idx', expression: `create index "checkout_expiry_idx" on "checkout" ("expires_at") where "status" = 'PENDING_PAYMENT'` })
 export class Checkout extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
@@ -94,6 +101,19 @@ export class Checkout extends TimestampedNode {
   @Field(() => Date, { description: 'When an unpaid checkout expires and its stock is released.' })
   @Property({ type: 'timestamptz', length: 3 })
   expiresAt!: Date;
+
+  /** Risk signals of the request that placed it (services/risk): the client IP, device id, and the delivery phone and address as blacklist keys. */
+  @Property({ type: 'text', nullable: true })
+  ip?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  deviceId?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  phoneKey?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  addressKey?: string | null;
 }
 
 /** A shipping address as it was when the order was placed. */
@@ -141,6 +161,10 @@ export class ShippingAddress {
 @Index({ name: 'orders_paid_at_idx', expression: `create index "orders_paid_at_idx" on "orders" ("paid_at") where "paid_at" is not null` })
 @Index({ name: 'orders_cancelled_at_idx', expression: `create index "orders_cancelled_at_idx" on "orders" ("cancelled_at") where "cancelled_at" is not null` })
 @Index({ name: 'orders_buyer_paid_idx', expression: `create index "orders_buyer_paid_idx" on "orders" ("buyer_id", "paid_at") include ("shop_id") where "paid_at" is not null` })
+// The NEW_SHIPPING_REGION risk rule: has the buyer a paid order to this province (services/risk/scoring.ts).
+@Index({ name: 'orders_buyer_province_idx', expression: `create index "orders_buyer_province_idx" on "orders" ("buyer_id", ("shipping_address"->>'province')) where "paid_at" is not null` })
+// Staff RISK's queue: held orders by payment time.
+@Index({ name: 'orders_held_idx', expression: `create index "orders_held_idx" on "orders" ("paid_at", "id") where "held" and "status" in ('PAID', 'PROCESSING')` })
 export class Order extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
@@ -187,7 +211,10 @@ export class Order extends TimestampedNode {
   @Property({ type: new BigIntType('number'), default: 0 })
   shippingDiscount: Opt<number> = 0;
 
-  @Field(() => ShippingAddress, { description: 'Where it goes, as given at checkout.' })
+  @Field(() => ShippingAddress, {
+    description:
+      'Where it goes, as given at checkout. The recipient, phone and street are shown in full to the buyer, to the shop’s OWNER, MANAGER and OPERATOR members while the order is theirs to ship (PAID or PROCESSING and not held by risk control), and to staff RISK and CUSTOMER_SERVICE (ADMIN passes; every such view is written to the audit log as "order.viewPersonalData"); masked for everyone else who sees the order (`masked` true: "王**", "139****5678", "****").',
+  })
   @Property({ type: 'jsonb' })
   shippingAddress!: ShippingAddress;
 
@@ -226,6 +253,28 @@ export class Order extends TimestampedNode {
   @Field(() => OrderCanceller, { nullable: true, description: 'Who cancelled it; null unless CANCELLED.' })
   @Enum({ items: () => OrderCanceller, nullable: true })
   cancelledBy?: OrderCanceller | null;
+
+  /** Risk score of its checkout's evaluation for this order: the sum of the weights of the rules that hit (services/risk). */
+  @Property({ type: 'int', default: 0 })
+  riskScore: Opt<number> = 0;
+
+  /** LOW, MEDIUM (RISK_REVIEW_SCORE or more) or HIGH (RISK_HOLD_SCORE or more), as decided at checkout. */
+  @Enum({ items: () => RiskLevel, default: RiskLevel.LOW })
+  riskLevel: Opt<RiskLevel> = RiskLevel.LOW;
+
+  /** The rules that hit: `[{ ruleId, name, kind, weight, detail }]`. */
+  @Property({ type: 'jsonb', default: '[]' })
+  riskReasons: Opt<RiskReasonRow[]> = [];
+
+  /** Held by risk control: scored HIGH; it cannot ship until staff release the hold. */
+  @Property({ type: 'boolean', default: false })
+  held: Opt<boolean> = false;
+
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  holdReleasedAt?: Date | null;
+
+  @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
+  holdReleasedBy?: Rel<User> | null;
 }
 
 /** A line of an order, with the product as it was when the order was placed. */
@@ -308,6 +357,8 @@ export enum OrderEventType {
   CANCELLED = 'CANCELLED',
   REFUND_REQUESTED = 'REFUND_REQUESTED',
   AFTER_SALE_REQUESTED = 'AFTER_SALE_REQUESTED',
+  HELD = 'HELD',
+  HOLD_RELEASED = 'HOLD_RELEASED',
 }
 
 registerEnumType(OrderEventType, {
@@ -324,6 +375,8 @@ registerEnumType(OrderEventType, {
     CANCELLED: { description: 'Cancelled, with the reason.' },
     REFUND_REQUESTED: { description: 'A refund was requested from the payment provider.' },
     AFTER_SALE_REQUESTED: { description: 'The buyer opened an after-sale case on the order (live feeds only; the case number in the note).' },
+    HELD: { description: 'Paid while its risk score was RISK_HOLD_SCORE or more: held by risk control, the shop cannot ship it (not shown to the buyer).' },
+    HOLD_RELEASED: { description: 'Staff RISK released the hold: the shop may ship it (not shown to the buyer).' },
   },
 });
 

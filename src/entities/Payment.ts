@@ -38,6 +38,8 @@ registerEnumType(PaymentStatus, {
 // Reconciliation matches the provider's records by reference.
 @Index({ name: 'payment_reference_idx', expression: `create index "payment_reference_idx" on "payment" ("provider_reference") where "provider_reference" is not null` })
 @Index({ name: 'payment_unopened_idx', expression: `create index "payment_unopened_idx" on "payment" ("id") where "status" = 'PENDING' and "provider_reference" is null` })
+// The FAILED_PAYMENTS risk rule: a checkout's failed payments, without reading the payments.
+@Index({ name: 'payment_failed_idx', expression: `create index "payment_failed_idx" on "payment" ("checkout_id", "created_at") where "status" = 'FAILED'` })
 export class Payment extends TimestampedNode {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;

@@ -1,4 +1,4 @@
-import { BigIntType, Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, Enum, Index, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { DecimalScalar } from '../schema/shared/scalars';
 import { ShopStatus } from './enums';
@@ -74,6 +74,18 @@ export class Shop extends RatedNode {
   /** When the shop first became ACTIVE; reinstating a suspended shop returns it there. */
   @Property({ type: 'timestamptz', length: 3, nullable: true })
   activatedAt?: Date | null;
+
+  /** Points of the shop's ACTIVE violations (kept on write; services/risk/violations.ts). Credit score = max(0, 100 − points). */
+  @Property({ type: 'int', default: 0 })
+  violationPoints: Opt<number> = 0;
+
+  /** Restricted (VIOLATION_RESTRICT_POINTS reached): no new listings, no campaigns. */
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  restrictedAt?: Date | null;
+
+  /** Suspended automatically at VIOLATION_SUSPEND_POINTS (reinstated automatically when an appeal takes it back under). */
+  @Property({ type: 'boolean', default: false })
+  suspendedForViolations: Opt<boolean> = false;
 
   constructor(name: string, slug: string) {
     super();

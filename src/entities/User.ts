@@ -14,7 +14,7 @@ export class User extends TimestampedNode {
   id!: string;
 
   /** Stored normalised (trimmed, lower-case); unique. */
-  @Field({ description: 'Sign-in email, normalised to lower case. Visible to the user and to staff.' })
+  @Field({ description: 'Sign-in email, normalised to lower case. Visible to the user and to staff: in full to the user and to staff RISK and CUSTOMER_SERVICE (ADMIN passes; each view written to the audit log as "user.viewPersonalData"), masked ("w***@example.com") for other staff.' })
   @Property({ type: 'text', unique: 'users_email_unique' })
   email!: string;
 
@@ -30,7 +30,11 @@ export class User extends TimestampedNode {
   @Property({ type: 'timestamptz', length: 3, nullable: true })
   emailVerifiedAt?: Date | null;
 
-  @Field(() => String, { nullable: true, description: 'Mobile number for SMS notifications (E.164, e.g. +8613812345678); null when none was given. Visible to the user and to staff.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Mobile number for SMS notifications (E.164, e.g. +8613812345678); null when none was given. Visible to the user and to staff: in full to the user and to staff RISK and CUSTOMER_SERVICE (ADMIN passes; audited as "user.viewPersonalData"), masked ("+86 138****5678") for other staff.',
+  })
   @Property({ type: 'text', nullable: true })
   phone?: string | null;
 
@@ -44,6 +48,20 @@ export class User extends TimestampedNode {
    */
   @Property({ type: 'text', generated: '(referral_code("id")) stored', unique: 'users_referral_code_unique' })
   referralCode!: Opt<string>;
+
+  /** Banned by staff RISK (`banUser`): sign-in is refused until `bannedUntil` (null with `bannedAt` set: for good). */
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  bannedAt?: Date | null;
+
+  @Property({ type: 'timestamptz', length: 3, nullable: true })
+  bannedUntil?: Date | null;
+
+  @Property({ type: 'text', nullable: true })
+  banReason?: string | null;
+
+  /** Risk control saw an unusual sign-in (RISK_FORCE_PASSWORD_CHANGE): nothing but changePassword until it is changed. */
+  @Property({ type: 'boolean', default: false })
+  passwordChangeRequired: Opt<boolean> = false;
 
   @OneToMany(() => ShopMember, (m) => m.user)
   memberships = new Collection<ShopMember>(this);

@@ -27,11 +27,21 @@ import { StockAlert, Stocktake, StocktakeLine } from './Stocktake';
 import { Faq, Ticket, TicketMessage } from './Ticket';
 import { QuizAttempt, QuizQuestion, TrainingCourse, TrainingLesson } from './Training';
 import { User } from './User';
+import { RiskRule } from './Risk';
+import { BlacklistEntry, LoginFailureWindow, RiskEvent } from './Blacklist';
+import { ProductReport, ShopViolation, ViolationAppeal } from './Violation';
 import { Notification, NotificationPreferenceRow, OutboundMessage, OutboxEvent, UserToken, WebhookDelivery, WebhookSubscription } from './Notification';
 import { CheckIn, GrowthTask, GrowthTaskReward, Member, MemberLevel, PointsEntry, Referral } from './Membership';
 
 export {
   Address,
+  RiskRule,
+  BlacklistEntry,
+  RiskEvent,
+  LoginFailureWindow,
+  ProductReport,
+  ShopViolation,
+  ViolationAppeal,
   Notification,
   NotificationPreferenceRow,
   OutboundMessage,
@@ -134,10 +144,20 @@ export { ModerationDecision, ReviewFlag, ReviewStatus } from './Review';
 export { ScorecardLevel } from './Scorecard';
 export { GrowthTaskKind, PointsReason } from './Membership';
 export { MessageChannel, MessageStatus, NotificationKind, UserTokenPurpose, WebhookDeliveryStatus, WebhookEvent } from './Notification';
+export { RiskLevel, RiskRuleKind, type RiskReasonRow } from './Risk';
+export { BlacklistAction, BlacklistKind, RiskEventKind } from './Blacklist';
+export { AppealStatus, ProductReportReason, ProductReportStatus, ViolationKind, ViolationStatus } from './Violation';
 export { TicketKind, TicketMessageKind, TicketParty, TicketStatus } from './Ticket';
 
 /** Every entity the ORM knows; add new ones here. */
 export const entities = [
+  RiskRule,
+  BlacklistEntry,
+  RiskEvent,
+  LoginFailureWindow,
+  ProductReport,
+  ShopViolation,
+  ViolationAppeal,
   User,
   AuthSession,
   RefreshToken,

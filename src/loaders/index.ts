@@ -26,6 +26,7 @@ import {
   Payment,
   Payout,
   Product,
+  ProductReport,
   ProductStatusChange,
   ProductVariant,
   Promotion,
@@ -41,12 +42,14 @@ import {
   ShopInvitation,
   ShopMember,
   ShopScorecard,
+  ShopViolation,
   StocktakeLine,
   TicketMessage,
   TrainingCourse,
   TrainingLesson,
   User,
   UserCoupon,
+  ViolationAppeal,
 } from '../entities';
 import { entitiesByIds, entitiesWhereIn } from '../db/rows';
 import { promotionsForProducts } from '../services/promotions/badges';
@@ -249,7 +252,37 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     reportsByReviewId: manyBy(em, ReviewReport, 'review_id', (r) => r.review.id, 'e.review_id, e.id desc'),
     /** The review of each order line, or null (one per line). */
     reviewByOrderLineId: oneBy(em, Review, 'order_line_id', (r) => r.orderLine.id),
+    productReportById: byId(em, ProductReport),
+    violationById: byId(em, ShopViolation),
+    /** The appeal of each violation, or null (one per violation). */
+    appealByViolationId: oneBy(em, ViolationAppeal, 'violation_id', (a) => a.violation.id),
+    /**
+     * Audit entries of full views of personal data by staff (services/risk/privacy.ts): every view
+     * of a request's tick in one INSERT (a page of 20 orders is one statement), each target once
+     * per request. Resolves once written, so nothing is shown unaudited.
+     */
+    personalDataViewAudit: new DataLoader<PersonalDataView, true, string>(
+      async (views) => {
+        await em.execute(
+          `insert into audit_entry (actor_id, action, target_type, target_id, request_id, created_at)
+           select v.actor_id, v.action, v.target_type, v.target_id, v.request_id, ? from jsonb_to_recordset(?::jsonb) as v(actor_id bigint, action text, target_type text, target_id text, request_id text)`,
+          [now(), JSON.stringify(views.map((v) => ({ actor_id: v.actorId, action: v.action, target_type: v.targetType, target_id: v.targetId, request_id: v.requestId })))],
+          'run',
+        );
+        return views.map(() => true as const);
+      },
+      { cacheKeyFn: (v) => `${v.actorId}|${v.action}|${v.targetType}|${v.targetId}` },
+    ),
   };
+}
+
+/** A full view of someone's personal data by staff, to audit: who, in which request, what (an action such as "order.viewPersonalData") of which object. */
+export interface PersonalDataView {
+  actorId: string | null;
+  requestId: string;
+  action: string;
+  targetType: string;
+  targetId: string;
 }
 
 /** A variant's approved item of a flash sale live now: its price, title, limit per buyer and units left. */

@@ -13,6 +13,7 @@ import { accessError, ANALYTICS_STAFF, type AnalyticsTarget, analyticsAccess } f
 import { decodeCampaignId } from '../schema/analytics/campaigns';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import { isAnyStaff, isMemberOfShopOwning, isSelfOrStaff, isShopMember, isShopMemberOfInputId, isShopMemberOrPlatformStaff, isSignedIn, isStaff } from './rules';
+import { REPORT_STAFF, TRUST_STAFF, VIOLATION_VIEW_ROLES } from '../services/risk';
 
 const { OPERATIONS, REVIEWER, RISK, ADMIN } = StaffRole;
 
@@ -205,6 +206,15 @@ export const rootRules = {
       const { kind, key } = decodeCampaignId(String(args.id));
       return { kind: 'CAMPAIGN', campaign: kind, key };
     }),
+    // risk: orders (rules, queue)
+    riskRules: isStaff(RISK),
+    riskQueue: isStaff(RISK),
+    // risk: accounts (blacklists, bans, risk events)
+    blacklistEntries: isStaff(RISK),
+    riskEvents: isStaff(RISK),
+    // risk: trust (reports, violations, appeals)
+    productReports: isStaff(...REPORT_STAFF),
+    violationAppeals: isStaff(...TRUST_STAFF),
   },
   Mutation: {
     markNotificationsRead: isSignedIn,
@@ -349,6 +359,23 @@ export const rootRules = {
     trackEvents: allow,
     // Recomputing KPI snapshots: staff ANALYST (ADMIN passes); checked again in the service.
     snapshotMetrics: isStaff(StaffRole.ANALYST),
+    // risk: orders (rules, holds)
+    upsertRiskRule: isStaff(RISK),
+    releaseOrderHold: isStaff(RISK),
+    // risk: accounts (blacklists, bans)
+    addBlacklistEntry: isStaff(RISK),
+    removeBlacklistEntry: isStaff(RISK),
+    // Banning or unbanning staff also takes ADMIN: checked by the service on the locked user row.
+    banUser: isStaff(RISK),
+    unbanUser: isStaff(RISK),
+    // risk: trust (reports, violations, appeals)
+    // Any signed-in user reports what they can see; the service refuses their own shop's products.
+    reportProduct: isSignedIn,
+    decideProductReport: isStaff(...REPORT_STAFF),
+    recordShopViolation: isStaff(...TRUST_STAFF),
+    // The violation's shop's OWNER (another role FORBIDDEN, another shop NOT_FOUND); checked again under a lock.
+    appealViolation: isMemberOfShopOwning('ShopViolation', 'violationId', ...OWNER_ROLES),
+    decideAppeal: isStaff(...TRUST_STAFF),
   },
   // Checked at subscribe time by the feeds (src/realtime/feeds.ts: another shop's feed or another's
   // order is NOT_FOUND before any event) and by these rules again on every event resolved.
@@ -376,6 +403,11 @@ const typeRules = {
     stockAlerts: shopInsider,
     shippingTemplates: shopInsider,
     scorecard: shopInsider,
+    creditScore: shopInsider,
+    violationPoints: shopInsider,
+    standing: shopInsider,
+    restrictedAt: shopInsider,
+    violations: or(isShopMember(...VIOLATION_VIEW_ROLES), isAnyStaff),
   },
   QuizQuestion: { '*': allow, correctOptionIndexes: isStaff(OPERATIONS) },
   Product: { '*': allow, shippingTemplate: shopInsider, pendingRevision: shopInsider, statusHistory: shopInsider, nextActions: shopInsider },
@@ -544,6 +576,26 @@ const PUBLIC_TYPES = new Set([
   'Cohort',
   'CohortMonth',
   'CampaignReport',
+  // risk: orders
+  // Rules reached only through riskRules and upsertRiskRule (staff RISK); an order's risk through
+  // Order.risk, whose resolver nulls it for the buyer and its score and reasons for all but staff RISK.
+  'RiskRule',
+  'OrderRisk',
+  'RiskReason',
+  // risk: accounts
+  // Reached only through blacklistEntries, riskEvents and their mutations (staff RISK); a creator or
+  // an event's user as a User keeps that type's rules. A UserBan only through User.ban (the user and staff).
+  'BlacklistEntry',
+  'RiskEvent',
+  'UserBan',
+  // risk: trust
+  // Reports are reached only by their reporter (reportProduct, node) and staff RISK and OPERATIONS
+  // (productReports, decideProductReport, ShopViolation.report); the reporter as a user is nulled
+  // for anyone else. Violations and appeals only through Shop.violations, their mutations,
+  // violationAppeals and node(id): the shop's OWNER and MANAGER and staff.
+  'ProductReport',
+  'ShopViolation',
+  'ViolationAppeal',
 ]);
 
 /**

@@ -97,7 +97,7 @@ export function isShopMemberOfInputId(...roles: ShopMemberRole[]) {
 }
 
 /** Shop-owned tables a rule may look the shop up in, by the owned object's global ID. */
-const SHOP_OWNED = { ShopMember: 'shop_member', ShopInvitation: 'shop_invitation', Product: 'product', Order: 'orders', ProductVariant: 'product_variant', ShippingTemplate: 'shipping_template', Promotion: 'promotion', CouponCampaign: 'coupon_campaign', BargainCampaign: 'bargain_campaign', Review: 'review', WebhookSubscription: 'webhook_subscription' } as const;
+const SHOP_OWNED = { ShopMember: 'shop_member', ShopInvitation: 'shop_invitation', Product: 'product', Order: 'orders', ProductVariant: 'product_variant', ShippingTemplate: 'shipping_template', Promotion: 'promotion', CouponCampaign: 'coupon_campaign', BargainCampaign: 'bargain_campaign', Review: 'review', WebhookSubscription: 'webhook_subscription', ShopViolation: 'shop_violation' } as const;
 
 /**
  * Members of the shop that owns the object whose global ID is `input[argKey]` (a shop member, an

@@ -25,6 +25,7 @@ import { type AppDeps, contextAs, resolveViewer } from '../context';
 import type { User } from '../entities';
 import { QueryTooComplexError, UnauthenticatedError } from '../errors';
 import { type Metrics, operationLabel } from '../metrics';
+import { passwordChangeRefusal } from '../permissions/passwordChange';
 import { Viewer } from '../viewer';
 import type { LiveBus } from './bus';
 import type { FeedGuard, LiveContext } from './feeds';
@@ -468,6 +469,9 @@ export function startSubscriptions(opts: LiveServerOptions): LiveServer {
         if (operation.operation !== 'subscription') {
           return [new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', { extensions: { code: 'BAD_REQUEST' } })];
         }
+        // Risk control asked for a password change: no feed until it is done (as over HTTP, src/apollo.ts).
+        const refusal = passwordChangeRefusal(user, document, operation);
+        if (refusal) return [refusal];
         const requestId = randomUUID();
         const requestLog = connection.log.child({ requestId, operationName: payload.operationName ?? undefined });
         // The viewer is made from the socket's verified user (no session lookup); its memberships are

@@ -50,6 +50,10 @@ import { ProfileResolver } from '../resolvers/identity/ProfileResolver';
 import { MetricSeriesResolver, ProductMetricResolver, ShopMetricResolver } from '../resolvers/analytics/MetricsResolver';
 import { CampaignReportResolver } from '../resolvers/analytics/CampaignReportResolver';
 import { TrackingResolver } from '../resolvers/analytics/TrackingResolver';
+import { RiskOrderResolver } from '../resolvers/risk/RiskOrderResolver';
+import { ProductReportResolver, ShopTrustResolver, ShopViolationResolver, ViolationAppealResolver } from '../resolvers/risk/TrustResolver';
+import { ShippingAddressPrivacyResolver, UserPrivacyResolver } from '../resolvers/risk/PrivacyResolver';
+import { BlacklistResolver, RiskEventResolver, UserRiskResolver } from '../resolvers/risk/AccountsResolver';
 
 export const resolvers = [
   AfterSaleResolver,
@@ -140,6 +144,16 @@ export const resolvers = [
   ShopMetricResolver,
   CampaignReportResolver,
   TrackingResolver,
+  RiskOrderResolver,
+  ProductReportResolver,
+  ShopViolationResolver,
+  ViolationAppealResolver,
+  ShopTrustResolver,
+  ShippingAddressPrivacyResolver,
+  UserPrivacyResolver,
+  BlacklistResolver,
+  RiskEventResolver,
+  UserRiskResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

@@ -28,6 +28,7 @@ import { seedDemoPromotions } from './promotions';
 import { seedDemoReviews } from './reviews';
 import { DEMO_MEMBERS, seedDemoMembership } from './membership';
 import { seedDemoEvents, snapshotDemoMetrics } from './analytics';
+import { DEMO_RISKY_SHOPPER, type DemoRisk, seedDemoRisk } from './risk';
 
 export const DEMO_PASSWORD = 'demo-password-2026';
 
@@ -42,6 +43,8 @@ export const DEMO_USERS: { email: string; displayName: string; roles: StaffRole[
   { email: 'analyst@demo.test', displayName: 'Ana Analyst', roles: [StaffRole.ANALYST] },
   { email: 'alice@demo.test', displayName: 'Alice Shopper', roles: [] },
   { email: 'bob@demo.test', displayName: 'Bob Shopper', roles: [] },
+  // A new shopper whose first order risk control holds (seeds/risk.ts).
+  { ...DEMO_RISKY_SHOPPER, roles: [] },
   // The demo reviewers (seeds/reviews.ts).
   { email: 'wang@demo.test', displayName: '王小明', roles: [] },
   { email: 'li@demo.test', displayName: '李娜', roles: [] },
@@ -151,6 +154,8 @@ export async function seedDemo(
   couponCampaigns: number;
   memberLevels: number;
   members: number;
+  /** Risk control's demo: blacklist entries, the held order, the upheld report's violation (0s when seeded already). */
+  risk: DemoRisk;
   scorecards: number;
   /** Behaviour events added (0 when the demo's are there already). */
   events: number;
@@ -174,9 +179,10 @@ export async function seedDemo(
   const reviews = await seedDemoReviews(em.fork(), config);
   const { promotions, campaigns } = await seedDemoPromotions(em.fork(), config);
   const { levels: memberLevels, members } = await seedDemoMembership(em.fork(), config);
+  const risk = await seedDemoRisk(em.fork(), config);
   const { done: scorecards } = await computeScorecards({ config, clock: systemClock }, em.fork());
   // Analytics last, over everything above: the month's behaviour events, then the snapshot.
   const events = await seedDemoEvents(em.fork(), systemClock);
   const metrics = await snapshotDemoMetrics(em.fork(), config, systemClock);
-  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets, reviews, promotions, couponCampaigns: campaigns, memberLevels, members, scorecards, events, metrics };
+  return { users: users.size, categories: categories.size, shops, catalog, orders, cases, tickets, reviews, promotions, couponCampaigns: campaigns, memberLevels, members, risk, scorecards, events, metrics };
 }

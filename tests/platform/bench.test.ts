@@ -59,6 +59,14 @@ it('runs every benchmark scenario and both ceilings in smoke mode without an err
   expect(promoted.vsPlain.scenario).toBe('checkout');
   expect(result.scenarios.find((s: { name: string }) => s.name === 'cart-promotions').vsPlain.scenario).toBe('cart');
   expect(output).toContain('| cart-promotions vs cart |');
+  // The same checkouts scored by the risk rules (disabled for every other scenario), beside the plain figures.
+  const scored = result.scenarios.find((s: { name: string }) => s.name === 'checkout-risk');
+  expect(scored.checkout.soldOut).toBe(true);
+  expect(scored.checkout.stock.problems).toEqual([]);
+  expect(scored.risk.problems).toEqual([]);
+  expect(scored.risk.proof.rules).toBeGreaterThan(0);
+  expect(scored.vsPlain.scenario).toBe('checkout');
+  expect(output).toContain('| checkout-risk vs checkout |');
   // A flash sale and a plain hot variant, each bought by more buyers at once than it has units.
   const flash = result.scenarios.find((s: { name: string }) => s.name === 'flash').flash;
   for (const round of [flash.flash, flash.plain]) {

@@ -260,6 +260,7 @@ describe('control characters are refused, except line breaks and tabs in multi-l
     }
     expect(multiline.sort()).toEqual([
       'AdjustStockInput.note',
+      'AppealViolationInput.reason',
       'ArbitrateInput.note',
       'CancelOrderInput.reason',
       'CaseMessageInput.body',
@@ -269,6 +270,8 @@ describe('control characters are refused, except line breaks and tabs in multi-l
       'CreateGrowthTaskInput.description',
       'CreateProductInput.description',
       'CreateReviewInput.body',
+      'DecideAppealInput.reason',
+      'DecideProductReportInput.reason',
       'EscalateInput.reason',
       'MerchantApplicationInput.description',
       'ModerateReviewInput.reason',
@@ -277,6 +280,9 @@ describe('control characters are refused, except line breaks and tabs in multi-l
       'PublishMerchantAgreementInput.text',
       'QuizQuestionInput.prompt',
       'RateTicketInput.comment',
+      'RecordShopViolationInput.reason',
+      'ReleaseOrderHoldInput.reason',
+      'ReportProductInput.description',
       'ReportReviewInput.reason',
       'RequestAfterSaleInput.description',
       'ResolveTicketInput.resolution',
@@ -295,6 +301,7 @@ describe('control characters are refused, except line breaks and tabs in multi-l
       'UpdateMerchantApplicationInput.description',
       'UpdateProductInput.description',
       'UpdateShopProfileInput.description',
+      'UpsertRiskRuleInput.description',
     ]);
   });
 

@@ -174,7 +174,8 @@ describe('seed:demo', () => {
   it('seeds a catalog of a few hundred products in every status, from a dozen brands and thirty ACTIVE shops', async () => {
     const statuses = await t.sql('select status, count(*)::int as n from product group by status order by status');
     expect(statuses.map((r) => r.status)).toEqual(['ACTIVE', 'BANNED', 'DELISTED', 'DRAFT', 'PENDING_REVIEW', 'REJECTED']);
-    expect(statuses.find((r) => r.status === 'BANNED').n).toBe(1);
+    // One banned in the catalog seed, one by the upheld counterfeit report (seeds/risk.ts).
+    expect(statuses.find((r) => r.status === 'BANNED').n).toBe(2);
     const [catalog] = await t.sql(
       `select (select count(*)::int from product) as products, (select count(distinct brand_id)::int from product) as brands,
          (select count(*)::int from shop where status = 'ACTIVE') as active_shops,
@@ -248,6 +249,27 @@ describe('seed:demo', () => {
     const [{ hidden }] = await t.sql("select count(*)::int as hidden from product p join shop s on s.id = p.shop_id where p.listed and s.status <> 'ACTIVE'");
     expect(hidden).toBeGreaterThan(0);
     expect((await shopperCatalog()).sort((a, b) => Number(a) - Number(b))).toEqual(visible);
+  });
+
+  it('gives risk control its demo: a held order in the queue, blacklist entries, and a counterfeit report upheld into a violation', async () => {
+    const risk = await signIn(t, 'risk@demo.test', DEMO_PASSWORD);
+    const res = await t.gql(
+      `{ riskQueue(first: 5) { nodes { buyer { email } risk { level onHold score reasons { kind } } } }
+         blacklistEntries(first: 10) { nodes { kind value action } }
+         productReports(first: 5, filter: { status: UPHELD }) { nodes { reason shop { slug standing creditScore } } } }`,
+      {},
+      { token: risk.accessToken },
+    );
+    expect(res.errors).toBeUndefined();
+    const [held] = res.data!.riskQueue.nodes;
+    expect(held).toMatchObject({ buyer: { email: 'mallory@demo.test' }, risk: { level: 'HIGH', onHold: true } });
+    expect(held.risk.score).toBeGreaterThanOrEqual(60);
+    expect(held.risk.reasons.map((r: { kind: string }) => r.kind)).toEqual(expect.arrayContaining(['WATCHLISTED', 'NEW_ACCOUNT_AMOUNT']));
+    expect(res.data!.blacklistEntries.nodes.map((e: { kind: string; action: string }) => `${e.kind}/${e.action}`).sort()).toEqual(['EMAIL_DOMAIN/BLOCK', 'IP/BLOCK', 'PHONE/REVIEW']);
+    const [report] = res.data!.productReports.nodes;
+    expect(report).toMatchObject({ reason: 'COUNTERFEIT', shop: { standing: 'RESTRICTED', creditScore: 88 } });
+    // The merchant examples' shop is left alone.
+    expect(report.shop.slug).not.toBe('blue-sea-digital');
   });
 
   it('adds exactly N generated products in bulk, three variants each, on sale and searchable', async () => {

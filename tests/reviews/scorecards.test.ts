@@ -72,6 +72,8 @@ interface OrderSpec {
   placed?: Date;
   shipped?: Date;
   cancelled?: { by: 'BUYER' | 'SHOP' | 'STAFF' | 'PLATFORM'; at: Date };
+  /** Held by risk control (still, or until `released`). */
+  held?: { released?: Date };
 }
 
 async function order(shopKey: string, spec: OrderSpec): Promise<string> {
@@ -79,9 +81,10 @@ async function order(shopKey: string, spec: OrderSpec): Promise<string> {
   const status = spec.cancelled ? 'CANCELLED' : spec.shipped ? 'SHIPPED' : spec.paid ? 'PAID' : 'PENDING_PAYMENT';
   const [row] = await t.sql(
     `insert into orders (number, checkout_id, shop_id, buyer_id, status, subtotal, shipping_fee, total, shipping_address,
-                         placed_at, paid_at, shipped_at, cancelled_at, cancelled_by, created_at, updated_at)
-     values (?, ?, ?, ?, ?, 1000, 0, 1000, ?::jsonb, ?, ?, ?, ?, ?, ?, ?) returning id`,
-    [next('SC'), checkoutKey, shopKey, buyerKey, status, ADDRESS, placed, spec.paid, spec.shipped ?? null, spec.cancelled?.at ?? null, spec.cancelled?.by ?? null, placed, placed],
+                         placed_at, paid_at, shipped_at, cancelled_at, cancelled_by, created_at, updated_at, held, hold_released_at)
+     values (?, ?, ?, ?, ?, 1000, 0, 1000, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id`,
+    [next('SC'), checkoutKey, shopKey, buyerKey, status, ADDRESS, placed, spec.paid, spec.shipped ?? null, spec.cancelled?.at ?? null, spec.cancelled?.by ?? null, placed, placed,
+     spec.held !== undefined && !spec.held.released, spec.held?.released ?? null],
   );
   return String(row.id);
 }
@@ -222,7 +225,7 @@ const SCORE_A = Math.round(
 );
 // No review, ticket or case: 75 of the weights count.
 const SCORE_B = Math.round((100 * (25 * 0.9 + 15 + 10 + 15 + 10)) / 75);
-const SCORE_F = Math.round((100 * (25 * 0.75 + 15 + 10 + 15 + 10)) / 75);
+const SCORE_F = Math.round((100 * (25 * 0.8 + 15 + 10 + 15 + 10)) / 75);
 
 beforeAll(async () => {
   t = await createTestApp({}, { clock });
@@ -256,6 +259,10 @@ beforeAll(async () => {
   await nineOfTenOnTime(shopG.shop.id);
   for (const days of [15, 14, 13]) await order(shopF.shop.id, { paid: ago(days * DAY), shipped: ago(days * DAY - HOUR) });
   await order(shopF.shop.id, { paid: ago(12 * DAY), shipped: ago(12 * DAY - 50 * HOUR) });
+  // Risk control held two: one still held ten days after payment (not due: the shop cannot ship
+  // it), one released a day after payment and shipped 47 h after the release (on time).
+  await order(shopF.shop.id, { paid: ago(10 * DAY), held: {} });
+  await order(shopF.shop.id, { paid: ago(11 * DAY), held: { released: ago(10 * DAY) }, shipped: ago(10 * DAY - 47 * HOUR) });
   await ticket(shopC.shop.id, ago(2 * DAY), 30);
   await order(shopC.shop.id, { paid: null, placed: ago(DAY) });
   await order(shopE.shop.id, { paid: ago(5 * DAY), shipped: ago(5 * DAY - HOUR) });
@@ -326,8 +333,8 @@ describe('compute-scorecards', () => {
       score: SCORE_B,
       level: 'EXCELLENT',
     });
-    expect(SCORE_F).toBe(92);
-    expect(await scorecardOf(shopF.shopId, shopF.owner.token)).toMatchObject({ paidOrders: 4, shipOnTimeRate: 0.75, score: SCORE_F, level: 'EXCELLENT' });
+    expect(SCORE_F).toBe(93);
+    expect(await scorecardOf(shopF.shopId, shopF.owner.token)).toMatchObject({ paidOrders: 6, shipOnTimeRate: 0.8, score: SCORE_F, level: 'EXCELLENT' });
   });
 
   it('rates a shop without a paid order NOT_RATED, scores SUSPENDED shops and never CLOSED ones', async () => {

@@ -1,7 +1,8 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context';
-import { AfterSaleCase, AfterSaleCaseLine, AfterSaleEvent, AfterSaleMessage, Order, OrderLine, Refund } from '../../entities';
+import { AfterSaleCase, AfterSaleCaseLine, AfterSaleEvent, AfterSaleMessage, Order, OrderLine, Refund, ShippingAddress } from '../../entities';
 import * as aftersales from '../../services/aftersales';
+import { caseResendAddress, type ShippingAddressView } from '../../services/risk';
 import { money } from '../../services/shared';
 import { AfterSaleAction } from '../../schema/aftersales/actions';
 import {
@@ -118,6 +119,15 @@ export class AfterSaleResolver {
   @FieldResolver(() => Order, { description: 'The order.' })
   async order(@Root() c: AfterSaleCase, @Ctx() ctx: Context): Promise<Order> {
     return (await ctx.loaders.orderById.load(c.order.id))!;
+  }
+
+  @FieldResolver(() => ShippingAddress, {
+    nullable: true,
+    description:
+      'EXCHANGE and REPAIR: where the shop sends the replacement or repaired goods (the order’s delivery address); null for other cases. In full to the buyer, to the shop’s OWNER, MANAGER and CUSTOMER_SERVICE members while the resend is theirs to make (RECEIVED), and to staff RISK and CUSTOMER_SERVICE (audited as "order.viewPersonalData"); masked otherwise, like `Order.shippingAddress`.',
+  })
+  resendAddress(@Root() c: AfterSaleCase, @Ctx() ctx: Context): Promise<ShippingAddressView | null> {
+    return caseResendAddress(ctx, c);
   }
 
   @FieldResolver(() => [AfterSaleCaseLine], { description: 'The order lines and units it covers.' })

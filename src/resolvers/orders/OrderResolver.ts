@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context';
-import { Checkout, Order, OrderEvent, OrderLine, Payment, Refund, Shipment, Shop, User } from '../../entities';
+import { Checkout, Order, OrderEvent, OrderLine, Payment, Refund, Shipment, ShippingAddress, Shop, User } from '../../entities';
 import { money } from '../../services/shared';
 import * as orders from '../../services/orders';
 import * as payments from '../../services/payments';
@@ -24,6 +24,8 @@ import {
 } from '../../schema/orders/orders';
 import { connection, ConnectionArgs } from '../../schema/shared/relay';
 import { payload } from '../shared/payload';
+import { OrderRisk } from '../../schema/risk/orders';
+import { orderRiskFor, orderShippingAddress, type ShippingAddressView, visibleOrderEvents } from '../../services/risk';
 
 @ArgsType()
 class OrdersArgs extends ConnectionArgs {
@@ -52,7 +54,7 @@ export class OrderResolver {
     return connection(orders.myOrders(ctx, args));
   }
 
-  @Query(() => Order, { nullable: true, description: 'One order: for its buyer, its shop’s members and order staff; null for anyone else.' })
+  @Query(() => Order, { nullable: true, description: 'One order: for its buyer, its shop’s members and order staff (and staff RISK when risk control scored it MEDIUM or HIGH); null for anyone else.' })
   order(@Arg('id', () => ID, { description: 'Global ID.' }) id: string, @Ctx() ctx: Context): Promise<Order | null> {
     return orders.visibleOrder(ctx, decodeId('Order', id));
   }
@@ -90,7 +92,7 @@ export class OrderResolver {
     return payload(() => orders.acceptOrder(ctx, decodeId('Order', input.id)), wrap);
   }
 
-  @Mutation(() => OrderPayload, { description: 'Ship an order with a carrier and tracking number: PAID | PROCESSING → SHIPPED (shop OWNER, MANAGER, OPERATOR).' })
+  @Mutation(() => OrderPayload, { description: 'Ship an order with a carrier and tracking number: PAID | PROCESSING → SHIPPED (shop OWNER, MANAGER, OPERATOR). ORDER_ON_HOLD while risk control holds it.' })
   shipOrder(@Arg('input', { description: INPUT_DESCRIPTION }) input: ShipOrderInput, @Ctx() ctx: Context): Promise<OrderPayload> {
     return payload(() => orders.shipOrder(ctx, { ...input, orderId: decodeId('Order', input.orderId) }), wrap);
   }
@@ -100,7 +102,7 @@ export class OrderResolver {
     return payload(() => orders.confirmDelivery(ctx, decodeId('Order', input.id)), wrap);
   }
 
-  @Mutation(() => OrderPayload, { description: 'Cancel an order: the buyer or the shop before shipping, staff before completion. Stock returns; a paid order is refunded.' })
+  @Mutation(() => OrderPayload, { description: 'Cancel an order: the buyer or the shop before shipping, staff before completion (staff RISK: an order risk control holds). Stock returns; a paid order is refunded.' })
   cancelOrder(@Arg('input', { description: INPUT_DESCRIPTION }) input: CancelOrderInput, @Ctx() ctx: Context): Promise<OrderPayload> {
     return payload(() => orders.cancelOrder(ctx, { ...input, orderId: decodeId('Order', input.orderId) }), wrap);
   }
@@ -157,14 +159,20 @@ export class OrderResolver {
     return money(order.commission, ctx.deps.config.currency);
   }
 
+  /** The address masked by role (services/risk/privacy.ts); the field and its description are the entity's. */
+  @FieldResolver(() => ShippingAddress)
+  shippingAddress(@Root() order: Order, @Ctx() ctx: Context): Promise<ShippingAddressView> {
+    return orderShippingAddress(ctx, order);
+  }
+
   @FieldResolver(() => [Shipment], { description: 'Parcels handed to carriers.' })
   shipments(@Root() order: Order, @Ctx() ctx: Context): Promise<Shipment[]> {
     return ctx.loaders.shipmentsByOrderId.load(order.id);
   }
 
-  @FieldResolver(() => [OrderEvent], { description: 'The timeline: every transition and tracking update, oldest first.' })
-  events(@Root() order: Order, @Ctx() ctx: Context): Promise<OrderEvent[]> {
-    return ctx.loaders.orderEventsByOrderId.load(order.id);
+  @FieldResolver(() => [OrderEvent], { description: 'The timeline: every transition and tracking update, oldest first (risk control’s HELD and HOLD_RELEASED only for the shop’s members and staff).' })
+  async events(@Root() order: Order, @Ctx() ctx: Context): Promise<OrderEvent[]> {
+    return visibleOrderEvents(ctx, order, await ctx.loaders.orderEventsByOrderId.load(order.id));
   }
 
   @FieldResolver(() => [Refund], { description: 'Refunds of this order.' })
@@ -174,10 +182,19 @@ export class OrderResolver {
 
   @FieldResolver(() => [OrderAction], {
     description:
-      'What you may do next with this order, from its status and how you relate to it (the same rules the mutations apply): a shop OWNER, MANAGER or OPERATOR sees ACCEPT when it is PAID, SHIP when PAID or PROCESSING and CANCEL (with a reason) before shipping; the buyer sees CANCEL before shipping and CONFIRM_DELIVERY once SHIPPED; CUSTOMER_SERVICE and OPERATIONS staff see CANCEL (with a reason) until COMPLETED. An order of a group buy whose group has not formed offers no ACCEPT or SHIP (GROUP_NOT_FORMED). Someone with several relations sees the actions of each. Empty for other shop roles and once nothing is left to do.',
+      'What you may do next with this order, from its status and how you relate to it (the same rules the mutations apply): a shop OWNER, MANAGER or OPERATOR sees ACCEPT when it is PAID, SHIP when PAID or PROCESSING and CANCEL (with a reason) before shipping; the buyer sees CANCEL before shipping and CONFIRM_DELIVERY once SHIPPED; CUSTOMER_SERVICE and OPERATIONS staff see CANCEL (with a reason) until COMPLETED. An order of a group buy whose group has not formed offers no ACCEPT or SHIP (GROUP_NOT_FORMED); one risk control holds offers no SHIP (ORDER_ON_HOLD), and staff RISK see CANCEL on it. Someone with several relations sees the actions of each. Empty for other shop roles and once nothing is left to do.',
   })
   nextActions(@Root() order: Order, @Ctx() ctx: Context): Promise<OrderAction[]> {
     return orders.nextOrderActions(ctx, order);
+  }
+
+  @FieldResolver(() => OrderRisk, {
+    nullable: true,
+    description: 'Its risk from its checkout’s score, for its shop’s members and staff (the score and reasons for staff RISK alone); null for the buyer, who is never told.',
+  })
+  async risk(@Root() order: Order, @Ctx() ctx: Context): Promise<OrderRisk | null> {
+    const view = await orderRiskFor(ctx, order);
+    return view && { ...view, reasons: view.reasons && view.reasons.map((r) => ({ ...r, ruleId: toGlobalId('RiskRule', r.ruleId) })) };
   }
 }
 

@@ -6,6 +6,7 @@ import { Bargain, BargainCampaign, BargainHelp, BargainStatus, type Checkout, Di
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { BargainCampaignStatus } from '../../schema/campaigns/bargains';
 import { lockShopAsMember } from '../onboarding';
+import { assertShopUnrestricted, withBlacklistEvents } from '../risk';
 import { placeDirectOrder } from '../orders';
 import { recordAudit } from '../platform';
 import { allocate, authorizeStop, checkCount, isPromotionInsider, newestFirst, runsInActiveShop } from '../promotions';
@@ -127,6 +128,7 @@ export async function createBargainCampaign(ctx: Context, input: BargainCampaign
     if (!variant) throw new NotFoundError('No such variant');
     const shop = await lockShopAsMember(ctx, em, variant.shop_id, PROMOTION_ROLES);
     if (shop.status !== ShopStatus.ACTIVE) throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${shop.status}: only ACTIVE shops run bargains`);
+    await assertShopUnrestricted(em, shop, ['input', 'variantId']);
     if (!variant.on_sale) throw new Failure(UserErrorCode.PRODUCT_UNAVAILABLE, 'Bargains are for variants of products on sale', at('variantId'));
     if (variant.price - floorPrice! < input.helpersNeeded) {
       const most = money(variant.price - input.helpersNeeded, ctx.deps.config.currency).amount;
@@ -288,7 +290,8 @@ export interface BuyBargainInput {
  */
 export async function buyBargain(ctx: Context, input: BuyBargainInput): Promise<Checkout> {
   const buyerId = ctx.viewer.userId!;
-  return ctx.em.transactional(async (em) => {
+  // The order's blacklist refusal is recorded once the transaction has rolled back.
+  return withBlacklistEvents(ctx, () => ctx.em.transactional(async (em) => {
     const bargain = await lockById(em, Bargain, input.bargainId);
     if (!bargain || bargain.user.id !== buyerId) throw new NotFoundError('No such bargain');
     const now = ctx.now();
@@ -307,7 +310,7 @@ export async function buyBargain(ctx: Context, input: BuyBargainInput): Promise<
     bargain.updatedAt = now;
     await em.flush();
     return checkout;
-  });
+  }));
 }
 
 const COUNT = rowShape({ n: 'int' });

@@ -6,6 +6,7 @@ import { FlashSale, FlashSaleItem, FlashSaleItemStatus, Funder, ProductVariant, 
 import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { FlashSaleItemDecision, FlashSaleStatus } from '../../schema/campaigns/flashSales';
 import { lockShopAsMember } from '../onboarding';
+import { assertShopUnrestricted } from '../risk';
 import { recordAudit } from '../platform';
 import { checkCount, checkWindow } from '../promotions';
 import { charLength, checkText, guardUnique, PROMOTION_ROLES, PROMOTION_STAFF, toMinor, transition, type TransitionTable } from '../shared';
@@ -229,6 +230,7 @@ export async function nominateFlashSaleItem(ctx: Context, input: FlashSaleItemIn
         // The role re-read under the shop's lock: the shield rule ran before the transaction.
         const shop = await lockShopAsMember(ctx, em, variant.shop_id, PROMOTION_ROLES);
         if (shop.status !== ShopStatus.ACTIVE) throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${shop.status}: only ACTIVE shops take part in flash sales`, ['input', 'variantId']);
+        await assertShopUnrestricted(em, shop, ['input', 'variantId']);
         const sale = await entityWhere(em, FlashSale, 'e.id = ?', [input.flashSaleId]);
         if (!sale) throw new NotFoundError('No such flash sale');
         const now = ctx.now();

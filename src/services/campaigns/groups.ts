@@ -7,6 +7,7 @@ import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { GroupBuyStatus } from '../../schema/campaigns/groups';
 import { moveOrderStock } from '../inventory';
 import { lockShopAsMember } from '../onboarding';
+import { assertShopUnrestricted, withBlacklistEvents } from '../risk';
 import { addEvent, CHECKOUT_TRANSITIONS, PLATFORM, placeDirectOrder, step, stepCheckout } from '../orders';
 // The refunds module alone (not the payments index), as the orders domain refunds.
 import { refundOrder } from '../payments/refunds';
@@ -118,6 +119,7 @@ export async function createGroupBuy(ctx: Context, input: GroupBuyInput): Promis
     if (!owner) throw new NotFoundError('No such product');
     const shop = await lockShopAsMember(ctx, em, owner.shop_id, PROMOTION_ROLES);
     if (shop.status !== ShopStatus.ACTIVE) throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${shop.status}: only ACTIVE shops run group buys`, ['input', 'productId']);
+    await assertShopUnrestricted(em, shop, ['input', 'productId']);
     const [product] = await selectRows(em, rowShape({ visible: 'bool' }), 'select visible from product where id = ?', [input.productId]);
     if (!product.visible) throw new Failure(UserErrorCode.PRODUCT_UNAVAILABLE, 'Only a product on sale can be offered in groups', ['input', 'productId']);
     await checkVariantPrices(em, input.productId, variantPrices);
@@ -195,7 +197,8 @@ async function placeMemberOrder(ctx: Context, em: EntityManager, group: Group, o
  */
 export async function startGroup(ctx: Context, input: StartGroupInput): Promise<{ group: Group; checkout: Checkout }> {
   checkQuantity(input.quantity);
-  return ctx.em.transactional(async (em) => {
+  // The order's blacklist refusal is recorded once the transaction has rolled back.
+  return withBlacklistEvents(ctx, () => ctx.em.transactional(async (em) => {
     const offer = await entityWhere(em, GroupBuy, 'e.id = ?', [input.groupBuyId]);
     if (!offer) throw new NotFoundError('No such group buy');
     const now = ctx.now();
@@ -212,7 +215,7 @@ export async function startGroup(ctx: Context, input: StartGroupInput): Promise<
     await em.flush();
     const checkout = await placeMemberOrder(ctx, em, group, offer, input, now);
     return { group, checkout };
-  });
+  }));
 }
 
 const SEATS = rowShape({ member: 'bool', taken: 'int' });
@@ -226,7 +229,7 @@ const SEATS = rowShape({ member: 'bool', taken: 'int' });
 export async function joinGroup(ctx: Context, input: JoinGroupInput): Promise<{ group: Group; checkout: Checkout }> {
   checkQuantity(input.quantity);
   const buyerId = ctx.viewer.userId!;
-  return ctx.em.transactional(async (em) => {
+  return withBlacklistEvents(ctx, () => ctx.em.transactional(async (em) => {
     const group = await lockById(em, Group, input.groupId);
     if (!group) throw new NotFoundError('No such group');
     const now = ctx.now();
@@ -245,7 +248,7 @@ export async function joinGroup(ctx: Context, input: JoinGroupInput): Promise<{ 
     const offer = (await entityWhere(em, GroupBuy, 'e.id = ?', [group.groupBuy.id]))!;
     const checkout = await placeMemberOrder(ctx, em, group, offer, input, now);
     return { group, checkout };
-  });
+  }));
 }
 
 // --- Failing ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { lockById } from '../../db/rows';
 import { Product, ProductAction, ProductStatus as P, ProductVariant } from '../../entities';
 import { Failure, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { recordAudit } from '../platform';
+import { assertShopUnrestricted } from '../risk';
 import { checkListingContent, checkListingVariants } from './listing';
 import { effectiveTemplate, lockProductAsMember, recordStep, refreshed } from './products';
 import { PRODUCT_TRANSITIONS, type ProductStep as Step } from './productLifecycle';
@@ -24,6 +25,7 @@ export async function submitProduct(ctx: Context, id: string): Promise<Product> 
     const product = await lockProductAsMember(ctx, em, id);
     const from = product.status;
     const to = transition(PRODUCT_TRANSITIONS, 'submit', from, 'product');
+    await assertShopUnrestricted(em, product.shop.id, ['input', 'id']);
     if (from === P.REJECTED && !product.editedSinceDecision) {
       throw new Failure(UserErrorCode.PRODUCT_UNCHANGED, 'Edit the product to address the rejection before submitting it again', ['input', 'id']);
     }
@@ -98,16 +100,21 @@ export async function reviewProduct(ctx: Context, input: { productId: string; de
 /** Staff ban (OPERATIONS, RISK): off sale for good, whatever the state; the shop cannot undo it. */
 export async function banProduct(ctx: Context, input: { productId: string; reason: string }): Promise<Product> {
   const reason = requireReason(input.reason);
-  return ctx.em.transactional(async (em) => {
-    const product = await lockForStaff(em, input.productId);
-    const from = product.status;
-    product.status = transition(PRODUCT_TRANSITIONS, 'ban', from, 'product');
-    product.listed = false;
-    product.pendingRevision = null;
-    recordStep(ctx, em, product, ProductAction.BAN, from, reason);
-    recordAudit(ctx, em, { action: 'product.ban', targetType: 'Product', targetId: product.id, before: { status: from }, after: { status: product.status, reason } });
-    return refreshed(em, product);
-  });
+  return ctx.em.transactional(async (em) => banLockedProduct(ctx, em, await lockForStaff(em, input.productId), reason));
+}
+
+/**
+ * Bans `product`, locked by the caller's transaction, with a checked reason: the one ban, used by
+ * `banProduct` and by an upheld product report (services/risk/reports.ts) in its own transaction.
+ */
+export async function banLockedProduct(ctx: Context, em: EntityManager, product: Product, reason: string): Promise<Product> {
+  const from = product.status;
+  product.status = transition(PRODUCT_TRANSITIONS, 'ban', from, 'product');
+  product.listed = false;
+  product.pendingRevision = null;
+  recordStep(ctx, em, product, ProductAction.BAN, from, reason);
+  recordAudit(ctx, em, { action: 'product.ban', targetType: 'Product', targetId: product.id, before: { status: from }, after: { status: product.status, reason } });
+  return refreshed(em, product);
 }
 
 /** The shop takes a product off sale (ACTIVE → DELISTED) or puts it back (DELISTED → ACTIVE, no review needed). */

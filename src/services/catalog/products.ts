@@ -20,6 +20,7 @@ import { refreshProducts } from './catalogIndex';
 import { checkListingContent, checkListingVariants, type ContentInput, parseContent, type ParsedVariant, parseVariants, type VariantInputShape } from './listing';
 import { PRODUCT_TRANSITIONS } from './productLifecycle';
 import { lockSellingMembership } from '../onboarding';
+import { assertShopUnrestricted } from '../risk';
 import { guardUnique, transition, CATALOG_ROLES } from '../shared';
 import { applyMoves, type StockMove } from '../inventory';
 
@@ -167,6 +168,7 @@ async function createProductTx(ctx: Context, input: CreateProductInput): Promise
   return ctx.em.transactional(async (em) => {
     const shopKey = input.shopId;
     await lockSellingMembership(ctx, em, shopKey, CATALOG_ROLES, 'No such shop');
+    await assertShopUnrestricted(em, shopKey, ['input', 'shopId']);
     const category = await findCategory(em, input.categoryId);
     const brand = input.brandId ? await findBrand(em, input.brandId) : null;
     const shippingTemplate = input.shippingTemplateId ? await findTemplate(em, input.shippingTemplateId, shopKey) : null;

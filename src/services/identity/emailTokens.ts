@@ -184,7 +184,8 @@ export async function resetPassword(ctx: Context, input: { token: string; newPas
   const now = ctx.now();
   await ctx.em.transactional(async (em) => {
     if (!(await useToken(em, UserTokenPurpose.RESET_PASSWORD, found.id, now))) throw invalidToken();
-    await em.execute('update users set password_hash = ?, email_verified_at = coalesce(email_verified_at, ?), updated_at = ? where id = ?', [passwordHash, now, now, found.userId]);
+    // A new password also settles a change risk control required after an unusual sign-in.
+    await em.execute('update users set password_hash = ?, password_change_required = false, email_verified_at = coalesce(email_verified_at, ?), updated_at = ? where id = ?', [passwordHash, now, now, found.userId]);
     await em.execute("update auth_session set revoked_at = now(), revoked_reason = 'password reset' where user_id = ? and revoked_at is null", [found.userId]);
   });
   // Every open subscription socket of the user closes at once (src/realtime/ws.ts).

@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { AuthSession, RefreshToken, StaffRole, User } from '../../entities';
+import { AuthSession, RefreshToken, RiskEventKind, StaffRole, User } from '../../entities';
 import { Failure, ForbiddenError, Problems, UserErrorCode } from '../../errors';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { lockById, lockWhere } from '../../db/rows';
 import { announceAccessChanged, announceSessionsEnded } from '../../realtime/bus';
 import { recordAudit } from '../platform';
+import { emailDomain, isBanned, recordLoginFailure, recordRiskEvents, refuseBlacklisted, regionOf, signInChecks } from '../risk';
 import { grantNewUserCoupons } from '../promotions';
 import { linkReferral, referrerForRegistration } from '../membership';
 import { checkPasswordRules, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords';
@@ -30,7 +31,10 @@ function checkEmail(problems: Problems, email: string, field: string[]): void {
   }
 }
 
-/** Starts a new session family for `user` and returns its first access and refresh tokens. */
+/**
+ * Starts a new session family for `user` and returns its first access and refresh tokens. The
+ * session keeps the client's device id and region, which later sign-ins are compared with.
+ */
 async function startSession(ctx: Context, em: EntityManager, user: User): Promise<AuthResult> {
   const { config } = ctx.deps;
   const session = em.create(AuthSession, {
@@ -39,6 +43,8 @@ async function startSession(ctx: Context, em: EntityManager, user: User): Promis
     expiresAt: new Date(Date.now() + config.refreshTokenTtlDays * 86_400_000),
     ip: ctx.ip,
     userAgent: ctx.userAgent?.slice(0, 500),
+    deviceId: ctx.signals.deviceId ?? null,
+    region: regionOf(ctx.ip, ctx.signals),
   });
   const refresh = newRefreshToken();
   em.create(RefreshToken, { tokenHash: refresh.hash, session, createdAt: new Date() });
@@ -64,6 +70,8 @@ export async function register(ctx: Context, input: { email: string; password: s
   // A referral code (推薦碼) names the referrer; an unknown one is refused before anything is created.
   const referrerId = await referrerForRegistration(ctx.em, input.referralCode, problems, ['input', 'referralCode']);
   problems.throwIfAny();
+  // A blocked email domain, IP or device: BLACKLISTED, nothing created.
+  await refuseBlacklisted(ctx, 'register', email, { emailDomain: emailDomain(email), ip: ctx.ip, deviceId: ctx.signals.deviceId });
 
   const emailTaken = () => new Failure(UserErrorCode.EMAIL_TAKEN, 'An account with this email already exists', ['input', 'email']);
   if ((await ctx.em.count(User, { email })) > 0) throw emailTaken();
@@ -92,13 +100,49 @@ export async function login(ctx: Context, input: { email: string; password: stri
   // Spend a failure point before checking, so parallel guesses cannot all slip under the limit;
   // a successful login clears the account's counter.
   await consumeOrThrow(rateLimits.loginFailures, email);
+  // A blocked IP, device or email domain is refused before any account is looked at, so the
+  // answer says nothing about the account.
+  await refuseBlacklisted(ctx, 'login', email, { emailDomain: emailDomain(email), ip: ctx.ip, deviceId: ctx.signals.deviceId });
 
   // No account has an email longer than register accepts: such a sign-in fails like any unknown email.
   const user = email.length <= MAX_EMAIL_LENGTH ? await ctx.em.findOne(User, { email }) : null;
   const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummy(input.password);
-  if (!user || !ok) throw new Failure(UserErrorCode.INVALID_CREDENTIALS, 'Wrong email or password');
+  if (!user || !ok) {
+    await recordLoginFailure(ctx, email);
+    throw new Failure(UserErrorCode.INVALID_CREDENTIALS, 'Wrong email or password');
+  }
   await rateLimits.loginFailures.delete(email);
-  return ctx.em.transactional((em) => startSession(ctx, em, em.merge(user)));
+  // Only once the password checks out, so the code tells a guesser nothing.
+  if (isBanned(user, ctx.now())) await refuseBannedSignIn(ctx, user);
+  const { result, checks } = await ctx.em.transactional(async (em) => {
+    // A ban that committed meanwhile, and a sign-in from a new device in a new region (services/risk/logins.ts).
+    const checks = await signInChecks(ctx, em, user.id);
+    if (checks.banned) return { result: null, checks };
+    return { result: await startSession(ctx, em, em.merge(user)), checks };
+  });
+  // A ban that committed while this sign-in was checked: recorded like any banned sign-in, after the rollback-free exit.
+  if (!result) return refuseBannedSignIn(ctx, user);
+  // Set by the checks' statement; shown in the payload without writing it again.
+  if (checks.passwordChangeRequired) result.user.passwordChangeRequired = true;
+  return result;
+}
+
+const bannedFailure = () => new Failure(UserErrorCode.ACCOUNT_BANNED, 'This account is banned');
+
+/** Records the BANNED_SIGN_IN risk event and refuses the sign-in with ACCOUNT_BANNED. */
+async function refuseBannedSignIn(ctx: Context, user: User): Promise<never> {
+  await recordRiskEvents(ctx.em, [
+    {
+      kind: RiskEventKind.BANNED_SIGN_IN,
+      userId: user.id,
+      ip: ctx.ip,
+      deviceId: ctx.signals.deviceId,
+      region: regionOf(ctx.ip, ctx.signals),
+      detail: { bannedUntil: user.bannedUntil?.toISOString() ?? null },
+      at: ctx.now(),
+    },
+  ]);
+  throw bannedFailure();
 }
 
 /**
@@ -169,8 +213,10 @@ export async function changePassword(ctx: Context, input: { currentPassword: str
   problems.throwIfAny();
 
   const passwordHash = await hashPassword(input.newPassword);
+  const wasRequired = user.passwordChangeRequired;
   const ended = await ctx.em.transactional(async (em) => {
-    await em.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: new Date() });
+    // A password change risk control asked for (after an unusual sign-in) is now done.
+    await em.nativeUpdate(User, { id: user.id }, { passwordHash, passwordChangeRequired: false, updatedAt: new Date() });
     // Reset links asked for before the change are void, as resetPassword voids the others: none may undo it.
     await em.execute("update user_token set used_at = ? where user_id = ? and purpose = 'RESET_PASSWORD' and used_at is null", [ctx.now(), user.id]);
     return em.execute<{ id: string }[]>(
@@ -180,7 +226,10 @@ export async function changePassword(ctx: Context, input: { currentPassword: str
   });
   // The other sessions' open subscription sockets close at once (src/realtime/ws.ts); this one's stay.
   await announceSessionsEnded(ctx, user.id, ended.map((s) => s.id));
+  // This session's sockets re-read the user, so new subscriptions are no longer refused.
+  if (wasRequired) await announceAccessChanged(ctx, user.id);
   user.passwordHash = passwordHash;
+  user.passwordChangeRequired = false;
   return user;
 }
 

@@ -64,7 +64,13 @@ export function audienceOf(e: PendingEvent): Audience {
     case K.PAYOUT_PAID:
       return { ...none, shopRoles: MONEY };
     case K.WEBHOOK_DISABLED:
+    case K.VIOLATION_RECORDED:
+    case K.SHOP_STANDING_CHANGED:
       return { ...none, shopRoles: MANAGERS };
+    case K.APPEAL_DECIDED:
+      return { ...none, shopRoles: [R.OWNER] };
+    case K.ORDER_HELD:
+      return { ...none, riskStaff: true };
   }
 }
 
@@ -89,6 +95,10 @@ export const DEFAULT_CHANNELS: Record<K, { inbox: boolean; email: boolean; sms: 
   [K.WEBHOOK_DISABLED]: { inbox: true, email: true, sms: false },
   [K.MEMBER_LEVEL_CHANGED]: { inbox: true, email: true, sms: false },
   [K.REFERRAL_REWARDED]: { inbox: true, email: false, sms: false },
+  [K.ORDER_HELD]: { inbox: true, email: false, sms: false },
+  [K.VIOLATION_RECORDED]: { inbox: true, email: true, sms: false },
+  [K.SHOP_STANDING_CHANGED]: { inbox: true, email: true, sms: false },
+  [K.APPEAL_DECIDED]: { inbox: true, email: true, sms: false },
 };
 
 /** Messages about money changing hands for the person it concerns: never capped (a payment receipt). */
@@ -167,5 +177,15 @@ function compose(e: PendingEvent, side: 'user' | 'shop'): { title: string; body:
         : { title: `Your member level is now ${text(d.level)}`, body: 'Your level follows your spend over the last year; shop again to move back up.' };
     case K.REFERRAL_REWARDED:
       return { title: `${text(d.points)} referral points`, body: 'Thanks for bringing a friend: the points are in your balance.' };
+    case K.ORDER_HELD:
+      return { title: `${order} held by risk control`, body: `Risk score ${text(d.score, '–')}: release it or cancel it with a refund from the risk queue.` };
+    case K.VIOLATION_RECORDED:
+      return { title: `Violation recorded: ${text(d.kind).toLowerCase().replace(/_/g, ' ')}`, body: `${text(d.points)} points${d.reason ? `: ${text(d.reason)}` : ''}. You may appeal it.` };
+    case K.SHOP_STANDING_CHANGED: {
+      const standing = { RESTRICTED: 'restricted: no new listings or campaigns', SUSPENDED: 'suspended', RESTORED: 'restored' }[text(d.standing)] ?? text(d.standing).toLowerCase();
+      return { title: `Your shop is ${standing}`, body: `Violation points: ${text(d.points)}.` };
+    }
+    case K.APPEAL_DECIDED:
+      return { title: `Appeal ${text(d.decision) === 'ACCEPT' ? 'accepted' : 'rejected'}`, body: d.reason ? text(d.reason) : 'See the violation for details.' };
   }
 }

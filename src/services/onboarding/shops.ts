@@ -248,15 +248,27 @@ export async function moderateShop(ctx: Context, action: ModerationAction, input
   if (charLength(reason) < 3 || charLength(reason) > 1000) throw new Failure(UserErrorCode.REASON_REQUIRED, 'Give a reason (3 to 1000 characters)', ['input', 'reason']);
   return ctx.em.transactional(async (em) => {
     const shop = await lockShop(em, input.shopId);
-    const before = { status: shop.status, reason: shop.statusReason ?? null };
-    const step = action === 'reinstate' ? (shop.activatedAt ? 'reinstateActive' : 'reinstateOnboarding') : action;
-    shop.status = transition(SHOP_TRANSITIONS, step, shop.status, 'shop');
-    shop.statusReason = reason;
-    recordAudit(ctx, em, { action: `shop.${action}`, targetType: 'Shop', targetId: shop.id, before, after: { status: shop.status, reason } });
-    await em.flush();
-    await refreshShopVisibility(em, shop.id);
+    await moderateLockedShop(ctx, em, shop, action, reason);
     return shop;
   });
+}
+
+/**
+ * Moves `shop`, locked by the caller's transaction, by a moderation step with a checked reason:
+ * the one suspend/reinstate/close, used by `moderateShop` and by the violation thresholds
+ * (services/risk/violations.ts). Audited; the shop's products follow its visibility. Only a
+ * suspension keeps the mark of one made for violation points: staff reinstating or closing the
+ * shop takes it away.
+ */
+export async function moderateLockedShop(ctx: Context, em: EntityManager, shop: Shop, action: ModerationAction, reason: string): Promise<void> {
+  const before = { status: shop.status, reason: shop.statusReason ?? null };
+  const step = action === 'reinstate' ? (shop.activatedAt ? 'reinstateActive' : 'reinstateOnboarding') : action;
+  shop.status = transition(SHOP_TRANSITIONS, step, shop.status, 'shop');
+  shop.statusReason = reason;
+  if (action !== 'suspend') shop.suspendedForViolations = false;
+  recordAudit(ctx, em, { action: `shop.${action}`, targetType: 'Shop', targetId: shop.id, before, after: { status: shop.status, reason } });
+  await em.flush();
+  await refreshShopVisibility(em, shop.id);
 }
 
 /**

@@ -14,6 +14,8 @@ import { addEvent } from './lifecycle';
 import { priceCartLines } from './pricing';
 import { pointsByGroup, pointsRedemption, throwPointsProblem } from '../membership/redemption';
 import { recordRedemption } from '../membership/points';
+// The scoring module alone (not the risk index, whose holds reach this domain).
+import { checkoutSignals, scoreCheckout, withBlacklistEvents } from '../risk/scoring';
 
 export interface CheckoutInput {
   /** Database key of an address of the buyer's. */
@@ -59,7 +61,8 @@ type LineRow = RowOf<typeof LINE_ROW>;
 /**
  * Places one order per shop from the buyer's cart, in one transaction: validates the lines, the
  * address and availability; snapshots titles, SKUs, prices, address and fees; reserves stock with
- * one conditional update; clears the bought cart lines. The same `idempotencyKey` from the same
+ * one conditional update; scores the orders with the risk rules (a BLOCK blacklist entry refuses
+ * the checkout with BLACKLISTED and a risk event); clears the bought cart lines. The same `idempotencyKey` from the same
  * buyer returns the first checkout and creates nothing (requests with one key are serialised by
  * an advisory lock, so a race resolves the same way).
  */
@@ -68,7 +71,8 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
   const buyerId = ctx.viewer.userId!;
   const note = input.note?.trim() || null;
   if (note && [...note].length > 200) throw new Failure(UserErrorCode.INVALID_INPUT, 'A note has at most 200 characters', ['input', 'note']);
-  return ctx.em.transactional(async (em) => {
+  // A blacklist's refusal rolls the transaction back and is recorded after it (risk/scoring.ts).
+  return withBlacklistEvents(ctx, () => ctx.em.transactional(async (em) => {
     await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`checkout:${buyerId}:${idempotencyKey}`]);
     const earlier = await entityWhere(em, Checkout, 'e.buyer_id = ? and e.idempotency_key = ?', [buyerId, idempotencyKey]);
     if (earlier) return earlier;
@@ -84,7 +88,7 @@ export async function checkout(ctx: Context, input: CheckoutInput, idempotencyKe
     const placed = await placeOrders(ctx, em, { buyerId, idempotencyKey, address, note, rows, couponIds: input.couponIds ?? [], points: input.pointsToRedeem ?? 0 });
     await em.execute('delete from cart_line where id in (?)', [rows.map((r) => r.line_id)]);
     return placed.checkout;
-  });
+  }));
 }
 
 export interface DirectOrderInput {
@@ -125,7 +129,7 @@ export async function placeDirectOrder(ctx: Context, em: EntityManager, input: D
     return { checkout: placed.checkout, order: placed.orders[0] };
   } catch (err) {
     // The one line has no cart line to name: its problems are the variant's.
-    if (err instanceof Failure) throw new Failure(err.errors.map((e) => (e.field?.[0] === 'lines' ? { ...e, field: ['input', 'variantId'] } : e)));
+    if (err instanceof Failure && err.errors.some((e) => e.field?.[0] === 'lines')) throw new Failure(err.errors.map((e) => (e.field?.[0] === 'lines' ? { ...e, field: ['input', 'variantId'] } : e)));
     throw err;
   }
 }
@@ -146,7 +150,8 @@ interface PlaceOrders {
 /**
  * Places one order per shop for `rows`, in the caller's transaction (the buyer locked): validates
  * availability; prices with the engine (campaign prices, promotions, coupons); snapshots titles,
- * SKUs, prices, address and fees; takes flash-sale units from the item's buckets and reserves the
+ * SKUs, prices, address and fees; stores the request's risk signals on the checkout and scores its
+ * orders (risk/scoring.ts); takes flash-sale units from the item's buckets and reserves the
  * rest of the stock with one conditional update; consumes coupons and spends budgets.
  */
 async function placeOrders(ctx: Context, em: EntityManager, q: PlaceOrders): Promise<{ checkout: Checkout; orders: Order[] }> {
@@ -214,6 +219,9 @@ async function placeOrders(ctx: Context, em: EntityManager, q: PlaceOrders): Pro
     idempotencyKey: q.idempotencyKey,
     total: pricing.total,
     expiresAt: new Date(now.getTime() + ctx.deps.config.orders.checkoutTtlMinutes * 60_000),
+    // The business clock's time: the risk rules' velocity windows are measured on it.
+    createdAt: now,
+    ...checkoutSignals(ctx, address),
   });
   const rowByKey = new Map(rows.map((r) => [r.line_id, r]));
   const wanted: { variantId: string; quantity: number; orderId: string }[] = [];
@@ -287,6 +295,8 @@ async function placeOrders(ctx: Context, em: EntityManager, q: PlaceOrders): Pro
     return order;
   });
   await em.flush();
+  // Scored (and refused by a blacklist) before anything is locked for long: one statement.
+  await scoreCheckout(ctx, em, { checkoutId: checkoutRow.id, buyerId, province: address.province, now });
   orders.forEach((order, i) => {
     const g = pricing.groups[i];
     for (const line of g.lines) {

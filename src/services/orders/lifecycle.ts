@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
-import { type Checkout, CheckoutStatus as C, type Order, OrderCanceller, OrderEvent, OrderEventType as E, OrderStatus as O, type ShopMemberRole, User } from '../../entities';
+import { type Checkout, CheckoutStatus as C, type Order, OrderCanceller, OrderEvent, OrderEventType as E, OrderStatus as O, type ShopMemberRole, StaffRole, User } from '../../entities';
 import { Failure, ForbiddenError, NotFoundError, UserErrorCode } from '../../errors';
 import { OrderAction } from '../../schema/orders/orders';
 import type { Viewer } from '../../viewer';
@@ -78,12 +78,16 @@ export interface OrderActorRef {
 /** The platform: jobs and payment webhooks. */
 export const PLATFORM: OrderActorRef = { kinds: ['system'], userId: null, inShop: false };
 
-/** The kinds `viewer` acts as on `order`, given their role in its shop (undefined: not a member). */
+/**
+ * The kinds `viewer` acts as on `order`, given their role in its shop (undefined: not a member).
+ * Staff RISK act as staff on an order risk control holds: they cancel it (refunded) instead of releasing it.
+ */
 export function orderActorKinds(viewer: Viewer, order: Order, shopRole: ShopMemberRole | undefined): OrderActor[] {
   const kinds: OrderActor[] = [];
   if (viewer.userId !== null && order.buyer.id === viewer.userId) kinds.push('buyer');
   if (shopRole !== undefined && FULFIL_ROLES.includes(shopRole)) kinds.push('shop');
-  if (viewer.hasStaffRole(...ORDER_STAFF)) kinds.push('staff');
+  const onHold = order.held && (order.status === O.PAID || order.status === O.PROCESSING);
+  if (viewer.hasStaffRole(...ORDER_STAFF) || (onHold && viewer.hasStaffRole(StaffRole.RISK))) kinds.push('staff');
   return kinds;
 }
 
@@ -156,6 +160,8 @@ export async function nextOrderActions(ctx: Context, order: Order): Promise<Orde
   const kinds = orderActorKinds(ctx.viewer, order, await ctx.viewer.roleIn(order.shop.id));
   const actions = [...new Set(allowedActions(ORDER_TRANSITIONS, order.status, kinds).flatMap((s) => ORDER_TRANSITIONS[s].action ?? []))];
   // A group buy's order waits for its group to form (GROUP_NOT_FORMED): asked only when the shop could act.
-  const held = actions.some((a) => a === OrderAction.ACCEPT || a === OrderAction.SHIP) && (await ctx.loaders.awaitingGroupByOrderId.load(order.id));
-  return held ? actions.filter((a) => a !== OrderAction.ACCEPT && a !== OrderAction.SHIP) : actions;
+  const unformed = actions.some((a) => a === OrderAction.ACCEPT || a === OrderAction.SHIP) && (await ctx.loaders.awaitingGroupByOrderId.load(order.id));
+  if (unformed) return actions.filter((a) => a !== OrderAction.ACCEPT && a !== OrderAction.SHIP);
+  // Risk control's hold stops shipping only (ORDER_ON_HOLD): the shop may still accept it.
+  return order.held ? actions.filter((a) => a !== OrderAction.SHIP) : actions;
 }

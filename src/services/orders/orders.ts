@@ -12,6 +12,8 @@ import { releaseDiscounts } from '../promotions/release';
 import { moveOrderStock } from '../inventory';
 // The refunds module alone (not the payments index): payments imports this domain to pay orders.
 import { refundOrder } from '../payments/refunds';
+// The holds module alone (not the risk index): risk control's holds step orders through this domain.
+import { refuseHeldShipment } from '../risk/holds';
 import { checkParcel, checkText, isAllowed } from '../shared';
 import { addEvent, CANCEL_STEPS, CHECKOUT_TRANSITIONS, ORDER_TRANSITIONS, type OrderActorRef, orderActorKinds, step, stepCheckout } from './lifecycle';
 
@@ -46,7 +48,7 @@ export function acceptOrder(ctx: Context, orderKey: string): Promise<Order> {
   });
 }
 
-/** PAID | PROCESSING → SHIPPED with a carrier and tracking number; the shipment is in the timeline. */
+/** PAID | PROCESSING → SHIPPED with a carrier and tracking number; the shipment is in the timeline. A held order is ORDER_ON_HOLD. */
 export function shipOrder(ctx: Context, input: { orderId: string; carrier: string; trackingNumber: string }): Promise<Order> {
   const problems = new Problems();
   const { carrier, trackingNumber } = checkParcel(problems, input);
@@ -55,6 +57,7 @@ export function shipOrder(ctx: Context, input: { orderId: string; carrier: strin
     const { order, who } = await lockOrderFor(ctx, em, input.orderId);
     const now = ctx.now();
     step(em, order, 'ship', who, now, `${carrier} ${trackingNumber}`);
+    refuseHeldShipment(order);
     await refuseUnformedGroup(em, order.id, ['input', 'orderId']);
     // The buyer asked for their money back before it shipped: the case decides first.
     if (await hasOpenCase(em, order.id)) throw new Failure(UserErrorCode.CASE_ALREADY_OPEN, 'The buyer asked for a refund: answer the after-sale case first', ['input', 'orderId']);

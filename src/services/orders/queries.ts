@@ -1,5 +1,5 @@
 import type { Context } from '../../context';
-import { Checkout, Order, type OrderStatus, type Shop } from '../../entities';
+import { Checkout, Order, type OrderStatus, RiskLevel, type Shop, StaffRole } from '../../entities';
 import { BadInputError } from '../../errors';
 import { applyKeyset, type Page, page, type PageArgs, pageWindow } from '../../db/keyset';
 import { ORDER_STAFF } from '../shared';
@@ -15,9 +15,13 @@ export interface OrderFilterInput {
   number?: string | null;
 }
 
-/** Whether the viewer may read the order: its buyer, a member of its shop, or order staff. */
+/**
+ * Whether the viewer may read the order: its buyer, a member of its shop, order staff, or staff
+ * RISK when risk control flagged it (MEDIUM or HIGH, held now or before).
+ */
 async function canSeeOrder(ctx: Context, order: Order): Promise<boolean> {
   if (order.buyer.id === ctx.viewer.userId || ctx.viewer.hasStaffRole(...ORDER_STAFF)) return true;
+  if (ctx.viewer.hasStaffRole(StaffRole.RISK) && (order.riskLevel !== RiskLevel.LOW || order.held || order.holdReleasedAt)) return true;
   return (await ctx.viewer.roleIn(order.shop.id)) !== undefined;
 }
 

@@ -9,6 +9,8 @@ import { paidOrder, postPayment } from '../money/ledger';
 // The group-buy hooks alone: the group-buy service places orders through the orders domain.
 import { formGroups } from '../campaigns/groupHooks';
 import { CHECKOUT_TRANSITIONS, PLATFORM, step, stepCheckout } from '../orders';
+// The holds module alone (not the risk index, which reaches the payments domain).
+import { holdPaidOrders } from '../risk/holds';
 import { isAllowed, transition, type TransitionTable } from '../shared';
 import { type PaymentWebhookEvent, paymentProvider } from './providers';
 
@@ -182,6 +184,8 @@ export async function applyPaymentEvent(deps: SystemDeps, em: EntityManager, pro
     for (const order of orders) step(tx, order, 'pay', PLATFORM, now);
     stepCheckout(checkout, 'pay');
     await tx.flush();
+    // Orders risk control scored for a hold: HELD in their timelines, staff RISK told.
+    await holdPaidOrders(tx, orders, now);
     // Groups before variants, as joining a group takes them: the groups these orders complete form.
     await formGroups(tx, orders.map((o) => o.id), now);
     await moveOrderStock(tx, orders.map((o) => o.id), 'sale', now, null);

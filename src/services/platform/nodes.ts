@@ -13,6 +13,8 @@ import { visibleReview } from '../reviews/queries';
 import { visibleBargain, visibleBargainCampaign, visibleFlashSale, visibleFlashSaleItem, visibleGroup, visibleGroupBuy } from '../campaigns';
 import { visibleWebhookDelivery, visibleWebhookSubscription } from '../notifications/webhooks';
 import { visibleNotification } from '../notifications/inbox';
+import { visibleAppeal, visibleProductReport, visibleViolation } from '../risk';
+import { visibleRiskRule } from '../risk/rules';
 
 /** Loads one node by database key, or null when absent or not visible to the viewer. */
 type NodeFetcher = (ctx: Context, key: string) => Promise<object | null>;
@@ -114,6 +116,13 @@ const fetchers: Record<string, NodeFetcher> = {
   // The shop's OWNER and MANAGER members and staff.
   WebhookSubscription: (ctx, key) => visibleWebhookSubscription(ctx, key),
   WebhookDelivery: (ctx, key) => visibleWebhookDelivery(ctx, key),
+  // Its reporter and staff RISK and OPERATIONS.
+  ProductReport: (ctx, key) => visibleProductReport(ctx, key),
+  // The shop's OWNER and MANAGER members and staff.
+  ShopViolation: (ctx, key) => visibleViolation(ctx, key),
+  ViolationAppeal: (ctx, key) => visibleAppeal(ctx, key),
+  // Staff RISK.
+  RiskRule: (ctx, key) => visibleRiskRule(ctx, key),
 };
 
 /** The object of type `type` with database key `key`, or null when no such type can be refetched, it is absent or not visible. */

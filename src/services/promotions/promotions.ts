@@ -6,6 +6,7 @@ import { entityWhere, lockById, rowShape, selectRows } from '../../db/rows';
 import { Promotion, PromotionKind, PromotionStatus, type PromotionTierData, Shop, ShopStatus, User } from '../../entities';
 import { Failure, ForbiddenError, NotFoundError, Problems, UserErrorCode } from '../../errors';
 import { lockShopAsMember } from '../onboarding';
+import { assertShopUnrestricted } from '../risk';
 import { recordAudit } from '../platform';
 import { checkText, money, PROMOTION_ROLES, PROMOTION_STAFF, toMinor, transition, type TransitionTable } from '../shared';
 import { checkScopeReferences, parseScope, type ScopeInput } from './scope';
@@ -107,6 +108,7 @@ export async function lockRunningShop(ctx: Context, em: EntityManager, shopId: s
   if (!shopId) return requirePromotionStaff(ctx);
   const shop = await lockShopAsMember(ctx, em, shopId, PROMOTION_ROLES);
   if (shop.status !== ShopStatus.ACTIVE) throw new Failure(UserErrorCode.SHOP_NOT_ACTIVE, `The shop is ${shop.status}: only ACTIVE shops run promotions and coupons`, ['input', 'shopId']);
+  await assertShopUnrestricted(em, shop, ['input', 'shopId']);
 }
 
 /**

@@ -66,16 +66,20 @@ paid as (
          count(*) as paid_orders,
          count(*) filter (where o.cancelled_by = 'SHOP') as shop_cancelled,
          count(*) filter (where d.due) as due,
-         count(*) filter (where d.due and o.shipped_at <= o.paid_at + p.ship_within) as on_time
+         count(*) filter (where d.due and o.shipped_at <= d.ready + p.ship_within) as on_time
   from p
   join orders o on o.placed_at >= p.placed_from and o.placed_at < p.now and o.paid_at >= p.start and o.paid_at < p.now
   -- Due to ship: shipped; cancelled by the shop (late by definition); open past SHIP_WITHIN_HOURS;
   -- or cancelled unshipped by anyone after that deadline (a buyer who gave up waiting). Not those the
-  -- buyer, staff (mostly on the buyer's behalf) or the platform cancelled within it.
+  -- buyer, staff (mostly on the buyer's behalf) or the platform cancelled within it. The shop's time
+  -- runs from payment, or from the release of a risk hold; an order risk control still holds (or
+  -- cancelled while holding it) is never due: the shop could not ship it.
+  cross join lateral (select greatest(o.paid_at, o.hold_released_at) as ready) r
   cross join lateral (
-    select o.shipped_at is not null or o.cancelled_by = 'SHOP'
-        or (o.cancelled_by is null and o.paid_at + p.ship_within <= p.now)
-        or o.cancelled_at >= o.paid_at + p.ship_within as due
+    select r.ready,
+           not o.held and (o.shipped_at is not null or o.cancelled_by = 'SHOP'
+             or (o.cancelled_by is null and r.ready + p.ship_within <= p.now)
+             or o.cancelled_at >= r.ready + p.ship_within) as due
   ) d
   group by o.shop_id
 ),

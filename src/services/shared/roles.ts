@@ -46,3 +46,5 @@ export const SCORECARD_STAFF: readonly S[] = [S.RISK, S.OPERATIONS, S.ANALYST];
 export const MEMBERSHIP_STAFF: readonly S[] = [S.OPERATIONS];
 /** Staff who may see a shopper's membership (level, points, referral code). */
 export const MEMBER_VIEW_STAFF: readonly S[] = [S.OPERATIONS, S.CUSTOMER_SERVICE];
+/** Staff who see buyers' personal data (recipient, phone, street, a user's email and phone) in full, every view audited; other staff see it masked. */
+export const PERSONAL_DATA_STAFF: readonly S[] = [S.RISK, S.CUSTOMER_SERVICE];
