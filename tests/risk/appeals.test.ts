@@ -180,6 +180,15 @@ describe('decideAppeal', () => {
     expect(failuresOf(await trust.appeal(violation.id, s.shop.owner.token), 'appealViolation', 'violationAppeal')).toEqual([['INVALID_TRANSITION', 'input.violationId']]);
   });
 
+  it('never suspends a shop by accepting an appeal: staff reinstated it, and it stays active while still over the line', async () => {
+    const REINSTATE = `mutation($input: ShopModerationInput!) { reinstateShop(input: $input) { shop { id status } errors { code } } }`;
+    const { s, violations: [first] } = await shopWith(3, 12, 12);
+    expect(await trust.standing(s.shop.shopId, risk.token)).toMatchObject({ violationPoints: 27, status: 'SUSPENDED' });
+    okPayload(await t.gql(REINSTATE, { input: { shopId: s.shop.shopId, reason: 'Reviewed by hand: keep selling while appeals run' } }, { token: ops.token }), 'reinstateShop', 'shop');
+    await trust.appealDecided((await trust.appealed(first.id, s.shop.owner.token)).id, 'ACCEPT', risk.token);
+    expect(await trust.standing(s.shop.shopId, risk.token)).toMatchObject({ violationPoints: 24, standing: 'RESTRICTED', status: 'ACTIVE' });
+  });
+
   it('does not reinstate a shop staff suspended for another reason', async () => {
     const { s } = await shopWith();
     okPayload(await t.gql(SUSPEND, { input: { shopId: s.shop.shopId, reason: 'Licence expired' } }, { token: ops.token }), 'suspendShop', 'shop');
