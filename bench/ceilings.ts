@@ -10,7 +10,7 @@ import { createContext } from '../src/context';
 import { withQueryCount } from '../src/db/queryCounter';
 import { createLogger } from '../src/logger';
 import { createRateLimits } from '../src/services/identity';
-import type { CpuMeter, CpuUse } from './cpu';
+import { CpuMeter, type CpuUse } from './cpu';
 import type { BenchDatabase } from './database';
 import { type Cleanup, freePort, sleep, startChild } from './lifecycle';
 import { drive, type LoadResult } from './load';
@@ -143,6 +143,43 @@ export async function bareFastify(
     const spec = { url, connections: opts.connections, requests: [{ method: 'GET' as const, path: '/' }], verify: (b: string) => b.length === body.length };
     if (opts.warmup > 0) await drive({ ...spec, seconds: opts.warmup });
     return await drive({ ...spec, seconds: opts.seconds });
+  } finally {
+    await child.stop(5000);
+  }
+}
+
+/**
+ * The HTTP + database ceiling: bare Fastify on `workers` processes, each with a pg Pool of
+ * `poolMax` (the server's DATABASE_POOL_MAX), answering `GET /` with the listing page's JSON built
+ * by one statement in PostgreSQL (bench/bareFastifyPg.ts). CPU per request is measured like the
+ * server's: the ceiling's processes, and PostgreSQL's when it is the embedded one.
+ */
+export async function bareFastifyPg(
+  databaseUrl: string,
+  opts: { workers: number; poolMax: number; connections: number; warmup: number; seconds: number; logFile: string; postmasterPid?: number },
+  cleanup: Cleanup,
+): Promise<LoadResult & { bodyBytes: number; poolMax: number; cpu?: CpuUse }> {
+  const port = await freePort();
+  const child = startChild('bare Fastify + pg', process.execPath, ['-r', '@swc-node/register', path.join(__dirname, 'bareFastifyPg.ts')], {
+    cwd: path.resolve(__dirname, '..'),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: String(port), WORKERS: String(opts.workers), DATABASE_URL: databaseUrl, POOL_MAX: String(opts.poolMax) },
+    logFile: opts.logFile,
+  });
+  cleanup.add('bare Fastify + pg', () => child.stop(5000));
+  try {
+    const url = `http://127.0.0.1:${port}/`;
+    await waitReady(url, child, 60_000, 'bare Fastify + pg');
+    // Let the remaining workers come up.
+    await sleep(opts.workers > 1 ? 1500 : 0);
+    const sampleBody = await (await fetch(url)).text();
+    const page = JSON.parse(sampleBody) as { data?: { products?: { nodes?: unknown[] } } };
+    if (!page.data?.products?.nodes?.length) throw new Error(`bare Fastify + pg answered no products: ${sampleBody.slice(0, 300)}`);
+    const spec = { url, connections: opts.connections, requests: [{ method: 'GET' as const, path: '/' }], verify: (b: string) => b.startsWith('{"data" : {"products" : {"nodes" : [{') };
+    if (opts.warmup > 0) await drive({ ...spec, seconds: opts.warmup });
+    const cpu = new CpuMeter(child.pid, opts.postmasterPid);
+    cpu.begin();
+    const result = await drive({ ...spec, seconds: opts.seconds });
+    return { ...result, cpu: cpu.end(result.requests), bodyBytes: Buffer.byteLength(sampleBody), poolMax: opts.poolMax };
   } finally {
     await child.stop(5000);
   }

@@ -27,6 +27,8 @@ export interface Fixtures {
   /** Shoppers of the checkout loop, one per connection, each with a default address and an empty cart. */
   checkoutShoppers: Shopper[];
   merchant: { token: string; shopSlug: string };
+  /** Search terms of the signed-in search scenario, each matching products of the bench catalog (checked in SQL), with how many. */
+  searchTerms: { term: string; products: number }[];
   /** The variant the checkout loop sells out, and one with plenty of stock for warming up. */
   limited: { variantId: string; variantKey: string; sku: string };
   warmup: { variantId: string; variantKey: string };
@@ -103,7 +105,7 @@ async function cursorAfter(base: string, categoryId: string, pages: number): Pro
 export async function prepareFixtures(
   base: string,
   db: BenchDatabase,
-  opts: { connections: number; stock: number },
+  opts: { connections: number; stock: number; terms?: string[] },
   log: (m: string) => void,
 ): Promise<Fixtures> {
   const started = performance.now();
@@ -155,7 +157,16 @@ export async function prepareFixtures(
   await setAvailable(base, db, merchant.token, limitedRow.id, opts.stock);
   await setAvailable(base, db, merchant.token, warmupRow.id, 100_000);
 
-  log(`fixtures ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${all.length} shoppers, ${productIds.length} detail products, category "${category.name}" (${category.n} products), limited stock ${opts.stock} × ${limitedRow.sku}`);
+  // Search terms that hit: the catalog search's own match (catalog_query over search_vector), counted.
+  const searchTerms: Fixtures['searchTerms'] = [];
+  for (const term of [...new Set(opts.terms ?? [])]) {
+    const [{ n }] = await db.sql<{ n: number }>('select count(*)::int as n from product where visible and search_vector @@ catalog_query(?)', [term]);
+    if (n > 0) searchTerms.push({ term, products: n });
+  }
+  const missed = (opts.terms ?? []).filter((t) => !searchTerms.some((s) => s.term === t));
+  if (missed.length) log(`search terms without a match in the bench catalog, left out: ${missed.join(', ')}`);
+
+  log(`fixtures ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${all.length} shoppers, ${productIds.length} detail products, category "${category.name}" (${category.n} products), limited stock ${opts.stock} × ${limitedRow.sku}${searchTerms.length ? `, search terms ${searchTerms.map((t) => `${t.term} (${t.products})`).join(', ')}` : ''}`);
   return {
     productIds,
     productKeys,
@@ -163,6 +174,7 @@ export async function prepareFixtures(
     cartShoppers,
     checkoutShoppers,
     merchant,
+    searchTerms,
     limited: { variantId: toGlobalId('ProductVariant', limitedRow.id), variantKey: limitedRow.id, sku: limitedRow.sku },
     warmup: { variantId: toGlobalId('ProductVariant', warmupRow.id), variantKey: warmupRow.id },
   };

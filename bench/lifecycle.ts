@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
+import cluster from 'node:cluster';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -113,4 +114,25 @@ export function startChild(name: string, command: string, args: string[], option
       kill(-pid, 'SIGKILL');
     },
   };
+}
+
+/**
+ * Runs `start` in `workers` processes under node:cluster like the server (in this process when 1):
+ * the primary only forks, and stops them all on SIGTERM or SIGINT. A ceiling is stateless: a worker
+ * exits at once on either signal, whatever keep-alive sockets the load generator holds.
+ */
+export function clustered(workers: number, start: () => void): void {
+  if (cluster.isPrimary && workers > 1) {
+    for (let i = 0; i < workers; i++) cluster.fork();
+    const stop = () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+      process.exit(0);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    return;
+  }
+  start();
+  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGINT', () => process.exit(0));
 }

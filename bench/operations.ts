@@ -1,18 +1,37 @@
 /** The GraphQL operations the benchmark sends, written as a storefront and a merchant console would. */
 
-/** A catalog page as a storefront shows it: 20 products with variants, shop, brand and category. */
-export const PRODUCTS = `query Products($first: Int!, $after: String, $filter: ProductFilter, $sort: ProductSort) {
-  products(first: $first, after: $after, filter: $filter, sort: $sort) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    nodes {
+/** What a storefront shows of each product on a catalog page: variants, shop, brand and category. */
+const PAGE_NODES = `nodes {
       id title imageUrls salesCount
       priceRange { min { amount } max { amount } }
       shop { id name slug }
       brand { id name }
       category { id name }
       variants { id sku title inStock price { amount } compareAtPrice { amount } options { name value } }
+    }`;
+
+/** A catalog page as a storefront shows it: 20 products with variants, shop, brand and category. */
+export const PRODUCTS = `query Products($first: Int!, $after: String, $filter: ProductFilter, $sort: ProductSort) {
+  products(first: $first, after: $after, filter: $filter, sort: $sort) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    ${PAGE_NODES}
+  }
+}`;
+
+/**
+ * The same catalog page with the facets a storefront shows beside it: counts per category and per
+ * brand of the whole result (the `facets` scenario).
+ */
+export const PRODUCTS_WITH_FACETS = `query ProductsWithFacets($first: Int!, $after: String, $filter: ProductFilter, $sort: ProductSort) {
+  products(first: $first, after: $after, filter: $filter, sort: $sort) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    facets {
+      categories { category { id name } count }
+      brands { brand { id name } count }
     }
+    ${PAGE_NODES}
   }
 }`;
 
@@ -93,6 +112,11 @@ export const REGISTER = `mutation Register($input: RegisterInput!) { register(in
 export const MY_ADDRESSES = `query MyAddresses { myAddresses { id isDefault } }`;
 export const CREATE_ADDRESS = `mutation CreateAddress($input: AddressInput!) { createAddress(input: $input) { address { id } errors { code field } } }`;
 export const ADJUST_STOCK = `mutation AdjustStock($input: AdjustStockInput!) { adjustStock(input: $input) { variant { id stock { onHand reserved available } } errors { code field message } } }`;
+
+/** A merchant console's product edit (the `mixed` scenario sends the full variant list with one price changed). */
+export const UPDATE_PRODUCT = `mutation UpdateProduct($input: UpdateProductInput!) { updateProduct(input: $input) { product { id status priceRange { min { amount } } } errors { code field message } } }`;
+/** A merchant console's new product, created as a DRAFT (the `mixed` scenario). */
+export const CREATE_PRODUCT = `mutation CreateProduct($input: CreateProductInput!) { createProduct(input: $input) { product { id status } errors { code field message } } }`;
 
 export const ADD_TO_CART = `mutation AddToCart($input: AddToCartInput!) { addToCart(input: $input) { cart { total { amount } } errors { code field } } }`;
 export const CHECKOUT = `mutation Checkout($input: CheckoutInput!, $key: String!) {

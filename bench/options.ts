@@ -3,7 +3,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every load scenario (requests over HTTP, reported as req/s), in the order a full run drives them. */
-export const SCENARIOS = ['listing', 'search-zh', 'search-en', 'category', 'detail', 'detail-reviews', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'checkout-risk', 'merchant-orders', 'flash', 'feed'] as const;
+export const SCENARIOS = [
+  'listing', 'search-zh', 'search-en', 'category',
+  'listing-signed-in', 'search-signed-in', 'detail-signed-in', 'facets',
+  'detail', 'detail-reviews', 'cart', 'cart-promotions', 'checkout', 'checkout-promotions', 'checkout-risk', 'checkout-open', 'merchant-orders', 'mixed', 'flash', 'feed',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /**
  * Scenarios run with live promotions and coupons (bench/promotions.ts), each beside the plain
@@ -53,6 +57,8 @@ export interface BenchOptions {
   snapshotEvents: number;
   /** Units of the limited-stock variant the checkout scenario sells out. */
   stock: number;
+  /** checkout-open: purchases arriving per second (open loop). */
+  openRate: number;
   /** Buyers of the flash scenario, all at once (one connection each), in each of its two rounds. */
   flashBuyers: number;
   /** Units of its flash-sale item, and of the plain hot variant of its second round. */
@@ -75,6 +81,8 @@ export interface BenchOptions {
   cpuProf: boolean;
   /** The server's anonymous catalog cache (CATALOG_CACHE_ENTRIES): on as configured by default, or off to measure every request in full. */
   catalogCache: 'on' | 'off';
+  /** The server's compiled catalog read path (CATALOG_COMPILED): on by default, off to answer every catalog read through Apollo. */
+  catalogCompiled: 'on' | 'off';
   /** Extra node flags for the server processes (workers inherit them), e.g. "--max-semi-space-size=64". */
   nodeFlags: string[];
   /** EXPLAIN ANALYZE every statement of the catalog scenarios into bench/results/. */
@@ -102,7 +110,18 @@ export const USAGE = `usage: npm run bench -- [options]
                       the risk rules enabled (every other scenario runs with all of them disabled:
                       scoring's cost, the one statement, shown against checkout); detail-reviews repeats detail on the
                       same 100 products (~30 published reviews each, written in SQL once per bench
-                      database) asking also for the rating and the first 10 reviews; flash: --flash-buyers buyers check out
+                      database) asking also for the rating and the first 10 reviews;
+                      listing-signed-in, search-signed-in, detail-signed-in: the catalog as signed-in
+                      shoppers read it (Bearer tokens of the cart shoppers, never the anonymous cache):
+                      the listing page, searches alternating over Chinese and English terms (--zh-term,
+                      --en-term and a few more that hit the bench catalog), the 100 detail products;
+                      facets: the signed-in listing also asking for its category and brand facets;
+                      mixed: realistic traffic for --duration s, 80% reads by signed-in shoppers over
+                      200 distinct requests (searches for words of real product titles, filters by
+                      category, brands, price and stock, five sorts, page 2 by cursor, product
+                      details), 15% the same reads anonymous, 5% writes by the merchant (price changes
+                      through updateProduct, adjustStock, new DRAFT products), each class reported;
+                      flash: --flash-buyers buyers check out
                       one unit each all at once, first of a live flash-sale item of --flash-units
                       units (per-user limit 1), then of a plain variant with as many units, each
                       round's checkout p50/p90/p99/max and answers side by side
@@ -112,6 +131,9 @@ export const USAGE = `usage: npm run bench -- [options]
                       own with the bench's catalog (--products), plus 4% never paid (default 100000;
                       --smoke 2000)
   --snapshot-events N behaviour events of that month, in sessions (default 1000000; --smoke 20000)
+  --open-rate N       checkout-open: purchases arriving per second on a fixed schedule whatever is
+                      still in flight (open loop: addToCart, checkout, pay, webhook by 2.5 × rate
+                      shoppers; default 100; --smoke 5); its checkout p99 is held to ≤ 150 ms
   --stock N           units of the limited-stock variant the checkout loop sells out (default 500; --smoke 30)
   --flash-buyers N    flash: buyers checking out all at once, one connection each (default 200; --smoke 16)
   --flash-units N     flash: units of the flash-sale item (per-user limit 1), and of the plain hot
@@ -126,19 +148,23 @@ export const USAGE = `usage: npm run bench -- [options]
                       members (default 100; --smoke 8); the rest watch other demo shops' orders
   --feed-buyers N     feed: of those, on notificationAdded as the loop's shoppers (default
                       --connections; --smoke 4)
-  --no-ceilings       skip the bare Fastify and bare pg reference runs
+  --no-ceilings       skip the reference runs: bare Fastify (a fixed body), bare Fastify + pg (one
+                      statement building the listing page's JSON through node-postgres, on
+                      --workers processes, pool --pool-max each) and the bare pg loops
   --compare FILE      print the change against an earlier result JSON
   --out FILE          where to write the result JSON (default <results dir>/<time>.json)
   --results-dir DIR   where results, server logs and profiles go (default bench/results)
   --server dist|source  run dist/ (built when stale; default) or the sources through swc (default with --smoke)
   --node-flags=…      extra node flags for the server processes, e.g. --node-flags=--max-semi-space-size=64
   --catalog-cache on|off  the server's anonymous catalog cache (default on; off sets CATALOG_CACHE_ENTRIES=0)
+  --catalog-compiled on|off  the server's compiled catalog reads (CATALOG_COMPILED; default on; off answers
+                      every catalog read through Apollo); responses it answered are counted per scenario
   --cpu-prof          write V8 CPU profiles of every server process to bench/results/profiles/
   --explain           EXPLAIN (ANALYZE, BUFFERS) every SQL statement of the catalog and product page scenarios into bench/results/
   --timeout S         hard limit for the whole run (default 1800; --smoke 180)
   --pg-port N         port of the embedded PostgreSQL under .bench/ (default 54339)
-  --zh-term T         the Chinese search term (default 耳機)
-  --en-term T         the English search term (default wireless)
+  --zh-term T         the Chinese search term (default 耳機), also the first of search-signed-in's
+  --en-term T         the English search term (default wireless), also the second of search-signed-in's
   --smoke             a few seconds in all: tiny catalog, every scenario, fails on any error
 
   BENCH_DATABASE_URL  use this database instead of the embedded PostgreSQL under .bench/`;
@@ -171,6 +197,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         'snapshot-orders': { type: 'string' },
         'snapshot-events': { type: 'string' },
         stock: { type: 'string' },
+        'open-rate': { type: 'string' },
         'flash-buyers': { type: 'string' },
         'flash-units': { type: 'string' },
         'flash-floor': { type: 'boolean' },
@@ -184,6 +211,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         server: { type: 'string' },
         'cpu-prof': { type: 'boolean' },
         'catalog-cache': { type: 'string' },
+        'catalog-compiled': { type: 'string' },
         'node-flags': { type: 'string' },
         explain: { type: 'boolean' },
         timeout: { type: 'string' },
@@ -220,6 +248,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (server !== 'dist' && server !== 'source') throw new Error('--server is dist or source');
   const catalogCache = str('catalog-cache') ?? 'on';
   if (catalogCache !== 'on' && catalogCache !== 'off') throw new Error('--catalog-cache is on or off');
+  const catalogCompiled = str('catalog-compiled') ?? 'on';
+  if (catalogCompiled !== 'on' && catalogCompiled !== 'off') throw new Error('--catalog-compiled is on or off');
   const connections = int('connections', str('connections'), smoke ? 4 : 32, 1, 1000);
   const flashBuyers = int('flash-buyers', str('flash-buyers'), smoke ? 16 : 200, 2, 2000);
   const flashUnits = int('flash-units', str('flash-units'), smoke ? 8 : 100, 1, 100_000);
@@ -248,6 +278,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     snapshotOrders: int('snapshot-orders', str('snapshot-orders'), smoke ? 2000 : 100_000, 1, 10_000_000),
     snapshotEvents: int('snapshot-events', str('snapshot-events'), smoke ? 20_000 : 1_000_000, 1, 100_000_000),
     stock: int('stock', str('stock'), smoke ? 30 : 500, 1, 1_000_000),
+    openRate: int('open-rate', str('open-rate'), smoke ? 5 : 100, 1, 2000),
     flashBuyers,
     flashUnits,
     flashFloor: values['flash-floor'] === true,
@@ -261,6 +292,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     serverFrom: server,
     cpuProf: values['cpu-prof'] === true,
     catalogCache,
+    catalogCompiled,
     nodeFlags: (str('node-flags') ?? '').split(/\s+/).filter(Boolean),
     explain: values.explain === true,
     timeout: int('timeout', str('timeout'), smoke ? 180 : 1800, 10, 24 * 3600),

@@ -4,6 +4,8 @@ import type { CpuUse } from './cpu';
 import type { FeedDetail } from './feed';
 import type { FlashDetail, FlashRound } from './flash';
 import type { LoadResult } from './load';
+import type { OpenLoopResult } from './openLoop';
+import type { MixedDetail } from './mixed';
 import { WITH_PROMOTIONS, WITH_REVIEWS, WITH_RISK } from './options';
 import type { BenchReviews } from './reviews';
 import type { SettleResult } from './settle';
@@ -22,7 +24,17 @@ export interface ScenarioResult extends LoadResult {
   sqlCaptured?: number;
   rss: { primaryMb: number; workersMb: number[] };
   cpu?: CpuUse;
-  ratio: { pg?: number; fastify?: number };
+  /**
+   * req/s against the ceilings: the bare pg loop of the scenario's SQL (`pgCeiling` names the loop
+   * when the scenario shares another's identical statements), bare Fastify, bare Fastify + pg.
+   */
+  ratio: { pg?: number; fastify?: number; fastifyPg?: number };
+  /** The pg ceiling the scenario is held to, when it is another scenario's (the same statements). */
+  pgCeiling?: string;
+  /** The mixed scenario: its classes of request and what they touched. */
+  mixed?: MixedDetail;
+  /** checkout-open: purchases on a fixed arrival schedule (bench/openLoop.ts). */
+  openLoop?: OpenLoopResult;
   /** A with-promotions or with-reviews scenario against the plain one it repeats: req/s and p99 with ÷ without. */
   vsPlain?: { scenario: string; rps: number; p99: number };
   /** The product page's reviews (`detail-reviews`): what the detail products hold, and the check of every page. */
@@ -81,7 +93,12 @@ export interface BenchResult {
   options: Record<string, unknown>;
   database: { where: string; sqlCounting: string };
   catalog: { products: number; variants: number; categories: number; shops: number; seeded: string; seedSeconds: number };
-  ceilings: { bareFastify?: LoadResult & { bodyBytes: number }; pg: Record<string, LoadResult & { statements: number; cpu?: CpuUse }> };
+  ceilings: {
+    bareFastify?: LoadResult & { bodyBytes: number };
+    /** Bare Fastify + node-postgres: one statement building the listing page's JSON (bench/bareFastifyPg.ts). */
+    bareFastifyPg?: LoadResult & { bodyBytes: number; poolMax: number; cpu?: CpuUse };
+    pg: Record<string, LoadResult & { statements: number; cpu?: CpuUse }>;
+  };
   scenarios: ScenarioResult[];
   /** The `settle` scenario (no request load: its own section), when it ran. */
   settle?: SettleResult;
@@ -98,8 +115,8 @@ const pct = (r: number | undefined) => (r == null ? '–' : `${Math.round(r * 10
 
 export function markdownTable(result: BenchResult): string {
   const rows: string[] = [];
-  rows.push('| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | GraphQL errors | SQL/req | CPU ms/req server + PG | RSS/worker MB | vs pg ceiling | vs bare Fastify |');
-  rows.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  rows.push('| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | GraphQL errors | SQL/req | CPU ms/req server + PG | RSS/worker MB | vs pg ceiling | vs bare Fastify | vs bare Fastify + pg |');
+  rows.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const s of result.scenarios) {
     const extra = s.flash
       ? ` (${s.flash.flash.sold} sold${Object.entries(s.flash.flash.answers).map(([c, n]) => `, ${n} × ${c}`).join('')}; checkout latency)`
@@ -107,22 +124,65 @@ export function markdownTable(result: BenchResult): string {
       ? ` (${s.checkout?.purchases ?? 0} orders, ${s.feed.sockets.total} sockets over ${s.feed.workers} workers)`
       : s.checkout
       ? ` (${s.checkout.purchases} orders${s.checkout.withCoupon ? ` (${s.checkout.withCoupon} with a coupon)` : ''}, ${s.checkout.insufficientStock} × INSUFFICIENT_STOCK expected)`
-      : s.cacheHits
-        ? ` (${Math.round((s.cacheHits / Math.max(s.requests, 1)) * 100)}% cache hits)`
-        : '';
+      : readNotes(s);
     rows.push(
-      `| ${s.title}${extra} | ${f(s.rps, 0)} | ${f(s.latency.p50)} | ${f(s.latency.p90)} | ${f(s.latency.p99)} | ${s.errors} | ${s.non2xx} | ${s.gqlErrors} | ${f(s.sqlPerRequest, 2)} | ${cpu(s.cpu)} | ${s.rss.workersMb.length ? Math.max(...s.rss.workersMb).toFixed(0) : '–'} | ${pct(s.ratio.pg)} | ${pct(s.ratio.fastify)} |`,
+      `| ${s.title}${extra} | ${f(s.rps, 0)} | ${f(s.latency.p50)} | ${f(s.latency.p90)} | ${f(s.latency.p99)} | ${s.errors} | ${s.non2xx} | ${s.gqlErrors} | ${f(s.sqlPerRequest, 2)} | ${cpu(s.cpu)} | ${s.rss.workersMb.length ? Math.max(...s.rss.workersMb).toFixed(0) : '–'} | ${pct(s.ratio.pg)}${s.pgCeiling ? ` (${s.pgCeiling}'s)` : ''} | ${pct(s.ratio.fastify)} | ${pct(s.ratio.fastifyPg)} |`,
     );
   }
   const c = result.ceilings;
   if (c.bareFastify) {
     const b = c.bareFastify;
-    rows.push(`| *ceiling: bare Fastify GET, ${b.bodyBytes.toLocaleString('en')}-byte JSON* | ${f(b.rps, 0)} | ${f(b.latency.p50)} | ${f(b.latency.p90)} | ${f(b.latency.p99)} | ${b.errors} | ${b.non2xx} | – | – | – | – | – | 100% |`);
+    rows.push(`| *ceiling: bare Fastify GET, ${b.bodyBytes.toLocaleString('en')}-byte JSON* | ${f(b.rps, 0)} | ${f(b.latency.p50)} | ${f(b.latency.p90)} | ${f(b.latency.p99)} | ${b.errors} | ${b.non2xx} | – | – | – | – | – | 100% | – |`);
+  }
+  if (c.bareFastifyPg) {
+    const b = c.bareFastifyPg;
+    rows.push(
+      `| *ceiling: bare Fastify + pg, the listing page's JSON (${b.bodyBytes.toLocaleString('en')} bytes) built by one statement, pool ${b.poolMax}/worker* | ${f(b.rps, 0)} | ${f(b.latency.p50)} | ${f(b.latency.p90)} | ${f(b.latency.p99)} | ${b.errors} | ${b.non2xx} | – | 1 | ${cpu(b.cpu)} | – | – | – | 100% |`,
+    );
   }
   for (const [name, p] of Object.entries(c.pg)) {
-    rows.push(`| *ceiling: bare pg loop, ${name} SQL (${p.statements} statements)* | ${f(p.rps, 0)} | ${f(p.latency.p50)} | ${f(p.latency.p90)} | ${f(p.latency.p99)} | ${p.errors} | – | – | ${p.statements} | ${p.cpu?.postgresMsPerRequest != null ? `PG ${f(p.cpu.postgresMsPerRequest)}` : '–'} | – | 100% | – |`);
+    rows.push(`| *ceiling: bare pg loop, ${name} SQL (${p.statements} statements)* | ${f(p.rps, 0)} | ${f(p.latency.p50)} | ${f(p.latency.p90)} | ${f(p.latency.p99)} | ${p.errors} | – | – | ${p.statements} | ${p.cpu?.postgresMsPerRequest != null ? `PG ${f(p.cpu.postgresMsPerRequest)}` : '–'} | – | 100% | – | – |`);
   }
   return rows.join('\n');
+}
+
+/** A read scenario's note: the share answered from the anonymous catalog cache, and by the compiled catalog path. */
+function readNotes(s: Pick<LoadResult, 'requests' | 'cacheHits' | 'compiled'>): string {
+  const share = (n: number | undefined) => `${Math.round(((n ?? 0) / Math.max(s.requests, 1)) * 100)}%`;
+  const notes = [...(s.cacheHits ? [`${share(s.cacheHits)} cache hits`] : []), ...(s.compiled ? [`${share(s.compiled)} compiled`] : [])];
+  return notes.length ? ` (${notes.join(', ')})` : '';
+}
+
+/**
+ * The mixed scenario's own section: each class of request (signed-in and anonymous reads, the
+ * merchant's three kinds of write) with its share of the answers, req/s, latencies, cache hits and
+ * compiled answers, then what the reads and writes were.
+ */
+export function mixedTable(result: BenchResult): string | undefined {
+  const s = result.scenarios.find((x) => x.mixed);
+  if (!s?.mixed) return undefined;
+  const d = s.mixed;
+  const share = (n: number, of: number) => `${Math.round((n / Math.max(of, 1)) * 1000) / 10}%`;
+  const rows = [
+    '| mixed: class of request | share | requests | req/s | p50 ms | p90 ms | p99 ms | cache hits | compiled | non-2xx | failed bodies |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const [name, c] of Object.entries(d.classes)) {
+    rows.push(
+      `| ${name} | ${share(c.share, 1)} | ${c.requests.toLocaleString('en')} | ${f(c.rps, 0)} | ${f(c.latency.p50)} | ${f(c.latency.p90)} | ${f(c.latency.p99)} | ${share(c.cacheHits, c.requests)} | ${share(c.compiled, c.requests)} | ${c.non2xx} | ${c.gqlErrors} |`,
+    );
+  }
+  rows.push(
+    `| all | 100% | ${s.requests.toLocaleString('en')} | ${f(s.rps, 0)} | ${f(s.latency.p50)} | ${f(s.latency.p90)} | ${f(s.latency.p99)} | ${share(s.cacheHits ?? 0, s.requests)} | ${share(s.compiled ?? 0, s.requests)} | ${s.non2xx} | ${s.gqlErrors} |`,
+  );
+  const r = d.reads;
+  return [
+    ...rows,
+    '',
+    `Reads: ${r.distinct} distinct (${r.searches} searches for words of product titles, e.g. ${[...d.terms.zh.slice(0, 4), ...d.terms.en.slice(0, 4)].join(', ')}; ${r.filtered} filter combinations of category, brands, price, stock and sort; ` +
+      `${r.secondPages} second pages by cursor; ${r.details} product details), signed in as ${d.shoppers} shoppers or anonymous; writes by the merchant on ${d.writes.priceProducts} products (price ±0.01) and ` +
+      `${d.writes.stockVariants} variants (stock +1/−1), ${d.writes.draftsCreated} DRAFT products created (warm-up included).${d.problems.length ? ` PROBLEMS: ${d.problems.join('; ')}` : ''}`,
+  ].join('\n');
 }
 
 // The throughput the CPU per request allows, with ÷ without: what the req/s ratio would be on an
@@ -357,6 +417,9 @@ export function compareWith(file: string, now: BenchResult): string {
   }
   if (before.ceilings.bareFastify && now.ceilings.bareFastify) {
     rows.push(`| *bare Fastify* | ${f(before.ceilings.bareFastify.rps, 0)} → ${f(now.ceilings.bareFastify.rps, 0)} | ${delta(before.ceilings.bareFastify.rps, now.ceilings.bareFastify.rps)} | | | | |`);
+  }
+  if (before.ceilings.bareFastifyPg && now.ceilings.bareFastifyPg) {
+    rows.push(`| *bare Fastify + pg* | ${f(before.ceilings.bareFastifyPg.rps, 0)} → ${f(now.ceilings.bareFastifyPg.rps, 0)} | ${delta(before.ceilings.bareFastifyPg.rps, now.ceilings.bareFastifyPg.rps)} | | | | |`);
   }
   for (const [name, p] of Object.entries(now.ceilings.pg)) {
     const b = before.ceilings.pg?.[name];

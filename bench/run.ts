@@ -16,7 +16,7 @@ import { availableParallelism, cpus, platform, totalmem } from 'node:os';
 import path from 'node:path';
 import type autocannon from 'autocannon';
 import { startEmbeddedPostgres } from '../src/db/embedded';
-import { bareFastify, type Captured, captureStatements, explainStatements, pgLoop } from './ceilings';
+import { bareFastify, bareFastifyPg, type Captured, captureStatements, explainStatements, pgLoop } from './ceilings';
 import { checkoutLoop, proveStock, stockBefore } from './checkout';
 import { CpuMeter } from './cpu';
 import { gqlBody, gqlOk } from './client';
@@ -25,13 +25,15 @@ import { runFeed } from './feed';
 import { type Fixtures, prepareFixtures, setAvailable } from './fixtures';
 import { runFlash } from './flash';
 import { Cleanup, sleep, withTimeout } from './lifecycle';
-import { cleanGraphql, drive, type LoadResult } from './load';
-import { CART, PRODUCT, PRODUCT_PAGE, PRODUCTS, SHOP_ORDERS } from './operations';
+import { cleanGraphql, cleanMutation, drive, type LoadResult } from './load';
+import { draftsCreated, MIXED_CLASSES, MIXED_LIST, mixedClasses, prepareMixed } from './mixed';
+import { CART, PRODUCT, PRODUCT_PAGE, PRODUCTS, PRODUCTS_WITH_FACETS, SHOP_ORDERS } from './operations';
 import { type BenchOptions, parseOptions, type ScenarioName, WITH_PROMOTIONS, WITH_REVIEWS, WITH_RISK } from './options';
 import { type BenchPromotions, COUPON_AMOUNT_OFF, grantCoupons, insertBenchPromotions, proveDiscounts, removeBenchPromotions } from './promotions';
-import { type BenchResult, checkoutDetail, compareWith, feedTable, flashTable, markdownTable, promotionsTable, reviewsTable, riskTable, type ScenarioResult, settleTable, snapshotTable, type Target, targetsTable } from './report';
+import { type BenchResult, checkoutDetail, compareWith, feedTable, flashTable, markdownTable, mixedTable, promotionsTable, reviewsTable, riskTable, type ScenarioResult, settleTable, snapshotTable, type Target, targetsTable } from './report';
 import { allRiskRules, enabledRiskRules, proveScoring, scoringStatementCost, setRiskRules } from './risk';
 import { type BenchReviews, ensureBenchReviews } from './reviews';
+import { openLoopCheckout, openLoopShoppers, openLoopTable, openLoopTarget, shoppersFor } from './openLoop';
 import { buildIfStale, type RunningServer, startServer } from './server';
 import { runSettle, SETTLE_MAX_STATEMENTS, SETTLE_TARGET_MS, type SettleResult } from './settle';
 import { runSnapshot, SNAPSHOT_MAX_STATEMENTS, SNAPSHOT_TARGET_MS, type SnapshotResult } from './snapshot';
@@ -41,6 +43,10 @@ const TITLES: Record<ScenarioName, string> = {
   'search-zh': 'Chinese keyword search',
   'search-en': 'English keyword search',
   category: 'category + PRICE_ASC, page 3 by cursor',
+  'listing-signed-in': 'signed-in listing, 20 per page',
+  'search-signed-in': 'signed-in keyword search, Chinese and English terms in turn',
+  'detail-signed-in': 'signed-in product detail (100 products)',
+  facets: 'signed-in listing with category and brand facets',
   detail: 'product detail (100 products)',
   'detail-reviews': 'product page: detail + rating + first 10 reviews (100 products)',
   cart: 'signed-in cart read',
@@ -48,14 +54,36 @@ const TITLES: Record<ScenarioName, string> = {
   checkout: 'checkout + pay + webhook until sold out',
   'checkout-promotions': 'checkout with a coupon + pay + webhook until sold out, promotions live',
   'checkout-risk': 'checkout + pay + webhook until sold out, every checkout scored by the risk rules',
+  'checkout-open': 'purchases (addToCart, checkout, pay, webhook) arriving at a fixed rate, open loop',
   'merchant-orders': 'merchant order list, 20',
+  mixed: 'mixed: 80% signed-in reads, 15% anonymous, 5% merchant writes',
   flash: 'flash sale: buyers all at once on one item, per-user limit 1',
   feed: 'checkout + pay + webhook until sold out, live subscriptions open',
 };
 /** The flash scenario's target: its checkout p99 under this share of the plain hot-variant checkout's at the same load. */
 const FLASH_MAX_P99_RATIO = 1 / 3;
-/** Scenarios held to the listing and search targets, each against the bare pg loop of its own SQL. */
-const CATALOG: ScenarioName[] = ['listing', 'search-zh', 'search-en', 'category'];
+/**
+ * Scenarios held to the listing and search targets, each against the bare pg loop of its own SQL
+ * (captured anonymous through Apollo: a signed-in scenario whose statements are another's, the same
+ * body, is held to that scenario's loop rather than running it again).
+ */
+const CATALOG: ScenarioName[] = ['listing', 'search-zh', 'search-en', 'category', 'listing-signed-in', 'search-signed-in', 'facets'];
+/** The catalog read by signed-in shoppers: never answered from the anonymous cache. */
+const SIGNED_IN: ScenarioName[] = ['listing-signed-in', 'search-signed-in', 'detail-signed-in', 'facets'];
+/** Besides --zh-term and --en-term, the signed-in search's terms (those the bench catalog matches; bench/fixtures.ts checks). */
+const MORE_SEARCH_TERMS = ['新款', 'premium', '官方正品', 'nordic', '藍牙', 'classic'];
+/** Issue 23's targets of the signed-in catalog and the mixed load. */
+const SIGNED_IN_TARGETS = {
+  listingRps: 1500,
+  listingP99Ms: 50,
+  listingFastifyPgRatio: 0.4,
+  listingServerCpuMs: 1.5,
+  searchRps: 1000,
+  detailRps: 2500,
+  facetsRps: 500,
+  mixedRps: 1000,
+  mixedP99Ms: 80,
+};
 /** A with-promotions scenario keeps at least this share of its plain scenario's req/s. */
 const PROMOTIONS_MIN_RATIO = 0.8;
 const withPromotions = (name: string): name is keyof typeof WITH_PROMOTIONS => Object.hasOwn(WITH_PROMOTIONS, name);
@@ -131,14 +159,26 @@ class SqlCounter {
   }
 }
 
+/** The shares of a read scenario's answers from the anonymous catalog cache and by the compiled catalog path, for the log. */
+function readShares(r: LoadResult): string {
+  const share = (n: number) => Math.round((n / Math.max(r.requests, 1)) * 100);
+  const parts = [...(r.cacheHits ? [`${share(r.cacheHits)}% catalog-cache hits`] : []), ...(r.compiled ? [`${share(r.compiled)}% compiled`] : [])];
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
 function graphqlRequest(body: string, token?: string): autocannon.Request {
   return { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body };
 }
 
 /** The request bodies of the catalog scenarios, shared by the load and the statement capture. */
 function catalogBodies(opts: BenchOptions, fx: Fixtures): Record<string, string> {
+  const listing = gqlBody(PRODUCTS, { first: 20, sort: 'NEWEST' });
   return {
-    listing: gqlBody(PRODUCTS, { first: 20, sort: 'NEWEST' }),
+    listing,
+    // The signed-in scenarios' statements, captured with the same bodies anonymous.
+    'listing-signed-in': listing,
+    'search-signed-in': gqlBody(PRODUCTS, { first: 20, filter: { search: searchTerms(opts, fx)[0] } }),
+    facets: gqlBody(PRODUCTS_WITH_FACETS, { first: 20, sort: 'NEWEST' }),
     'listing-1': gqlBody(PRODUCTS, { first: 1, sort: 'NEWEST' }),
     'search-zh': gqlBody(PRODUCTS, { first: 20, filter: { search: opts.zhTerm } }),
     'search-en': gqlBody(PRODUCTS, { first: 20, filter: { search: opts.enTerm } }),
@@ -146,8 +186,24 @@ function catalogBodies(opts: BenchOptions, fx: Fixtures): Record<string, string>
   };
 }
 
-function requestsOf(name: ScenarioName, bodies: Record<string, string>, fx: Fixtures): autocannon.Request[] {
+/** The signed-in search's terms: those of --zh-term, --en-term and MORE_SEARCH_TERMS the catalog matches (--zh-term when none does). */
+function searchTerms(opts: BenchOptions, fx: Fixtures): string[] {
+  return fx.searchTerms.length ? fx.searchTerms.map((t) => t.term) : [opts.zhTerm];
+}
+
+function requestsOf(name: ScenarioName, bodies: Record<string, string>, fx: Fixtures, opts: BenchOptions): autocannon.Request[] {
+  // Signed-in reads carry the cart shoppers' tokens in turn.
+  const token = (i: number) => fx.cartShoppers[i % fx.cartShoppers.length].token;
   switch (name) {
+    case 'listing-signed-in':
+    case 'facets':
+      return fx.cartShoppers.map((_, i) => graphqlRequest(bodies[name], token(i)));
+    case 'search-signed-in': {
+      const terms = searchTerms(opts, fx);
+      return Array.from({ length: Math.max(terms.length * 2, fx.cartShoppers.length) }, (_, i) => graphqlRequest(gqlBody(PRODUCTS, { first: 20, filter: { search: terms[i % terms.length] } }), token(i)));
+    }
+    case 'detail-signed-in':
+      return fx.productIds.map((id, i) => graphqlRequest(gqlBody(PRODUCT, { id }), token(i)));
     case 'detail':
       return fx.productIds.map((id) => graphqlRequest(gqlBody(PRODUCT, { id })));
     case 'detail-reviews':
@@ -192,6 +248,7 @@ type ScenarioContext = {
 async function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<ScenarioResult> {
   const { opts, db } = ctx;
   const checkout = name === 'checkout' || name === 'checkout-promotions' || name === 'checkout-risk' ? name : undefined;
+  if (name === 'checkout-open') return runOpenLoop(ctx);
   if (name === 'flash') {
     log(`flash: ${opts.flashBuyers} buyers at once (one connection each)${opts.warmup > 0 ? ' after a warm-up purchase each' : ''}: ${opts.flashUnits} units of a flash-sale item, then ${opts.flashUnits} of a plain variant`);
     return runFlash({ ...ctx, title: TITLES.flash, log });
@@ -327,12 +384,23 @@ async function runLoad(name: ScenarioName, ctx: ScenarioContext, promos?: BenchP
   const { opts, server, fx, sql, cpu } = ctx;
   const promotions = promos ? await prepareCartPromotions(ctx, promos) : undefined;
   const reviews = withReviews(name) ? await prepareReviewPages(ctx) : undefined;
+  const mixed = name === 'mixed' ? await prepareMixed(server.url, ctx.db, fx, log) : undefined;
   const verify = promos
     ? (body: string) => cleanGraphql(body) && body.includes('"source":"PROMOTION"')
     : reviews
       ? (body: string) => cleanGraphql(body) && body.includes('"reviewerName":"')
-      : cleanGraphql;
-  const spec = { url: `${server.url}/graphql`, connections: opts.connections, requests: requestsOf(name, ctx.bodies, fx), verify };
+      : name === 'facets'
+        ? (body: string) => cleanGraphql(body) && body.includes('"facets":{"categories":[')
+        : mixed
+          ? cleanMutation
+          : cleanGraphql;
+  const spec = {
+    url: `${server.url}/graphql`,
+    connections: opts.connections,
+    requests: mixed ? mixed.requests : requestsOf(name, ctx.bodies, fx, opts),
+    verify,
+    ...(mixed ? { classify: mixed.classify } : {}),
+  };
   // Requests still running on the server when the client stops must finish before the SQL count starts or ends.
   const drainMs = (r: LoadResult) => Math.min(10_000, Math.max(300, r.latency.max * 1.5 || 0));
   if (opts.warmup > 0) await sleep(drainMs(await drive({ ...spec, seconds: opts.warmup })));
@@ -345,7 +413,19 @@ async function runLoad(name: ScenarioName, ctx: ScenarioContext, promos?: BenchP
   const failures = failuresOf(result);
   if (promotions) failures.push(...promotions.problems);
   if (reviews) failures.push(...reviews.problems);
-  return { name, title: TITLES[name], ...result, sqlPerRequest: count.perRequest, sql: count, cpu: used, rss: server.rss(), ratio: {}, promotions, reviews, failures };
+  let mixedDetail: ScenarioResult['mixed'];
+  if (mixed) {
+    const classes = mixedClasses(result.classes, result.seconds);
+    const problems = Object.entries(classes).flatMap(([cls, c]) => (c.gqlErrors || c.non2xx ? [`${cls}: ${c.gqlErrors} failed bodies, ${c.non2xx} non-2xx${c.sample ? ` (first: ${c.sample})` : ''}`] : []));
+    // A pass over the list holds every class: a run that long must have answered each.
+    const missing = Object.keys(MIXED_CLASSES).filter((cls) => !classes[cls]);
+    if (missing.length && result.requests >= opts.connections * MIXED_LIST) problems.push(`no answer of: ${missing.join(', ')}`);
+    mixedDetail = { ...mixed.detail, writes: { ...mixed.detail.writes, draftsCreated: await draftsCreated(ctx.db, mixed.stamp) }, classes, problems };
+    failures.push(...problems);
+  }
+  // A classified load's classes are kept in its own detail (mixed.classes).
+  const { classes: _classes, ...load } = result;
+  return { name, title: TITLES[name], ...load, sqlPerRequest: count.perRequest, sql: count, cpu: used, rss: server.rss(), ratio: {}, promotions, reviews, mixed: mixedDetail, failures };
 }
 
 /**
@@ -427,6 +507,66 @@ async function runCheckout(name: 'checkout' | 'checkout-promotions' | 'checkout-
   };
 }
 
+/**
+ * checkout-open: purchases arriving at --open-rate per second whatever is still in flight
+ * (bench/openLoop.ts), by their own shoppers, on the warm-up variant's ample stock. Its latency is
+ * the checkout mutation's; its req/s the purchases completed per second.
+ */
+async function runOpenLoop(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { opts, db, server, fx, sql, cpu } = ctx;
+  const shoppers = await openLoopShoppers(server.url, db, shoppersFor(opts.openRate));
+  log(`checkout-open: ${opts.openRate} purchases/s for ${opts.warmup} s warm-up + ${opts.duration} s, ${shoppers.length} shoppers`);
+  await setAvailable(server.url, db, fx.merchant.token, fx.warmup.variantKey, 100_000);
+  let measuring = false;
+  const r = await openLoopCheckout(
+    {
+      url: server.url,
+      secret: server.webhookSecret,
+      rate: opts.openRate,
+      seconds: opts.duration,
+      warmup: opts.warmup,
+      shoppers,
+      variantId: fx.warmup.variantId,
+      db,
+      onWindow: (edge) => {
+        if (edge === 'start') {
+          measuring = true;
+          void sql.start();
+          cpu.begin();
+        }
+      },
+    },
+    log,
+  );
+  const requests = Object.values(r.steps).reduce((n, step) => n + step.requests, 0);
+  const used = measuring ? cpu.end(Math.max(r.completed, 1)) : undefined;
+  const count = measuring ? await sql.stop(Math.max(r.completed, 1), 0) : { perRequest: null };
+  const failures = [
+    ...(r.failures ? [`${r.failures} purchases failed: ${r.failureSamples.slice(0, 2).join('; ')}`] : []),
+    ...(r.paidInDatabase && r.paidInDatabase.paid !== r.paidInDatabase.checked ? [`${r.paidInDatabase.checked - r.paidInDatabase.paid} completed checkouts are not PAID in the database`] : []),
+    ...(r.completed === 0 ? ['no purchase completed'] : []),
+  ];
+  log(`  ${r.completed}/${r.arrivals} purchases done (${r.dropped} dropped for want of an idle shopper), checkout p50 ${r.checkout.p50} p99 ${r.checkout.p99} ms, purchase p99 ${r.purchase.p99} ms`);
+  return {
+    name: 'checkout-open',
+    title: `${TITLES['checkout-open']} (${opts.openRate}/s)`,
+    requests,
+    seconds: r.spanSeconds,
+    rps: r.achievedRate,
+    latency: r.checkout,
+    errors: r.failures,
+    non2xx: 0,
+    gqlErrors: 0,
+    sqlPerRequest: count.perRequest,
+    sql: count,
+    cpu: used,
+    rss: server.rss(),
+    ratio: {},
+    openLoop: r,
+    failures,
+  };
+}
+
 /** The merchant's shop shows a full first page of orders even when the checkout scenario did not run. */
 async function ensureShopOrders(db: BenchDatabase, server: RunningServer, fx: Fixtures): Promise<void> {
   const [{ n }] = await db.sql<{ n: number }>('select count(*)::int as n from orders o join shop s on s.id = o.shop_id where s.slug = ?', [fx.merchant.shopSlug]);
@@ -436,16 +576,65 @@ async function ensureShopOrders(db: BenchDatabase, server: RunningServer, fx: Fi
   if (result.failures.length) throw new Error(`placing orders for the merchant scenario failed: ${result.failures[0]}`);
 }
 
+/** Issue 23's targets: the catalog read by signed-in shoppers (no anonymous cache), facets, and the mixed load. */
+function signedInTargets(result: BenchResult): Target[] {
+  const t = SIGNED_IN_TARGETS;
+  const targets: Target[] = [];
+  const ran = (name: ScenarioName) => result.scenarios.find((s) => s.name === name);
+  const rps = (s: ScenarioResult, min: number, what: string) =>
+    targets.push({ name: `${what} ≥ ${min.toLocaleString('en')} req/s`, scenario: s.name, measured: `${s.rps.toLocaleString('en')} req/s`, target: `≥ ${min.toLocaleString('en')}`, met: s.rps >= min });
+  const listing = ran('listing-signed-in');
+  if (listing) {
+    rps(listing, t.listingRps, 'signed-in listing');
+    targets.push({ name: `signed-in listing p99 ≤ ${t.listingP99Ms} ms`, scenario: listing.name, measured: `${listing.latency.p99} ms`, target: `≤ ${t.listingP99Ms} ms`, met: listing.latency.p99 <= t.listingP99Ms });
+    const ceiling = result.ceilings.bareFastifyPg;
+    if (ceiling && listing.ratio.fastifyPg != null) {
+      targets.push({
+        name: `signed-in listing ≥ ${t.listingFastifyPgRatio * 100}% of the bare Fastify + pg ceiling`,
+        scenario: listing.name,
+        measured: `${Math.round(listing.ratio.fastifyPg * 100)}% (${listing.rps} vs ${ceiling.rps} req/s)`,
+        target: `≥ ${t.listingFastifyPgRatio * 100}%`,
+        met: listing.ratio.fastifyPg >= t.listingFastifyPgRatio,
+      });
+    }
+    if (listing.cpu) {
+      targets.push({
+        name: `server CPU per signed-in listing page ≤ ${t.listingServerCpuMs} ms`,
+        scenario: listing.name,
+        measured: `${listing.cpu.serverMsPerRequest} ms${listing.cpu.postgresMsPerRequest != null ? ` (+ ${listing.cpu.postgresMsPerRequest} ms PostgreSQL)` : ''}`,
+        target: `≤ ${t.listingServerCpuMs} ms`,
+        met: listing.cpu.serverMsPerRequest <= t.listingServerCpuMs,
+      });
+    }
+  }
+  const search = ran('search-signed-in');
+  if (search) rps(search, t.searchRps, 'signed-in search');
+  const detail = ran('detail-signed-in');
+  if (detail) rps(detail, t.detailRps, 'signed-in product detail');
+  const facets = ran('facets');
+  if (facets) rps(facets, t.facetsRps, 'listing with facets');
+  const mixed = ran('mixed');
+  if (mixed) {
+    rps(mixed, t.mixedRps, 'mixed load');
+    targets.push({ name: `mixed load p99 ≤ ${t.mixedP99Ms} ms`, scenario: mixed.name, measured: `${mixed.latency.p99} ms`, target: `≤ ${t.mixedP99Ms} ms`, met: mixed.latency.p99 <= t.mixedP99Ms });
+  }
+  return targets;
+}
+
 function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections: number): Target[] {
   const targets: Target[] = [];
   for (const s of result.scenarios) {
+    if (s.openLoop) targets.push(openLoopTarget(s.openLoop));
     if (CATALOG.includes(s.name as ScenarioName)) {
-      targets.push({ name: 'p99 < 50 ms at 32 connections', scenario: s.name, measured: `${s.latency.p99} ms`, target: '< 50 ms', met: s.latency.p99 < 50 });
-      if (pgAvailable && s.ratio.pg != null) targets.push({ name: '≥ 40% of the bare-pg ceiling', scenario: s.name, measured: `${Math.round(s.ratio.pg * 100)}%`, target: '≥ 40%', met: s.ratio.pg >= 0.4 });
+      // The signed-in listing's p99 is held to issue 23's ≤ 50 ms below.
+      if (s.name !== 'listing-signed-in') targets.push({ name: 'p99 < 50 ms at 32 connections', scenario: s.name, measured: `${s.latency.p99} ms`, target: '< 50 ms', met: s.latency.p99 < 50 });
+      if (pgAvailable && s.ratio.pg != null) targets.push({ name: `≥ 40% of the bare-pg ceiling${s.pgCeiling ? ` (${s.pgCeiling}'s SQL)` : ''}`, scenario: s.name, measured: `${Math.round(s.ratio.pg * 100)}%`, target: '≥ 40%', met: s.ratio.pg >= 0.4 });
       // The exact count of one uncached request (the server's own counter, in-process); under load the
-      // database-side figure also catches a few statements of the background jobs.
-      const sql = s.sqlCaptured ?? s.sqlPerRequest;
-      if (sql != null) targets.push({ name: 'SQL statements per request ≤ 6 (one uncached request)', scenario: s.name, measured: String(sql), target: '≤ 6', met: sql <= 6 });
+      // database-side figure also catches a few statements of the background jobs. Signed-in reads
+      // are never cached: their figure under load is what each request sent.
+      const signedIn = SIGNED_IN.includes(s.name as ScenarioName);
+      const sql = signedIn ? (s.sqlPerRequest ?? s.sqlCaptured) : (s.sqlCaptured ?? s.sqlPerRequest);
+      if (sql != null) targets.push({ name: `SQL statements per request ≤ 6 (${signedIn ? 'under load' : 'one uncached request'})`, scenario: s.name, measured: String(sql), target: '≤ 6', met: sql <= 6 });
     }
     if (s.checkout) {
       // A closed loop: each shopper sends its next request when the last one answers, so the mean
@@ -543,6 +732,7 @@ function evaluateTargets(result: BenchResult, pgAvailable: boolean, connections:
     const unclean = Object.entries(d.closed).filter(([code]) => code !== '1000').reduce((n, [, k]) => n + k, 0);
     targets.push({ name: 'every socket opened and closed cleanly (1000)', scenario: s.name, measured: `${d.sockets.total - unclean}/${d.sockets.total}`, target: 'all', met: unclean === 0 && !d.problems.some((p) => p.includes('did not open')) });
   }
+  targets.push(...signedInTargets(result));
   const rss = result.scenarios.flatMap((s) => s.rss.workersMb);
   if (rss.length) targets.push({ name: 'RSS per worker < 300 MB', scenario: 'all', measured: `${Math.max(...rss).toFixed(0)} MB`, target: '< 300 MB', met: Math.max(...rss) < 300 });
   const settle = result.settle;
@@ -644,11 +834,11 @@ async function main(): Promise<number> {
     if (opts.serverFrom === 'dist') buildIfStale(log);
     const db = await prepareDatabase({ products: opts.products, pgPort: opts.pgPort, poolMax: 4 }, cleanup, log);
     const server = await startServer(
-      { databaseUrl: db.url, workers: opts.workers, poolMax: opts.poolMax, from: opts.serverFrom, cpuProf: opts.cpuProf, nodeFlags: opts.nodeFlags, catalogCache: opts.catalogCache, logFile: serverLog, profileDir: path.join(RESULTS, 'profiles', stamp) },
+      { databaseUrl: db.url, workers: opts.workers, poolMax: opts.poolMax, from: opts.serverFrom, cpuProf: opts.cpuProf, nodeFlags: opts.nodeFlags, catalogCache: opts.catalogCache, catalogCompiled: opts.catalogCompiled, logFile: serverLog, profileDir: path.join(RESULTS, 'profiles', stamp) },
       cleanup,
       log,
     );
-    const fx = await prepareFixtures(server.url, db, { connections: opts.connections, stock: opts.stock }, log);
+    const fx = await prepareFixtures(server.url, db, { connections: opts.connections, stock: opts.stock, terms: [opts.zhTerm, opts.enTerm, ...MORE_SEARCH_TERMS] }, log);
     // The detail products' reviews, before anything is measured (their write drops the catalog caches).
     const reviews = opts.scenarios.includes('detail-reviews') ? await ensureBenchReviews(db, fx.productKeys, log) : undefined;
     // Every scenario but checkout-risk runs with the risk rules disabled; the rules enabled now are
@@ -691,7 +881,7 @@ async function main(): Promise<number> {
       const own = new Cleanup();
       cleanup.add(`marketplace server (${workers} workers)`, () => own.run());
       const another = await startServer(
-        { databaseUrl: db.url, workers, poolMax: opts.poolMax, from: opts.serverFrom, cpuProf: opts.cpuProf, nodeFlags: opts.nodeFlags, catalogCache: opts.catalogCache, logFile: serverLog, profileDir: path.join(RESULTS, 'profiles', stamp) },
+        { databaseUrl: db.url, workers, poolMax: opts.poolMax, from: opts.serverFrom, cpuProf: opts.cpuProf, nodeFlags: opts.nodeFlags, catalogCache: opts.catalogCache, catalogCompiled: opts.catalogCompiled, logFile: serverLog, profileDir: path.join(RESULTS, 'profiles', stamp) },
         own,
         log,
       );
@@ -705,20 +895,38 @@ async function main(): Promise<number> {
       const w = result.rss.workersMb.map((m) => m.toFixed(0)).join('/');
       const c = result.cpu;
       const busy = c && c.othersShare > 0.05 ? ` (other processes used ${Math.round(c.othersShare * 100)}% of the CPU meanwhile: figures disturbed)` : '';
-      log(`  ${result.rps} req/s, p50 ${result.latency.p50} p90 ${result.latency.p90} p99 ${result.latency.p99} ms, SQL/req ${result.sqlPerRequest ?? '–'}${result.cacheHits ? ` (${Math.round((result.cacheHits / result.requests) * 100)}% catalog-cache hits)` : ''}, CPU/req ${c?.serverMsPerRequest ?? '–'} ms server + ${c?.postgresMsPerRequest ?? '–'} ms PG, RSS ${w} MB${busy}${result.failures.length ? ` — FAILED: ${result.failures.join('; ')}` : ''}`);
+      log(`  ${result.rps} req/s, p50 ${result.latency.p50} p90 ${result.latency.p90} p99 ${result.latency.p99} ms, SQL/req ${result.sqlPerRequest ?? '–'}${readShares(result)}, CPU/req ${c?.serverMsPerRequest ?? '–'} ms server + ${c?.postgresMsPerRequest ?? '–'} ms PG, RSS ${w} MB${busy}${result.failures.length ? ` — FAILED: ${result.failures.join('; ')}` : ''}`);
     }
 
     const ceilings: BenchResult['ceilings'] = { pg: {} };
+    /** Scenarios held to another's bare pg loop (the same statements). */
+    const pgShared: Partial<Record<ScenarioName, string>> = {};
     if (opts.ceilings) {
       log(`ceiling: bare Fastify (${opts.workers} worker${opts.workers > 1 ? 's' : ''}), GET of the listing's ${Buffer.byteLength(listingBody).toLocaleString('en')} bytes`);
       const fastify = await bareFastify(listingBody, { workers: opts.workers, connections: opts.connections, warmup: opts.warmup, seconds: opts.duration, resultsDir: RESULTS, logFile: serverLog }, cleanup);
       ceilings.bareFastify = { ...fastify, bodyBytes: Buffer.byteLength(listingBody) };
       log(`  ${fastify.rps} req/s, p99 ${fastify.latency.p99} ms`);
+      log(`ceiling: bare Fastify + pg (${opts.workers} worker${opts.workers > 1 ? 's' : ''}, pool ${opts.poolMax} each), GET of the listing page's JSON built by one statement`);
+      const fastifyPg = await bareFastifyPg(db.url, { workers: opts.workers, poolMax: opts.poolMax, connections: opts.connections, warmup: opts.warmup, seconds: opts.duration, logFile: serverLog, postmasterPid: db.postmasterPid }, cleanup);
+      ceilings.bareFastifyPg = fastifyPg;
+      log(`  ${fastifyPg.rps} req/s, p99 ${fastifyPg.latency.p99} ms, ${fastifyPg.bodyBytes.toLocaleString('en')} bytes, CPU/req ${fastifyPg.cpu?.serverMsPerRequest ?? '–'} ms Node + ${fastifyPg.cpu?.postgresMsPerRequest ?? '–'} ms PG`);
+      // One loop per distinct request body: the signed-in scenarios' statements are captured with
+      // the anonymous scenarios' bodies, so such a scenario is held to the loop already measured.
+      // (Bodies, not the captured SQL, decide: the first capture can carry a statement of the
+      // process's first request that the next one, of the same body, does not.)
+      const loops = new Map<string, string>();
       for (const name of CATALOG.filter((n) => opts.scenarios.includes(n))) {
         const statements = captured[name].statements;
+        const same = loops.get(bodies[name]);
+        if (same) {
+          pgShared[name] = same;
+          log(`ceiling: ${name} sends the ${same} body signed in: held to its bare pg loop`);
+          continue;
+        }
         log(`ceiling: bare pg loop of the ${name} SQL (${statements.length} statements, pool ${opts.workers * opts.poolMax})`);
         const pg = await pgLoop(db.url, statements, { connections: opts.connections, poolMax: opts.workers * opts.poolMax, warmup: opts.warmup, seconds: opts.duration, cpu });
         ceilings.pg[name] = { ...pg, statements: statements.length };
+        loops.set(bodies[name], name);
         log(`  ${pg.rps} req/s, p99 ${pg.latency.p99} ms${pg.cpu?.postgresMsPerRequest != null ? `, PostgreSQL CPU ${pg.cpu.postgresMsPerRequest} ms per iteration` : ''}`);
       }
     }
@@ -727,8 +935,11 @@ async function main(): Promise<number> {
     const snapshot = opts.snapshot ? await runSnapshotScenario(db.url) : undefined;
     for (const s of scenarios) {
       if (ceilings.bareFastify) s.ratio.fastify = Math.round((s.rps / ceilings.bareFastify.rps) * 1000) / 1000;
-      const pg = ceilings.pg[s.name];
+      if (ceilings.bareFastifyPg?.rps) s.ratio.fastifyPg = Math.round((s.rps / ceilings.bareFastifyPg.rps) * 1000) / 1000;
+      const pgName = pgShared[s.name as ScenarioName] ?? s.name;
+      const pg = ceilings.pg[pgName];
       if (pg) s.ratio.pg = Math.round((s.rps / pg.rps) * 1000) / 1000;
+      if (pg && pgName !== s.name) s.pgCeiling = pgName;
       const plainName = plainOf(s.name);
       const plain = plainName ? scenarios.find((x) => x.name === plainName) : undefined;
       if (plain && plain.rps > 0 && plain.latency.p99 > 0) {
@@ -753,6 +964,7 @@ async function main(): Promise<number> {
         ...(snapshot?.failures.map((m) => `snapshot: ${m}`) ?? []),
         ...Object.entries(ceilings.pg).flatMap(([n, p]) => (p.errors ? [`pg ceiling ${n}: ${p.errors} errors (${p.sample})`] : [])),
         ...(ceilings.bareFastify && failuresOf(ceilings.bareFastify).length ? [`bare Fastify: ${failuresOf(ceilings.bareFastify).join('; ')}`] : []),
+        ...(ceilings.bareFastifyPg && failuresOf(ceilings.bareFastifyPg).length ? [`bare Fastify + pg: ${failuresOf(ceilings.bareFastifyPg).join('; ')}`] : []),
       ],
       seconds: 0,
     };
@@ -782,7 +994,7 @@ async function main(): Promise<number> {
     console.log(
       `## Benchmark ${machine}; ` +
         `${c.products.toLocaleString('en')} products on sale (${c.variants.toLocaleString('en')} variants, ${c.categories} categories, ${c.shops} shops); ` +
-        `${opts.workers} worker${opts.workers > 1 ? 's' : ''} × pool ${opts.poolMax}; catalog cache ${opts.catalogCache}; ${opts.connections} connections; ${opts.warmup} s warm-up + ${opts.duration} s per scenario; SQL counted by ${result.database.sqlCounting}`,
+        `${opts.workers} worker${opts.workers > 1 ? 's' : ''} × pool ${opts.poolMax}; catalog cache ${opts.catalogCache}; catalog compiled ${opts.catalogCompiled}; ${opts.connections} connections; ${opts.warmup} s warm-up + ${opts.duration} s per scenario; SQL counted by ${result.database.sqlCounting}`,
     );
     console.log('');
     console.log(markdownTable(result));
@@ -792,11 +1004,15 @@ async function main(): Promise<number> {
     if (withReviewsTable) console.log(`\n${withReviewsTable}`);
     const withRiskTable = riskTable(result);
     if (withRiskTable) console.log(`\n${withRiskTable}`);
+    const mixed = mixedTable(result);
+    if (mixed) console.log(`\n${mixed}`);
   } else {
     console.log(`## Benchmark ${machine}; ${[result.settle && 'settle', result.snapshot && 'snapshot'].filter(Boolean).join(' and ')} only, on ${result.database.where}`);
   }
   const detail = checkoutDetail(result);
   if (detail) console.log(`\n${detail}`);
+  const open = result.scenarios.find((s) => s.openLoop)?.openLoop;
+  if (open) console.log(`\n${openLoopTable(open)}`);
   const flash = flashTable(result);
   if (flash) console.log(`\n${flash}`);
   const feed = feedTable(result);

@@ -93,7 +93,7 @@ export async function waitReady(url: string, child: Child, timeoutMs: number, wh
  * 127.0.0.1, and waits until /readyz answers and every worker runs.
  */
 export async function startServer(
-  opts: { databaseUrl: string; workers: number; poolMax: number; from: 'dist' | 'source'; cpuProf: boolean; nodeFlags: string[]; catalogCache: 'on' | 'off'; logFile: string; profileDir: string },
+  opts: { databaseUrl: string; workers: number; poolMax: number; from: 'dist' | 'source'; cpuProf: boolean; nodeFlags: string[]; catalogCache: 'on' | 'off'; catalogCompiled?: 'on' | 'off'; logFile: string; profileDir: string },
   cleanup: Cleanup,
   log: (m: string) => void,
 ): Promise<RunningServer> {
@@ -121,6 +121,8 @@ export async function startServer(
     DATA_DIR: path.join(ROOT, '.bench', 'server-data'),
   });
   if (opts.catalogCache === 'off') env.CATALOG_CACHE_ENTRIES = '0';
+  // The compiled catalog read path (answers marked `x-catalog-path: compiled`); the server's default when not given.
+  if (opts.catalogCompiled) env.CATALOG_COMPILED = opts.catalogCompiled;
   const nodeArgs: string[] = [...opts.nodeFlags];
   if (opts.cpuProf) {
     mkdirSync(opts.profileDir, { recursive: true });
@@ -142,7 +144,7 @@ export async function startServer(
     // Every worker has forked; give the last ones time to listen before load arrives.
     for (let i = 0; i < opts.workers * 4; i++) await waitReady(`${url}/readyz`, child, 30_000, 'the marketplace server');
   }
-  log(`server ready at ${url} (${opts.workers} worker${opts.workers > 1 ? 's' : ''}, pool ${opts.poolMax} each, from ${opts.from}, catalog cache ${opts.catalogCache}, pid ${child.pid})`);
+  log(`server ready at ${url} (${opts.workers} worker${opts.workers > 1 ? 's' : ''}, pool ${opts.poolMax} each, from ${opts.from}, catalog cache ${opts.catalogCache}${opts.catalogCompiled ? `, catalog compiled ${opts.catalogCompiled}` : ''}, pid ${child.pid})`);
 
   return {
     child,

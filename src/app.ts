@@ -4,7 +4,8 @@ import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations
 import type { MikroORM } from '@mikro-orm/postgresql';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { createApollo, isConnectionError } from './apollo';
+import { armor, createApollo, isConnectionError } from './apollo';
+import { CatalogReads } from './catalogReads';
 import type { Config } from './config';
 import { type AppDeps, type Context, createContext } from './context';
 import { runCountingQueries } from './db/queryCounter';
@@ -196,7 +197,7 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
     request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
   });
 
-  const cache = new CatalogCache(config.catalogCacheEntries, String(orm.config.get('clientUrl')), logger);
+  const cache = new CatalogCache(config.catalogCacheEntries, String(orm.config.get('clientUrl')), logger, config.catalog.countTtlSeconds > 0 ? config.catalog.countTtlSeconds * 1000 : undefined);
   await cache.start();
   // Store cacheable answers on their way out: only complete, error-free ones.
   http.addHook('onSend', async (request, reply, payload) => {
@@ -210,6 +211,9 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
   await apollo.start();
   const live = startSubscriptions({ server: http.server, schema, config, deps, orm, logger, metrics, bus });
   await bus.ready();
+
+  // The shoppers' catalog queries, answered by one SQL statement that builds their JSON (src/catalogReads).
+  const reads = config.catalog.compiled ? new CatalogReads(schema, armor(config).validationRules, deps, orm, metrics, cache) : undefined;
 
   const graphqlHandler = fastifyApolloHandler(apollo, {
     context: async (request) =>
@@ -240,12 +244,16 @@ export async function buildApp({ config, orm, logger, rateLimits, clock = system
       }
     },
     preHandler: async (request, reply) => {
-      if (request.method !== 'POST' || request.headers.authorization) return;
-      const slot = cache.keyFor(request.body);
-      if (!slot) return;
-      const hit = cache.get(slot.key);
-      if (hit !== undefined) return reply.header('content-type', 'application/json; charset=utf-8').header('x-catalog-cache', 'hit').send(hit);
-      request.catalogCacheKey = slot;
+      if (request.method !== 'POST') return;
+      if (!request.headers.authorization) {
+        const slot = cache.keyFor(request.body);
+        if (slot) {
+          const hit = cache.get(slot.key);
+          if (hit !== undefined) return reply.header('content-type', 'application/json; charset=utf-8').header('x-catalog-cache', 'hit').send(hit);
+          request.catalogCacheKey = slot;
+        }
+      }
+      if (reads && (await reads.serve(request, reply))) return reply;
     },
     handler(request, reply) {
       return runCountingQueries((scope) => {

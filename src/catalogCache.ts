@@ -21,7 +21,7 @@ export const LISTENER_NAME = 'marketplace-catalog-cache';
  * cached. Signed-in callers and every other operation always run normally.
  */
 export class CatalogCache {
-  private readonly entries = new Map<string, string>();
+  private readonly entries = new Map<string, { payload: string; at: number }>();
   private readonly verdicts = new Map<string, boolean>();
   private version = 0;
   private readonly listener: PgListener;
@@ -29,12 +29,23 @@ export class CatalogCache {
   hits = 0;
   misses = 0;
 
+  /**
+   * `maxAgeMs`: how long an answer is kept even while nothing changes (totals and facets above
+   * CATALOG_EXACT_COUNT_LIMIT are counts kept for CATALOG_COUNT_TTL_SECONDS: an answer holding one
+   * must not outlive it).
+   */
   constructor(
     private readonly maxEntries: number,
     url: string,
     log: Logger,
+    private readonly maxAgeMs = Number.POSITIVE_INFINITY,
   ) {
     this.listener = new PgListener(url, [CHANNEL], LISTENER_NAME, { notify: () => this.invalidate(), up: () => this.invalidate(), down: () => this.invalidate() }, log);
+  }
+
+  /** Bumped by every catalog change notification (and whenever the LISTEN connection drops or returns). */
+  get currentVersion(): number {
+    return this.version;
   }
 
   get enabled(): boolean {
@@ -61,17 +72,21 @@ export class CatalogCache {
   }
 
   get(key: string): string | undefined {
-    const hit = this.entries.get(key);
+    let hit = this.entries.get(key);
+    if (hit !== undefined && performance.now() - hit.at > this.maxAgeMs) {
+      this.entries.delete(key);
+      hit = undefined;
+    }
     if (hit === undefined) this.misses += 1;
     else this.hits += 1;
-    return hit;
+    return hit?.payload;
   }
 
   /** Keeps a response computed at `version`, unless the catalog changed meanwhile. */
   set(key: string, version: number, payload: string): void {
     if (version !== this.version || !this.enabled) return;
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, payload);
+    this.entries.set(key, { payload, at: performance.now() });
   }
 
   private cacheable(query: string): boolean {

@@ -62,6 +62,15 @@ export interface Config {
   defaultLowStockThreshold: number;
   /** Anonymous catalog responses kept per process (0 turns the cache off). */
   catalogCacheEntries: number;
+  catalog: {
+    /** Compiled catalog reads (src/catalogReads): catalog queries answered by one SQL statement that builds the JSON; off sends everything through Apollo. */
+    compiled: boolean;
+    /** totalCount and facets are exact up to this many matching products; above, a count kept per filter for countTtlSeconds. */
+    exactCountLimit: number;
+    countTtlSeconds: number;
+    /** How long after a catalog change a shared compiled answer computed before it may still be served (0: never). */
+    staleMs: number;
+  };
   /** Whether this process runs the background jobs (pg-boss workers and schedules). */
   jobsEnabled: boolean;
   orders: {
@@ -371,6 +380,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     settlementPeriod: r.oneOf('SETTLEMENT_PERIOD', SETTLEMENT_PERIODS, 'WEEKLY'),
     defaultLowStockThreshold: r.int('LOW_STOCK_THRESHOLD', 5, 0, 1_000_000),
     catalogCacheEntries: r.int('CATALOG_CACHE_ENTRIES', 1000, 0, 100_000),
+    catalog: {
+      compiled: r.oneOf('CATALOG_COMPILED', ['on', 'off'] as const, 'on') === 'on',
+      exactCountLimit: r.int('CATALOG_EXACT_COUNT_LIMIT', 1000, 0, 10_000_000),
+      countTtlSeconds: r.int('CATALOG_COUNT_TTL_SECONDS', 10, 0, 3600),
+      staleMs: r.int('CATALOG_STALE_MS', 1000, 0, 60_000),
+    },
     jobsEnabled: r.bool('JOBS_ENABLED', true),
     orders: {
       // The periods accept 0 so tests and demos can shorten them, then run the scheduled task.

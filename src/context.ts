@@ -8,7 +8,7 @@ import { createLoaders, type Loaders } from './loaders';
 import type { LiveBus } from './realtime/bus';
 import type { Clock } from './services/shared';
 import type { RateLimits } from './services/identity';
-import { verifyAccessToken } from './services/identity';
+import { type AccessClaims, verifyAccessToken } from './services/identity';
 import type { RiskSignals } from './services/risk/signals';
 import { Viewer } from './viewer';
 
@@ -44,6 +44,13 @@ export interface Context {
 
 const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/;
 
+/** The claims of a well-formed, valid and unexpired bearer token in `authorization`, else null (the session is not checked). */
+export function accessClaims(config: Config, authorization: string): AccessClaims | null {
+  const token = BEARER.exec(authorization.trim())?.[1];
+  const claims = token ? verifyAccessToken(config, token) : null;
+  return claims && /^[0-9a-f-]{36}$/.test(claims.sid) ? claims : null;
+}
+
 /**
  * Resolves the Authorization header to a viewer. No header is anonymous; a header with an invalid,
  * expired or revoked token fails the whole request with 401 (never silently anonymous). The session
@@ -51,9 +58,8 @@ const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/;
  */
 export async function resolveViewer(em: EntityManager, config: Config, authorization: string | undefined): Promise<Viewer> {
   if (authorization === undefined || authorization === '') return Viewer.anonymous(em);
-  const token = BEARER.exec(authorization.trim())?.[1];
-  const claims = token ? verifyAccessToken(config, token) : null;
-  if (!claims || !/^[0-9a-f-]{36}$/.test(claims.sid)) throw new UnauthenticatedError('Invalid or expired access token', 401);
+  const claims = accessClaims(config, authorization);
+  if (!claims) throw new UnauthenticatedError('Invalid or expired access token', 401);
   // One statement, hydrated without the query builder: this runs on every signed-in request. The
   // session's state is decided in SQL (raw rows carry timestamps as strings, not Dates).
   const [row] = await em.execute<Record<string, unknown>[]>(

@@ -50,10 +50,19 @@ describe('anonymous catalog cache', () => {
     expect(after.data!.products.nodes.map((n: { id: string }) => n.id)).not.toContain(productId);
   });
 
-  it('never caches signed-in callers or other operations', async () => {
+  it('shares a signed-in shopper’s answer when nothing in it depends on who asks, and never one that does', async () => {
     const token = shop.owner.token;
     await t.gql(LIST, { first: 7 }, { token });
-    expect((await t.gql(LIST, { first: 7 }, { token })).headers['x-catalog-cache']).toBeUndefined();
+    // The compiled reads keep what is the same for everyone (src/catalogReads), the session checked each time.
+    const shared = await eventually(() => t.gql(LIST, { first: 7 }, { token }), (r) => r.headers['x-catalog-cache'] === 'hit');
+    expect(shared.headers['x-catalog-cache']).toBe('hit');
+    // A product's status shows a pending edit to its own shop only: never shared.
+    const personal = `query($first: Int) { products(first: $first) { nodes { id status } } }`;
+    await t.gql(personal, { first: 7 }, { token });
+    expect((await t.gql(personal, { first: 7 }, { token })).headers['x-catalog-cache']).toBeUndefined();
+  });
+
+  it('never caches other operations', async () => {
     const mixed = `{ products(first: 2) { nodes { id } } me { id } }`;
     await t.gql(mixed);
     expect((await t.gql(mixed)).headers['x-catalog-cache']).toBeUndefined();

@@ -27,8 +27,15 @@ async function plan(filter: Record<string, unknown>, sort: string): Promise<stri
   const { result, statements } = await t.captureQueries(PRODUCTS, { filter, sort });
   expect(result.errors).toBeUndefined();
   const listing = statements.find((s) => /from product p where p\.visible/.test(s.sql))!;
-  const rows = await t.orm.em.fork().getConnection().execute(`explain (format json) ${listing.sql}`, [...listing.params]);
-  return JSON.stringify(rows);
+  // The compiled catalog reads (src/catalogReads) number their parameters ($1 …) for node-postgres.
+  const client = t.orm.em.getConnection().getKnex().client as { acquireConnection(): Promise<any>; releaseConnection(c: unknown): Promise<void> };
+  const connection = await client.acquireConnection();
+  try {
+    const { rows } = await connection.query({ text: `explain (format json) ${listing.sql}`, values: [...listing.params] });
+    return JSON.stringify(rows);
+  } finally {
+    await client.releaseConnection(connection);
+  }
 }
 
 describe('query plans of the catalog', () => {

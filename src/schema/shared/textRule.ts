@@ -82,7 +82,7 @@ function carriesText(memo: Map<string, boolean>) {
   return carries;
 }
 
-function findFaults(args: readonly GraphQLArgument[], values: Record<string, unknown>): Fault[] {
+export function findFaults(args: readonly GraphQLArgument[], values: Record<string, unknown>): Fault[] {
   const faults: Fault[] = [];
   const walk = (type: GraphQLInputType, value: unknown, path: string[], multiline: boolean): void => {
     if (value == null || faults.length >= MAX_REPORTED) return;

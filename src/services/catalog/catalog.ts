@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Context } from '../../context';
 import { Brand, Category, Product, ProductStatus, type Shop } from '../../entities';
 import { BadInputError, Problems } from '../../errors';
 import type { ProductFacets } from '../../schema/catalog/catalog';
-import { applyKeyset, type CursorKind, keysetClause, type Page, page, type PageArgs, pageWindow, type SortKey, type SortValue } from '../../db/keyset';
+import { applyKeyset, type CursorKind, keysetClause, type Page, page, type PageArgs, type PageWindow, pageWindow, type SortKey, type SortValue } from '../../db/keyset';
+import { largeCounts } from './counts';
 import { toMinor } from '../shared';
 
 /**
@@ -28,9 +30,15 @@ export interface ProductFilterInput {
 
 /** Title matches count most, then tags and brand, then category names, then the description. */
 const RANK = "ts_rank('{0.1, 0.2, 0.4, 1.0}', p.search_vector, catalog_query(?))::float8";
+/**
+ * The same for a prepared statement: its generic plan cannot fold `catalog_query($n)` into a
+ * constant and would compute it once per row ranked (3,600 matches: 76 ms instead of 8), so the
+ * query is computed once, as a subquery, which the search index takes as its condition too.
+ */
+const RANK_ONCE = "ts_rank('{0.1, 0.2, 0.4, 1.0}', p.search_vector, (select catalog_query(?)))::float8";
 const SEARCHABLE = /[\p{L}\p{N}]/u;
 
-interface SortSpec {
+export interface SortSpec {
   keys: SortKey[];
   kinds: CursorKind[];
   keyOf: (p: Product, rank: number) => SortValue[];
@@ -73,13 +81,13 @@ const SORTS: Record<ProductSortKey, SortSpec> = {
  * The shoppers' catalog reads go to a read replica when DATABASE_REPLICA_URLS names one (they
  * tolerate replication lag); otherwise this is the primary.
  */
-function catalogRead(ctx: Context) {
+function catalogRead(ctx: CountScope) {
   return ctx.em.getConnection('read');
 }
 
 let columnList: string | undefined;
 /** Every loaded column of `product` (the search document is never read back). */
-function productColumns(em: EntityManager): string {
+export function productColumns(em: EntityManager): string {
   columnList ??= em
     .getMetadata()
     .get(Product)
@@ -89,12 +97,12 @@ function productColumns(em: EntityManager): string {
   return columnList;
 }
 
-interface Where {
+export interface Where {
   clauses: string[];
   params: unknown[];
 }
 
-interface ParsedFilter {
+export interface ParsedFilter {
   search: string | null;
   categoryKey: string | null;
   brandKeys: string[] | null;
@@ -105,12 +113,12 @@ interface ParsedFilter {
   tags: string[] | null;
 }
 
-function parseFilter(ctx: Context, filter: ProductFilterInput | null | undefined): ParsedFilter {
+function parseFilter(currency: string, filter: ProductFilterInput | null | undefined): ParsedFilter {
   const f = filter ?? {};
   const search = f.search?.trim() ?? '';
   if (search.length > 100) throw new BadInputError('`search` has at most 100 characters', 'filter.search');
   const problems = new Problems();
-  const price = (value: string | null | undefined, name: string) => (value == null ? null : toMinor(value, ctx.deps.config.currency, problems, ['filter', name]));
+  const price = (value: string | null | undefined, name: string) => (value == null ? null : toMinor(value, currency, problems, ['filter', name]));
   const parsed: ParsedFilter = {
     search: SEARCHABLE.test(search) ? search : null,
     categoryKey: f.categoryId || null,
@@ -126,13 +134,13 @@ function parseFilter(ctx: Context, filter: ProductFilterInput | null | undefined
 }
 
 /** The WHERE of a catalog query; `omit` leaves one facet's own filter out (disjunctive facets). */
-function whereOf(f: ParsedFilter, omit?: 'category' | 'brand'): Where {
+function whereOf(f: ParsedFilter, omit?: 'category' | 'brand', prepared = false): Where {
   const w: Where = { clauses: ['p.visible'], params: [] };
   const add = (sql: string, ...params: unknown[]) => {
     w.clauses.push(sql);
     w.params.push(...params);
   };
-  if (f.search) add('p.search_vector @@ catalog_query(?)', f.search);
+  if (f.search) add(prepared ? 'p.search_vector @@ (select catalog_query(?))' : 'p.search_vector @@ catalog_query(?)', f.search);
   if (f.categoryKey && omit !== 'category') {
     // A range over the materialized path (not LIKE with a computed pattern), so the path index serves it.
     add(
@@ -152,53 +160,154 @@ function whereOf(f: ParsedFilter, omit?: 'category' | 'brand'): Where {
   return w;
 }
 
+/**
+ * A catalog page's query, decided from its arguments: the filter's WHERE, the sort, the page window
+ * and its keyset. Shared by searchProducts and the compiled catalog reads (src/catalogReads), so
+ * both answer the same arguments with the same rows. Throws BadInputError for bad arguments.
+ */
+/** What counting needs of a request: its EntityManager, configuration and clock. */
+export type CountScope = Pick<Context, 'em' | 'deps' | 'now'>;
+
+export interface CatalogQuery {
+  filter: ParsedFilter;
+  sortKey: ProductSortKey;
+  sort: SortSpec;
+  window: PageWindow;
+  where: Where;
+  /**
+   * The page's rows in travel order (`limit` = page size + 1): `select <select> from product p` with
+   * the filter, as a subquery `p` with the keyset applied. `select` may use `rank` only with RELEVANCE
+   * (its first parameter is then the search), and refers to the product's own columns as `p.*`.
+   */
+  pageSql(select: string): { sql: string; params: unknown[] };
+}
+
+/** `prepared`: for a prepared statement's generic plan (the search computed once; see RANK_ONCE). */
+export function catalogQuery(currency: string, args: PageArgs & { filter?: ProductFilterInput | null; sort?: ProductSortKey | null }, prepared = false): CatalogQuery {
+  const filter = parseFilter(currency, args.filter);
+  const sortKey: ProductSortKey = args.sort === 'RELEVANCE' || args.sort == null ? (filter.search ? 'RELEVANCE' : 'NEWEST') : args.sort;
+  const sort = SORTS[sortKey];
+  const window = pageWindow(args, sort.kinds);
+  const where = whereOf(filter, undefined, prepared);
+  const keyset = keysetClause(sort.keys, window);
+  const orderBy = Object.entries(keyset.orderBy).map(([c, d]) => `${c} ${d}`).join(', ');
+  return {
+    filter,
+    sortKey,
+    sort,
+    window,
+    where,
+    pageSql: (select) => ({
+      sql: `select * from (select ${sortKey === 'RELEVANCE' ? `${select}, ${prepared ? RANK_ONCE : RANK} as rank` : select} from product p where ${where.clauses.join(' and ')}) p
+    ${keyset.where ? `where ${keyset.where.sql}` : ''}
+    order by ${orderBy}
+    limit ?`,
+      params: [...(sortKey === 'RELEVANCE' ? [filter.search] : []), ...where.params, ...(keyset.where?.params ?? []), window.limit],
+    }),
+  };
+}
+
+/** The SQL ORDER BY of a catalog page in travel order, over the page subquery `p` (what pageSql orders by). */
+export function travelOrder(q: CatalogQuery): string {
+  return Object.entries(keysetClause(q.sort.keys, q.window).orderBy).map(([c, d]) => `${c} ${d}`).join(', ');
+}
+
 export async function searchProducts(
   ctx: Context,
   args: PageArgs & { filter?: ProductFilterInput | null; sort?: ProductSortKey | null },
 ): Promise<Page<Product> & { facetsOf: () => Promise<ProductFacets> }> {
-  const f = parseFilter(ctx, args.filter);
-  const sortKey: ProductSortKey = args.sort === 'RELEVANCE' || args.sort == null ? (f.search ? 'RELEVANCE' : 'NEWEST') : args.sort;
-  const sort = SORTS[sortKey];
-  const window = pageWindow(args, sort.kinds);
-  const where = whereOf(f);
-  const keyset = keysetClause(sort.keys, window);
-  const select = sortKey === 'RELEVANCE' ? `${productColumns(ctx.em)}, ${RANK} as rank` : productColumns(ctx.em);
-  const sql = `select * from (select ${select} from product p where ${where.clauses.join(' and ')}) p
-    ${keyset.where ? `where ${keyset.where.sql}` : ''}
-    order by ${Object.entries(keyset.orderBy).map(([c, d]) => `${c} ${d}`).join(', ')}
-    limit ?`;
-  const params = [...(sortKey === 'RELEVANCE' ? [f.search] : []), ...where.params, ...(keyset.where?.params ?? []), window.limit];
+  const q = catalogQuery(ctx.deps.config.currency, args);
+  const { sql, params } = q.pageSql(productColumns(ctx.em));
   const rows = await catalogRead(ctx).execute<Record<string, unknown>[]>(sql, params);
   const ranks = new Map<Product, number>();
   const products = rows.map((row) => {
     const product = ctx.em.map(Product, row);
-    if (sortKey === 'RELEVANCE') ranks.set(product, Number(row.rank));
+    if (q.sortKey === 'RELEVANCE') ranks.set(product, Number(row.rank));
     return product;
   });
-  const found = page(products, window, (p) => sort.keyOf(p, ranks.get(p) ?? 0), async () => {
-    const [row] = await catalogRead(ctx).execute<{ n: number }[]>(`select count(*)::int as n from product p where ${where.clauses.join(' and ')}`, where.params);
+  const found = page(products, q.window, (p) => q.sort.keyOf(p, ranks.get(p) ?? 0), () => catalogCount(ctx, q.where));
+  let facets: Promise<ProductFacets> | undefined;
+  return { ...found, facetsOf: () => (facets ??= productFacets(ctx, q.filter)) };
+}
+
+/**
+ * How many visible products match `where`. Exact when at most `config.catalog.exactCountLimit`
+ * match (a count that stops there: its cost is bounded by the limit, whatever the catalog's size);
+ * above it, the exact count of the whole set, kept per filter for `countTtlSeconds` in this process
+ * (src/services/catalog/counts.ts), so a large set's total may lag changes by that long.
+ * `bounded` is that first, stopping count when the caller already has it (the compiled reads
+ * compute it in their page statement).
+ */
+export async function catalogCount(ctx: CountScope, where: Where, bounded?: number): Promise<number> {
+  const limit = ctx.deps.config.catalog.exactCountLimit;
+  const clauses = where.clauses.join(' and ');
+  const key = countKey(where);
+  if (bounded === undefined) {
+    const [row] = await catalogRead(ctx).execute<{ n: number }[]>(`select count(*)::int as n from (select 1 from product p where ${clauses} limit ?) p`, [...where.params, limit + 1]);
+    bounded = row.n;
+  }
+  if (bounded <= limit) return bounded;
+  return largeCounts.get(ctx, key, async () => {
+    const [row] = await catalogRead(ctx).execute<{ n: number }[]>(`select count(*)::int as n from product p where ${clauses}`, where.params);
     return row.n;
   });
-  let facets: Promise<ProductFacets> | undefined;
-  return { ...found, facetsOf: () => (facets ??= productFacets(ctx, f)) };
+}
+
+/** A fixed-size key for a filter however long its lists. */
+const digest = (text: string) => createHash('sha1').update(text).digest('base64url');
+
+/** Where a large set's count is kept (src/services/catalog/counts.ts). */
+function countKey(where: Where): string {
+  // The same filter whether its statement is prepared or not (the search's two spellings).
+  return digest(`count\0${where.clauses.join(' and ').replaceAll('(select catalog_query(?))', 'catalog_query(?)')}\0${JSON.stringify(where.params)}`);
+}
+
+/** The bounded count's SQL (a scalar subquery) for a statement that computes it alongside its page. */
+export function boundedCountSql(where: Where, limit: number): { sql: string; params: unknown[] } {
+  return { sql: `(select count(*)::int from (select 1 from product p where ${where.clauses.join(' and ')} limit ?) c)`, params: [...where.params, limit + 1] };
+}
+
+export interface FacetCount {
+  kind: 'c' | 'b';
+  id: string;
+  n: number;
+}
+
+/**
+ * The facet counts of a filter: products per category (without the filter's own category) and per
+ * brand (without its own brands), 100 of each, most first. Exact when both sets have at most
+ * `exactCountLimit` products (told by one bounded count), else kept per filter like large totals.
+ */
+export async function facetCounts(ctx: CountScope, f: ParsedFilter): Promise<FacetCount[]> {
+  const byCategory = whereOf(f, 'category');
+  const byBrand = whereOf(f, 'brand');
+  const count = async () =>
+    (
+      await catalogRead(ctx).execute<FacetCount[]>(
+        `(select 'c' as kind, p.category_id::text as id, count(*)::int as n from product p where ${byCategory.clauses.join(' and ')}
+       group by p.category_id order by n desc, p.category_id limit 100)
+     union all
+     (select 'b', p.brand_id::text, count(*)::int as n from product p where ${byBrand.clauses.join(' and ')} and p.brand_id is not null
+       group by p.brand_id order by n desc, p.brand_id limit 100)`,
+        [...byCategory.params, ...byBrand.params],
+      )
+    ).map((r) => ({ kind: r.kind, id: String(r.id), n: r.n }));
+  const key = digest(`facets\0${byCategory.clauses.join(' and ')}\0${byBrand.clauses.join(' and ')}\0${JSON.stringify([byCategory.params, byBrand.params])}`);
+  const limit = ctx.deps.config.catalog.exactCountLimit;
+  const c = boundedCountSql(byCategory, limit);
+  const b = boundedCountSql(byBrand, limit);
+  const [sizes] = await catalogRead(ctx).execute<{ c: number; b: number }[]>(`select ${c.sql} as c, ${b.sql} as b`, [...c.params, ...b.params]);
+  if (sizes.c <= limit && sizes.b <= limit) return count();
+  return largeCounts.get(ctx, key, count);
 }
 
 async function productFacets(ctx: Context, f: ParsedFilter): Promise<ProductFacets> {
-  const byCategory = whereOf(f, 'category');
-  const byBrand = whereOf(f, 'brand');
-  const rows = await catalogRead(ctx).execute<{ kind: 'c' | 'b'; id: string; n: number }[]>(
-    `(select 'c' as kind, p.category_id as id, count(*)::int as n from product p where ${byCategory.clauses.join(' and ')}
-       group by p.category_id order by n desc, p.category_id limit 100)
-     union all
-     (select 'b', p.brand_id, count(*)::int as n from product p where ${byBrand.clauses.join(' and ')} and p.brand_id is not null
-       group by p.brand_id order by n desc, p.brand_id limit 100)`,
-    [...byCategory.params, ...byBrand.params],
-  );
+  const rows = await facetCounts(ctx, f);
   const categoryRows = rows.filter((r) => r.kind === 'c');
   const brandRows = rows.filter((r) => r.kind === 'b');
   const [categories, brands] = await Promise.all([
-    ctx.loaders.categoryById.loadMany(categoryRows.map((r) => String(r.id))),
-    ctx.loaders.brandById.loadMany(brandRows.map((r) => String(r.id))),
+    ctx.loaders.categoryById.loadMany(categoryRows.map((r) => r.id)),
+    ctx.loaders.brandById.loadMany(brandRows.map((r) => r.id)),
   ]);
   return {
     categories: categoryRows.flatMap((r, i) => (categories[i] instanceof Category ? [{ category: categories[i], count: r.n }] : [])),
