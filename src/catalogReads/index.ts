@@ -122,7 +122,8 @@ export class CatalogReads {
     if (kept && servable && viewer) {
       const params = new Params();
       try {
-        const [row] = await this.query(em, 'read', `select ${viewerCheck(params, viewer).slice(0, -2)}`, params.values);
+        // On the primary, as resolveViewer reads it: a sign-out or a ban counts at once, replicas or not.
+        const [row] = await this.query(em, 'write', `select ${viewerCheck(params, viewer).slice(0, -2)}`, params.values);
         if (row?.viewer_ok !== true) return false;
         servable = !plan.personal || row.outsider === true;
       } catch (err) {
@@ -132,9 +133,10 @@ export class CatalogReads {
       request.sqlQueries = { count: 1 };
     }
     if (kept && servable) {
-      const fresh = kept.version === version;
-      // The strict anonymous cache (src/catalogCache.ts) must never keep an answer older than the last change.
-      if (!fresh) request.catalogCacheKey = undefined;
+      const fresh = kept.version === version && young;
+      // The strict anonymous cache (src/catalogCache.ts) keeps only answers computed now: a kept one may
+      // be older than the last change, or close to the end of its time.
+      request.catalogCacheKey = undefined;
       this.metrics.operations.inc({ operation_name: operationLabel(plan.operation.name?.value), operation_type: 'query' });
       reply.header('content-type', contentType).header('x-catalog-path', 'compiled').header('x-catalog-cache', fresh ? 'hit' : 'stale').send(kept.body);
       return true;
@@ -145,6 +147,17 @@ export class CatalogReads {
     const unshared = { value: false };
     request.sqlQueries = counter;
     try {
+      // The session, as resolveViewer reads it, on the primary: with read replicas that is a statement of
+      // its own beside the page's (which runs on a replica); without, it rides in the page's statement.
+      const apart = viewer !== null && this.deps.config.databaseReplicaUrls.length > 0 && plan.roots.some((r) => r.field === 'products');
+      const session = apart
+        ? (() => {
+            const params = new Params();
+            counter.count++;
+            return this.query(em, 'write', `select ${viewerCheck(params, viewer).slice(0, -2)}`, params.values);
+          })()
+        : undefined;
+      session?.catch(() => undefined);
       const parts = await Promise.all(
         plan.roots.map(async (root) => {
           if (root.field === '__typename') return `${JSON.stringify(root.key)}:"Query"`;
@@ -173,6 +186,12 @@ export class CatalogReads {
           return `${JSON.stringify(root.key)}:${json}`;
         }),
       );
+      if (session) {
+        const [row] = await session;
+        if (row?.viewer_ok !== true) throw new Decline();
+        checked = true;
+        if (plan.personal && row.outsider !== true) unshared.value = true;
+      }
       if (viewer && !checked) throw new Decline();
       this.metrics.operations.inc({ operation_name: operationLabel(plan.operation.name?.value), operation_type: 'query' });
       const answer = `{"data":{${parts.join(',')}}}`;
@@ -243,7 +262,10 @@ export class CatalogReads {
       // A named statement: each connection parses and plans a statement's text once, then only binds
       // (the plan of a catalog page costs PostgreSQL about as much as running it).
       const name = await prepared(connection, sql);
-      return (await connection.query({ name, text: sql, values })).rows;
+      const { rows } = await connection.query({ name, text: sql, values });
+      // Recorded once PostgreSQL has it (a statement refused while parsing is not prepared).
+      preparedOn.get(connection)?.set(sql, name);
+      return rows;
     } finally {
       await client.releaseConnection(connection);
     }
@@ -306,7 +328,8 @@ export class CatalogReads {
     const params = new Params();
     const sqlScope = sqlScopeOf(this.deps.config.currency, params, viewer);
     const limit = this.deps.config.catalog.exactCountLimit;
-    const columns = [`${viewerCheck(params, viewer)}count(*)::int as fetched`];
+    // With read replicas the session is checked on the primary beside this statement (see serve).
+    const columns = [`${viewerCheck(params, this.deps.config.databaseReplicaUrls.length ? null : viewer)}count(*)::int as fetched`];
     const order = travelOrder(q);
     // Node JSON texts separated by U+001E, which JSON text never holds raw (PostgreSQL escapes control characters).
     if (merged) columns.push(`string_agg((${productJson(merged, 'p', sqlScope)})::text, E'\\x1e' order by ${order}) as nodes`);
@@ -434,15 +457,24 @@ const preparedOn = new WeakMap<PgClient, Map<string, string>>();
 async function prepared(connection: PgClient, sql: string): Promise<string> {
   let kept = preparedOn.get(connection);
   if (!kept) preparedOn.set(connection, (kept = new Map()));
-  const name = kept.get(sql) ?? `catalog_${createHash('sha1').update(sql).digest('hex').slice(0, 32)}`;
-  kept.delete(sql);
-  kept.set(sql, name);
-  while (kept.size > PREPARED_PER_CONNECTION) {
+  const known = kept.get(sql);
+  if (known !== undefined) {
+    // Most recently used last.
+    kept.delete(sql);
+    kept.set(sql, known);
+    return known;
+  }
+  while (kept.size >= PREPARED_PER_CONNECTION) {
     const [oldest, oldName] = kept.entries().next().value!;
     kept.delete(oldest);
-    await connection.query(`deallocate ${oldName}`);
-    delete connection.connection?.parsedStatements?.[oldName];
+    const statements = connection.connection?.parsedStatements;
+    try {
+      if (!statements || oldName in statements) await connection.query(`deallocate ${oldName}`);
+    } catch {
+      // Already gone (the connection was reset): nothing to free.
+    }
+    if (statements) delete statements[oldName];
   }
-  return name;
+  return `catalog_${createHash('sha1').update(sql).digest('hex').slice(0, 32)}`;
 }
 

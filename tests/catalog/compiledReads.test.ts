@@ -688,3 +688,26 @@ describe('shared compiled answers (the catalog cache on)', () => {
     expect((await until(LIST, { token: shopper.token }, (a) => a.cache === 'hit')).body).toEqual(fresh.body);
   });
 });
+
+describe('with read replicas', () => {
+  let replicated: TestApp;
+  beforeAll(async () => {
+    // The test database stands in for a replica of itself.
+    replicated = await createTestApp({ DATABASE_REPLICA_URLS: process.env.TEST_DB_URL! });
+  });
+  afterAll(() => replicated?.close());
+
+  it('checks a signed-in shopper’s session on the primary beside the page read from the replica, and answers 401 once it ends', async () => {
+    const user = await userWithToken(replicated);
+    const LIST = `{ products(first: 3) { totalCount nodes { id title } } }`;
+    const { result, statements } = await replicated.captureQueries(LIST, {}, { token: user.token });
+    expect(result.headers['x-catalog-path']).toBe('compiled');
+    expect(result.data).toEqual((await replicated.gql(LIST)).data);
+    expect(statements).toHaveLength(2);
+    expect(statements.filter((s) => s.sql.includes('auth_session'))).toHaveLength(1);
+    await replicated.sql('update auth_session set revoked_at = now() where user_id = ?', [user.user.id]);
+    const after = await replicated.gql(LIST, {}, { token: user.token });
+    expect(after.status).toBe(401);
+    expect(after.headers['x-catalog-path']).toBeUndefined();
+  });
+});
